@@ -1,0 +1,102 @@
+package dev.flowtracker.core.decode;
+
+/**
+ * The fields of one TCP segment that flow tracking needs, in primitives only. One instance is reused for every
+ * frame (and later becomes the ring event's payload), so it never holds a reference into the capture buffer.
+ * Fields are public on purpose: this is a plain value holder filled by {@link PacketDecoder} on the decoding thread
+ * and read by the flow tracker on the same thread.
+ *
+ * <p>Addresses: IPv4 lives in {@code srcLow}/{@code dstLow} (unsigned 32 bits) with the high halves zero; IPv6 uses
+ * both halves, most significant bits in {@code *High}.
+ */
+public final class DecodedPacket
+{
+    public static final int MAX_SACK_BLOCKS = 4;
+
+    // Capture metadata, set by the source before decoding.
+    public long timestampNanos;
+    public int wireLength;
+    public int capturedLength;
+    public int interfaceId;
+    public long frameNumber;
+
+    // Innermost IP header that carries the TCP header.
+    public int ipVersion;
+    public long srcHigh;
+    public long srcLow;
+    public long dstHigh;
+    public long dstLow;
+    /** IP packet length (header + payload) as the IP header states it, clamped to the frame. */
+    public int ipLength;
+    /** First fragment of a fragmented datagram (the TCP header is here, later bytes are not). */
+    public boolean ipFragmented;
+    /** VNI of the innermost VXLAN/Geneve header crossed, or -1: keeps equal 4-tuples of different VNIs apart. */
+    public int tunnelId;
+    /** Bit set of {@link Encapsulation} layers crossed to reach the TCP header. */
+    public int encapsulations;
+
+    // TCP header.
+    public int srcPort;
+    public int dstPort;
+    public int seq;
+    public int ack;
+    public int flags;
+    public int window;
+    public int tcpHeaderLength;
+    /** Payload length on the wire (from the IP length), not the captured length. */
+    public int payloadLength;
+    /** Payload bytes actually present in the capture. */
+    public int capturedPayloadLength;
+
+    // TCP options; -1 or false when absent.
+    public int mss;
+    public int windowScale;
+    public boolean sackPermitted;
+    public boolean hasTimestamps;
+    public int tsVal;
+    public int tsEcr;
+    public boolean fastOpen;
+    public int sackBlockCount;
+    /** Left/right edges of up to {@link #MAX_SACK_BLOCKS} SACK blocks, in pairs. */
+    public final int[] sackBlocks = new int[MAX_SACK_BLOCKS * 2];
+
+    /** A non-fatal anomaly seen while decoding this segment, or null. */
+    public DecodeEvent warning;
+
+    /** Clears the decoded fields (not the capture metadata) before a new frame. */
+    public void resetDecodedFields()
+    {
+        ipVersion = 0;
+        srcHigh = 0;
+        srcLow = 0;
+        dstHigh = 0;
+        dstLow = 0;
+        ipLength = 0;
+        ipFragmented = false;
+        tunnelId = -1;
+        encapsulations = 0;
+        srcPort = 0;
+        dstPort = 0;
+        seq = 0;
+        ack = 0;
+        flags = 0;
+        window = 0;
+        tcpHeaderLength = 0;
+        payloadLength = 0;
+        capturedPayloadLength = 0;
+        mss = -1;
+        windowScale = -1;
+        sackPermitted = false;
+        hasTimestamps = false;
+        tsVal = 0;
+        tsEcr = 0;
+        fastOpen = false;
+        sackBlockCount = 0;
+        warning = null;
+    }
+
+    public boolean hasFlag(final int flag)
+    {
+        return (flags & flag) != 0;
+    }
+}

@@ -1,0 +1,277 @@
+package dev.flowtracker.core.tcp;
+
+import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.wire.Tcp;
+
+/**
+ * One TCP connection as seen on the wire: its identity, both endpoints' counters and inferred states, and the
+ * decision of which side is the originator. Side "A" is the sender of the first packet seen; which of A and B
+ * is the originator can change while evidence arrives (a SYN outranks a SYN+ACK, which outranks first-seen).
+ *
+ * <p>Owned by one tracker thread; never shared.
+ */
+public final class TcpConnection
+{
+    // Identity: side A is the first packet's sender.
+    int tunnelId;
+    int ipVersion;
+    long aHigh;
+    long aLow;
+    int aPort;
+    long bHigh;
+    long bLow;
+    int bPort;
+    /** Symmetric hash of the identity, cached for the table. */
+    int hash;
+
+    final TcpEndpoint a = new TcpEndpoint();
+    final TcpEndpoint b = new TcpEndpoint();
+    boolean aIsOriginator = true;
+    ClientRule clientRule = ClientRule.FIRST_PACKET;
+
+    long firstTimestampNanos;
+    long lastTimestampNanos;
+    /** Distinguishes successive connections on one 4-tuple in uids. */
+    long generation;
+    boolean reusedPorts;
+    EndReason endReason;
+
+    /** Time of the most recent SYN without ACK, and the SYN-to-first-ACK RTT once known (tshark's initial RTT). */
+    long lastSynNanos = -1;
+    long initialRttNanos = -1;
+
+    void reset(final DecodedPacket p, final int hash, final long generation)
+    {
+        this.tunnelId = p.tunnelId;
+        this.ipVersion = p.ipVersion;
+        this.aHigh = p.srcHigh;
+        this.aLow = p.srcLow;
+        this.aPort = p.srcPort;
+        this.bHigh = p.dstHigh;
+        this.bLow = p.dstLow;
+        this.bPort = p.dstPort;
+        this.hash = hash;
+        this.generation = generation;
+        this.firstTimestampNanos = p.timestampNanos;
+        this.lastTimestampNanos = p.timestampNanos;
+    }
+
+    /** Whether the packet belongs to this connection's 4-tuple (either direction). */
+    boolean matches(final DecodedPacket p)
+    {
+        if (p.tunnelId != tunnelId || p.ipVersion != ipVersion)
+        {
+            return false;
+        }
+        return isFromA(p) || isFromB(p);
+    }
+
+    boolean isFromA(final DecodedPacket p)
+    {
+        return p.srcPort == aPort && p.dstPort == bPort && p.srcLow == aLow && p.dstLow == bLow &&
+            p.srcHigh == aHigh && p.dstHigh == bHigh;
+    }
+
+    private boolean isFromB(final DecodedPacket p)
+    {
+        return p.srcPort == bPort && p.dstPort == aPort && p.srcLow == bLow && p.dstLow == aLow &&
+            p.srcHigh == bHigh && p.dstHigh == aHigh;
+    }
+
+    /**
+     * tshark's port-reuse rule: a SYN without ACK whose sequence number differs from its direction's base starts a
+     * new conversation on the same 4-tuple; a retransmitted SYN (same sequence number) does not.
+     */
+    boolean isReusedBy(final DecodedPacket p, final boolean fromA)
+    {
+        if ((p.flags & (Tcp.SYN | Tcp.ACK)) != Tcp.SYN)
+        {
+            return false;
+        }
+        final TcpEndpoint sender = fromA ? a : b;
+        return sender.baseSeqSet && p.seq != sender.baseSeq;
+    }
+
+    /** Accounts one segment; {@code fromA} says which side sent it. */
+    void onSegment(final DecodedPacket p, final boolean fromA)
+    {
+        final TcpEndpoint sender = fromA ? a : b;
+        final TcpEndpoint receiver = fromA ? b : a;
+        final int flags = p.flags;
+        final boolean syn = (flags & Tcp.SYN) != 0;
+        final boolean ack = (flags & Tcp.ACK) != 0;
+        final boolean fin = (flags & Tcp.FIN) != 0;
+        final boolean rst = (flags & Tcp.RST) != 0;
+
+        lastTimestampNanos = p.timestampNanos;
+        sender.packets++;
+        sender.ipBytes += p.ipLength;
+        sender.payloadBytes += p.payloadLength;
+
+        // Relative-sequence bases, as tshark sets them: own SYN's seq, else seq - 1; the peer's from ack - 1.
+        if (!sender.baseSeqSet)
+        {
+            sender.baseSeq = syn ? p.seq : p.seq - 1;
+            sender.baseSeqSet = true;
+        }
+        if (ack && !receiver.baseSeqSet)
+        {
+            receiver.baseSeq = p.ack - 1;
+            receiver.baseSeqSet = true;
+        }
+
+        if (syn)
+        {
+            sender.synCount++;
+            if (!sender.isnSeen)
+            {
+                sender.isn = p.seq;
+                sender.isnSeen = true;
+            }
+            decideOriginator(fromA, ack ? ClientRule.SYNACK : ClientRule.SYN);
+        }
+        if (syn && !ack)
+        {
+            lastSynNanos = p.timestampNanos;
+        }
+        else if (ack && !syn && initialRttNanos < 0 && lastSynNanos >= 0)
+        {
+            initialRttNanos = p.timestampNanos - lastSynNanos;
+        }
+        if (fin)
+        {
+            sender.finCount++;
+            if (!sender.finSeen)
+            {
+                sender.finSeen = true;
+                sender.finEndSeq = p.seq + p.payloadLength + (syn ? 2 : 1);
+            }
+        }
+        if (rst)
+        {
+            sender.rstCount++;
+            sender.rstSeen = true;
+        }
+        EndpointStates.onSegment(sender, receiver, flags, p.ack, p.payloadLength);
+        if (endReason == null)
+        {
+            if (rst)
+            {
+                endReason = EndReason.RST;
+            }
+            else if (a.finSeen && b.finSeen)
+            {
+                endReason = EndReason.FIN;
+            }
+        }
+    }
+
+    private void decideOriginator(final boolean fromA, final ClientRule rule)
+    {
+        if (rule.ordinal() <= clientRule.ordinal())
+        {
+            return;
+        }
+        clientRule = rule;
+        // SYN: the sender is the originator; SYN+ACK: the receiver is.
+        aIsOriginator = (rule == ClientRule.SYN) == fromA;
+    }
+
+    /** Whether the connection has closed or reset (it may still see packets until it times out). */
+    public boolean isClosed()
+    {
+        return endReason != null;
+    }
+
+    public TcpEndpoint originator()
+    {
+        return aIsOriginator ? a : b;
+    }
+
+    public TcpEndpoint responder()
+    {
+        return aIsOriginator ? b : a;
+    }
+
+    public int ipVersion()
+    {
+        return ipVersion;
+    }
+
+    public int tunnelId()
+    {
+        return tunnelId;
+    }
+
+    public long originatorAddressHigh()
+    {
+        return aIsOriginator ? aHigh : bHigh;
+    }
+
+    public long originatorAddressLow()
+    {
+        return aIsOriginator ? aLow : bLow;
+    }
+
+    public int originatorPort()
+    {
+        return aIsOriginator ? aPort : bPort;
+    }
+
+    public long responderAddressHigh()
+    {
+        return aIsOriginator ? bHigh : aHigh;
+    }
+
+    public long responderAddressLow()
+    {
+        return aIsOriginator ? bLow : aLow;
+    }
+
+    public int responderPort()
+    {
+        return aIsOriginator ? bPort : aPort;
+    }
+
+    public ClientRule clientRule()
+    {
+        return clientRule;
+    }
+
+    public long firstTimestampNanos()
+    {
+        return firstTimestampNanos;
+    }
+
+    public long lastTimestampNanos()
+    {
+        return lastTimestampNanos;
+    }
+
+    public long generation()
+    {
+        return generation;
+    }
+
+    public boolean reusedPorts()
+    {
+        return reusedPorts;
+    }
+
+    /** Why the record was emitted; set by the tracker at emission for connections still open. */
+    public EndReason endReason()
+    {
+        return endReason;
+    }
+
+    /** SYN to first ACK, in nanoseconds, or -1 when the handshake was not seen. */
+    public long initialRttNanos()
+    {
+        return initialRttNanos;
+    }
+
+    public int hash()
+    {
+        return hash;
+    }
+}

@@ -1,0 +1,95 @@
+package dev.flowtracker.ingest.analyze;
+
+import dev.flowtracker.core.decode.DecodeEvent;
+import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.decode.PacketDecoder;
+import dev.flowtracker.core.tcp.ConnectionListener;
+import dev.flowtracker.core.tcp.ConnectionTracker;
+import dev.flowtracker.core.tcp.EndReason;
+import dev.flowtracker.core.tcp.TcpConnection;
+import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.capture.PacketHandler;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Reads capture files in order as one stream, decodes every frame, tracks connections and hands each finished
+ * connection to a listener. Single-threaded: everything runs on the caller's thread. (The streaming pipeline
+ * spreads the same steps over a ring and workers.)
+ */
+public final class OfflineAnalysis implements PacketHandler
+{
+    /** Frames read per {@link CaptureReader#read} call: bounds the time between progress checks. */
+    private static final int BATCH = 4096;
+
+    private final PacketDecoder decoder = new PacketDecoder();
+    private final DecodedPacket packet = new DecodedPacket();
+    private final CaptureStats stats = new CaptureStats();
+    private final ConnectionTracker tracker;
+
+    public OfflineAnalysis(final ConnectionListener listener)
+    {
+        this.tracker = new ConnectionTracker(1 << 12, connection -> emit(listener, connection));
+    }
+
+    private void emit(final ConnectionListener listener, final TcpConnection connection)
+    {
+        stats.connections++;
+        listener.onConnectionEnd(connection);
+    }
+
+    /**
+     * Reads one file to its end.
+     *
+     * @param progress called between batches with the reader, to report progress; may be null.
+     * @throws IOException when the file is corrupt or cut short; frames before the fault have been processed.
+     */
+    public void read(final CaptureReader reader, final Runnable progress) throws IOException
+    {
+        while (reader.read(this, BATCH) > 0)
+        {
+            if (progress != null)
+            {
+                progress.run();
+            }
+        }
+    }
+
+    @Override
+    public void onFrame(
+        final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
+        final int linkType, final long timestampNanos, final int interfaceId)
+    {
+        final DecodedPacket p = packet;
+        stats.frames++;
+        stats.wireBytes += wireLength;
+        stats.capturedBytes += capturedLength;
+        p.timestampNanos = timestampNanos;
+        p.wireLength = wireLength;
+        p.capturedLength = capturedLength;
+        p.interfaceId = interfaceId;
+        p.frameNumber = stats.frames;
+        final DecodeEvent event = decoder.decode(segment, offset, capturedLength, wireLength, linkType, p);
+        stats.decodeEvents[event.ordinal()]++;
+        if (p.warning != null)
+        {
+            stats.decodeEvents[p.warning.ordinal()]++;
+        }
+        if (event == DecodeEvent.TCP_SEGMENT)
+        {
+            tracker.onSegment(p);
+        }
+    }
+
+    /** Emits every connection still open (end of input or shutdown). */
+    public void finish(final EndReason reason)
+    {
+        tracker.finish(reason);
+    }
+
+    public CaptureStats stats()
+    {
+        return stats;
+    }
+}

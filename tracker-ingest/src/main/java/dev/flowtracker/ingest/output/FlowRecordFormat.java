@@ -1,0 +1,148 @@
+package dev.flowtracker.ingest.output;
+
+import dev.flowtracker.core.tcp.FlowHash;
+import dev.flowtracker.core.tcp.TcpConnection;
+import dev.flowtracker.core.tcp.TcpEndpoint;
+
+/**
+ * Formats one connection as a JSON object on one line, with Zeek conn.log field names where Zeek has them and our
+ * extension object {@code tcp}; the schema is written down in {@code docs/flow-record.md}. Reuses one builder, so
+ * an instance belongs to one thread.
+ */
+public final class FlowRecordFormat
+{
+    /** The 15 tshark analysis counters, in schema order. */
+    public static final String[] ANALYSIS_FLAGS = {
+        "retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order", "lost_segment",
+        "ack_lost_segment", "duplicate_ack", "zero_window", "zero_window_probe", "zero_window_probe_ack",
+        "window_full", "window_update", "keep_alive", "keep_alive_ack", "reused_ports"};
+
+    private static final char[] BASE62 =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
+    private static final int UID_LENGTH = 17;
+
+    private final StringBuilder line = new StringBuilder(1024);
+
+    /** Formats the record, without the trailing newline; the result is valid until the next call. */
+    public CharSequence format(final TcpConnection c)
+    {
+        final StringBuilder out = line;
+        out.setLength(0);
+        final TcpEndpoint orig = c.originator();
+        final TcpEndpoint resp = c.responder();
+        out.append("{\"ts\":");
+        appendSeconds(out, c.firstTimestampNanos());
+        out.append(",\"uid\":\"");
+        appendUid(out, c);
+        out.append("\",\"id.orig_h\":\"");
+        AddressFormat.append(out, c.ipVersion(), c.originatorAddressHigh(), c.originatorAddressLow());
+        out.append("\",\"id.orig_p\":").append(c.originatorPort());
+        out.append(",\"id.resp_h\":\"");
+        AddressFormat.append(out, c.ipVersion(), c.responderAddressHigh(), c.responderAddressLow());
+        out.append("\",\"id.resp_p\":").append(c.responderPort());
+        out.append(",\"proto\":\"tcp\",\"duration\":");
+        appendSeconds(out, c.lastTimestampNanos() - c.firstTimestampNanos());
+        out.append(",\"orig_bytes\":").append(orig.payloadBytes());
+        out.append(",\"resp_bytes\":").append(resp.payloadBytes());
+        // conn_state and history come with the TCP engine; null says "not computed", never a guess.
+        out.append(",\"conn_state\":null,\"missed_bytes\":0,\"history\":null");
+        out.append(",\"orig_pkts\":").append(orig.packets());
+        out.append(",\"orig_ip_bytes\":").append(orig.ipBytes());
+        out.append(",\"resp_pkts\":").append(resp.packets());
+        out.append(",\"resp_ip_bytes\":").append(resp.ipBytes());
+        out.append(",\"tcp\":{\"orig\":");
+        appendEndpoint(out, orig);
+        out.append(",\"resp\":");
+        appendEndpoint(out, resp);
+        out.append(",\"initial_rtt\":");
+        if (c.initialRttNanos() >= 0)
+        {
+            appendSeconds(out, c.initialRttNanos());
+        }
+        else
+        {
+            out.append("null");
+        }
+        out.append(",\"end_reason\":\"").append(c.endReason() == null ? "unknown" : c.endReason().label()).append('"');
+        out.append(",\"client_rule\":\"").append(c.clientRule().label()).append('"');
+        if (c.tunnelId() >= 0)
+        {
+            out.append(",\"vni\":").append(c.tunnelId());
+        }
+        out.append("}}");
+        return out;
+    }
+
+    private static void appendEndpoint(final StringBuilder out, final TcpEndpoint e)
+    {
+        out.append("{\"state\":\"").append(e.state().name()).append('"');
+        out.append(",\"isn\":");
+        if (e.isnSeen())
+        {
+            out.append(e.isn());
+        }
+        else
+        {
+            out.append("null");
+        }
+        out.append(",\"syn\":").append(e.synCount());
+        out.append(",\"fin\":").append(e.finCount());
+        out.append(",\"rst\":").append(e.rstCount());
+        out.append(",\"payload_bytes\":").append(e.payloadBytes());
+        out.append(",\"analysis\":{");
+        for (int i = 0; i < ANALYSIS_FLAGS.length; i++)
+        {
+            if (i > 0)
+            {
+                out.append(',');
+            }
+            // Filled by the TCP engine's sequence analysis; zero until then.
+            out.append('"').append(ANALYSIS_FLAGS[i]).append("\":0");
+        }
+        out.append("}}");
+    }
+
+    /** Seconds with nanosecond precision, trailing zeros kept to microseconds: 1700000000.123456. */
+    static void appendSeconds(final StringBuilder out, final long nanos)
+    {
+        final long seconds = Math.floorDiv(nanos, 1_000_000_000L);
+        final long fraction = Math.floorMod(nanos, 1_000_000_000L);
+        out.append(seconds).append('.');
+        final boolean submicro = fraction % 1000 != 0;
+        final long digits = submicro ? fraction : fraction / 1000;
+        final int width = submicro ? 9 : 6;
+        final String text = Long.toString(digits);
+        for (int i = text.length(); i < width; i++)
+        {
+            out.append('0');
+        }
+        out.append(text);
+    }
+
+    /**
+     * A Zeek-style uid ("C" + base62) derived from the connection's identity, first packet time and generation,
+     * so the same input always yields the same uids, whichever worker handled the connection.
+     */
+    private static void appendUid(final StringBuilder out, final TcpConnection c)
+    {
+        long h1 = FlowHash.mix(c.originatorAddressHigh() ^ FlowHash.mix(c.originatorAddressLow()) ^
+            ((long)c.originatorPort() << 32 | c.responderPort()));
+        h1 = FlowHash.mix(h1 ^ c.responderAddressHigh() ^ FlowHash.mix(c.responderAddressLow() + c.tunnelId()));
+        long h2 = FlowHash.mix(h1 ^ FlowHash.mix(c.firstTimestampNanos()) ^ (c.generation() * 0x9E3779B97F4A7C15L));
+        h1 = FlowHash.mix(h1 + h2);
+        out.append('C');
+        for (int i = 0; i < UID_LENGTH; i++)
+        {
+            final long source = i < 9 ? h1 : h2;
+            out.append(BASE62[(int)Long.remainderUnsigned(source, 62)]);
+            if (i < 9)
+            {
+                h1 = Long.divideUnsigned(h1, 62);
+            }
+            else
+            {
+                h2 = Long.divideUnsigned(h2, 62);
+            }
+        }
+    }
+}
