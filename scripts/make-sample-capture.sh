@@ -6,7 +6,7 @@
 # client side. Nothing leaves the namespaces we create.
 #
 # Usage: sudo scripts/make-sample-capture.sh [OUT.pcap]
-#        (default OUT: /work/main/samples/sample.pcap)
+#        (default OUT: samples/sample.pcap in this repository)
 #
 # Connections produced (server 10.99.0.1 / fd99::1 in ns A, client in ns B):
 #   :8080  3 x IPv4 + 2 x IPv6 request/response, 3-way open, client-first FIN close
@@ -16,7 +16,7 @@
 #   :8083  bulk download (BULK_BYTES), server-first FIN close
 set -euo pipefail
 
-OUT=${1:-/work/main/samples/sample.pcap}
+OUT=${1:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/samples/sample.pcap"}
 BULK_BYTES=${BULK_BYTES:-200000}
 
 [[ $EUID -eq 0 ]] || { echo "must run as root (netns + tcpdump)" >&2; exit 1; }

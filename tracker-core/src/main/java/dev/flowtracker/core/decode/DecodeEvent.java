@@ -38,7 +38,8 @@ public enum DecodeEvent
     TCP_DATA_OFFSET_BEYOND_PACKET("tcp_data_offset_beyond_packet", Kind.MALFORMED),
 
     TCP_OPTION_MALFORMED("tcp_option_malformed", Kind.WARNING),
-    TCP_OPTIONS_TRUNCATED("tcp_options_truncated", Kind.WARNING),
+    /** Snaplen cut the TCP header after the window field: tracked (as tshark does), options partly lost. */
+    TCP_HEADER_CUT_BY_SNAPLEN("tcp_header_cut_by_snaplen", Kind.WARNING),
     IP_LENGTH_EXCEEDS_FRAME("ip_length_exceeds_frame", Kind.WARNING);
 
     /** What an event means for the frame that raised it. */

@@ -35,6 +35,10 @@ public final class PacketDecoder
     private static final int NFLOG_HEADER_LENGTH = 4;
     private static final int NFLOG_TLV_PAYLOAD = 9;
     private static final int AYIYA_UDP_PORT = 5072;
+    private static final int FDDI_HEADER_LENGTH = 13;
+    private static final int LLC_SNAP_LENGTH = 8;
+    /** tshark reads TCP bytes 0-15 (ports to window) before it assigns a stream; we need the same minimum. */
+    private static final int TCP_FIXED_FIELDS_LENGTH = 16;
 
     private MemorySegment segment;
     /** End of the captured bytes: no read may cross it. */
@@ -89,6 +93,7 @@ public final class PacketDecoder
             case LinkType.NULL -> decodeNull(offset, false);
             case LinkType.LOOP -> decodeNull(offset, true);
             case LinkType.NFLOG -> decodeNflog(offset);
+            case LinkType.FDDI -> decodeFddi(offset);
             default -> DecodeEvent.UNSUPPORTED_LINK_TYPE;
         };
     }
@@ -194,13 +199,12 @@ public final class PacketDecoder
 
     private DecodeEvent decodePppoe(final long offset)
     {
-        if (!has(offset, Tunnels.PPPOE_SESSION_HEADER_LENGTH + 2))
+        if (!has(offset, Tunnels.PPPOE_SESSION_HEADER_LENGTH + 1))
         {
             return DecodeEvent.PPPOE_TRUNCATED;
         }
         packet.encapsulations |= Encapsulation.PPPOE.bit();
-        return decodePppProtocol(Bytes.u16(segment, offset + Tunnels.PPPOE_SESSION_HEADER_LENGTH),
-            offset + Tunnels.PPPOE_SESSION_HEADER_LENGTH + 2);
+        return decodePpp(offset + Tunnels.PPPOE_SESSION_HEADER_LENGTH);
     }
 
     private DecodeEvent decodePppProtocol(final int protocol, final long offset)
@@ -211,6 +215,21 @@ public final class PacketDecoder
             case Tunnels.PPP_PROTOCOL_IPV6 -> decodeIpv6(offset);
             default -> DecodeEvent.NON_IP;
         };
+    }
+
+    /** FDDI: frame control, two 6-byte addresses, then 802.2 LLC; only SNAP (AA AA 03) carries an EtherType. */
+    private DecodeEvent decodeFddi(final long offset)
+    {
+        if (!has(offset, FDDI_HEADER_LENGTH + LLC_SNAP_LENGTH))
+        {
+            return DecodeEvent.LINK_HEADER_TRUNCATED;
+        }
+        final long llc = offset + FDDI_HEADER_LENGTH;
+        if (Bytes.u16(segment, llc) != 0xAAAA || Bytes.u8(segment, llc + 2) != 0x03)
+        {
+            return DecodeEvent.NON_IP;
+        }
+        return decodeEtherType(Bytes.u16(segment, llc + 6), llc + LLC_SNAP_LENGTH);
     }
 
     private DecodeEvent decodeSll(final long offset)
@@ -466,15 +485,15 @@ public final class PacketDecoder
         {
             return DecodeEvent.ENCAPSULATION_TOO_DEEP;
         }
-        if (destinationPort == Tunnels.UDP_PORT_VXLAN)
+        if (destinationPort == Tunnels.UDP_PORT_VXLAN || sourcePort == Tunnels.UDP_PORT_VXLAN)
         {
             return decodeVxlan(payload);
         }
-        if (destinationPort == Tunnels.UDP_PORT_GENEVE)
+        if (destinationPort == Tunnels.UDP_PORT_GENEVE || sourcePort == Tunnels.UDP_PORT_GENEVE)
         {
             return decodeGeneve(payload);
         }
-        if (destinationPort == Tunnels.UDP_PORT_GRE)
+        if (destinationPort == Tunnels.UDP_PORT_GRE || sourcePort == Tunnels.UDP_PORT_GRE)
         {
             return decodeGre(payload);
         }
@@ -500,7 +519,6 @@ public final class PacketDecoder
             return DecodeEvent.TUNNEL_HEADER_TRUNCATED;
         }
         packet.encapsulations |= Encapsulation.VXLAN.bit();
-        packet.tunnelId = Bytes.i32(segment, offset + 4) >>> 8;
         return decodeEthernet(offset + Tunnels.VXLAN_HEADER_LENGTH);
     }
 
@@ -518,7 +536,6 @@ public final class PacketDecoder
             return DecodeEvent.TUNNEL_HEADER_TRUNCATED;
         }
         packet.encapsulations |= Encapsulation.GENEVE.bit();
-        packet.tunnelId = Bytes.i32(segment, offset + 4) >>> 8;
         return decodeEtherType(protocol, payload);
     }
 
@@ -572,38 +589,39 @@ public final class PacketDecoder
                 return decodeEthernet(payload + Tunnels.ERSPAN_III_HEADER_LENGTH +
                     (platformSubHeader ? Tunnels.ERSPAN_III_PLATFORM_SUBHEADER_LENGTH : 0));
             case 0x880B:
-                return decodePppInGre(payload);
+                return decodePppWithAddressControl(payload);
             default:
                 return decodeEtherType(protocol, payload);
         }
     }
 
-    private DecodeEvent decodePppInGre(final long offset)
+    /** PPP in GRE (PPTP) may keep the HDLC address/control bytes 0xFF 0x03 before the protocol. */
+    private DecodeEvent decodePppWithAddressControl(final long offset)
     {
-        long position = offset;
-        if (!has(position, 2))
+        if (has(offset, 2) && Bytes.u16(segment, offset) == 0xFF03)
+        {
+            return decodePpp(offset + 2);
+        }
+        return decodePpp(offset);
+    }
+
+    private DecodeEvent decodePpp(final long offset)
+    {
+        if (!has(offset, 1))
         {
             return DecodeEvent.TUNNEL_HEADER_TRUNCATED;
         }
-        if (Bytes.u16(segment, position) == 0xFF03)
-        {
-            position += 2;
-        }
-        if (!has(position, 1))
-        {
-            return DecodeEvent.TUNNEL_HEADER_TRUNCATED;
-        }
-        // PPP protocol field compression: an odd first byte is the whole (one-byte) protocol.
-        final int first = Bytes.u8(segment, position);
+        // Protocol-field compression (RFC 1661): an odd first byte is the whole, one-byte protocol.
+        final int first = Bytes.u8(segment, offset);
         if ((first & 1) != 0)
         {
-            return decodePppProtocol(first, position + 1);
+            return decodePppProtocol(first, offset + 1);
         }
-        if (!has(position, 2))
+        if (!has(offset, 2))
         {
             return DecodeEvent.TUNNEL_HEADER_TRUNCATED;
         }
-        return decodePppProtocol(Bytes.u16(segment, position), position + 2);
+        return decodePppProtocol(Bytes.u16(segment, offset), offset + 2);
     }
 
     private DecodeEvent decodeGtpUser(final long offset, final long end)
@@ -693,7 +711,7 @@ public final class PacketDecoder
 
     private DecodeEvent decodeTcp(final long offset, final long end)
     {
-        if (!has(offset, Tcp.MIN_HEADER_LENGTH))
+        if (!has(offset, TCP_FIXED_FIELDS_LENGTH))
         {
             return DecodeEvent.TCP_HEADER_TRUNCATED;
         }
@@ -716,14 +734,13 @@ public final class PacketDecoder
         p.tcpHeaderLength = headerLength;
         p.payloadLength = (int)Math.min(Integer.MAX_VALUE, end - offset - headerLength);
         p.capturedPayloadLength = (int)Math.max(0, Math.min(end, capturedEnd) - offset - headerLength);
+        if (offset + headerLength > capturedEnd)
+        {
+            p.warning = DecodeEvent.TCP_HEADER_CUT_BY_SNAPLEN;
+        }
         if (headerLength > Tcp.MIN_HEADER_LENGTH)
         {
-            final long optionsEnd = Math.min(offset + headerLength, capturedEnd);
-            if (optionsEnd < offset + headerLength)
-            {
-                p.warning = DecodeEvent.TCP_OPTIONS_TRUNCATED;
-            }
-            TcpOptions.parse(segment, offset + Tcp.MIN_HEADER_LENGTH, optionsEnd, p);
+            TcpOptions.parse(segment, offset + Tcp.MIN_HEADER_LENGTH, Math.min(offset + headerLength, capturedEnd), p);
         }
         return DecodeEvent.TCP_SEGMENT;
     }

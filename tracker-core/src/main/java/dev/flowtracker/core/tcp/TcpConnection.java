@@ -79,8 +79,9 @@ public final class TcpConnection
     }
 
     /**
-     * tshark's port-reuse rule: a SYN without ACK whose sequence number differs from its direction's base starts a
-     * new conversation on the same 4-tuple; a retransmitted SYN (same sequence number) does not.
+     * tshark's (4.0) port-reuse rule: a SYN without ACK whose sequence number differs from its direction's base
+     * starts a new conversation on the same 4-tuple. A retransmitted SYN (same sequence number) does not, even
+     * after a FIN or RST; neither does a SYN+ACK (see {@link #onSegment}).
      */
     boolean isReusedBy(final DecodedPacket p, final boolean fromA)
     {
@@ -109,15 +110,24 @@ public final class TcpConnection
         sender.payloadBytes += p.payloadLength;
 
         // Relative-sequence bases, as tshark sets them: own SYN's seq, else seq - 1; the peer's from ack - 1.
-        if (!sender.baseSeqSet)
+        // A SYN+ACK with another seq moves its side's base instead of starting a new conversation.
+        // Fragments set no base (tshark sees only the reassembled datagram).
+        if (syn && ack && sender.baseSeqSet && p.seq != sender.baseSeq)
         {
-            sender.baseSeq = syn ? p.seq : p.seq - 1;
-            sender.baseSeqSet = true;
+            sender.baseSeq = p.seq;
         }
-        if (ack && !receiver.baseSeqSet)
+        if (!p.ipFragmented)
         {
-            receiver.baseSeq = p.ack - 1;
-            receiver.baseSeqSet = true;
+            if (!sender.baseSeqSet)
+            {
+                sender.baseSeq = syn ? p.seq : p.seq - 1;
+                sender.baseSeqSet = true;
+            }
+            if (ack && !receiver.baseSeqSet)
+            {
+                receiver.baseSeq = p.ack - 1;
+                receiver.baseSeqSet = true;
+            }
         }
 
         if (syn)

@@ -8,6 +8,7 @@ public final class LinkType
 {
     public static final int NULL = 0;
     public static final int EN10MB = 1;
+    public static final int FDDI = 10;
     public static final int RAW_DLT_12 = 12;
     public static final int RAW_DLT_14 = 14;
     public static final int RAW = 101;
@@ -26,7 +27,7 @@ public final class LinkType
     {
         return switch (linkType)
         {
-            case NULL, EN10MB, RAW_DLT_12, RAW_DLT_14, RAW, LOOP, LINUX_SLL, NFLOG, IPV4, IPV6, LINUX_SLL2 -> true;
+            case NULL, EN10MB, FDDI, RAW_DLT_12, RAW_DLT_14, RAW, LOOP, LINUX_SLL, NFLOG, IPV4, IPV6, LINUX_SLL2 -> true;
             default -> false;
         };
     }
@@ -37,6 +38,7 @@ public final class LinkType
         {
             case NULL -> "NULL";
             case EN10MB -> "EN10MB";
+            case FDDI -> "FDDI";
             case RAW_DLT_12, RAW_DLT_14, RAW -> "RAW";
             case LOOP -> "LOOP";
             case LINUX_SLL -> "LINUX_SLL";

@@ -1,0 +1,122 @@
+package dev.flowtracker.ingest.corpus;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flowtracker.core.tcp.EndReason;
+import dev.flowtracker.core.tcp.TcpConnection;
+import dev.flowtracker.ingest.analyze.OfflineAnalysis;
+import dev.flowtracker.ingest.capture.CaptureFiles;
+import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.output.AddressFormat;
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The shared real-capture corpus (../shared/corpus): captures with a tshark oracle each. Tests that use it skip,
+ * with a message, when it is absent.
+ */
+final class Corpus
+{
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private Corpus()
+    {
+    }
+
+    /** The corpus directory, or a skipped test when it is not there. */
+    static Path requireCorpus()
+    {
+        final String configured = System.getProperty("tracker.corpus", "../shared/corpus");
+        final Path dir = Path.of(configured).toAbsolutePath().normalize();
+        Assumptions.assumeTrue(Files.isDirectory(dir.resolve("oracle")) && Files.isDirectory(dir.resolve("pcaps")),
+            "skipped: the shared corpus is not at " + dir + " (set -Dtracker.corpus=DIR to point at it)");
+        return dir;
+    }
+
+    /** Every tshark oracle file, sorted by path. */
+    static List<Path> oracleFiles(final Path corpus) throws IOException
+    {
+        try (Stream<Path> files = Files.walk(corpus.resolve("oracle")))
+        {
+            return files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
+        }
+    }
+
+    /** The capture an oracle describes: oracle/X/Y.json describes pcaps/X/Y. */
+    static Path captureOf(final Path corpus, final Path oracle)
+    {
+        final String relative = corpus.resolve("oracle").relativize(oracle).toString();
+        return corpus.resolve("pcaps").resolve(relative.substring(0, relative.length() - ".json".length()));
+    }
+
+    static JsonNode readJson(final Path file)
+    {
+        try
+        {
+            return JSON.readTree(file.toFile());
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What the tracker reported for a capture, plus the read error that stopped it, if any. */
+    record Analysis(List<Observed> connections, String error)
+    {
+    }
+
+    /** One tracked connection, reduced to what the oracles compare. */
+    record Observed(String origHost, int origPort, String respHost, int respPort, double firstTime,
+        long origPackets, long respPackets, TcpConnection connection)
+    {
+        long packetsFrom(final String host, final int port)
+        {
+            if (origHost.equals(host) && origPort == port)
+            {
+                return origPackets;
+            }
+            return respHost.equals(host) && respPort == port ? respPackets : -1;
+        }
+
+        boolean hasEndpoints(final String hostA, final int portA, final String hostB, final int portB)
+        {
+            return (origHost.equals(hostA) && origPort == portA && respHost.equals(hostB) && respPort == portB) ||
+                (origHost.equals(hostB) && origPort == portB && respHost.equals(hostA) && respPort == portA);
+        }
+    }
+
+    static Analysis analyse(final Path capture)
+    {
+        final List<Observed> observed = new ArrayList<>();
+        final OfflineAnalysis analysis = new OfflineAnalysis(c -> observed.add(observe(c)));
+        String error = null;
+        try (CaptureReader reader = CaptureFiles.open(capture))
+        {
+            analysis.read(reader, null);
+        }
+        catch (final IOException e)
+        {
+            error = e.getMessage();
+        }
+        analysis.finish(EndReason.END_OF_INPUT);
+        return new Analysis(observed, error);
+    }
+
+    private static Observed observe(final TcpConnection c)
+    {
+        final StringBuilder orig = new StringBuilder();
+        AddressFormat.append(orig, c.ipVersion(), c.originatorAddressHigh(), c.originatorAddressLow());
+        final StringBuilder resp = new StringBuilder();
+        AddressFormat.append(resp, c.ipVersion(), c.responderAddressHigh(), c.responderAddressLow());
+        return new Observed(orig.toString(), c.originatorPort(), resp.toString(), c.responderPort(),
+            c.firstTimestampNanos() / 1e9, c.originator().packets(), c.responder().packets(), c);
+    }
+}
