@@ -1,0 +1,2 @@
+/** Classic libpcap file reader (both byte orders, microsecond and nanosecond timestamps). */
+package dev.flowtracker.ingest.capture.pcap;
