@@ -69,7 +69,7 @@ final class Corpus
     }
 
     /** What the tracker reported for a capture, plus the read error that stopped it, if any. */
-    record Analysis(List<Observed> connections, String error)
+    record Analysis(List<Observed> connections, String error, long frames)
     {
     }
 
@@ -107,7 +107,7 @@ final class Corpus
             error = e.getMessage();
         }
         analysis.finish(EndReason.END_OF_INPUT);
-        return new Analysis(observed, error);
+        return new Analysis(observed, error, analysis.stats().frames());
     }
 
     private static Observed observe(final TcpConnection c)
