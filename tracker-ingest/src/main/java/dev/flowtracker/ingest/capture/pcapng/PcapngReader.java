@@ -104,7 +104,7 @@ public final class PcapngReader implements CaptureReader
                 case INTERFACE_DESCRIPTION_BLOCK -> readInterface(block, blockStart, blockLength);
                 case ENHANCED_PACKET_BLOCK ->
                 {
-                    deliverEnhanced(handler, block, blockStart, blockLength);
+                    deliverPacket(handler, block, blockStart, blockLength, true);
                     delivered++;
                 }
                 case SIMPLE_PACKET_BLOCK ->
@@ -114,7 +114,7 @@ public final class PcapngReader implements CaptureReader
                 }
                 case PACKET_BLOCK ->
                 {
-                    deliverObsolete(handler, block, blockStart, blockLength);
+                    deliverPacket(handler, block, blockStart, blockLength, false);
                     delivered++;
                 }
                 default ->
@@ -235,16 +235,22 @@ public final class PcapngReader implements CaptureReader
         }
     }
 
-    private void deliverEnhanced(
-        final PacketHandler handler, final long block, final long blockStart, final long blockLength)
-        throws CaptureFormatException
+    /**
+     * Enhanced Packet Block (4-byte interface id) and the obsolete Packet Block (2-byte interface id, 2-byte drop
+     * count) share the rest of their layout: timestamp high/low, captured length, wire length, data.
+     */
+    private void deliverPacket(
+        final PacketHandler handler, final long block, final long blockStart, final long blockLength,
+        final boolean enhanced) throws CaptureFormatException
     {
+        final String kind = enhanced ? "enhanced packet block" : "packet block";
         if (blockLength < 32)
         {
-            throw new CaptureFormatException(name, blockStart, "enhanced packet block too short");
+            throw new CaptureFormatException(name, blockStart, kind + " too short");
         }
         final MemorySegment segment = input.segment();
-        final long interfaceId = Bytes.u32(segment, block + 8, bigEndian);
+        final long interfaceId = enhanced ?
+            Bytes.u32(segment, block + 8, bigEndian) : Bytes.u16(segment, block + 8, bigEndian);
         final long timestamp = (Bytes.u32(segment, block + 12, bigEndian) << 32) | Bytes.u32(segment, block + 16, bigEndian);
         final long capturedLength = Bytes.u32(segment, block + 20, bigEndian);
         final long wireLength = Bytes.u32(segment, block + 24, bigEndian);
@@ -252,34 +258,11 @@ public final class PcapngReader implements CaptureReader
         if (28 + capturedLength > blockLength - 4)
         {
             throw new CaptureFormatException(name, blockStart,
-                "captured length " + capturedLength + " larger than its enhanced packet block");
+                "captured length " + capturedLength + " larger than its " + kind);
         }
         final int id = (int)interfaceId;
         handler.onFrame(segment, block + 28, (int)capturedLength, (int)Math.max(wireLength, capturedLength),
             linkTypes[id], toNanos(id, timestamp), id);
-    }
-
-    private void deliverObsolete(
-        final PacketHandler handler, final long block, final long blockStart, final long blockLength)
-        throws CaptureFormatException
-    {
-        if (blockLength < 32)
-        {
-            throw new CaptureFormatException(name, blockStart, "packet block too short");
-        }
-        final MemorySegment segment = input.segment();
-        final int interfaceId = Bytes.u16(segment, block + 8, bigEndian);
-        final long timestamp = (Bytes.u32(segment, block + 12, bigEndian) << 32) | Bytes.u32(segment, block + 16, bigEndian);
-        final long capturedLength = Bytes.u32(segment, block + 20, bigEndian);
-        final long wireLength = Bytes.u32(segment, block + 24, bigEndian);
-        checkInterface(blockStart, interfaceId);
-        if (28 + capturedLength > blockLength - 4)
-        {
-            throw new CaptureFormatException(name, blockStart,
-                "captured length " + capturedLength + " larger than its packet block");
-        }
-        handler.onFrame(segment, block + 28, (int)capturedLength, (int)Math.max(wireLength, capturedLength),
-            linkTypes[interfaceId], toNanos(interfaceId, timestamp), interfaceId);
     }
 
     private void deliverSimple(
