@@ -28,9 +28,13 @@ public final class DecodedPacket
     public long dstLow;
     /** IP packet length (header + payload) as the IP header states it, clamped to the frame. */
     public int ipLength;
-    /** First fragment of a fragmented datagram (the TCP header is here, later bytes are not). */
+    /** First fragment of a fragmented datagram, at any IP layer (the TCP header is here, later bytes are not). */
     public boolean ipFragmented;
-    /** VNI of the innermost VXLAN/Geneve header crossed, or -1: keeps equal 4-tuples of different VNIs apart. */
+    /**
+     * Mirror session id (e.g. the VNI of the VXLAN/Geneve session a mirror receiver decapsulated), or -1. Part of
+     * connection identity, so equal 4-tuples of different sessions stay apart. Set by sources, not by the decoder:
+     * tunnels inside a capture are not identity (tshark ignores them, and mirrors may use one VNI per direction).
+     */
     public int tunnelId;
     /** Bit set of {@link Encapsulation} layers crossed to reach the TCP header. */
     public int encapsulations;

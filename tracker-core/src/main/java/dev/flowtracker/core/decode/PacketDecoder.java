@@ -103,6 +103,15 @@ public final class PacketDecoder
         return offset >= 0 && length >= 0 && offset + length <= capturedEnd;
     }
 
+    /** Keeps the first warning of a frame: it is the outermost, and usually the cause of later ones. */
+    private void warn(final DecodeEvent warning)
+    {
+        if (packet.warning == null)
+        {
+            packet.warning = warning;
+        }
+    }
+
     private boolean deeper()
     {
         return ++depth <= MAX_ENCAPSULATION_DEPTH;
@@ -348,7 +357,7 @@ public final class PacketDecoder
         }
         if (totalLength > onWire)
         {
-            packet.warning = DecodeEvent.IP_LENGTH_EXCEEDS_FRAME;
+            warn(DecodeEvent.IP_LENGTH_EXCEEDS_FRAME);
             totalLength = onWire;
         }
         if (Ipv4.fragmentOffset(segment, offset) != 0)
@@ -361,7 +370,7 @@ public final class PacketDecoder
         packet.srcLow = Ipv4.source(segment, offset);
         packet.dstLow = Ipv4.destination(segment, offset);
         packet.ipLength = (int)Math.min(Integer.MAX_VALUE, totalLength);
-        packet.ipFragmented = Ipv4.moreFragments(segment, offset);
+        packet.ipFragmented |= Ipv4.moreFragments(segment, offset); // an outer fragment cuts inner ones too
         return decodeIpPayload(Ipv4.protocol(segment, offset), offset + headerLength, offset + totalLength);
     }
 
@@ -382,7 +391,7 @@ public final class PacketDecoder
             // 0: a jumbogram (RFC 2675) or a TSO capture; either way the frame bounds the datagram.
             if (payloadLength > onWire)
             {
-                packet.warning = DecodeEvent.IP_LENGTH_EXCEEDS_FRAME;
+                warn(DecodeEvent.IP_LENGTH_EXCEEDS_FRAME);
             }
             payloadLength = Math.max(0, onWire);
         }
@@ -447,7 +456,7 @@ public final class PacketDecoder
         packet.dstHigh = Ipv6.destinationHigh(segment, offset);
         packet.dstLow = Ipv6.destinationLow(segment, offset);
         packet.ipLength = (int)Math.min(Integer.MAX_VALUE, end - offset);
-        packet.ipFragmented = fragmented;
+        packet.ipFragmented |= fragmented;
         return decodeIpPayload(nextHeader, position, end);
     }
 
@@ -481,6 +490,10 @@ public final class PacketDecoder
         final int sourcePort = Bytes.u16(segment, offset);
         final int destinationPort = Bytes.u16(segment, offset + 2);
         final long payload = offset + Tunnels.UDP_HEADER_LENGTH;
+        if (!isTunnelPort(sourcePort) && !isTunnelPort(destinationPort))
+        {
+            return DecodeEvent.NON_TCP;
+        }
         if (!deeper())
         {
             return DecodeEvent.ENCAPSULATION_TOO_DEEP;
@@ -510,6 +523,12 @@ public final class PacketDecoder
             return decodeAyiya(payload, end);
         }
         return DecodeEvent.NON_TCP;
+    }
+
+    private static boolean isTunnelPort(final int port)
+    {
+        return port == Tunnels.UDP_PORT_VXLAN || port == Tunnels.UDP_PORT_GENEVE || port == Tunnels.UDP_PORT_GRE ||
+            port == Tunnels.UDP_PORT_GTP_USER || port == Tunnels.UDP_PORT_TEREDO || port == AYIYA_UDP_PORT;
     }
 
     private DecodeEvent decodeVxlan(final long offset)
@@ -663,6 +682,10 @@ public final class PacketDecoder
                 position += length;
             }
         }
+        if (!has(position, 1) || position >= end)
+        {
+            return DecodeEvent.TUNNEL_HEADER_TRUNCATED;
+        }
         packet.encapsulations |= Encapsulation.GTP.bit();
         return decodeIpByVersion(position, end);
     }
@@ -736,7 +759,7 @@ public final class PacketDecoder
         p.capturedPayloadLength = (int)Math.max(0, Math.min(end, capturedEnd) - offset - headerLength);
         if (offset + headerLength > capturedEnd)
         {
-            p.warning = DecodeEvent.TCP_HEADER_CUT_BY_SNAPLEN;
+            warn(DecodeEvent.TCP_HEADER_CUT_BY_SNAPLEN);
         }
         if (headerLength > Tcp.MIN_HEADER_LENGTH)
         {

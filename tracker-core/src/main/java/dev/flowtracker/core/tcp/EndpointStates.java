@@ -29,7 +29,8 @@ final class EndpointStates
         {
             onSyn(sender, receiver, hasAck);
         }
-        else if (sender.state == TcpState.CLOSED && receiver.state == TcpState.CLOSED)
+        else if (sender.state == TcpState.CLOSED && receiver.state == TcpState.CLOSED &&
+            !sender.rstSeen && !receiver.rstSeen)
         {
             // Mid-stream pickup: no handshake seen, data flowing.
             sender.state = TcpState.ESTABLISHED;
@@ -81,7 +82,9 @@ final class EndpointStates
         {
             sender.state = TcpState.ESTABLISHED;
         }
-        if (receiver.state == TcpState.SYN_RECEIVED && receiver.isnSeen && ack == receiver.isn + 1)
+        // RFC 793: any ACK of the SYN (up to what was sent) completes the open; the SYN may have been resent
+        // with a new sequence number, and the exact handshake ACK may be missing from the capture.
+        if (receiver.state == TcpState.SYN_RECEIVED && receiver.isnSeen && ack - (receiver.lastSynSeq + 1) >= 0)
         {
             receiver.state = TcpState.ESTABLISHED;
         }

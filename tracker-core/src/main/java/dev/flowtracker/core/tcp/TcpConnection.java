@@ -133,6 +133,7 @@ public final class TcpConnection
         if (syn)
         {
             sender.synCount++;
+            sender.lastSynSeq = p.seq;
             if (!sender.isnSeen)
             {
                 sender.isn = p.seq;

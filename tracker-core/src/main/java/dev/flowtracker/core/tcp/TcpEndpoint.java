@@ -18,6 +18,8 @@ public final class TcpEndpoint
     /** Sequence number of this side's SYN (its ISN), if a SYN was seen. */
     int isn;
     boolean isnSeen;
+    /** Sequence number of this side's most recent SYN (a SYN+ACK may be resent with a new one). */
+    int lastSynSeq;
     /** Sequence number just after this side's FIN, once a FIN was seen. */
     int finEndSeq;
     boolean finSeen;
