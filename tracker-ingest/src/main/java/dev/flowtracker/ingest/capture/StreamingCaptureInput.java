@@ -25,6 +25,8 @@ public final class StreamingCaptureInput implements CaptureInput
     /** Valid bytes in the buffer. */
     private int windowLength;
     private boolean endOfStream;
+    /** The stream failed after {@link #windowLength} good bytes: raised once those bytes are consumed. */
+    private CaptureFormatException streamError;
 
     /**
      * @param name               the file's name, for error messages.
@@ -59,6 +61,10 @@ public final class StreamingCaptureInput implements CaptureInput
         {
             if (endOfStream)
             {
+                if (streamError != null)
+                {
+                    throw streamError;
+                }
                 return -1;
             }
             fill(position, length);
@@ -102,25 +108,26 @@ public final class StreamingCaptureInput implements CaptureInput
         }
         windowStart += keepOffset;
         windowLength = kept;
-        final int read;
+        // Read piecewise so that bytes decompressed before a failure are kept and delivered first.
         try
         {
-            read = in.readNBytes(buffer, windowLength, buffer.length - windowLength);
+            while (windowLength < buffer.length)
+            {
+                final int read = in.read(buffer, windowLength, buffer.length - windowLength);
+                if (read < 0)
+                {
+                    endOfStream = true;
+                    return;
+                }
+                windowLength += read;
+            }
         }
         catch (final IOException e)
         {
-            // A damaged or cut-short compressed stream: name the file and the uncompressed offset reached.
-            throw new CaptureFormatException(name, windowStart + windowLength,
-                "corrupt or truncated compressed data (" + e.getMessage() + ")");
-        }
-        if (read <= 0)
-        {
             endOfStream = true;
-        }
-        windowLength += Math.max(0, read);
-        if (windowLength < buffer.length)
-        {
-            endOfStream = true;
+            final String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            streamError = new CaptureFormatException(name, windowStart + windowLength,
+                "corrupt or truncated compressed data (" + reason + ")");
         }
     }
 

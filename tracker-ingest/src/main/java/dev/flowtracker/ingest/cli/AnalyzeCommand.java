@@ -119,6 +119,11 @@ final class AnalyzeCommand
             {
                 failure = file + ": no such file";
             }
+            catch (final UncheckedIOException e)
+            {
+                // The record sink failed mid-file (disk full, closed pipe): stop reading, report, exit 1.
+                failure = "error writing flow records: " + describe(e);
+            }
             catch (final IOException e)
             {
                 failure = describe(e);

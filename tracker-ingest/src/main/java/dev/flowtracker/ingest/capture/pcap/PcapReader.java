@@ -35,7 +35,6 @@ public final class PcapReader implements CaptureReader
     private final boolean bigEndian;
     private final long fractionToNanos;
     private final int linkType;
-    private final int maxRecordLength;
     private long position = FILE_HEADER_LENGTH;
 
     public PcapReader(final String name, final CaptureInput input) throws IOException
@@ -69,10 +68,8 @@ public final class PcapReader implements CaptureReader
         {
             throw new CaptureFormatException(name, 4, "unsupported pcap version " + major);
         }
-        final long snaplen = Bytes.u32(segment, header + 16, bigEndian);
-        // The upper bits of the link-type field carry FCS information, not the type.
-        linkType = (int)(Bytes.u32(segment, header + 20, bigEndian) & 0x0FFF_FFFF);
-        maxRecordLength = (int)Math.max(MAX_RECORD_LENGTH, Math.min(snaplen, Integer.MAX_VALUE));
+        // The upper 16 bits of the link-type field carry FCS information, not the type (as libpcap reads it).
+        linkType = (int)(Bytes.u32(segment, header + 20, bigEndian) & 0xFFFF);
     }
 
     public int linkType()
@@ -100,10 +97,11 @@ public final class PcapReader implements CaptureReader
             final long fraction = Bytes.u32(segment, header + 4, bigEndian);
             final long capturedLength = Bytes.u32(segment, header + 8, bigEndian);
             final long wireLength = Bytes.u32(segment, header + 12, bigEndian);
-            if (capturedLength > maxRecordLength)
+            // Fixed bound, whatever the header's snaplen says: a corrupt length must not size a buffer.
+            if (capturedLength > MAX_RECORD_LENGTH)
             {
                 throw new CaptureFormatException(name, position,
-                    "corrupt record: captured length " + capturedLength + " exceeds the maximum of " + maxRecordLength);
+                    "corrupt record: captured length " + capturedLength + " exceeds the maximum of " + MAX_RECORD_LENGTH);
             }
             final long data = input.require(position + RECORD_HEADER_LENGTH, (int)capturedLength);
             if (data < 0)

@@ -261,7 +261,7 @@ public final class PcapngReader implements CaptureReader
                 "captured length " + capturedLength + " larger than its " + kind);
         }
         final int id = (int)interfaceId;
-        handler.onFrame(segment, block + 28, (int)capturedLength, (int)Math.max(wireLength, capturedLength),
+        handler.onFrame(segment, block + 28, (int)capturedLength, wireLength(wireLength, capturedLength),
             linkTypes[id], toNanos(id, timestamp), id);
     }
 
@@ -283,8 +283,14 @@ public final class PcapngReader implements CaptureReader
         {
             capturedLength = Math.min(capturedLength, snapLengths[0]);
         }
-        handler.onFrame(segment, block + 12, (int)capturedLength, (int)Math.max(wireLength, capturedLength),
+        handler.onFrame(segment, block + 12, (int)capturedLength, wireLength(wireLength, capturedLength),
             linkTypes[0], 0, 0);
+    }
+
+    /** Wire length as an int: never below the captured length, never negative for lengths of 2^31 or more. */
+    private static int wireLength(final long wireLength, final long capturedLength)
+    {
+        return (int)Math.min(Integer.MAX_VALUE, Math.max(wireLength, capturedLength));
     }
 
     private void checkInterface(final long blockStart, final long interfaceId) throws CaptureFormatException
