@@ -41,6 +41,7 @@ public final class ConnectionTracker
         {
             final TcpConnection successor = newConnection(p, hash, connection.generation + 1);
             successor.reusedPorts = true;
+            successor.pendingFlags = AnalysisFlag.REUSED_PORTS.bit();
             table.replace(connection, successor);
             connectionsReused++;
             if (connection.endReason == null)

@@ -34,11 +34,15 @@ public final class TcpConnection
     /** Distinguishes successive connections on one 4-tuple in uids. */
     long generation;
     boolean reusedPorts;
+    /** Analysis flags decided before the first segment is analysed (reused ports on a new connection). */
+    int pendingFlags;
     EndReason endReason;
 
     /** Time of the most recent SYN without ACK, and the SYN-to-first-ACK RTT once known (tshark's initial RTT). */
-    long lastSynNanos = -1;
-    long initialRttNanos = -1;
+    long lastSynNanos;
+    boolean lastSynSeen;
+    long initialRttNanos;
+    boolean initialRttSeen;
 
     void reset(final DecodedPacket p, final int hash, final long generation)
     {
@@ -98,23 +102,26 @@ public final class TcpConnection
     {
         final TcpEndpoint sender = fromA ? a : b;
         final TcpEndpoint receiver = fromA ? b : a;
-        final int flags = p.flags;
-        final boolean syn = (flags & Tcp.SYN) != 0;
-        final boolean ack = (flags & Tcp.ACK) != 0;
-        final boolean fin = (flags & Tcp.FIN) != 0;
-        final boolean rst = (flags & Tcp.RST) != 0;
+        final int tcpFlags = p.flags;
+        final boolean syn = (tcpFlags & Tcp.SYN) != 0;
+        final boolean ack = (tcpFlags & Tcp.ACK) != 0;
+        final boolean fin = (tcpFlags & Tcp.FIN) != 0;
+        final boolean rst = (tcpFlags & Tcp.RST) != 0;
 
         lastTimestampNanos = p.timestampNanos;
         sender.packets++;
         sender.ipBytes += p.ipLength;
         sender.payloadBytes += p.payloadLength;
 
+        int flags = pendingFlags;
+        pendingFlags = 0;
         // Relative-sequence bases, as tshark sets them: own SYN's seq, else seq - 1; the peer's from ack - 1.
         // A SYN+ACK with another seq moves its side's base instead of starting a new conversation.
         // Fragments set no base (tshark sees only the reassembled datagram).
         if (syn && ack && sender.baseSeqSet && p.seq != sender.baseSeq)
         {
             sender.baseSeq = p.seq;
+            flags |= AnalysisFlag.REUSED_PORTS.bit();
         }
         if (!p.ipFragmented)
         {
@@ -130,6 +137,10 @@ public final class TcpConnection
             }
         }
 
+        flags = SequenceAnalysis.analyse(sender, receiver, p.seq, p.ack, p.payloadLength, tcpFlags, p.window,
+            p.timestampNanos, initialRttSeen ? initialRttNanos : 0, flags);
+        countFlags(sender, flags);
+
         if (syn)
         {
             sender.synCount++;
@@ -139,15 +150,31 @@ public final class TcpConnection
                 sender.isn = p.seq;
                 sender.isnSeen = true;
             }
+            sender.firstAck = true;
             decideOriginator(fromA, ack ? ClientRule.SYNACK : ClientRule.SYN);
+            if (!ack)
+            {
+                lastSynNanos = p.timestampNanos;
+                lastSynSeen = true;
+            }
         }
-        if (syn && !ack)
+        if (ack && !syn)
         {
-            lastSynNanos = p.timestampNanos;
+            // tshark's initial RTT: last SYN to the first ACK without SYN (zero counts as "not yet").
+            if (lastSynSeen && (!initialRttSeen || initialRttNanos == 0))
+            {
+                initialRttNanos = p.timestampNanos - lastSynNanos;
+                initialRttSeen = true;
+            }
+            sender.firstAck = false;
         }
-        else if (ack && !syn && initialRttNanos < 0 && lastSynNanos >= 0)
+        if (p.windowScale >= 0)
         {
-            initialRttNanos = p.timestampNanos - lastSynNanos;
+            sender.windowScale = Math.min(p.windowScale, TcpEndpoint.MAX_WINDOW_SCALE);
+        }
+        if (syn)
+        {
+            verifyWindowScaling(sender, receiver, ack);
         }
         if (fin)
         {
@@ -163,7 +190,7 @@ public final class TcpConnection
             sender.rstCount++;
             sender.rstSeen = true;
         }
-        EndpointStates.onSegment(sender, receiver, flags, p.ack, p.payloadLength);
+        EndpointStates.onSegment(sender, receiver, tcpFlags, p.ack, p.payloadLength);
         if (endReason == null)
         {
             if (rst)
@@ -174,6 +201,31 @@ public final class TcpConnection
             {
                 endReason = EndReason.FIN;
             }
+        }
+    }
+
+    /**
+     * After a SYN or SYN+ACK: scaling is in use only if both sides offered it. A SYN without the option rules it
+     * out for both; a SYN+ACK with it after a SYN without it is ignored (tshark's rule).
+     */
+    private static void verifyWindowScaling(final TcpEndpoint sender, final TcpEndpoint receiver, final boolean synAck)
+    {
+        if (sender.windowScale == TcpEndpoint.WINDOW_SCALE_UNKNOWN)
+        {
+            sender.windowScale = TcpEndpoint.WINDOW_SCALE_NONE;
+            receiver.windowScale = TcpEndpoint.WINDOW_SCALE_NONE;
+        }
+        else if (synAck && receiver.windowScale == TcpEndpoint.WINDOW_SCALE_NONE)
+        {
+            sender.windowScale = TcpEndpoint.WINDOW_SCALE_NONE;
+        }
+    }
+
+    private static void countFlags(final TcpEndpoint sender, final int flags)
+    {
+        for (int remaining = flags; remaining != 0; remaining &= remaining - 1)
+        {
+            sender.analysisCounts[Integer.numberOfTrailingZeros(remaining)]++;
         }
     }
 
@@ -278,7 +330,7 @@ public final class TcpConnection
     /** SYN to first ACK, in nanoseconds, or -1 when the handshake was not seen. */
     public long initialRttNanos()
     {
-        return initialRttNanos;
+        return initialRttSeen ? initialRttNanos : -1;
     }
 
     public int hash()

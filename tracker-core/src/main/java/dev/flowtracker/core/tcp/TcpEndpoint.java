@@ -27,6 +27,26 @@ public final class TcpEndpoint
 
     TcpState state = TcpState.CLOSED;
 
+    // tshark sequence-analysis state: absolute sequence numbers, 0 meaning "not known yet" (as in tshark).
+    static final int WINDOW_SCALE_UNKNOWN = -1;
+    static final int WINDOW_SCALE_NONE = -2;
+    static final int MAX_WINDOW_SCALE = 14;
+    int nextSeq;
+    long nextSeqTime;
+    int maxSeqToBeAcked;
+    int lastAck;
+    long lastAckTime;
+    /** Last raw window sent; all ones until the first segment (never equal to a 16-bit window). */
+    int window = -1;
+    /** Shift from the SYN's window-scale option, or {@link #WINDOW_SCALE_UNKNOWN} / {@link #WINDOW_SCALE_NONE}. */
+    int windowScale = WINDOW_SCALE_UNKNOWN;
+    /** True from this side's SYN until its first ACK without SYN: its window is not scaled yet. */
+    boolean firstAck;
+    /** Duplicate ACKs in a row; -1 after an ACKed-unseen report (suppresses repeats). */
+    int dupAckNum;
+    int lastSegmentFlags;
+    final long[] analysisCounts = new long[AnalysisFlag.count()];
+
     public long packets()
     {
         return packets;
@@ -71,5 +91,17 @@ public final class TcpEndpoint
     public TcpState state()
     {
         return state;
+    }
+
+    /** Segments sent by this side that tshark would flag with {@code flag}. */
+    public long analysisCount(final AnalysisFlag flag)
+    {
+        return analysisCounts[flag.ordinal()];
+    }
+
+    /** The window-scale shift this side announced, or -1 when unknown or not in use. */
+    public int windowScale()
+    {
+        return Math.max(-1, windowScale == WINDOW_SCALE_NONE ? -1 : windowScale);
     }
 }

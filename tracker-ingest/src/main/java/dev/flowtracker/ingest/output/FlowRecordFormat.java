@@ -1,5 +1,6 @@
 package dev.flowtracker.ingest.output;
 
+import dev.flowtracker.core.tcp.AnalysisFlag;
 import dev.flowtracker.core.tcp.FlowHash;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.TcpEndpoint;
@@ -11,12 +12,6 @@ import dev.flowtracker.core.tcp.TcpEndpoint;
  */
 public final class FlowRecordFormat
 {
-    /** The 15 tshark analysis counters, in schema order. */
-    public static final String[] ANALYSIS_FLAGS = {
-        "retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order", "lost_segment",
-        "ack_lost_segment", "duplicate_ack", "zero_window", "zero_window_probe", "zero_window_probe_ack",
-        "window_full", "window_update", "keep_alive", "keep_alive_ack", "reused_ports"};
-
     private static final char[] BASE62 =
         "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final int UID_LENGTH = 17;
@@ -90,14 +85,13 @@ public final class FlowRecordFormat
         out.append(",\"rst\":").append(e.rstCount());
         out.append(",\"payload_bytes\":").append(e.payloadBytes());
         out.append(",\"analysis\":{");
-        for (int i = 0; i < ANALYSIS_FLAGS.length; i++)
+        for (final AnalysisFlag flag : AnalysisFlag.values())
         {
-            if (i > 0)
+            if (flag.ordinal() > 0)
             {
                 out.append(',');
             }
-            // Filled by the TCP engine's sequence analysis; zero until then.
-            out.append('"').append(ANALYSIS_FLAGS[i]).append("\":0");
+            out.append('"').append(flag.label()).append("\":").append(e.analysisCount(flag));
         }
         out.append("}}");
     }

@@ -93,6 +93,55 @@ final class Corpus
         }
     }
 
+    static String tuple(final JsonNode stream)
+    {
+        return stream.get("client_ip").asText() + ":" + stream.get("client_port").asInt() + " -> " +
+            stream.get("server_ip").asText() + ":" + stream.get("server_port").asInt();
+    }
+
+    /**
+     * The connection for an oracle stream: same endpoints, first packet nearest in time. It is removed from
+     * {@code unused}, so each connection matches at most one stream. Null when none has the endpoints.
+     */
+    static Observed takeMatch(final JsonNode stream, final List<Observed> unused)
+    {
+        final String clientHost = stream.get("client_ip").asText();
+        final int clientPort = stream.get("client_port").asInt();
+        final String serverHost = stream.get("server_ip").asText();
+        final int serverPort = stream.get("server_port").asInt();
+        final double firstTime = stream.get("first_time").asDouble();
+        Observed best = null;
+        for (final Observed candidate : unused)
+        {
+            if (candidate.hasEndpoints(clientHost, clientPort, serverHost, serverPort) &&
+                (best == null || Math.abs(candidate.firstTime() - firstTime) < Math.abs(best.firstTime() - firstTime)))
+            {
+                best = candidate;
+            }
+        }
+        if (best != null)
+        {
+            unused.remove(best);
+        }
+        return best;
+    }
+
+    /** Whether our connection has the stream's packet count in each direction. */
+    static boolean samePackets(final JsonNode stream, final Observed observed)
+    {
+        return observed.packetsFrom(stream.get("client_ip").asText(), stream.get("client_port").asInt()) ==
+            stream.get("c2s").get("packets").asLong() &&
+            observed.packetsFrom(stream.get("server_ip").asText(), stream.get("server_port").asInt()) ==
+                stream.get("s2c").get("packets").asLong();
+    }
+
+    /** Our endpoint of a connection that sent from host:port (originator or responder). */
+    static dev.flowtracker.core.tcp.TcpEndpoint endpointOf(final Observed observed, final String host, final int port)
+    {
+        final TcpConnection c = observed.connection();
+        return observed.origHost().equals(host) && observed.origPort() == port ? c.originator() : c.responder();
+    }
+
     static Analysis analyse(final Path capture)
     {
         final List<Observed> observed = new ArrayList<>();

@@ -65,35 +65,22 @@ class CorpusPacketCountTest
     /** Finds the stream's connection and compares counts; returns null when equal, else what differs. */
     private static String match(final JsonNode stream, final List<Corpus.Observed> unused)
     {
-        final String clientHost = stream.get("client_ip").asText();
-        final int clientPort = stream.get("client_port").asInt();
-        final String serverHost = stream.get("server_ip").asText();
-        final int serverPort = stream.get("server_port").asInt();
-        final double firstTime = stream.get("first_time").asDouble();
+        final Corpus.Observed best = Corpus.takeMatch(stream, unused);
+        final String tuple = Corpus.tuple(stream);
         final long c2s = stream.get("c2s").get("packets").asLong();
         final long s2c = stream.get("s2c").get("packets").asLong();
-        Corpus.Observed best = null;
-        for (final Corpus.Observed candidate : unused)
-        {
-            if (candidate.hasEndpoints(clientHost, clientPort, serverHost, serverPort) &&
-                (best == null || Math.abs(candidate.firstTime() - firstTime) < Math.abs(best.firstTime() - firstTime)))
-            {
-                best = candidate;
-            }
-        }
-        final String tuple = clientHost + ":" + clientPort + " -> " + serverHost + ":" + serverPort;
         if (best == null)
         {
             return "no connection for " + tuple + " (tshark " + c2s + "/" + s2c + " packets)";
         }
-        unused.remove(best);
-        final long ourC2s = best.packetsFrom(clientHost, clientPort);
-        final long ourS2c = best.packetsFrom(serverHost, serverPort);
+        final double firstTime = stream.get("first_time").asDouble();
         // Times past 2^63 ns (pcapng-example's raw timestamps read as unsigned by tshark) are not comparable.
         if (firstTime < MAX_COMPARABLE_SECONDS && Math.abs(best.firstTime() - firstTime) > TIME_TOLERANCE_SECONDS)
         {
             return String.format(Locale.ROOT, "%s starts at %.6f, tshark's at %.6f", tuple, best.firstTime(), firstTime);
         }
+        final long ourC2s = best.packetsFrom(stream.get("client_ip").asText(), stream.get("client_port").asInt());
+        final long ourS2c = best.packetsFrom(stream.get("server_ip").asText(), stream.get("server_port").asInt());
         if (ourC2s != c2s || ourS2c != s2c)
         {
             return tuple + " packets ours " + ourC2s + "/" + ourS2c + ", tshark " + c2s + "/" + s2c;
