@@ -34,10 +34,15 @@ public enum DecodeEvent
     IPV6_EXTENSION_CHAIN_TOO_LONG("ipv6_extension_chain_too_long", Kind.MALFORMED),
     UDP_HEADER_TRUNCATED("udp_header_truncated", Kind.MALFORMED),
     TCP_HEADER_TRUNCATED("tcp_header_truncated", Kind.MALFORMED),
-    TCP_DATA_OFFSET_TOO_SMALL("tcp_data_offset_too_small", Kind.MALFORMED),
-    TCP_DATA_OFFSET_BEYOND_PACKET("tcp_data_offset_beyond_packet", Kind.MALFORMED),
 
     TCP_OPTION_MALFORMED("tcp_option_malformed", Kind.WARNING),
+    /**
+     * Data offset below 5 words. Like tshark, the segment still counts for its connection (ports, flags, seq are
+     * readable) but is not analysed: see {@link DecodedPacket#tcpHeaderComplete}.
+     */
+    TCP_DATA_OFFSET_TOO_SMALL("tcp_data_offset_too_small", Kind.WARNING),
+    /** The TCP header is longer than the IP payload ("short segment"): counted, not analysed. */
+    TCP_SHORT_SEGMENT("tcp_short_segment", Kind.WARNING),
     /** Snaplen cut the TCP header after the window field: tracked (as tshark does), options partly lost. */
     TCP_HEADER_CUT_BY_SNAPLEN("tcp_header_cut_by_snaplen", Kind.WARNING),
     IP_LENGTH_EXCEEDS_FRAME("ip_length_exceeds_frame", Kind.WARNING);

@@ -47,6 +47,11 @@ public final class DecodedPacket
     public int flags;
     public int window;
     public int tcpHeaderLength;
+    /**
+     * False for a segment whose header is bogus (data offset below 5, or longer than the IP payload): it belongs to
+     * its connection but carries no trustworthy payload length, so sequence analysis skips it (as tshark does).
+     */
+    public boolean tcpHeaderComplete;
     /** Payload length on the wire (from the IP length), not the captured length. */
     public int payloadLength;
     /** Payload bytes actually present in the capture. */
@@ -86,6 +91,7 @@ public final class DecodedPacket
         flags = 0;
         window = 0;
         tcpHeaderLength = 0;
+        tcpHeaderComplete = false;
         payloadLength = 0;
         capturedPayloadLength = 0;
         mss = -1;

@@ -154,7 +154,14 @@ public final class PacketDecoder
                 return has(offset, 4) ? decodeEthernet(offset + 4) : DecodeEvent.LINK_HEADER_TRUNCATED;
             case EtherType.CISCO_FABRICPATH:
                 packet.encapsulations |= Encapsulation.FABRICPATH.bit();
-                return has(offset, 2) ? decodeEthernet(offset + 2) : DecodeEvent.LINK_HEADER_TRUNCATED;
+                if (!has(offset, 2))
+                {
+                    return DecodeEvent.LINK_HEADER_TRUNCATED;
+                }
+                // The inner frame keeps its 4-byte FCS at the end of the outer one (as tshark's dissector reads it).
+                wireEnd -= 4;
+                capturedEnd = Math.min(capturedEnd, wireEnd);
+                return decodeEthernet(offset + 2);
             case EtherType.VNTAG:
                 if (!has(offset, 6))
                 {
@@ -739,13 +746,20 @@ public final class PacketDecoder
             return DecodeEvent.TCP_HEADER_TRUNCATED;
         }
         final int headerLength = Tcp.headerLength(segment, offset);
+        final boolean complete;
         if (headerLength < Tcp.MIN_HEADER_LENGTH)
         {
-            return DecodeEvent.TCP_DATA_OFFSET_TOO_SMALL;
+            warn(DecodeEvent.TCP_DATA_OFFSET_TOO_SMALL);
+            complete = false;
         }
-        if (offset + headerLength > end)
+        else if (offset + headerLength > end)
         {
-            return DecodeEvent.TCP_DATA_OFFSET_BEYOND_PACKET;
+            warn(DecodeEvent.TCP_SHORT_SEGMENT);
+            complete = false;
+        }
+        else
+        {
+            complete = true;
         }
         final DecodedPacket p = packet;
         p.srcPort = Tcp.sourcePort(segment, offset);
@@ -755,6 +769,11 @@ public final class PacketDecoder
         p.flags = Tcp.flags(segment, offset);
         p.window = Tcp.window(segment, offset);
         p.tcpHeaderLength = headerLength;
+        p.tcpHeaderComplete = complete;
+        if (!complete)
+        {
+            return DecodeEvent.TCP_SEGMENT;
+        }
         p.payloadLength = (int)Math.min(Integer.MAX_VALUE, end - offset - headerLength);
         p.capturedPayloadLength = (int)Math.max(0, Math.min(end, capturedEnd) - offset - headerLength);
         if (offset + headerLength > capturedEnd)

@@ -123,7 +123,8 @@ public final class TcpConnection
             sender.baseSeq = p.seq;
             flags |= AnalysisFlag.REUSED_PORTS.bit();
         }
-        if (!p.ipFragmented)
+        final boolean analysable = p.tcpHeaderComplete;
+        if (!p.ipFragmented && analysable)
         {
             if (!sender.baseSeqSet)
             {
@@ -137,8 +138,11 @@ public final class TcpConnection
             }
         }
 
-        flags = SequenceAnalysis.analyse(sender, receiver, p.seq, p.ack, p.payloadLength, tcpFlags, p.window,
-            p.timestampNanos, initialRttSeen ? initialRttNanos : 0, flags);
+        if (analysable)
+        {
+            flags = SequenceAnalysis.analyse(sender, receiver, p.seq, p.ack, p.payloadLength, tcpFlags, p.window,
+                p.timestampNanos, initialRttSeen ? initialRttNanos : 0, flags);
+        }
         countFlags(sender, flags);
 
         if (syn)

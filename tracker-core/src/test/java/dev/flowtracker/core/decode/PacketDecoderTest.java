@@ -833,7 +833,8 @@ class PacketDecoderTest
     @Test
     void shouldDecodeCiscoFabricPath()
     {
-        final byte[] frame = ethernet(0x8903, concat(u16(0x0040), ethernetIpv4(standardIpv4())));
+        // The inner frame ends with its own 4-byte FCS.
+        final byte[] frame = ethernet(0x8903, concat(u16(0x0040), ethernetIpv4(standardIpv4()), new byte[4]));
         assertStandardIpv4Segment(decode(frame, LinkType.EN10MB), bits(Encapsulation.FABRICPATH));
     }
 
@@ -1018,26 +1019,33 @@ class PacketDecoderTest
     }
 
     @Test
-    void shouldRejectTcpDataOffsetBelowFive()
+    void shouldTrackButNotTrustTcpDataOffsetBelowFive()
     {
         final byte[] frame = ethernetIpv4(ipv4WithTcp(standardTcp().dataOffset(4)));
-        assertEquals(DecodeEvent.TCP_DATA_OFFSET_TOO_SMALL, decode(frame, LinkType.EN10MB));
+        assertEquals(DecodeEvent.TCP_SEGMENT, decode(frame, LinkType.EN10MB));
+        assertEquals(DecodeEvent.TCP_DATA_OFFSET_TOO_SMALL, packet.warning);
+        assertFalse(packet.tcpHeaderComplete);
+        assertEquals(0, packet.payloadLength);
     }
 
     @Test
-    void shouldRejectTcpDataOffsetBeyondIpPayload()
+    void shouldTrackButNotTrustTcpDataOffsetBeyondIpPayload()
     {
         final byte[] segment = standardTcp().payload(0).dataOffset(15).build(); // 60 bytes claimed, 20 present
         final byte[] frame = ethernetIpv4(ipv4(CLIENT_V4, SERVER_V4).payload(segment).build());
-        assertEquals(DecodeEvent.TCP_DATA_OFFSET_BEYOND_PACKET, decode(frame, LinkType.EN10MB));
+        assertEquals(DecodeEvent.TCP_SEGMENT, decode(frame, LinkType.EN10MB));
+        assertEquals(DecodeEvent.TCP_SHORT_SEGMENT, packet.warning);
+        assertFalse(packet.tcpHeaderComplete);
     }
 
     @Test
-    void shouldRejectTcpDataOffsetBeyondIpLengthEvenWithEthernetPadding()
+    void shouldTreatTcpHeaderBeyondIpLengthAsShortEvenWithEthernetPadding()
     {
         final byte[] segment = standardTcp().payload(0).dataOffset(8).build();
         final byte[] frame = concat(ethernetIpv4(ipv4(CLIENT_V4, SERVER_V4).payload(segment).build()), new byte[20]);
-        assertEquals(DecodeEvent.TCP_DATA_OFFSET_BEYOND_PACKET, decode(frame, LinkType.EN10MB));
+        assertEquals(DecodeEvent.TCP_SEGMENT, decode(frame, LinkType.EN10MB));
+        assertEquals(DecodeEvent.TCP_SHORT_SEGMENT, packet.warning);
+        assertFalse(packet.tcpHeaderComplete);
     }
 
     @ParameterizedTest(name = "{0} TCP bytes captured")
@@ -1523,11 +1531,22 @@ class PacketDecoderTest
         final String where = "linktype " + linkType + ", captured " + captured + ", wire " + wire + ", frame "
             + HexFormat.of().formatHex(frame, 0, captured);
         assertTrue(packet.ipVersion == 4 || packet.ipVersion == 6, () -> "ipVersion: " + where);
-        assertTrue(packet.tcpHeaderLength >= 20 && packet.tcpHeaderLength <= 60, () -> "tcpHeaderLength: " + where);
+        if (packet.tcpHeaderComplete)
+        {
+            assertTrue(packet.tcpHeaderLength >= 20 && packet.tcpHeaderLength <= 60, () -> "tcpHeaderLength: " + where);
+        }
+        else
+        {
+            // A bogus header is tracked for identity only: no payload is claimed from it.
+            // The first warning wins, so an outer one (e.g. an IP length lie) may stand for the TCP one.
+            assertTrue(packet.warning != null, () -> "warning: " + where);
+            assertEquals(0, packet.payloadLength, () -> "payloadLength of a bogus header: " + where);
+        }
         assertTrue(packet.payloadLength >= 0, () -> "payloadLength: " + where);
         assertTrue(packet.capturedPayloadLength >= 0 && packet.capturedPayloadLength <= packet.payloadLength,
             () -> "capturedPayloadLength: " + where);
-        assertTrue(packet.ipLength >= packet.tcpHeaderLength + packet.payloadLength, () -> "ipLength: " + where);
+        assertTrue(!packet.tcpHeaderComplete || packet.ipLength >= packet.tcpHeaderLength + packet.payloadLength,
+            () -> "ipLength: " + where);
         assertTrue(packet.sackBlockCount >= 0 && packet.sackBlockCount <= DecodedPacket.MAX_SACK_BLOCKS,
             () -> "sackBlockCount: " + where);
         assertTrue(packet.srcPort >= 0 && packet.srcPort <= 0xFFFF && packet.dstPort >= 0 && packet.dstPort <= 0xFFFF,

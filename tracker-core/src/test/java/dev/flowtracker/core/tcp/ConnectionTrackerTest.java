@@ -77,6 +77,7 @@ class ConnectionTrackerTest
         p.ack = ack;
         p.window = 65535;
         p.tcpHeaderLength = 20;
+        p.tcpHeaderComplete = true;
         p.payloadLength = payload;
         p.capturedPayloadLength = payload;
         p.ipLength = 40 + payload;
