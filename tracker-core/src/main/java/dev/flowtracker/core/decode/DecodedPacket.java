@@ -69,6 +69,17 @@ public final class DecodedPacket
     /** Left/right edges of up to {@link #MAX_SACK_BLOCKS} SACK blocks, in pairs. */
     public final int[] sackBlocks = new int[MAX_SACK_BLOCKS * 2];
 
+    // The outermost fragmented IP layer, if any: identity of its datagram and this fragment's place in it.
+    // fragmentLength is -1 when the frame is not a fragment. IPv4 ids carry the protocol in their low byte.
+    public long fragmentSrcHigh;
+    public long fragmentSrcLow;
+    public long fragmentDstHigh;
+    public long fragmentDstLow;
+    public int fragmentId;
+    public int fragmentOffset;
+    public int fragmentLength;
+    public boolean fragmentMore;
+
     /** A non-fatal anomaly seen while decoding this segment, or null. */
     public DecodeEvent warning;
 
@@ -102,7 +113,56 @@ public final class DecodedPacket
         tsEcr = 0;
         fastOpen = false;
         sackBlockCount = 0;
+        fragmentLength = -1;
+        fragmentMore = false;
         warning = null;
+    }
+
+    /** Copies every field (used to hold a first fragment until its datagram completes). */
+    public void copyFrom(final DecodedPacket o)
+    {
+        timestampNanos = o.timestampNanos;
+        wireLength = o.wireLength;
+        capturedLength = o.capturedLength;
+        interfaceId = o.interfaceId;
+        frameNumber = o.frameNumber;
+        ipVersion = o.ipVersion;
+        srcHigh = o.srcHigh;
+        srcLow = o.srcLow;
+        dstHigh = o.dstHigh;
+        dstLow = o.dstLow;
+        ipLength = o.ipLength;
+        ipFragmented = o.ipFragmented;
+        tunnelId = o.tunnelId;
+        encapsulations = o.encapsulations;
+        srcPort = o.srcPort;
+        dstPort = o.dstPort;
+        seq = o.seq;
+        ack = o.ack;
+        flags = o.flags;
+        window = o.window;
+        tcpHeaderLength = o.tcpHeaderLength;
+        tcpHeaderComplete = o.tcpHeaderComplete;
+        payloadLength = o.payloadLength;
+        capturedPayloadLength = o.capturedPayloadLength;
+        mss = o.mss;
+        windowScale = o.windowScale;
+        sackPermitted = o.sackPermitted;
+        hasTimestamps = o.hasTimestamps;
+        tsVal = o.tsVal;
+        tsEcr = o.tsEcr;
+        fastOpen = o.fastOpen;
+        sackBlockCount = o.sackBlockCount;
+        System.arraycopy(o.sackBlocks, 0, sackBlocks, 0, sackBlocks.length);
+        fragmentSrcHigh = o.fragmentSrcHigh;
+        fragmentSrcLow = o.fragmentSrcLow;
+        fragmentDstHigh = o.fragmentDstHigh;
+        fragmentDstLow = o.fragmentDstLow;
+        fragmentId = o.fragmentId;
+        fragmentOffset = o.fragmentOffset;
+        fragmentLength = o.fragmentLength;
+        fragmentMore = o.fragmentMore;
+        warning = o.warning;
     }
 
     public boolean hasFlag(final int flag)

@@ -103,6 +103,26 @@ public final class PacketDecoder
         return offset >= 0 && length >= 0 && offset + length <= capturedEnd;
     }
 
+    /** Notes the outermost fragmented IP layer, so a defragmenter can tell when its datagram is complete. */
+    private void recordFragment(
+        final long srcHigh, final long srcLow, final long dstHigh, final long dstLow, final int id,
+        final int fragmentOffset, final long length, final boolean more)
+    {
+        final DecodedPacket p = packet;
+        if (p.fragmentLength >= 0)
+        {
+            return;
+        }
+        p.fragmentSrcHigh = srcHigh;
+        p.fragmentSrcLow = srcLow;
+        p.fragmentDstHigh = dstHigh;
+        p.fragmentDstLow = dstLow;
+        p.fragmentId = id;
+        p.fragmentOffset = fragmentOffset;
+        p.fragmentLength = (int)Math.max(0, Math.min(Integer.MAX_VALUE, length));
+        p.fragmentMore = more;
+    }
+
     /** Keeps the first warning of a frame: it is the outermost, and usually the cause of later ones. */
     private void warn(final DecodeEvent warning)
     {
@@ -367,7 +387,15 @@ public final class PacketDecoder
             warn(DecodeEvent.IP_LENGTH_EXCEEDS_FRAME);
             totalLength = onWire;
         }
-        if (Ipv4.fragmentOffset(segment, offset) != 0)
+        final int fragmentOffset = Ipv4.fragmentOffset(segment, offset);
+        final boolean moreFragments = Ipv4.moreFragments(segment, offset);
+        if (fragmentOffset != 0 || moreFragments)
+        {
+            recordFragment(0, Ipv4.source(segment, offset), 0, Ipv4.destination(segment, offset),
+                (Bytes.u16(segment, offset + 4) << 8) | Ipv4.protocol(segment, offset), fragmentOffset * 8,
+                totalLength - headerLength, moreFragments);
+        }
+        if (fragmentOffset != 0)
         {
             return DecodeEvent.IPV4_FRAGMENT_TRAILING;
         }
@@ -377,7 +405,7 @@ public final class PacketDecoder
         packet.srcLow = Ipv4.source(segment, offset);
         packet.dstLow = Ipv4.destination(segment, offset);
         packet.ipLength = (int)Math.min(Integer.MAX_VALUE, totalLength);
-        packet.ipFragmented |= Ipv4.moreFragments(segment, offset); // an outer fragment cuts inner ones too
+        packet.ipFragmented |= moreFragments; // an outer fragment cuts inner ones too
         return decodeIpPayload(Ipv4.protocol(segment, offset), offset + headerLength, offset + totalLength);
     }
 
@@ -431,6 +459,10 @@ public final class PacketDecoder
                         return DecodeEvent.IPV6_EXTENSION_TRUNCATED;
                     }
                     final int offsetAndFlags = Bytes.u16(segment, position + 2);
+                    recordFragment(Ipv6.sourceHigh(segment, offset), Ipv6.sourceLow(segment, offset),
+                        Ipv6.destinationHigh(segment, offset), Ipv6.destinationLow(segment, offset),
+                        Bytes.i32(segment, position + 4), (offsetAndFlags >>> 3) * 8, end - position - 8,
+                        (offsetAndFlags & 1) != 0);
                     if ((offsetAndFlags >>> 3) != 0)
                     {
                         return DecodeEvent.IPV6_FRAGMENT_TRAILING;

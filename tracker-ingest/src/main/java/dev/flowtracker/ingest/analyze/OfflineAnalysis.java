@@ -2,6 +2,7 @@ package dev.flowtracker.ingest.analyze;
 
 import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.decode.Defragmenter;
 import dev.flowtracker.core.decode.PacketDecoder;
 import dev.flowtracker.core.tcp.ConnectionListener;
 import dev.flowtracker.core.tcp.ConnectionTracker;
@@ -23,7 +24,11 @@ public final class OfflineAnalysis implements PacketHandler
     /** Frames read per {@link CaptureReader#read} call: bounds the time between progress checks. */
     private static final int BATCH = 4096;
 
+    /** Datagrams waiting for fragments at once; beyond this the oldest is dropped (and counted). */
+    private static final int FRAGMENTED_DATAGRAMS = 1024;
+
     private final PacketDecoder decoder = new PacketDecoder();
+    private final Defragmenter defragmenter = new Defragmenter(FRAGMENTED_DATAGRAMS);
     private final DecodedPacket packet = new DecodedPacket();
     private final CaptureStats stats = new CaptureStats();
     private final ConnectionTracker tracker;
@@ -76,7 +81,16 @@ public final class OfflineAnalysis implements PacketHandler
         {
             stats.decodeEvents[p.warning.ordinal()]++;
         }
-        if (event == DecodeEvent.TCP_SEGMENT)
+        if (p.fragmentLength >= 0)
+        {
+            // tshark gives a fragmented segment to the frame that completes its datagram.
+            final DecodedPacket whole = defragmenter.offer(p, event == DecodeEvent.TCP_SEGMENT);
+            if (whole != null)
+            {
+                tracker.onSegment(whole);
+            }
+        }
+        else if (event == DecodeEvent.TCP_SEGMENT)
         {
             tracker.onSegment(p);
         }
@@ -91,5 +105,11 @@ public final class OfflineAnalysis implements PacketHandler
     public CaptureStats stats()
     {
         return stats;
+    }
+
+    /** Fragment reassembly counters: datagrams completed, still pending, dropped for lack of room. */
+    public Defragmenter defragmenter()
+    {
+        return defragmenter;
     }
 }

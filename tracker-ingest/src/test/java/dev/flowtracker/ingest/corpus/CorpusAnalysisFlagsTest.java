@@ -17,17 +17,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (stream, direction, flag) where either side counted something; it agrees when the counts are equal. Only
  * streams whose identity matched (same packets each way: {@link CorpusPacketCountTest}) are compared; the others
  * are reported apart.
- *
- * <p>The issue's acceptance bar is 99.5 % of all cells and 98 % per flag with at least 50 cells; the engine is not
- * there yet (see docs/conformance.md), so this test prints the bar and asserts a regression floor just under
- * today's measured agreement. Raise the floor as the engine improves.
+ * Requires 99.5 % of all cells, and 98 % for every flag with at least 50 cells.
  */
 class CorpusAnalysisFlagsTest
 {
-    private static final double TARGET_OVERALL = 0.995;
-    private static final double TARGET_PER_FLAG = 0.98;
-    private static final double FLOOR_OVERALL = 0.985;
-    private static final double FLOOR_PER_FLAG = 0.95;
+    private static final double REQUIRED_OVERALL = 0.995;
+    private static final double REQUIRED_PER_FLAG = 0.98;
     private static final int MIN_CELLS_FOR_FLAG_BAR = 50;
 
     @Test
@@ -73,25 +68,19 @@ class CorpusAnalysisFlagsTest
             final double ratio = cells[i] == 0 ? 1 : equal[i] / (double)cells[i];
             System.out.printf(Locale.ROOT, "analysis flag %-24s cells %6d equal %6d (%.2f%%)%n",
                 AnalysisFlag.of(i).label(), cells[i], equal[i], ratio * 100);
-            if (cells[i] >= MIN_CELLS_FOR_FLAG_BAR && ratio < TARGET_PER_FLAG)
-            {
-                System.out.println("analysis flag below the " + TARGET_PER_FLAG * 100 + "% target: " +
-                    AnalysisFlag.of(i).label());
-            }
-            if (cells[i] >= MIN_CELLS_FOR_FLAG_BAR && ratio < FLOOR_PER_FLAG)
+            if (cells[i] >= MIN_CELLS_FOR_FLAG_BAR && ratio < REQUIRED_PER_FLAG)
             {
                 failures.add(AnalysisFlag.of(i).label() + String.format(Locale.ROOT, " %.2f%%", ratio * 100));
             }
         }
         final double overall = totalCells == 0 ? 0 : totalEqual / (double)totalCells;
-        System.out.printf(Locale.ROOT, "analysis flags overall: %d of %d cells equal (%.2f%%; target %.1f%%, floor "
-                + "%.1f%%); %d streams not compared (identity differs)%n",
-            totalEqual, totalCells, overall * 100, TARGET_OVERALL * 100, FLOOR_OVERALL * 100, excludedStreams);
+        System.out.printf(Locale.ROOT, "analysis flags overall: %d of %d cells equal (%.2f%%); %d streams not "
+                + "compared (identity differs)%n", totalEqual, totalCells, overall * 100, excludedStreams);
         disagreements.forEach(d -> System.out.println("analysis disagreement: " + d));
         assertTrue(totalCells > 0, "no analysis cells compared");
-        assertTrue(overall >= FLOOR_OVERALL,
-            String.format(Locale.ROOT, "overall %.2f%% < floor %.1f%%", overall * 100, FLOOR_OVERALL * 100));
-        assertTrue(failures.isEmpty(), "flags below the " + FLOOR_PER_FLAG * 100 + "% floor: " + failures);
+        assertTrue(overall >= REQUIRED_OVERALL,
+            String.format(Locale.ROOT, "overall %.2f%% < %.1f%%", overall * 100, REQUIRED_OVERALL * 100));
+        assertTrue(failures.isEmpty(), "flags below " + REQUIRED_PER_FLAG * 100 + "%: " + failures);
     }
 
     private static void compareDirection(
