@@ -138,12 +138,20 @@ public final class TcpConnection
             }
         }
 
+        final int previousNextSeq = sender.nextSeq;
+        final boolean previousNextSeqKnown = sender.packets > 1 && previousNextSeq != 0;
+        final boolean rstSeenBefore = a.rstSeen || b.rstSeen;
         if (analysable)
         {
             flags = SequenceAnalysis.analyse(sender, receiver, p.seq, p.ack, p.payloadLength, tcpFlags, p.window,
                 p.timestampNanos, initialRttSeen ? initialRttNanos : 0, flags);
         }
         countFlags(sender, flags);
+        if (analysable)
+        {
+            EndpointExtras.onSegment(sender, receiver, p, previousNextSeq, previousNextSeqKnown, rstSeenBefore);
+            sender.lastAckSeen |= ack;
+        }
 
         if (syn)
         {

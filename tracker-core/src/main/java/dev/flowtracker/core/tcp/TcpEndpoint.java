@@ -46,6 +46,138 @@ public final class TcpEndpoint
     int dupAckNum;
     int lastSegmentFlags;
     final long[] analysisCounts = new long[AnalysisFlag.count()];
+    boolean lastAckSeen;
+
+    // Negotiated on the SYN; -1 / false when absent.
+    int mss = -1;
+    boolean sackPermitted;
+    boolean timestampsOffered;
+
+    /** Sequence space this side's highest sequence number moved through, 64-bit (survives wraps). */
+    long sequenceSpace;
+    /** Largest gap seen between this side's highest sequence number and the peer's ACK. */
+    long maxInFlight;
+
+    /** Ends (next sequence numbers) of recent segments and their times, for ACK RTT samples. */
+    static final int RTT_RING = 8;
+    private final int[] segmentEnds = new int[RTT_RING];
+    private final long[] segmentTimes = new long[RTT_RING];
+    private int ringSize;
+    private int ringHead;
+    long rttSamples;
+    long rttMinNanos = Long.MAX_VALUE;
+    long rttMaxNanos;
+    long rttSumNanos;
+
+    // Security signals.
+    long outsideWindow;
+    long rstOutsideWindow;
+    long dataAfterRst;
+
+    void rememberSegmentEnd(final int end, final long nanos)
+    {
+        // Newest wins: overwrite the oldest slot when full.
+        final int slot = (ringHead + ringSize) % RTT_RING;
+        if (ringSize < RTT_RING)
+        {
+            ringSize++;
+        }
+        else
+        {
+            ringHead = (ringHead + 1) % RTT_RING;
+        }
+        segmentEnds[(slot) % RTT_RING] = end;
+        segmentTimes[(slot) % RTT_RING] = nanos;
+    }
+
+    /** An ACK from the peer: one RTT sample for the newest segment it exactly acknowledges; older ones retire. */
+    void sampleRtt(final int ack, final long nanos)
+    {
+        while (ringSize > 0)
+        {
+            final int end = segmentEnds[ringHead];
+            if (ack - end < 0)
+            {
+                return; // not acknowledged yet
+            }
+            final long sent = segmentTimes[ringHead];
+            ringHead = (ringHead + 1) % RTT_RING;
+            ringSize--;
+            if (ack == end && nanos >= sent)
+            {
+                final long rtt = nanos - sent;
+                rttSamples++;
+                rttSumNanos += rtt;
+                rttMinNanos = Math.min(rttMinNanos, rtt);
+                rttMaxNanos = Math.max(rttMaxNanos, rtt);
+                return;
+            }
+        }
+    }
+
+    public int mss()
+    {
+        return mss;
+    }
+
+    public boolean sackPermitted()
+    {
+        return sackPermitted;
+    }
+
+    public boolean timestampsOffered()
+    {
+        return timestampsOffered;
+    }
+
+    public long sequenceSpace()
+    {
+        return sequenceSpace;
+    }
+
+    public long maxBytesInFlight()
+    {
+        return maxInFlight;
+    }
+
+    /** ACK RTT samples for data this side sent (the peer's ACK time minus the segment's time). */
+    public long rttSamples()
+    {
+        return rttSamples;
+    }
+
+    public long rttMinNanos()
+    {
+        return rttSamples == 0 ? -1 : rttMinNanos;
+    }
+
+    public long rttMaxNanos()
+    {
+        return rttSamples == 0 ? -1 : rttMaxNanos;
+    }
+
+    public long rttMeanNanos()
+    {
+        return rttSamples == 0 ? -1 : rttSumNanos / rttSamples;
+    }
+
+    /** Data segments that started beyond the right edge of the receiver's advertised window. */
+    public long outsideWindow()
+    {
+        return outsideWindow;
+    }
+
+    /** RSTs whose sequence number was outside the receiver's window (likely injected). */
+    public long rstOutsideWindow()
+    {
+        return rstOutsideWindow;
+    }
+
+    /** Data segments sent after a RST was seen on the connection. */
+    public long dataAfterRst()
+    {
+        return dataAfterRst;
+    }
 
     public long packets()
     {

@@ -50,14 +50,7 @@ public final class FlowRecordFormat
         out.append(",\"resp\":");
         appendEndpoint(out, resp);
         out.append(",\"initial_rtt\":");
-        if (c.initialRttNanos() >= 0)
-        {
-            appendSeconds(out, c.initialRttNanos());
-        }
-        else
-        {
-            out.append("null");
-        }
+        appendOptionalSeconds(out, c.initialRttNanos());
         out.append(",\"end_reason\":\"").append(c.endReason() == null ? "unknown" : c.endReason().label()).append('"');
         out.append(",\"client_rule\":\"").append(c.clientRule().label()).append('"');
         if (c.tunnelId() >= 0)
@@ -84,6 +77,23 @@ public final class FlowRecordFormat
         out.append(",\"fin\":").append(e.finCount());
         out.append(",\"rst\":").append(e.rstCount());
         out.append(",\"payload_bytes\":").append(e.payloadBytes());
+        out.append(",\"sequence_bytes\":").append(e.sequenceSpace());
+        out.append(",\"max_bytes_in_flight\":").append(e.maxBytesInFlight());
+        out.append(",\"mss\":");
+        appendOptional(out, e.mss());
+        out.append(",\"window_scale\":");
+        appendOptional(out, e.windowScale());
+        out.append(",\"sack_permitted\":").append(e.sackPermitted());
+        out.append(",\"timestamps\":").append(e.timestampsOffered());
+        out.append(",\"rtt\":{\"samples\":").append(e.rttSamples()).append(",\"min\":");
+        appendOptionalSeconds(out, e.rttMinNanos());
+        out.append(",\"mean\":");
+        appendOptionalSeconds(out, e.rttMeanNanos());
+        out.append(",\"max\":");
+        appendOptionalSeconds(out, e.rttMaxNanos());
+        out.append("},\"security\":{\"outside_window\":").append(e.outsideWindow());
+        out.append(",\"rst_outside_window\":").append(e.rstOutsideWindow());
+        out.append(",\"data_after_rst\":").append(e.dataAfterRst()).append('}');
         out.append(",\"analysis\":{");
         for (final AnalysisFlag flag : AnalysisFlag.values())
         {
@@ -94,6 +104,30 @@ public final class FlowRecordFormat
             out.append('"').append(flag.label()).append("\":").append(e.analysisCount(flag));
         }
         out.append("}}");
+    }
+
+    private static void appendOptional(final StringBuilder out, final int value)
+    {
+        if (value >= 0)
+        {
+            out.append(value);
+        }
+        else
+        {
+            out.append("null");
+        }
+    }
+
+    private static void appendOptionalSeconds(final StringBuilder out, final long nanos)
+    {
+        if (nanos >= 0)
+        {
+            appendSeconds(out, nanos);
+        }
+        else
+        {
+            out.append("null");
+        }
     }
 
     /** Seconds with nanosecond precision, trailing zeros kept to microseconds: 1700000000.123456. */

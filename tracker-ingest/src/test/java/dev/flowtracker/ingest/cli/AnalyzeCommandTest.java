@@ -41,7 +41,8 @@ class AnalyzeCommandTest
         "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes", "tcp");
     private static final List<String> TCP_FIELDS = List.of("orig", "resp", "initial_rtt", "end_reason", "client_rule");
     private static final List<String> ENDPOINT_FIELDS =
-        List.of("state", "isn", "syn", "fin", "rst", "payload_bytes", "analysis");
+        List.of("state", "isn", "syn", "fin", "rst", "payload_bytes", "sequence_bytes", "max_bytes_in_flight", "mss",
+            "window_scale", "sack_permitted", "timestamps", "rtt", "security", "analysis");
     private static final Set<String> STATES = Set.of("CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED",
         "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT");
     private static final Set<String> CLIENT_RULES = Set.of("syn", "synack", "first_packet");
