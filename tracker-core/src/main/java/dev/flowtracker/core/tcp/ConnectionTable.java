@@ -2,6 +2,7 @@ package dev.flowtracker.core.tcp;
 
 import dev.flowtracker.core.decode.DecodedPacket;
 
+import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
@@ -102,7 +103,7 @@ final class ConnectionTable
 
     void clear()
     {
-        java.util.Arrays.fill(slots, null);
+        Arrays.fill(slots, null);
         size = 0;
     }
 

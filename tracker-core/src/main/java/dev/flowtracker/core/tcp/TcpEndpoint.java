@@ -86,8 +86,8 @@ public final class TcpEndpoint
         {
             ringHead = (ringHead + 1) % RTT_RING;
         }
-        segmentEnds[(slot) % RTT_RING] = end;
-        segmentTimes[(slot) % RTT_RING] = nanos;
+        segmentEnds[slot] = end;
+        segmentTimes[slot] = nanos;
     }
 
     /** An ACK from the peer: one RTT sample for the newest segment it exactly acknowledges; older ones retire. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.TcpConnection;
+import dev.flowtracker.core.tcp.TcpEndpoint;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
 import dev.flowtracker.ingest.capture.CaptureFiles;
 import dev.flowtracker.ingest.capture.CaptureReader;
@@ -136,7 +137,7 @@ final class Corpus
     }
 
     /** Our endpoint of a connection that sent from host:port (originator or responder). */
-    static dev.flowtracker.core.tcp.TcpEndpoint endpointOf(final Observed observed, final String host, final int port)
+    static TcpEndpoint endpointOf(final Observed observed, final String host, final int port)
     {
         final TcpConnection c = observed.connection();
         return observed.origHost().equals(host) && observed.origPort() == port ? c.originator() : c.responder();
