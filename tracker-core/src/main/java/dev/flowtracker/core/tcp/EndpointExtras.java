@@ -66,8 +66,7 @@ final class EndpointExtras
         {
             return;
         }
-        final int shift = receiver.windowScale >= 0 && !receiver.firstAck ? receiver.windowScale : 0;
-        final long window = (long)receiver.window << shift;
+        final long window = (long)receiver.window << receiver.windowShift();
         final long offset = (p.seq - receiver.lastAck) & 0xFFFF_FFFFL;
         final boolean rst = (p.flags & Tcp.RST) != 0;
         if (rst)

@@ -99,8 +99,7 @@ final class SequenceAnalysis
         }
         if (seglen > 0 && rev.windowScale != TcpEndpoint.WINDOW_SCALE_UNKNOWN && !synFinRst)
         {
-            final int shift = rev.firstAck || rev.windowScale == TcpEndpoint.WINDOW_SCALE_NONE ? 0 : rev.windowScale;
-            if (seq + seglen == rev.lastAck + (rev.window << shift))
+            if (seq + seglen == rev.lastAck + (rev.window << rev.windowShift()))
             {
                 result |= WINDOW_FULL.bit();
             }

@@ -145,13 +145,10 @@ public final class TcpConnection
         {
             flags = SequenceAnalysis.analyse(sender, receiver, p.seq, p.ack, p.payloadLength, tcpFlags, p.window,
                 p.timestampNanos, initialRttSeen ? initialRttNanos : 0, flags);
-        }
-        countFlags(sender, flags);
-        if (analysable)
-        {
             EndpointExtras.onSegment(sender, receiver, p, previousNextSeq, previousNextSeqKnown, rstSeenBefore);
             sender.lastAckSeen |= ack;
         }
+        countFlags(sender, flags);
 
         if (syn)
         {

@@ -74,6 +74,12 @@ public final class TcpEndpoint
     long rstOutsideWindow;
     long dataAfterRst;
 
+    /** Shift that applies to this side's window field now: none before its first ACK or without scaling. */
+    int windowShift()
+    {
+        return windowScale >= 0 && !firstAck ? windowScale : 0;
+    }
+
     void rememberSegmentEnd(final int end, final long nanos)
     {
         // Newest wins: overwrite the oldest slot when full.
