@@ -12,6 +12,10 @@ package dev.flowtracker.core.decode;
 public final class DecodedPacket
 {
     public static final int MAX_SACK_BLOCKS = 4;
+    /** Checksum results, when the decoder verifies them (see {@link PacketDecoder#verifyChecksums}). */
+    public static final int CHECKSUM_UNCHECKED = 0;
+    public static final int CHECKSUM_GOOD = 1;
+    public static final int CHECKSUM_BAD = 2;
 
     // Capture metadata, set by the source before decoding.
     public long timestampNanos;
@@ -83,6 +87,15 @@ public final class DecodedPacket
     /** A non-fatal anomaly seen while decoding this segment, or null. */
     public DecodeEvent warning;
 
+    /** Header checksum of the IPv4 header that carries the TCP segment. */
+    public int ipChecksum;
+    /** TCP checksum; checked only when the whole segment was captured and is not a fragment. */
+    public int tcpChecksum;
+    /** The IP total length claimed more bytes than the frame had on the wire (the length was clamped). */
+    public boolean ipLengthExceedsFrame;
+    /** TCP bytes present in the capture (header and payload), at most the IP payload length. */
+    public int tcpCapturedLength;
+
     /** Clears the decoded fields (not the capture metadata) before a new frame. */
     public void resetDecodedFields()
     {
@@ -116,6 +129,10 @@ public final class DecodedPacket
         fragmentLength = -1;
         fragmentMore = false;
         warning = null;
+        ipChecksum = CHECKSUM_UNCHECKED;
+        tcpChecksum = CHECKSUM_UNCHECKED;
+        ipLengthExceedsFrame = false;
+        tcpCapturedLength = 0;
     }
 
     /** Copies every field (used to hold a first fragment until its datagram completes). */
@@ -163,6 +180,10 @@ public final class DecodedPacket
         fragmentLength = o.fragmentLength;
         fragmentMore = o.fragmentMore;
         warning = o.warning;
+        ipChecksum = o.ipChecksum;
+        tcpChecksum = o.tcpChecksum;
+        ipLengthExceedsFrame = o.ipLengthExceedsFrame;
+        tcpCapturedLength = o.tcpCapturedLength;
     }
 
     public boolean hasFlag(final int flag)

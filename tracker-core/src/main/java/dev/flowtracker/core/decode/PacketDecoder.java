@@ -1,6 +1,7 @@
 package dev.flowtracker.core.decode;
 
 import dev.flowtracker.core.wire.Bytes;
+import dev.flowtracker.core.wire.Checksums;
 import dev.flowtracker.core.wire.EtherType;
 import dev.flowtracker.core.wire.Ipv4;
 import dev.flowtracker.core.wire.Ipv6;
@@ -47,6 +48,16 @@ public final class PacketDecoder
     private long wireEnd;
     private DecodedPacket packet;
     private int depth;
+    private boolean verifyChecksums;
+
+    /**
+     * Whether to verify IPv4 header and TCP checksums (off by default: it reads every payload byte). Results land
+     * in {@link DecodedPacket#ipChecksum} and {@link DecodedPacket#tcpChecksum}; nothing is dropped here.
+     */
+    public void verifyChecksums(final boolean verify)
+    {
+        this.verifyChecksums = verify;
+    }
 
     /**
      * Decodes one frame.
@@ -385,6 +396,7 @@ public final class PacketDecoder
         if (totalLength > onWire)
         {
             warn(DecodeEvent.IP_LENGTH_EXCEEDS_FRAME);
+            packet.ipLengthExceedsFrame = true;
             totalLength = onWire;
         }
         final int fragmentOffset = Ipv4.fragmentOffset(segment, offset);
@@ -406,6 +418,11 @@ public final class PacketDecoder
         packet.dstLow = Ipv4.destination(segment, offset);
         packet.ipLength = (int)Math.min(Integer.MAX_VALUE, totalLength);
         packet.ipFragmented |= moreFragments; // an outer fragment cuts inner ones too
+        if (verifyChecksums)
+        {
+            packet.ipChecksum = Checksums.fold(Checksums.add(segment, offset, headerLength, 0)) == 0xFFFF ?
+                DecodedPacket.CHECKSUM_GOOD : DecodedPacket.CHECKSUM_BAD;
+        }
         return decodeIpPayload(Ipv4.protocol(segment, offset), offset + headerLength, offset + totalLength);
     }
 
@@ -802,11 +819,16 @@ public final class PacketDecoder
         p.window = Tcp.window(segment, offset);
         p.tcpHeaderLength = headerLength;
         p.tcpHeaderComplete = complete;
+        p.tcpCapturedLength = (int)Math.max(0, Math.min(end, capturedEnd) - offset);
         if (!complete)
         {
             return DecodeEvent.TCP_SEGMENT;
         }
         p.payloadLength = (int)Math.min(Integer.MAX_VALUE, end - offset - headerLength);
+        if (verifyChecksums && end <= capturedEnd && !p.ipFragmented)
+        {
+            p.tcpChecksum = tcpChecksum(offset, end - offset);
+        }
         p.capturedPayloadLength = (int)Math.max(0, Math.min(end, capturedEnd) - offset - headerLength);
         if (offset + headerLength > capturedEnd)
         {
@@ -817,5 +839,24 @@ public final class PacketDecoder
             TcpOptions.parse(segment, offset + Tcp.MIN_HEADER_LENGTH, Math.min(offset + headerLength, capturedEnd), p);
         }
         return DecodeEvent.TCP_SEGMENT;
+    }
+
+    /** The TCP checksum over the pseudo header and the whole segment (which the caller knows was captured). */
+    private int tcpChecksum(final long offset, final long length)
+    {
+        final DecodedPacket p = packet;
+        long sum = Checksums.add(segment, offset, length, 0);
+        if (p.ipVersion == 4)
+        {
+            sum = Checksums.addInt(p.srcLow, sum);
+            sum = Checksums.addInt(p.dstLow, sum);
+        }
+        else
+        {
+            sum = Checksums.addLong(p.srcHigh, Checksums.addLong(p.srcLow, sum));
+            sum = Checksums.addLong(p.dstHigh, Checksums.addLong(p.dstLow, sum));
+        }
+        sum = Checksums.addInt(length, sum) + Tunnels.IP_PROTOCOL_TCP;
+        return Checksums.fold(sum) == 0xFFFF ? DecodedPacket.CHECKSUM_GOOD : DecodedPacket.CHECKSUM_BAD;
     }
 }

@@ -4,9 +4,10 @@ import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.wire.Tcp;
 
 /**
- * One TCP connection as seen on the wire: its identity, both endpoints' counters and inferred states, and the
- * decision of which side is the originator. Side "A" is the sender of the first packet seen; which of A and B
- * is the originator can change while evidence arrives (a SYN outranks a SYN+ACK, which outranks first-seen).
+ * One TCP connection as seen on the wire: its identity, both endpoints' counters, inferred states and tshark
+ * analysis, and Zeek's summary of it. Side "A" is the sender of the first packet seen; which of A and B is the
+ * originator follows Zeek (first sender, flipped for likely server ports, a SYN+ACK seen first, or SYN and
+ * SYN+ACK in reverse order), so that {@code id.orig_h} and the history letters agree.
  *
  * <p>Owned by one tracker thread; never shared.
  */
@@ -26,8 +27,10 @@ public final class TcpConnection
 
     final TcpEndpoint a = new TcpEndpoint();
     final TcpEndpoint b = new TcpEndpoint();
-    boolean aIsOriginator = true;
-    ClientRule clientRule = ClientRule.FIRST_PACKET;
+    /** Zeek's view: roles, conn_state, history, sizes, gaps and removal timers. */
+    final ZeekSummary zeek = new ZeekSummary();
+    /** Time of this connection's live entry in the tracker's timer queue, or {@link ZeekSummary#NO_TIMER}. */
+    long scheduledTimerNanos = ZeekSummary.NO_TIMER;
 
     long firstTimestampNanos;
     long lastTimestampNanos;
@@ -44,8 +47,9 @@ public final class TcpConnection
     long initialRttNanos;
     boolean initialRttSeen;
 
-    void reset(final DecodedPacket p, final int hash, final long generation)
+    void reset(final DecodedPacket p, final int hash, final long generation, final ZeekOptions zeekOptions)
     {
+        this.zeek.reset(zeekOptions);
         this.tunnelId = p.tunnelId;
         this.ipVersion = p.ipVersion;
         this.aHigh = p.srcHigh;
@@ -108,6 +112,7 @@ public final class TcpConnection
         final boolean fin = (tcpFlags & Tcp.FIN) != 0;
         final boolean rst = (tcpFlags & Tcp.RST) != 0;
 
+        onZeekPacket(p, fromA);
         lastTimestampNanos = p.timestampNanos;
         sender.packets++;
         sender.ipBytes += p.ipLength;
@@ -160,7 +165,6 @@ public final class TcpConnection
                 sender.isnSeen = true;
             }
             sender.firstAck = true;
-            decideOriginator(fromA, ack ? ClientRule.SYNACK : ClientRule.SYN);
             if (!ack)
             {
                 lastSynNanos = p.timestampNanos;
@@ -238,15 +242,47 @@ public final class TcpConnection
         }
     }
 
-    private void decideOriginator(final boolean fromA, final ClientRule rule)
+    /**
+     * Whether Zeek drops the packet before looking up its connection: a bad IPv4 header checksum, an IP length
+     * beyond the frame, or fewer than 20 bytes of TCP header.
+     */
+    static boolean isDroppedByZeek(final DecodedPacket p, final ZeekOptions options)
     {
-        if (rule.ordinal() <= clientRule.ordinal())
+        if (p.ipChecksum == DecodedPacket.CHECKSUM_BAD && !options.ignoreChecksums)
+        {
+            return true;
+        }
+        return p.ipLengthExceedsFrame || p.tcpCapturedLength < Tcp.MIN_HEADER_LENGTH ||
+            (!p.tcpHeaderComplete && p.tcpHeaderLength >= Tcp.MIN_HEADER_LENGTH);
+    }
+
+    /** Feeds Zeek's view: connection creation, then the packet unless Zeek skips it (bad header or checksum). */
+    private void onZeekPacket(final DecodedPacket p, final boolean fromA)
+    {
+        final ZeekOptions options = zeek.options();
+        if (isDroppedByZeek(p, options))
         {
             return;
         }
-        clientRule = rule;
-        // SYN: the sender is the originator; SYN+ACK: the receiver is.
-        aIsOriginator = (rule == ClientRule.SYN) == fromA;
+        if (!zeek.created)
+        {
+            zeek.create(p, fromA);
+        }
+        if (!p.tcpHeaderComplete || p.tcpHeaderLength > p.tcpCapturedLength)
+        {
+            return;
+        }
+        if (p.tcpChecksum == DecodedPacket.CHECKSUM_BAD && !options.ignoreChecksums)
+        {
+            zeek.onBadChecksum(fromA);
+            return;
+        }
+        zeek.onPacket(p, fromA);
+    }
+
+    private boolean aIsOriginator()
+    {
+        return !zeek.created || zeek.aIsOrig();
     }
 
     /** Whether the connection has closed or reset (it may still see packets until it times out). */
@@ -257,12 +293,12 @@ public final class TcpConnection
 
     public TcpEndpoint originator()
     {
-        return aIsOriginator ? a : b;
+        return aIsOriginator() ? a : b;
     }
 
     public TcpEndpoint responder()
     {
-        return aIsOriginator ? b : a;
+        return aIsOriginator() ? b : a;
     }
 
     public int ipVersion()
@@ -277,37 +313,38 @@ public final class TcpConnection
 
     public long originatorAddressHigh()
     {
-        return aIsOriginator ? aHigh : bHigh;
+        return aIsOriginator() ? aHigh : bHigh;
     }
 
     public long originatorAddressLow()
     {
-        return aIsOriginator ? aLow : bLow;
+        return aIsOriginator() ? aLow : bLow;
     }
 
     public int originatorPort()
     {
-        return aIsOriginator ? aPort : bPort;
+        return aIsOriginator() ? aPort : bPort;
     }
 
     public long responderAddressHigh()
     {
-        return aIsOriginator ? bHigh : aHigh;
+        return aIsOriginator() ? bHigh : aHigh;
     }
 
     public long responderAddressLow()
     {
-        return aIsOriginator ? bLow : aLow;
+        return aIsOriginator() ? bLow : aLow;
     }
 
     public int responderPort()
     {
-        return aIsOriginator ? bPort : aPort;
+        return aIsOriginator() ? bPort : aPort;
     }
 
-    public ClientRule clientRule()
+    /** Zeek's view of the connection: conn_state, history, sizes, missed bytes. */
+    public ZeekSummary zeek()
     {
-        return clientRule;
+        return zeek;
     }
 
     public long firstTimestampNanos()

@@ -42,20 +42,22 @@ class ConnectionTrackerTest
     }
 
     record Ended(long origHigh, long origLow, int origPort, long respHigh, long respLow, int respPort, int ipVersion,
-        int tunnelId, ClientRule rule, EndReason reason, boolean reusedPorts, long generation, long initialRttNanos,
+        int tunnelId, String history, String connState, EndReason reason, boolean reusedPorts, long generation, long initialRttNanos,
         long firstNanos, long lastNanos, Side orig, Side resp)
     {
         static Ended of(final TcpConnection c)
         {
             return new Ended(c.originatorAddressHigh(), c.originatorAddressLow(), c.originatorPort(),
                 c.responderAddressHigh(), c.responderAddressLow(), c.responderPort(), c.ipVersion(), c.tunnelId(),
-                c.clientRule(), c.endReason(), c.reusedPorts(), c.generation(), c.initialRttNanos(),
+                c.zeek().history(), c.zeek().connState(), c.endReason(), c.reusedPorts(), c.generation(), c.initialRttNanos(),
                 c.firstTimestampNanos(), c.lastTimestampNanos(), Side.of(c.originator()), Side.of(c.responder()));
         }
     }
 
     private final List<Ended> ended = new ArrayList<>();
-    private final ConnectionTracker tracker = new ConnectionTracker(16, c -> ended.add(Ended.of(c)));
+    /** tshark's stream rules: these tests pin connection identity the way tcp.stream defines it. */
+    private final ConnectionTracker tracker =
+        new ConnectionTracker(16, c -> ended.add(Ended.of(c)), Lifecycle.TSHARK, ZeekOptions.DEFAULTS);
 
     // ================================================================ helpers
 
@@ -81,6 +83,7 @@ class ConnectionTrackerTest
         p.payloadLength = payload;
         p.capturedPayloadLength = payload;
         p.ipLength = 40 + payload;
+        p.tcpCapturedLength = 20 + payload;
         return p;
     }
 
@@ -146,7 +149,6 @@ class ConnectionTrackerTest
         assertClientIsOriginator(c);
         assertAll(
             () -> assertEquals(EndReason.FIN, c.reason()),
-            () -> assertEquals(ClientRule.SYN, c.rule()),
             () -> assertEquals(TcpState.TIME_WAIT, c.orig().state()),
             () -> assertEquals(TcpState.CLOSED, c.resp().state()),
             () -> assertEquals(6, c.orig().packets()),
@@ -179,7 +181,7 @@ class ConnectionTrackerTest
         // White box (same package): drive one connection directly to look at the states between segments.
         final DecodedPacket syn = segment(0, CLIENT_IP, CLIENT_PORT, SERVER_IP, SERVER_PORT, SYN, CLIENT_ISN, 0, 0);
         final TcpConnection c = new TcpConnection();
-        c.reset(syn, FlowHash.of(syn), 0);
+        c.reset(syn, FlowHash.of(syn), 0, ZeekOptions.DEFAULTS);
         step(c, syn);
         assertStates(c, TcpState.SYN_SENT, TcpState.LISTEN);
         step(c, segment(10, SERVER_IP, SERVER_PORT, CLIENT_IP, CLIENT_PORT, SYN | ACK, SERVER_ISN, CLIENT_ISN + 1, 0));
@@ -327,14 +329,13 @@ class ConnectionTrackerTest
         final Ended c = only();
         assertClientIsOriginator(c);
         assertAll(
-            () -> assertEquals(ClientRule.SYN, c.rule()),
             () -> assertEquals(2, c.orig().syn()),
             () -> assertEquals(2, c.resp().syn()),
             () -> assertEquals(TcpState.ESTABLISHED, c.orig().state()),
             () -> assertEquals(TcpState.ESTABLISHED, c.resp().state()));
     }
 
-    // ================================================================ originator rules
+    // ================================================================ originator rules (Zeek's)
 
     @Test
     void shouldMakeFirstSynSenderTheOriginator()
@@ -342,63 +343,55 @@ class ConnectionTrackerTest
         handshake(0);
         final Ended c = only();
         assertClientIsOriginator(c);
-        assertEquals(ClientRule.SYN, c.rule());
+        assertEquals("ShA", c.history());
     }
 
     @Test
-    void shouldMakeSynSenderTheOriginatorEvenWhenPeerWasSeenFirst()
+    void shouldFlipAtCreationWhenFirstSenderUsesLikelyServerPort()
     {
+        // Port 80 is a likely server port and 51000 is not: the ACK's receiver is the originator ("^" first).
         server(0, ACK, SERVER_ISN + 1, CLIENT_ISN + 1, 0);
         client(1, SYN, CLIENT_ISN, 0, 0);
         final Ended c = only();
         assertClientIsOriginator(c);
-        assertEquals(ClientRule.SYN, c.rule());
+        assertEquals("^aS", c.history());
     }
 
     @Test
-    void shouldMakeSynAckReceiverTheOriginatorWhenFirstPacketIsSynAck()
+    void shouldFlipAtCreationOnSynAckFromLikelyServerPort()
     {
         server(0, SYN | ACK, SERVER_ISN, CLIENT_ISN + 1, 0);
         client(10, ACK, CLIENT_ISN + 1, SERVER_ISN + 1, 0);
         final Ended c = only();
         assertClientIsOriginator(c);
-        assertEquals(ClientRule.SYNACK, c.rule());
+        assertEquals("^hA", c.history());
         assertFalse(c.orig().isnSeen());
         assertEquals(0x1000_0000L, c.resp().isn());
     }
 
     @Test
-    void shouldMakeFirstSenderTheOriginatorWithoutHandshake()
+    void shouldKeepFirstSenderAsOriginatorWhenNoPortLooksLikeAServer()
     {
-        server(0, PSH | ACK, SERVER_ISN, CLIENT_ISN, 20);
-        client(1, ACK, CLIENT_ISN, SERVER_ISN + 20, 0);
+        tracker.onSegment(segment(0, SERVER_IP, 40000, CLIENT_IP, 50000, PSH | ACK, SERVER_ISN, CLIENT_ISN, 20));
+        tracker.onSegment(segment(MS, CLIENT_IP, 50000, SERVER_IP, 40000, ACK, CLIENT_ISN, SERVER_ISN + 20, 0));
         final Ended c = only();
-        assertServerIsOriginator(c);
-        assertEquals(ClientRule.FIRST_PACKET, c.rule());
+        assertEquals(SERVER_IP, c.origLow());
+        assertEquals(40000, c.origPort());
+        assertEquals("Da", c.history());
+        assertEquals("OTH", c.connState());
     }
 
     @Test
-    void shouldLetLaterSynOverrideSynAckDecision()
+    void shouldFlipLoneSynAckWhenItsPeerAnswers()
     {
-        // The SYN+ACK points at the client, but the server then sends a SYN (same sequence number: no new
-        // connection): a SYN is stronger evidence, so the server becomes the originator.
-        server(0, SYN | ACK, SERVER_ISN, CLIENT_ISN + 1, 0);
-        server(5, SYN, SERVER_ISN, 0, 0);
+        // No likely server port, so the SYN+ACK's sender starts as originator ("H"); the peer's ACK shows it was
+        // the responder: Zeek rewrites the history to "^h" and adds the ACK in the new roles.
+        tracker.onSegment(segment(0, SERVER_IP, 40000, CLIENT_IP, 50000, SYN | ACK, SERVER_ISN, CLIENT_ISN + 1, 0));
+        tracker.onSegment(segment(MS, CLIENT_IP, 50000, SERVER_IP, 40000, ACK, CLIENT_ISN + 1, SERVER_ISN + 1, 0));
         final Ended c = only();
-        assertServerIsOriginator(c);
-        assertEquals(ClientRule.SYN, c.rule());
-        assertEquals(1, tracker.connectionsCreated());
-    }
-
-    @Test
-    void shouldConfirmSynAckDecisionWithLateSynFromClient()
-    {
-        server(0, SYN | ACK, SERVER_ISN, CLIENT_ISN + 1, 0);
-        client(1, SYN, CLIENT_ISN, 0, 0);
-        final Ended c = only();
-        assertClientIsOriginator(c);
-        assertEquals(ClientRule.SYN, c.rule());
-        assertEquals(0xF000_0000L, c.orig().isn());
+        assertEquals(CLIENT_IP, c.origLow());
+        assertEquals(50000, c.origPort());
+        assertEquals("^hA", c.history());
     }
 
     @Test
@@ -408,17 +401,16 @@ class ConnectionTrackerTest
         client(1, SYN | ACK, CLIENT_ISN, SERVER_ISN + 1, 0);
         final Ended c = only();
         assertClientIsOriginator(c);
-        assertEquals(ClientRule.SYN, c.rule());
     }
 
     @Test
-    void shouldNotLetFirstPacketRuleOverrideSynAckDecision()
+    void shouldNotFlipWhenDataPrecedesTheSynAck()
     {
         client(0, PSH | ACK, CLIENT_ISN + 1, SERVER_ISN + 1, 10);
         server(1, SYN | ACK, SERVER_ISN, CLIENT_ISN + 1, 0);
         final Ended c = only();
         assertClientIsOriginator(c);
-        assertEquals(ClientRule.SYNACK, c.rule());
+        assertEquals("Dh", c.history());
     }
 
     // ================================================================ port reuse
@@ -448,7 +440,6 @@ class ConnectionTrackerTest
             () -> assertTrue(successor.reusedPorts()),
             () -> assertEquals(1, successor.generation()),
             () -> assertEquals(EndReason.END_OF_INPUT, successor.reason()),
-            () -> assertEquals(ClientRule.SYN, successor.rule()),
             () -> assertEquals(0x7777L, successor.orig().isn()),
             () -> assertEquals(0x8888L, successor.resp().isn()),
             () -> assertEquals(1, successor.orig().packets()),
@@ -539,7 +530,6 @@ class ConnectionTrackerTest
             () -> assertEquals(2, c.resp().syn()),
             () -> assertEquals(2, c.resp().packets()),
             () -> assertEquals(0x1000_0000L, c.resp().isn(), "the ISN is the first SYN's"),
-            () -> assertEquals(ClientRule.SYN, c.rule()),
             () -> assertFalse(c.reusedPorts()));
         assertEquals(1, tracker.connectionsCreated());
     }
@@ -590,7 +580,6 @@ class ConnectionTrackerTest
         tracker.finish(EndReason.END_OF_INPUT);
         assertEquals(2, ended.size());
         assertEquals(EndReason.REUSED, ended.get(0).reason());
-        assertEquals(ClientRule.SYNACK, ended.get(0).rule());
         assertTrue(ended.get(1).reusedPorts());
     }
 

@@ -38,6 +38,8 @@ class EndpointExtrasTest
         p.tcpHeaderComplete = true;
         p.payloadLength = payload;
         p.ipLength = 40 + payload;
+        p.tcpCapturedLength = 20 + payload;
+        p.capturedPayloadLength = payload;
         return p;
     }
 

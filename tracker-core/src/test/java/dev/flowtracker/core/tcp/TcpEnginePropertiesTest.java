@@ -87,6 +87,8 @@ class TcpEnginePropertiesTest
             p.tcpHeaderLength = 20;
             p.tcpHeaderComplete = true;
             p.ipLength = 40 + s.payload();
+            p.tcpCapturedLength = 20 + s.payload();
+            p.capturedPayloadLength = s.payload();
             tracker.onSegment(p);
             sent++;
         }

@@ -7,7 +7,9 @@ import dev.flowtracker.core.decode.PacketDecoder;
 import dev.flowtracker.core.tcp.ConnectionListener;
 import dev.flowtracker.core.tcp.ConnectionTracker;
 import dev.flowtracker.core.tcp.EndReason;
+import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.TcpConnection;
+import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.capture.CaptureReader;
 import dev.flowtracker.ingest.capture.PacketHandler;
 
@@ -33,9 +35,17 @@ public final class OfflineAnalysis implements PacketHandler
     private final CaptureStats stats = new CaptureStats();
     private final ConnectionTracker tracker;
 
+    /** Zeek's lifecycle and defaults (checksums verified). */
     public OfflineAnalysis(final ConnectionListener listener)
     {
-        this.tracker = new ConnectionTracker(1 << 12, connection -> emit(listener, connection));
+        this(listener, Lifecycle.ZEEK, ZeekOptions.DEFAULTS);
+    }
+
+    public OfflineAnalysis(final ConnectionListener listener, final Lifecycle lifecycle, final ZeekOptions zeekOptions)
+    {
+        this.tracker = new ConnectionTracker(1 << 12, connection -> emit(listener, connection), lifecycle, zeekOptions);
+        // Checksums only matter to Zeek's view (bad ones are skipped and become C letters); tshark ignores them.
+        decoder.verifyChecksums(!zeekOptions.ignoreChecksums());
     }
 
     private void emit(final ConnectionListener listener, final TcpConnection connection)
@@ -75,6 +85,7 @@ public final class OfflineAnalysis implements PacketHandler
         p.capturedLength = capturedLength;
         p.interfaceId = interfaceId;
         p.frameNumber = stats.frames;
+        tracker.advanceTime(timestampNanos);
         final DecodeEvent event = decoder.decode(segment, offset, capturedLength, wireLength, linkType, p);
         stats.decodeEvents[event.ordinal()]++;
         if (p.warning != null)
@@ -100,6 +111,11 @@ public final class OfflineAnalysis implements PacketHandler
     public void finish(final EndReason reason)
     {
         tracker.finish(reason);
+    }
+
+    public ConnectionTracker tracker()
+    {
+        return tracker;
     }
 
     public CaptureStats stats()

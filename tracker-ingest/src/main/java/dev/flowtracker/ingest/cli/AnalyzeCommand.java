@@ -2,6 +2,8 @@ package dev.flowtracker.ingest.cli;
 
 import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.tcp.EndReason;
+import dev.flowtracker.core.tcp.Lifecycle;
+import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.CaptureStats;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
 import dev.flowtracker.ingest.capture.CaptureFiles;
@@ -39,6 +41,12 @@ final class AnalyzeCommand
 
         options:
           -o, --output FILE   write flow records to FILE instead of standard output
+              --lifecycle L   where a connection ends and the next on the same ports begins: "zeek" (default;
+                              Zeek's reuse test and timers, records match conn.log) or "tshark" (tcp.stream:
+                              only a SYN with a new sequence number splits, nothing times out)
+          -C, --ignore-checksums
+                              do not verify IPv4 and TCP checksums (Zeek's -C; by default a bad TCP checksum
+                              is a C in the history and the segment is left out of Zeek's view)
           -q, --quiet         no summary on stderr
               --progress      show a progress bar on stderr even when it is not a terminal
               --no-progress   never show a progress bar (default: shown when stderr is a terminal)
@@ -90,6 +98,7 @@ final class AnalyzeCommand
     private int analyze(final Options options, final Writer records)
     {
         final FlowRecordFormat format = new FlowRecordFormat();
+        final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
         final OfflineAnalysis analysis = new OfflineAnalysis(connection ->
         {
             try
@@ -100,7 +109,7 @@ final class AnalyzeCommand
             {
                 throw new UncheckedIOException(e);
             }
-        });
+        }, options.lifecycle, zeekOptions);
         final boolean showProgress = options.progress == null ? Progress.stderrIsTerminal() : options.progress;
         final Progress progress = new Progress(err, showProgress && !options.quiet);
         final long start = System.nanoTime();
@@ -199,6 +208,8 @@ final class AnalyzeCommand
     {
         final List<Path> files = new ArrayList<>();
         Path output;
+        Lifecycle lifecycle = Lifecycle.ZEEK;
+        boolean ignoreChecksums;
         boolean quiet;
         Boolean progress;
         boolean help;
@@ -222,6 +233,15 @@ final class AnalyzeCommand
                     case "-q", "--quiet" -> options.quiet = true;
                     case "--progress" -> options.progress = Boolean.TRUE;
                     case "--no-progress" -> options.progress = Boolean.FALSE;
+                    case "-C", "--ignore-checksums" -> options.ignoreChecksums = true;
+                    case "--lifecycle" ->
+                    {
+                        if (i + 1 >= args.length)
+                        {
+                            throw new UsageException("--lifecycle needs a value: zeek or tshark");
+                        }
+                        options.lifecycle = lifecycle(args[++i]);
+                    }
                     case "-o", "--output" ->
                     {
                         if (i + 1 >= args.length)
@@ -236,6 +256,10 @@ final class AnalyzeCommand
                         {
                             options.output = Path.of(arg.substring("--output=".length()));
                         }
+                        else if (arg.startsWith("--lifecycle="))
+                        {
+                            options.lifecycle = lifecycle(arg.substring("--lifecycle=".length()));
+                        }
                         else
                         {
                             throw new UsageException("unknown option '" + arg + "'");
@@ -248,6 +272,16 @@ final class AnalyzeCommand
                 throw new UsageException("no capture file given");
             }
             return options;
+        }
+
+        private static Lifecycle lifecycle(final String label) throws UsageException
+        {
+            final Lifecycle lifecycle = Lifecycle.byLabel(label);
+            if (lifecycle == null)
+            {
+                throw new UsageException("unknown lifecycle '" + label + "': use zeek or tshark");
+            }
+            return lifecycle;
         }
     }
 }

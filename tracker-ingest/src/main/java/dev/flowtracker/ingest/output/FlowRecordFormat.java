@@ -4,6 +4,7 @@ import dev.flowtracker.core.tcp.AnalysisFlag;
 import dev.flowtracker.core.tcp.FlowHash;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.TcpEndpoint;
+import dev.flowtracker.core.tcp.ZeekSummary;
 
 /**
  * Formats one connection as a JSON object on one line, with Zeek conn.log field names where Zeek has them and our
@@ -35,12 +36,23 @@ public final class FlowRecordFormat
         out.append(",\"id.resp_h\":\"");
         AddressFormat.append(out, c.ipVersion(), c.responderAddressHigh(), c.responderAddressLow());
         out.append("\",\"id.resp_p\":").append(c.responderPort());
+        final ZeekSummary zeek = c.zeek();
         out.append(",\"proto\":\"tcp\",\"duration\":");
-        appendSeconds(out, c.lastTimestampNanos() - c.firstTimestampNanos());
-        out.append(",\"orig_bytes\":").append(orig.payloadBytes());
-        out.append(",\"resp_bytes\":").append(resp.payloadBytes());
-        // conn_state and history come with the TCP engine; null says "not computed", never a guess.
-        out.append(",\"conn_state\":null,\"missed_bytes\":0,\"history\":null");
+        if (zeek.created())
+        {
+            appendSeconds(out, zeek.lastNanos() - zeek.startNanos());
+        }
+        else
+        {
+            appendSeconds(out, c.lastTimestampNanos() - c.firstTimestampNanos());
+        }
+        out.append(",\"orig_bytes\":").append(Long.toUnsignedString(zeek.origBytes()));
+        out.append(",\"resp_bytes\":").append(Long.toUnsignedString(zeek.respBytes()));
+        out.append(",\"conn_state\":");
+        appendOptionalString(out, zeek.connState());
+        out.append(",\"missed_bytes\":").append(zeek.missedBytes());
+        out.append(",\"history\":");
+        appendOptionalString(out, zeek.history());
         out.append(",\"orig_pkts\":").append(orig.packets());
         out.append(",\"orig_ip_bytes\":").append(orig.ipBytes());
         out.append(",\"resp_pkts\":").append(resp.packets());
@@ -52,7 +64,10 @@ public final class FlowRecordFormat
         out.append(",\"initial_rtt\":");
         appendOptionalSeconds(out, c.initialRttNanos());
         out.append(",\"end_reason\":\"").append(c.endReason() == null ? "unknown" : c.endReason().label()).append('"');
-        out.append(",\"client_rule\":\"").append(c.clientRule().label()).append('"');
+        if (zeek.historyTruncated())
+        {
+            out.append(",\"history_truncated\":true");
+        }
         if (c.tunnelId() >= 0)
         {
             out.append(",\"vni\":").append(c.tunnelId());
@@ -104,6 +119,19 @@ public final class FlowRecordFormat
             out.append('"').append(flag.label()).append("\":").append(e.analysisCount(flag));
         }
         out.append("}}");
+    }
+
+    /** Appends a JSON string of letters and digits (no escaping needed), or null. */
+    private static void appendOptionalString(final StringBuilder out, final String value)
+    {
+        if (value == null)
+        {
+            out.append("null");
+        }
+        else
+        {
+            out.append('"').append(value).append('"');
+        }
     }
 
     private static void appendOptional(final StringBuilder out, final int value)

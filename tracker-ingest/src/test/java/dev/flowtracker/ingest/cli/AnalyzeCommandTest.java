@@ -21,7 +21,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
@@ -39,13 +42,14 @@ class AnalyzeCommandTest
     private static final List<String> TOP_LEVEL_FIELDS = List.of("ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h",
         "id.resp_p", "proto", "duration", "orig_bytes", "resp_bytes", "conn_state", "missed_bytes", "history",
         "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes", "tcp");
-    private static final List<String> TCP_FIELDS = List.of("orig", "resp", "initial_rtt", "end_reason", "client_rule");
+    private static final List<String> TCP_FIELDS = List.of("orig", "resp", "initial_rtt", "end_reason");
     private static final List<String> ENDPOINT_FIELDS =
         List.of("state", "isn", "syn", "fin", "rst", "payload_bytes", "sequence_bytes", "max_bytes_in_flight", "mss",
             "window_scale", "sack_permitted", "timestamps", "rtt", "security", "analysis");
     private static final Set<String> STATES = Set.of("CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED",
         "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT");
-    private static final Set<String> CLIENT_RULES = Set.of("syn", "synack", "first_packet");
+    private static final Set<String> CONN_STATES =
+        Set.of("S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH");
     private static final List<String> ANALYSIS_COUNTERS = List.of("retransmission", "fast_retransmission",
         "spurious_retransmission", "out_of_order", "lost_segment", "ack_lost_segment", "duplicate_ack", "zero_window",
         "zero_window_probe", "zero_window_probe_ack", "window_full", "window_update", "keep_alive", "keep_alive_ack",
@@ -175,7 +179,8 @@ class AnalyzeCommandTest
         }
         assertTrue(tcp.get("initial_rtt").isNull() || tcp.get("initial_rtt").isNumber(), "tcp.initial_rtt");
         assertTrue(END_REASONS.contains(tcp.get("end_reason").asText()), () -> "tcp.end_reason " + tcp);
-        assertTrue(CLIENT_RULES.contains(tcp.get("client_rule").asText()), () -> "tcp.client_rule " + tcp);
+        assertTrue(CONN_STATES.contains(record.get("conn_state").asText()), () -> "conn_state " + record);
+        assertTrue(record.get("history").asText().matches("\\^?[A-Za-z^]+"), () -> "history " + record);
     }
 
     @Test
@@ -198,6 +203,10 @@ class AnalyzeCommandTest
             assertEquals(record.get("resp_bytes").asLong(), tcp.get("resp").get("payload_bytes").asLong());
         }
         assertEquals(9, uids.size(), "unique uids");
+        // Seven clean closes, the refused port 9 (RST answers the SYN) and the aborted one (client sends RST).
+        final Map<String, Long> states = records.stream()
+            .collect(Collectors.groupingBy(r -> r.get("conn_state").asText(), TreeMap::new, Collectors.counting()));
+        assertEquals(Map.of("SF", 7L, "REJ", 1L, "RSTO", 1L), states);
         assertEquals(250, packets, "TCP packets over all connections");
         assertTrue(run.err().startsWith("tracker analyze: 1 file(s), 254 packets (250 TCP), "), run.err());
         assertTrue(run.err().contains(" 9 connections in "), run.err());

@@ -3,8 +3,10 @@ package dev.flowtracker.ingest.corpus;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flowtracker.core.tcp.EndReason;
+import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.TcpEndpoint;
+import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
 import dev.flowtracker.ingest.capture.CaptureFiles;
 import dev.flowtracker.ingest.capture.CaptureReader;
@@ -143,10 +145,16 @@ final class Corpus
         return observed.origHost().equals(host) && observed.origPort() == port ? c.originator() : c.responder();
     }
 
+    /** Analyses a capture with tshark's connection lifecycle, so that connections line up with tcp.stream. */
     static Analysis analyse(final Path capture)
     {
+        return analyse(capture, Lifecycle.TSHARK, ZeekOptions.DEFAULTS);
+    }
+
+    static Analysis analyse(final Path capture, final Lifecycle lifecycle, final ZeekOptions zeekOptions)
+    {
         final List<Observed> observed = new ArrayList<>();
-        final OfflineAnalysis analysis = new OfflineAnalysis(c -> observed.add(observe(c)));
+        final OfflineAnalysis analysis = new OfflineAnalysis(c -> observed.add(observe(c)), lifecycle, zeekOptions);
         String error = null;
         try (CaptureReader reader = CaptureFiles.open(capture))
         {
