@@ -4,6 +4,8 @@ import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.PacketDecoder;
 import dev.flowtracker.core.tcp.ConnectionTracker;
+import dev.flowtracker.core.tcp.Lifecycle;
+import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.capture.CaptureFiles;
 import dev.flowtracker.ingest.capture.CaptureReader;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -42,6 +44,10 @@ public class EngineBenchmark
     @Param("samples/sample.pcap")
     public String capture;
 
+    /** zeek: both views with Zeek's timers and reuse test (the default); tshark: tcp.stream identity, no timers. */
+    @Param({"zeek", "tshark"})
+    public String lifecycle;
+
     private DecodedPacket[] packets;
     private ConnectionTracker tracker;
 
@@ -73,7 +79,7 @@ public class EngineBenchmark
     @Setup(Level.Iteration)
     public void freshTracker()
     {
-        tracker = new ConnectionTracker(1 << 16, c -> { });
+        tracker = new ConnectionTracker(1 << 16, c -> { }, Lifecycle.byLabel(lifecycle), ZeekOptions.DEFAULTS);
     }
 
     @Benchmark
