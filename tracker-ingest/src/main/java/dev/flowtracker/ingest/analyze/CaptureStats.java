@@ -14,6 +14,20 @@ public final class CaptureStats
     final long[] decodeEvents = new long[DecodeEvent.count()];
     long connections;
 
+    /** Counts one captured frame and its decode outcome; returns the frame's number (1-based). */
+    public long onFrame(final int wireLength, final int capturedLength, final DecodeEvent event,
+        final DecodeEvent warning)
+    {
+        wireBytes += wireLength;
+        capturedBytes += capturedLength;
+        decodeEvents[event.ordinal()]++;
+        if (warning != null)
+        {
+            decodeEvents[warning.ordinal()]++;
+        }
+        return ++frames;
+    }
+
     public long frames()
     {
         return frames;

@@ -193,7 +193,7 @@ final class AnalyzeCommand
         }
     }
 
-    private static String describe(final Exception e)
+    static String describe(final Exception e)
     {
         final Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
         if (cause instanceof NoSuchFileException n)

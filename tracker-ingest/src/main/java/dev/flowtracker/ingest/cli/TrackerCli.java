@@ -14,6 +14,7 @@ public final class TrackerCli
         commands:
           analyze   read pcap/pcapng files (optionally gzip-compressed) and write one JSON flow record per
                     TCP connection
+          run       replay pcap/pcapng files through the streaming pipeline (ring + shard workers)
           help      show this help (also: tracker <command> --help)
 
         exit codes: 0 ok, 1 input error (unreadable, truncated or corrupt file), 2 usage error
@@ -40,6 +41,8 @@ public final class TrackerCli
         {
             case "analyze":
                 return new AnalyzeCommand(out, err).run(rest);
+            case "run":
+                return new RunCommand(out, err).run(rest);
             case "help", "-h", "--help":
                 out.print(USAGE);
                 return ExitCodes.OK;

@@ -471,4 +471,50 @@ class AnalyzeCommandTest
         assertEquals(1, run.exit());
         assertTrue(run.err().contains("tracker analyze: error writing flow records: "), run.err());
     }
+
+    // ================================================================ run (the streaming pipeline)
+
+    private static List<String> sortedLines(final byte[] out)
+    {
+        final List<String> lines = new ArrayList<>(Arrays.asList(new String(out, StandardCharsets.UTF_8).split("\n")));
+        lines.removeIf(String::isEmpty);
+        lines.sort(null);
+        return lines;
+    }
+
+    @Test
+    void runReplaysThroughThePipelineWithTheSameRecordsAsAnalyze()
+    {
+        final Run analyzed = run(analyze(SAMPLE));
+        final Run piped = run("run", "--pcap", SAMPLE.toString(), "--workers", "3", "--ring-size", "64");
+        assertEquals(0, piped.exit(), piped.err());
+        assertEquals(sortedLines(analyzed.out()), sortedLines(piped.out()));
+        assertTrue(piped.err().startsWith("tracker run: 254 packets (250 TCP), 9 connections, 3 workers"),
+            piped.err());
+        assertTrue(piped.err().contains("ring_full drops 0"), piped.err());
+    }
+
+    @Test
+    void runRejectsBadOptionsWithOneLineAndExitTwo()
+    {
+        for (final String[] args : List.of(
+            new String[]{"run", "--pcap", SAMPLE.toString(), "--workers", "0"},
+            new String[]{"run", "--pcap", SAMPLE.toString(), "--ring-size", "1000"},
+            new String[]{"run", "--pcap", SAMPLE.toString(), "--lifecycle", "suricata"},
+            new String[]{"run"}))
+        {
+            final Run r = run(args);
+            assertEquals(2, r.exit(), () -> String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().startsWith("tracker run: "), r.err());
+        }
+    }
+
+    @Test
+    void runReportsAMissingFileAndExitsOne()
+    {
+        final Run r = run("run", "-q", "--pcap", "no-such-file.pcap");
+        assertEquals(1, r.exit());
+        assertEquals("tracker run: error: no-such-file.pcap: no such file", r.err().strip());
+    }
 }

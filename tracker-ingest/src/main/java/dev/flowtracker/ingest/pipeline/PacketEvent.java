@@ -1,0 +1,21 @@
+package dev.flowtracker.ingest.pipeline;
+
+import dev.flowtracker.core.decode.DecodedPacket;
+
+/**
+ * One ring slot: a decoded frame (primitives only, preallocated with the ring and overwritten in place) plus what
+ * the workers should do with it. Written by the source thread before publication, read by the workers after.
+ */
+public final class PacketEvent
+{
+    /** The frame held a TCP segment: its shard tracks it, every worker advances time. */
+    static final int SEGMENT = 1;
+    /** Any other frame: only packet time advances. */
+    static final int TIME = 2;
+    /** End of input: every worker emits its open connections. */
+    static final int FINISH = 3;
+
+    final DecodedPacket packet = new DecodedPacket();
+    int kind;
+    int shard;
+}

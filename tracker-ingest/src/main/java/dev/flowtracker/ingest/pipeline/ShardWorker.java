@@ -1,0 +1,74 @@
+package dev.flowtracker.ingest.pipeline;
+
+import com.lmax.disruptor.EventHandler;
+import dev.flowtracker.core.tcp.ConnectionListener;
+import dev.flowtracker.core.tcp.ConnectionTracker;
+import dev.flowtracker.core.tcp.EndReason;
+import dev.flowtracker.core.tcp.Lifecycle;
+import dev.flowtracker.core.tcp.ZeekOptions;
+
+/**
+ * Tracks the connections of one shard. Sees every ring event: packet time advances its timers on every frame,
+ * and it tracks the segments whose shard is its own. Its tracker, and everything in it, belongs to the worker's
+ * thread alone; the counters are plain fields: other threads may read them only after the pipeline has finished.
+ */
+final class ShardWorker implements EventHandler<PacketEvent>
+{
+    private final int shard;
+    private final ConnectionTracker tracker;
+    private long segments;
+    private long lastSequence = -1;
+
+    ShardWorker(
+        final int shard, final Lifecycle lifecycle, final ZeekOptions zeekOptions, final ConnectionListener listener)
+    {
+        this.shard = shard;
+        this.tracker = new ConnectionTracker(1 << 12, listener, lifecycle, zeekOptions);
+    }
+
+    @Override
+    public void onEvent(final PacketEvent event, final long sequence, final boolean endOfBatch)
+    {
+        switch (event.kind)
+        {
+            case PacketEvent.SEGMENT ->
+            {
+                if (event.shard == shard)
+                {
+                    tracker.onSegment(event.packet);
+                    segments++;
+                }
+                else
+                {
+                    tracker.advanceTime(event.packet.timestampNanos);
+                }
+            }
+            case PacketEvent.TIME -> tracker.advanceTime(event.packet.timestampNanos);
+            case PacketEvent.FINISH -> tracker.finish(EndReason.END_OF_INPUT);
+            default ->
+            {
+            }
+        }
+        if (endOfBatch)
+        {
+            lastSequence = sequence;
+        }
+    }
+
+    int shard()
+    {
+        return shard;
+    }
+
+    /** Segments this worker tracked (its shard's). */
+    long segments()
+    {
+        return segments;
+    }
+
+    /** The last ring sequence this worker finished a batch at: the distance to the producer is its lag. */
+    long lastSequence()
+    {
+        return lastSequence;
+    }
+}
