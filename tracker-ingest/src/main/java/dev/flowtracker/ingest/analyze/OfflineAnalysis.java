@@ -1,9 +1,7 @@
 package dev.flowtracker.ingest.analyze;
 
-import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.Defragmenter;
-import dev.flowtracker.core.decode.PacketDecoder;
 import dev.flowtracker.core.tcp.ConnectionListener;
 import dev.flowtracker.core.tcp.ConnectionTracker;
 import dev.flowtracker.core.tcp.EndReason;
@@ -26,13 +24,7 @@ public final class OfflineAnalysis implements PacketHandler
     /** Frames read per {@link CaptureReader#read} call: bounds the time between progress checks. */
     private static final int BATCH = 4096;
 
-    /** Datagrams waiting for fragments at once; beyond this the oldest is dropped (and counted). */
-    private static final int FRAGMENTED_DATAGRAMS = 1024;
-
-    private final PacketDecoder decoder = new PacketDecoder();
-    private final Defragmenter defragmenter = new Defragmenter(FRAGMENTED_DATAGRAMS);
-    private final DecodedPacket packet = new DecodedPacket();
-    private final CaptureStats stats = new CaptureStats();
+    private final FrameIntake intake;
     private final ConnectionTracker tracker;
 
     /** Zeek's lifecycle and defaults (checksums verified). */
@@ -45,12 +37,12 @@ public final class OfflineAnalysis implements PacketHandler
     {
         this.tracker = new ConnectionTracker(1 << 12, connection -> emit(listener, connection), lifecycle, zeekOptions);
         // Checksums only matter to Zeek's view (bad ones are skipped and become C letters); tshark ignores them.
-        decoder.verifyChecksums(!zeekOptions.ignoreChecksums());
+        this.intake = new FrameIntake(!zeekOptions.ignoreChecksums());
     }
 
     private void emit(final ConnectionListener listener, final TcpConnection connection)
     {
-        stats.connections++;
+        intake.stats().connections++;
         listener.onConnectionEnd(connection);
     }
 
@@ -76,34 +68,12 @@ public final class OfflineAnalysis implements PacketHandler
         final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
         final int linkType, final long timestampNanos, final int interfaceId)
     {
-        final DecodedPacket p = packet;
-        stats.frames++;
-        stats.wireBytes += wireLength;
-        stats.capturedBytes += capturedLength;
-        p.timestampNanos = timestampNanos;
-        p.wireLength = wireLength;
-        p.capturedLength = capturedLength;
-        p.interfaceId = interfaceId;
-        p.frameNumber = stats.frames;
         tracker.advanceTime(timestampNanos);
-        final DecodeEvent event = decoder.decode(segment, offset, capturedLength, wireLength, linkType, p);
-        stats.decodeEvents[event.ordinal()]++;
-        if (p.warning != null)
+        final DecodedPacket segmentToTrack =
+            intake.onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId);
+        if (segmentToTrack != null)
         {
-            stats.decodeEvents[p.warning.ordinal()]++;
-        }
-        if (p.fragmentLength >= 0)
-        {
-            // tshark gives a fragmented segment to the frame that completes its datagram.
-            final DecodedPacket whole = defragmenter.offer(p, event == DecodeEvent.TCP_SEGMENT);
-            if (whole != null)
-            {
-                tracker.onSegment(whole);
-            }
-        }
-        else if (event == DecodeEvent.TCP_SEGMENT)
-        {
-            tracker.onSegment(p);
+            tracker.onSegment(segmentToTrack);
         }
     }
 
@@ -120,12 +90,12 @@ public final class OfflineAnalysis implements PacketHandler
 
     public CaptureStats stats()
     {
-        return stats;
+        return intake.stats();
     }
 
     /** Fragment reassembly counters: datagrams completed, still pending, dropped for lack of room. */
     public Defragmenter defragmenter()
     {
-        return defragmenter;
+        return intake.defragmenter();
     }
 }

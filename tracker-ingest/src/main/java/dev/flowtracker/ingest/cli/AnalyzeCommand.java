@@ -85,7 +85,7 @@ final class AnalyzeCommand
         final Writer records;
         try
         {
-            records = openOutput(options.output);
+            records = openOutput(out, options.output);
         }
         catch (final IOException e)
         {
@@ -165,7 +165,8 @@ final class AnalyzeCommand
         return exit;
     }
 
-    private Writer openOutput(final Path output) throws IOException
+    /** A buffered UTF-8 writer on {@code output}, or on {@code out} when it is null. */
+    static Writer openOutput(final PrintStream out, final Path output) throws IOException
     {
         final OutputStream stream = output == null ? out : Files.newOutputStream(output);
         return new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), 1 << 16);
@@ -274,7 +275,7 @@ final class AnalyzeCommand
             return options;
         }
 
-        private static Lifecycle lifecycle(final String label) throws UsageException
+        static Lifecycle lifecycle(final String label) throws UsageException
         {
             final Lifecycle lifecycle = Lifecycle.byLabel(label);
             if (lifecycle == null)

@@ -7,14 +7,9 @@ import dev.flowtracker.ingest.capture.CaptureReader;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -81,8 +76,7 @@ final class RunCommand
         final Writer records;
         try
         {
-            final OutputStream stream = options.output == null ? out : Files.newOutputStream(options.output);
-            records = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), 1 << 16);
+            records = AnalyzeCommand.openOutput(out, options.output);
         }
         catch (final IOException e)
         {
@@ -211,15 +205,7 @@ final class RunCommand
                             throw new UsageException("--ring-size must be a power of two, was " + options.ringSize);
                         }
                     }
-                    case "--lifecycle" ->
-                    {
-                        final String label = value(args, ++i, arg);
-                        options.lifecycle = Lifecycle.byLabel(label);
-                        if (options.lifecycle == null)
-                        {
-                            throw new UsageException("unknown lifecycle '" + label + "': use zeek or tshark");
-                        }
-                    }
+                    case "--lifecycle" -> options.lifecycle = AnalyzeCommand.Options.lifecycle(value(args, ++i, arg));
                     default -> throw new UsageException("unknown option '" + arg + "'");
                 }
             }

@@ -2,24 +2,25 @@ package dev.flowtracker.ingest.pipeline;
 
 import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.EventHandler;
+import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
-import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.decode.DecodedPacket;
-import dev.flowtracker.core.decode.Defragmenter;
-import dev.flowtracker.core.decode.PacketDecoder;
 import dev.flowtracker.core.tcp.ConnectionListener;
 import dev.flowtracker.core.tcp.FlowHash;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.CaptureStats;
+import dev.flowtracker.ingest.analyze.FrameIntake;
 import dev.flowtracker.ingest.capture.PacketHandler;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
 
 /**
@@ -35,18 +36,17 @@ import java.util.function.IntFunction;
  */
 public final class Pipeline implements PacketHandler
 {
-    /** Datagrams waiting for fragments at once; beyond this the oldest is dropped (and counted). */
-    private static final int FRAGMENTED_DATAGRAMS = 1024;
-
     private final int workers;
     private final boolean lossless;
     private final Disruptor<PacketEvent> disruptor;
     private final RingBuffer<PacketEvent> ring;
     private final ShardWorker[] shardWorkers;
-    private final PacketDecoder decoder = new PacketDecoder();
-    private final Defragmenter defragmenter = new Defragmenter(FRAGMENTED_DATAGRAMS);
-    private final DecodedPacket scratch = new DecodedPacket();
-    private final CaptureStats stats = new CaptureStats();
+    private final FrameIntake intake;
+    /** Stands in for frames without a segment to track: the ring event then only carries time. */
+    private final DecodedPacket timeOnly = new DecodedPacket();
+    /** Reaches zero when every worker has emitted its open connections. */
+    private final CountDownLatch workersFinished;
+    private final AtomicLong workerFailures = new AtomicLong();
     private long ringFullDrops;
     private boolean finished;
 
@@ -73,15 +73,18 @@ public final class Pipeline implements PacketHandler
         this.disruptor = new Disruptor<>(PacketEvent::new, ringSize, workerThreads(), ProducerType.SINGLE,
             new BlockingWaitStrategy());
         this.shardWorkers = new ShardWorker[workers];
+        this.workersFinished = new CountDownLatch(workers);
         for (int i = 0; i < workers; i++)
         {
-            shardWorkers[i] = new ShardWorker(i, lifecycle, zeekOptions, listenerForWorker.apply(i));
+            shardWorkers[i] =
+                new ShardWorker(i, lifecycle, zeekOptions, listenerForWorker.apply(i), workersFinished);
         }
+        disruptor.setDefaultExceptionHandler(new WorkerFailures());
         @SuppressWarnings("unchecked")
         final EventHandler<PacketEvent>[] handlers = shardWorkers;
         disruptor.handleEventsWith(handlers);
         this.ring = disruptor.start();
-        decoder.verifyChecksums(!zeekOptions.ignoreChecksums());
+        this.intake = new FrameIntake(!zeekOptions.ignoreChecksums());
     }
 
     /** Workers to use by default: one core for the source, the rest for workers, at least one. */
@@ -106,25 +109,16 @@ public final class Pipeline implements PacketHandler
         final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
         final int linkType, final long timestampNanos, final int interfaceId)
     {
-        final DecodedPacket p = scratch;
-        p.timestampNanos = timestampNanos;
-        p.wireLength = wireLength;
-        p.capturedLength = capturedLength;
-        p.interfaceId = interfaceId;
-        p.frameNumber = stats.frames() + 1;
-        final DecodeEvent event = decoder.decode(segment, offset, capturedLength, wireLength, linkType, p);
-        stats.onFrame(wireLength, capturedLength, event, p.warning);
-        DecodedPacket segmentToTrack = null;
-        if (p.fragmentLength >= 0)
+        final DecodedPacket segmentToTrack =
+            intake.onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId);
+        if (segmentToTrack != null)
         {
-            segmentToTrack = defragmenter.offer(p, event == DecodeEvent.TCP_SEGMENT);
+            publish(segmentToTrack, PacketEvent.SEGMENT, timestampNanos);
         }
-        else if (event == DecodeEvent.TCP_SEGMENT)
+        else
         {
-            segmentToTrack = p;
+            publish(timeOnly, PacketEvent.TIME, timestampNanos);
         }
-        publish(segmentToTrack != null ? segmentToTrack : p, segmentToTrack != null ? PacketEvent.SEGMENT :
-            PacketEvent.TIME, timestampNanos);
     }
 
     private void publish(final DecodedPacket p, final int kind, final long timestampNanos)
@@ -172,12 +166,30 @@ public final class Pipeline implements PacketHandler
         final PacketEvent slot = ring.get(sequence);
         slot.kind = PacketEvent.FINISH;
         ring.publish(sequence);
+        // Wait on the workers themselves: their last records must be out before this returns.
+        boolean interrupted = false;
+        while (true)
+        {
+            try
+            {
+                workersFinished.await();
+                break;
+            }
+            catch (final InterruptedException e)
+            {
+                interrupted = true;
+            }
+        }
         disruptor.shutdown();
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public CaptureStats stats()
     {
-        return stats;
+        return intake.stats();
     }
 
     /** Frames dropped because the ring was full (lossy pipelines only). */
@@ -200,6 +212,38 @@ public final class Pipeline implements PacketHandler
             segments[i] = shardWorkers[i].segments();
         }
         return segments;
+    }
+
+    /** Events whose processing threw (a bug: malformed input is a counted decode event, never an exception). */
+    public long workerFailures()
+    {
+        return workerFailures.get();
+    }
+
+    /** Reports and counts a worker's failure, then lets it go on with the next event rather than stop. */
+    private final class WorkerFailures implements ExceptionHandler<PacketEvent>
+    {
+        @Override
+        public void handleEventException(final Throwable failure, final long sequence, final PacketEvent event)
+        {
+            if (workerFailures.getAndIncrement() == 0)
+            {
+                System.err.println("tracker: worker failed on ring event " + sequence + " (further failures counted" +
+                    " only): " + failure);
+            }
+        }
+
+        @Override
+        public void handleOnStartException(final Throwable failure)
+        {
+            handleEventException(failure, -1, null);
+        }
+
+        @Override
+        public void handleOnShutdownException(final Throwable failure)
+        {
+            handleEventException(failure, -1, null);
+        }
     }
 
     public int ringSize()

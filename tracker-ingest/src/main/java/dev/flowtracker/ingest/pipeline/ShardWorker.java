@@ -7,6 +7,8 @@ import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 
+import java.util.concurrent.CountDownLatch;
+
 /**
  * Tracks the connections of one shard. Sees every ring event: packet time advances its timers on every frame,
  * and it tracks the segments whose shard is its own. Its tracker, and everything in it, belongs to the worker's
@@ -16,13 +18,17 @@ final class ShardWorker implements EventHandler<PacketEvent>
 {
     private final int shard;
     private final ConnectionTracker tracker;
+    /** Counted down once this worker has emitted its open connections at the end of input. */
+    private final CountDownLatch finished;
     private long segments;
     private long lastSequence = -1;
 
     ShardWorker(
-        final int shard, final Lifecycle lifecycle, final ZeekOptions zeekOptions, final ConnectionListener listener)
+        final int shard, final Lifecycle lifecycle, final ZeekOptions zeekOptions, final ConnectionListener listener,
+        final CountDownLatch finished)
     {
         this.shard = shard;
+        this.finished = finished;
         this.tracker = new ConnectionTracker(1 << 12, listener, lifecycle, zeekOptions);
     }
 
@@ -44,7 +50,17 @@ final class ShardWorker implements EventHandler<PacketEvent>
                 }
             }
             case PacketEvent.TIME -> tracker.advanceTime(event.packet.timestampNanos);
-            case PacketEvent.FINISH -> tracker.finish(EndReason.END_OF_INPUT);
+            case PacketEvent.FINISH ->
+            {
+                try
+                {
+                    tracker.finish(EndReason.END_OF_INPUT);
+                }
+                finally
+                {
+                    finished.countDown(); // never leave the source waiting, even after a failure
+                }
+            }
             default ->
             {
             }
