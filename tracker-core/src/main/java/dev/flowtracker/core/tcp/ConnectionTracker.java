@@ -5,6 +5,7 @@ import dev.flowtracker.core.decode.DecodedPacket;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Follows every TCP connection in a stream of decoded segments, in capture order, and hands each finished
@@ -159,6 +160,12 @@ public final class ConnectionTracker
             connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
             end(connection, reason);
         }
+    }
+
+    /** Visits every connection still in the table, in no particular order; the action must not keep them. */
+    public void forEachActive(final Consumer<TcpConnection> action)
+    {
+        table.forEach(action);
     }
 
     public Lifecycle lifecycle()
