@@ -168,6 +168,25 @@ public final class ConnectionTracker
         table.forEach(action);
     }
 
+    /**
+     * Takes back a connection decoded from a checkpoint ({@link FlowStateCodec#decode}) so that tracking continues
+     * as if the tracker had never stopped: binds it to this tracker's Zeek options, puts it in the table, counts it
+     * in {@link #connectionsCreated} (so created = ended + active holds for this tracker) and, under Zeek's
+     * lifecycle, queues its earliest timer. Restore before the first segment; the table must not already hold a
+     * connection on the same 4-tuple. The tracker keeps the object.
+     */
+    public void restore(final TcpConnection connection)
+    {
+        connection.zeek.reset(zeekOptions);
+        connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
+        table.insert(connection);
+        connectionsCreated++;
+        if (lifecycle == Lifecycle.ZEEK)
+        {
+            schedule(connection);
+        }
+    }
+
     public Lifecycle lifecycle()
     {
         return lifecycle;

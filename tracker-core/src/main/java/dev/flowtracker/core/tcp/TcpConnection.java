@@ -3,6 +3,8 @@ package dev.flowtracker.core.tcp;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.wire.Tcp;
 
+import java.nio.ByteBuffer;
+
 /**
  * One TCP connection as seen on the wire: its identity, both endpoints' counters, inferred states and tshark
  * analysis, and Zeek's summary of it. Side "A" is the sender of the first packet seen; which of A and B is the
@@ -47,8 +49,16 @@ public final class TcpConnection
     long initialRttNanos;
     boolean initialRttSeen;
 
+    /** Bytes {@link #encode} writes. */
+    static final int ENCODED_BYTES = 4 + 6 * Integer.BYTES + 9 * Long.BYTES + 2 * TcpEndpoint.ENCODED_BYTES +
+        ZeekSummary.ENCODED_BYTES;
+
+    private static final EndReason[] END_REASONS = EndReason.values();
+
+    /** Starts a new connection with packet {@code p}; cleared first, so a recycled object equals a new one. */
     void reset(final DecodedPacket p, final int hash, final long generation, final ZeekOptions zeekOptions)
     {
+        clear();
         this.zeek.reset(zeekOptions);
         this.tunnelId = p.tunnelId;
         this.ipVersion = p.ipVersion;
@@ -62,6 +72,93 @@ public final class TcpConnection
         this.generation = generation;
         this.firstTimestampNanos = p.timestampNanos;
         this.lastTimestampNanos = p.timestampNanos;
+    }
+
+    /** Back to the state of a new connection, endpoints and Zeek summary included; allocates nothing. */
+    void clear()
+    {
+        tunnelId = 0;
+        ipVersion = 0;
+        aHigh = 0;
+        aLow = 0;
+        aPort = 0;
+        bHigh = 0;
+        bLow = 0;
+        bPort = 0;
+        hash = 0;
+        a.clear();
+        b.clear();
+        zeek.clear();
+        scheduledTimerNanos = ZeekSummary.NO_TIMER;
+        firstTimestampNanos = 0;
+        lastTimestampNanos = 0;
+        generation = 0;
+        reusedPorts = false;
+        pendingFlags = 0;
+        endReason = null;
+        lastSynNanos = 0;
+        lastSynSeen = false;
+        initialRttNanos = 0;
+        initialRttSeen = false;
+    }
+
+    /**
+     * Writes every field in declaration order, the endpoints and Zeek summary included (see {@link FlowStateCodec}),
+     * except {@link #scheduledTimerNanos}: the timer queue belongs to the tracker, which queues the connection again
+     * on restore.
+     */
+    void encode(final ByteBuffer dst)
+    {
+        dst.putInt(tunnelId);
+        dst.putInt(ipVersion);
+        dst.putLong(aHigh);
+        dst.putLong(aLow);
+        dst.putInt(aPort);
+        dst.putLong(bHigh);
+        dst.putLong(bLow);
+        dst.putInt(bPort);
+        dst.putInt(hash);
+        a.encode(dst);
+        b.encode(dst);
+        zeek.encode(dst);
+        dst.putLong(firstTimestampNanos);
+        dst.putLong(lastTimestampNanos);
+        dst.putLong(generation);
+        FlowStateCodec.putBoolean(dst, reusedPorts);
+        dst.putInt(pendingFlags);
+        FlowStateCodec.putOrdinal(dst, endReason);
+        dst.putLong(lastSynNanos);
+        FlowStateCodec.putBoolean(dst, lastSynSeen);
+        dst.putLong(initialRttNanos);
+        FlowStateCodec.putBoolean(dst, initialRttSeen);
+    }
+
+    /** Reads what {@link #encode} wrote into a cleared connection; {@link #scheduledTimerNanos} stays NO_TIMER. */
+    void decode(final ByteBuffer src)
+    {
+        tunnelId = src.getInt();
+        ipVersion = src.getInt();
+        aHigh = src.getLong();
+        aLow = src.getLong();
+        aPort = src.getInt();
+        bHigh = src.getLong();
+        bLow = src.getLong();
+        bPort = src.getInt();
+        hash = src.getInt();
+        a.decode(src);
+        b.decode(src);
+        zeek.decode(src);
+        firstTimestampNanos = src.getLong();
+        lastTimestampNanos = src.getLong();
+        generation = src.getLong();
+        reusedPorts = FlowStateCodec.getBoolean(src, "TcpConnection.reusedPorts");
+        pendingFlags = src.getInt();
+        final int reason = FlowStateCodec.getNullableOrdinal(src, END_REASONS.length, "TcpConnection.endReason");
+        endReason = reason < 0 ? null : END_REASONS[reason];
+        lastSynNanos = src.getLong();
+        lastSynSeen = FlowStateCodec.getBoolean(src, "TcpConnection.lastSynSeen");
+        initialRttNanos = src.getLong();
+        initialRttSeen = FlowStateCodec.getBoolean(src, "TcpConnection.initialRttSeen");
     }
 
     /** Whether the packet belongs to this connection's 4-tuple (either direction). */

@@ -1,5 +1,8 @@
 package dev.flowtracker.core.tcp;
 
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
 /**
  * What one side of a connection sent, plus its inferred RFC 793 state. Owned by the connection's tracker thread.
  */
@@ -26,6 +29,7 @@ public final class TcpEndpoint
     boolean rstSeen;
 
     TcpState state = TcpState.CLOSED;
+    private static final TcpState[] STATES = TcpState.values();
 
     // tshark sequence-analysis state: absolute sequence numbers, 0 meaning "not known yet" (as in tshark).
     static final int WINDOW_SCALE_UNKNOWN = -1;
@@ -119,6 +123,162 @@ public final class TcpEndpoint
                 return;
             }
         }
+    }
+
+    /** Bytes {@link #encode} writes. */
+    static final int ENCODED_BYTES = 12 + 15 * Integer.BYTES + 14 * Long.BYTES + AnalysisFlag.count() * Long.BYTES +
+        RTT_RING * (Integer.BYTES + Long.BYTES);
+
+    /** Back to the state of a new endpoint, for a recycled connection; allocates nothing. */
+    void clear()
+    {
+        packets = 0;
+        ipBytes = 0;
+        payloadBytes = 0;
+        synCount = 0;
+        finCount = 0;
+        rstCount = 0;
+        baseSeq = 0;
+        baseSeqSet = false;
+        isn = 0;
+        isnSeen = false;
+        lastSynSeq = 0;
+        finEndSeq = 0;
+        finSeen = false;
+        rstSeen = false;
+        state = TcpState.CLOSED;
+        nextSeq = 0;
+        nextSeqTime = 0;
+        maxSeqToBeAcked = 0;
+        lastAck = 0;
+        lastAckTime = 0;
+        window = -1;
+        windowScale = WINDOW_SCALE_UNKNOWN;
+        firstAck = false;
+        dupAckNum = 0;
+        lastSegmentFlags = 0;
+        Arrays.fill(analysisCounts, 0);
+        lastAckSeen = false;
+        mss = -1;
+        sackPermitted = false;
+        timestampsOffered = false;
+        sequenceSpace = 0;
+        maxInFlight = 0;
+        Arrays.fill(segmentEnds, 0);
+        Arrays.fill(segmentTimes, 0);
+        ringSize = 0;
+        ringHead = 0;
+        rttSamples = 0;
+        rttMinNanos = Long.MAX_VALUE;
+        rttMaxNanos = 0;
+        rttSumNanos = 0;
+        outsideWindow = 0;
+        rstOutsideWindow = 0;
+        dataAfterRst = 0;
+    }
+
+    /** Writes every field, in declaration order (see {@link FlowStateCodec}). */
+    void encode(final ByteBuffer dst)
+    {
+        dst.putLong(packets);
+        dst.putLong(ipBytes);
+        dst.putLong(payloadBytes);
+        dst.putInt(synCount);
+        dst.putInt(finCount);
+        dst.putInt(rstCount);
+        dst.putInt(baseSeq);
+        FlowStateCodec.putBoolean(dst, baseSeqSet);
+        dst.putInt(isn);
+        FlowStateCodec.putBoolean(dst, isnSeen);
+        dst.putInt(lastSynSeq);
+        dst.putInt(finEndSeq);
+        FlowStateCodec.putBoolean(dst, finSeen);
+        FlowStateCodec.putBoolean(dst, rstSeen);
+        FlowStateCodec.putOrdinal(dst, state);
+        dst.putInt(nextSeq);
+        dst.putLong(nextSeqTime);
+        dst.putInt(maxSeqToBeAcked);
+        dst.putInt(lastAck);
+        dst.putLong(lastAckTime);
+        dst.putInt(window);
+        dst.putInt(windowScale);
+        FlowStateCodec.putBoolean(dst, firstAck);
+        dst.putInt(dupAckNum);
+        dst.putInt(lastSegmentFlags);
+        // The flag count guards against a build whose AnalysisFlag list differs reading the counts shifted.
+        FlowStateCodec.putSmall(dst, analysisCounts.length);
+        FlowStateCodec.putLongs(dst, analysisCounts);
+        FlowStateCodec.putBoolean(dst, lastAckSeen);
+        dst.putInt(mss);
+        FlowStateCodec.putBoolean(dst, sackPermitted);
+        FlowStateCodec.putBoolean(dst, timestampsOffered);
+        dst.putLong(sequenceSpace);
+        dst.putLong(maxInFlight);
+        FlowStateCodec.putInts(dst, segmentEnds);
+        FlowStateCodec.putLongs(dst, segmentTimes);
+        FlowStateCodec.putSmall(dst, ringSize);
+        FlowStateCodec.putSmall(dst, ringHead);
+        dst.putLong(rttSamples);
+        dst.putLong(rttMinNanos);
+        dst.putLong(rttMaxNanos);
+        dst.putLong(rttSumNanos);
+        dst.putLong(outsideWindow);
+        dst.putLong(rstOutsideWindow);
+        dst.putLong(dataAfterRst);
+    }
+
+    /** Reads what {@link #encode} wrote; bounds-checks what later indexes an array or names an enum. */
+    void decode(final ByteBuffer src)
+    {
+        packets = src.getLong();
+        ipBytes = src.getLong();
+        payloadBytes = src.getLong();
+        synCount = src.getInt();
+        finCount = src.getInt();
+        rstCount = src.getInt();
+        baseSeq = src.getInt();
+        baseSeqSet = FlowStateCodec.getBoolean(src, "TcpEndpoint.baseSeqSet");
+        isn = src.getInt();
+        isnSeen = FlowStateCodec.getBoolean(src, "TcpEndpoint.isnSeen");
+        lastSynSeq = src.getInt();
+        finEndSeq = src.getInt();
+        finSeen = FlowStateCodec.getBoolean(src, "TcpEndpoint.finSeen");
+        rstSeen = FlowStateCodec.getBoolean(src, "TcpEndpoint.rstSeen");
+        state = STATES[FlowStateCodec.getSmall(src, STATES.length - 1, "TcpEndpoint.state")];
+        nextSeq = src.getInt();
+        nextSeqTime = src.getLong();
+        maxSeqToBeAcked = src.getInt();
+        lastAck = src.getInt();
+        lastAckTime = src.getLong();
+        window = src.getInt();
+        windowScale = src.getInt();
+        firstAck = FlowStateCodec.getBoolean(src, "TcpEndpoint.firstAck");
+        dupAckNum = src.getInt();
+        lastSegmentFlags = src.getInt();
+        final int flagCount = FlowStateCodec.getSmall(src, 255, "TcpEndpoint.analysisCounts.length");
+        if (flagCount != analysisCounts.length)
+        {
+            throw new IllegalArgumentException("connection state has " + flagCount +
+                " analysis flag counts, this build has " + analysisCounts.length);
+        }
+        FlowStateCodec.getLongs(src, analysisCounts);
+        lastAckSeen = FlowStateCodec.getBoolean(src, "TcpEndpoint.lastAckSeen");
+        mss = src.getInt();
+        sackPermitted = FlowStateCodec.getBoolean(src, "TcpEndpoint.sackPermitted");
+        timestampsOffered = FlowStateCodec.getBoolean(src, "TcpEndpoint.timestampsOffered");
+        sequenceSpace = src.getLong();
+        maxInFlight = src.getLong();
+        FlowStateCodec.getInts(src, segmentEnds);
+        FlowStateCodec.getLongs(src, segmentTimes);
+        ringSize = FlowStateCodec.getSmall(src, RTT_RING, "TcpEndpoint.ringSize");
+        ringHead = FlowStateCodec.getSmall(src, RTT_RING - 1, "TcpEndpoint.ringHead");
+        rttSamples = src.getLong();
+        rttMinNanos = src.getLong();
+        rttMaxNanos = src.getLong();
+        rttSumNanos = src.getLong();
+        outsideWindow = src.getLong();
+        rstOutsideWindow = src.getLong();
+        dataAfterRst = src.getLong();
     }
 
     public int mss()

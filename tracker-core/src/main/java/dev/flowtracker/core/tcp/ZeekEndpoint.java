@@ -1,5 +1,8 @@
 package dev.flowtracker.core.tcp;
 
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
 /**
  * One side of a connection as Zeek's TCP analyzer keeps it: its endpoint state, sequence bookkeeping
  * (start, last and acked sequence numbers with 32-bit wrap counts), the thresholds of its scaled history letters,
@@ -62,6 +65,100 @@ final class ZeekEndpoint
     int blockCount;
     boolean skipDeliveries;
     long missedBytes;
+
+    /** Bytes {@link #encode} writes. */
+    static final int ENCODED_BYTES = 7 + 6 * Integer.BYTES + 8 * Long.BYTES +
+        (SCALED_LETTERS.length() * 2) * Integer.BYTES + MAX_BLOCKS * 2 * Long.BYTES;
+
+    /** Back to the state of a new endpoint, for a recycled connection; allocates nothing. */
+    void clear()
+    {
+        isOrig = false;
+        state = INACTIVE;
+        previousState = INACTIVE;
+        startSeq = 0;
+        lastSeq = 0;
+        seqWraps = 0;
+        ackSeq = 0;
+        ackWraps = 0;
+        finCount = 0;
+        rstCount = 0;
+        finSeq = 0;
+        didClose = false;
+        didEof = false;
+        historyLastSyn = 0;
+        historyLastFin = 0;
+        historyLastRst = 0;
+        Arrays.fill(scaledCount, 0);
+        Arrays.fill(scaledThreshold, 1);
+        lastReassembled = 1;
+        trimmed = 1;
+        Arrays.fill(blockStart, 0);
+        Arrays.fill(blockEnd, 0);
+        blockCount = 0;
+        skipDeliveries = false;
+        missedBytes = 0;
+    }
+
+    /** Writes every field, in declaration order (see {@link FlowStateCodec}). */
+    void encode(final ByteBuffer dst)
+    {
+        FlowStateCodec.putBoolean(dst, isOrig);
+        FlowStateCodec.putSmall(dst, state);
+        FlowStateCodec.putSmall(dst, previousState);
+        dst.putLong(startSeq);
+        dst.putInt(lastSeq);
+        dst.putInt(seqWraps);
+        dst.putInt(ackSeq);
+        dst.putInt(ackWraps);
+        dst.putInt(finCount);
+        dst.putInt(rstCount);
+        dst.putLong(finSeq);
+        FlowStateCodec.putBoolean(dst, didClose);
+        FlowStateCodec.putBoolean(dst, didEof);
+        dst.putLong(historyLastSyn);
+        dst.putLong(historyLastFin);
+        dst.putLong(historyLastRst);
+        FlowStateCodec.putInts(dst, scaledCount);
+        FlowStateCodec.putInts(dst, scaledThreshold);
+        dst.putLong(lastReassembled);
+        dst.putLong(trimmed);
+        FlowStateCodec.putLongs(dst, blockStart);
+        FlowStateCodec.putLongs(dst, blockEnd);
+        FlowStateCodec.putSmall(dst, blockCount);
+        FlowStateCodec.putBoolean(dst, skipDeliveries);
+        dst.putLong(missedBytes);
+    }
+
+    /** Reads what {@link #encode} wrote; bounds-checks the states and the block count. */
+    void decode(final ByteBuffer src)
+    {
+        isOrig = FlowStateCodec.getBoolean(src, "ZeekEndpoint.isOrig");
+        state = FlowStateCodec.getSmall(src, RESET, "ZeekEndpoint.state");
+        previousState = FlowStateCodec.getSmall(src, RESET, "ZeekEndpoint.previousState");
+        startSeq = src.getLong();
+        lastSeq = src.getInt();
+        seqWraps = src.getInt();
+        ackSeq = src.getInt();
+        ackWraps = src.getInt();
+        finCount = src.getInt();
+        rstCount = src.getInt();
+        finSeq = src.getLong();
+        didClose = FlowStateCodec.getBoolean(src, "ZeekEndpoint.didClose");
+        didEof = FlowStateCodec.getBoolean(src, "ZeekEndpoint.didEof");
+        historyLastSyn = src.getLong();
+        historyLastFin = src.getLong();
+        historyLastRst = src.getLong();
+        FlowStateCodec.getInts(src, scaledCount);
+        FlowStateCodec.getInts(src, scaledThreshold);
+        lastReassembled = src.getLong();
+        trimmed = src.getLong();
+        FlowStateCodec.getLongs(src, blockStart);
+        FlowStateCodec.getLongs(src, blockEnd);
+        blockCount = FlowStateCodec.getSmall(src, MAX_BLOCKS, "ZeekEndpoint.blockCount");
+        skipDeliveries = FlowStateCodec.getBoolean(src, "ZeekEndpoint.skipDeliveries");
+        missedBytes = src.getLong();
+    }
 
     void setState(final int newState)
     {

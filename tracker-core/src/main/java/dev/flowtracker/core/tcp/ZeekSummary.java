@@ -3,7 +3,9 @@ package dev.flowtracker.core.tcp;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.wire.Tcp;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Zeek's view of one connection, emulated packet by packet: originator and responder (with Zeek's role flips),
@@ -78,6 +80,112 @@ public final class ZeekSummary
     ZeekOptions options()
     {
         return options;
+    }
+
+    /** Bytes {@link #encode} writes. */
+    static final int ENCODED_BYTES = 14 + MAX_HISTORY + Integer.BYTES + 9 * Long.BYTES + 2 * ZeekEndpoint.ENCODED_BYTES;
+
+    /**
+     * Back to the state of a new summary, for a recycled connection; allocates nothing. The options go too:
+     * {@link #reset} or {@link ConnectionTracker#restore} binds them again.
+     */
+    void clear()
+    {
+        a.clear();
+        b.clear();
+        orig = a;
+        resp = b;
+        Arrays.fill(history, (byte)0);
+        historyLength = 0;
+        historyTruncated = false;
+        historySeen = 0;
+        created = false;
+        partial = false;
+        firstPacketSeen = 0;
+        active = true;
+        closeDeferred = false;
+        deferredGenEvent = false;
+        startNanos = 0;
+        lastNanos = 0;
+        // A new summary's chains are 0, not NO_TIMER: create() sets them, and nothing reads them before.
+        Arrays.fill(expireAt, 0);
+        attemptAt = NO_TIMER;
+        deleteAt = NO_TIMER;
+        inactivityAt = NO_TIMER;
+        inactivityTimeoutNanos = 0;
+        removed = false;
+        options = null;
+        establishedEvent = false;
+        doClose = false;
+        genEvent = false;
+        underflow = false;
+    }
+
+    /**
+     * Writes every field but the options, in declaration order (see {@link FlowStateCodec}); {@link #orig} and
+     * {@link #resp} as whether side A is the originator. The per-packet scratch flags are written too, although
+     * each packet sets them before reading them, so that a decoded summary equals the original field for field.
+     */
+    void encode(final ByteBuffer dst)
+    {
+        a.encode(dst);
+        b.encode(dst);
+        FlowStateCodec.putBoolean(dst, orig == a);
+        dst.put(history);
+        FlowStateCodec.putSmall(dst, historyLength);
+        FlowStateCodec.putBoolean(dst, historyTruncated);
+        dst.putInt(historySeen);
+        FlowStateCodec.putBoolean(dst, created);
+        FlowStateCodec.putBoolean(dst, partial);
+        FlowStateCodec.putSmall(dst, firstPacketSeen);
+        FlowStateCodec.putBoolean(dst, active);
+        FlowStateCodec.putBoolean(dst, closeDeferred);
+        FlowStateCodec.putBoolean(dst, deferredGenEvent);
+        dst.putLong(startNanos);
+        dst.putLong(lastNanos);
+        FlowStateCodec.putLongs(dst, expireAt);
+        dst.putLong(attemptAt);
+        dst.putLong(deleteAt);
+        dst.putLong(inactivityAt);
+        dst.putLong(inactivityTimeoutNanos);
+        FlowStateCodec.putBoolean(dst, removed);
+        FlowStateCodec.putBoolean(dst, establishedEvent);
+        FlowStateCodec.putBoolean(dst, doClose);
+        FlowStateCodec.putBoolean(dst, genEvent);
+        FlowStateCodec.putBoolean(dst, underflow);
+    }
+
+    /** Reads what {@link #encode} wrote; the options stay unset. */
+    void decode(final ByteBuffer src)
+    {
+        a.decode(src);
+        b.decode(src);
+        final boolean aIsOrig = FlowStateCodec.getBoolean(src, "ZeekSummary.orig");
+        orig = aIsOrig ? a : b;
+        resp = aIsOrig ? b : a;
+        src.get(history);
+        historyLength = FlowStateCodec.getSmall(src, MAX_HISTORY, "ZeekSummary.historyLength");
+        historyTruncated = FlowStateCodec.getBoolean(src, "ZeekSummary.historyTruncated");
+        historySeen = src.getInt();
+        created = FlowStateCodec.getBoolean(src, "ZeekSummary.created");
+        partial = FlowStateCodec.getBoolean(src, "ZeekSummary.partial");
+        firstPacketSeen = FlowStateCodec.getSmall(
+            src, FIRST_PACKET_ORIG | FIRST_PACKET_RESP, "ZeekSummary.firstPacketSeen");
+        active = FlowStateCodec.getBoolean(src, "ZeekSummary.active");
+        closeDeferred = FlowStateCodec.getBoolean(src, "ZeekSummary.closeDeferred");
+        deferredGenEvent = FlowStateCodec.getBoolean(src, "ZeekSummary.deferredGenEvent");
+        startNanos = src.getLong();
+        lastNanos = src.getLong();
+        FlowStateCodec.getLongs(src, expireAt);
+        attemptAt = src.getLong();
+        deleteAt = src.getLong();
+        inactivityAt = src.getLong();
+        inactivityTimeoutNanos = src.getLong();
+        removed = FlowStateCodec.getBoolean(src, "ZeekSummary.removed");
+        establishedEvent = FlowStateCodec.getBoolean(src, "ZeekSummary.establishedEvent");
+        doClose = FlowStateCodec.getBoolean(src, "ZeekSummary.doClose");
+        genEvent = FlowStateCodec.getBoolean(src, "ZeekSummary.genEvent");
+        underflow = FlowStateCodec.getBoolean(src, "ZeekSummary.underflow");
     }
 
     /**
