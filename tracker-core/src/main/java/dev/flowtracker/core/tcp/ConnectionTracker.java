@@ -2,6 +2,7 @@ package dev.flowtracker.core.tcp;
 
 import dev.flowtracker.core.decode.DecodedPacket;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -20,8 +21,14 @@ public final class ConnectionTracker
 {
     /** Zeek fires at most this many timers per packet (its {@code max_timer_expires}). */
     private static final int MAX_TIMERS_PER_PACKET = 300;
+    /** Stale timer entries tolerated beyond two per live connection before the queue is compacted. */
+    private static final int STALE_TIMER_SLACK = 4096;
 
+    /** The unbounded table (no limits), or null. */
     private final ConnectionTable table;
+    /** The bounded table (limits with a capacity), or null. */
+    private final BoundedFlowTable bounded;
+    private final FlowLimits limits;
     private final ConnectionListener listener;
     private final Lifecycle lifecycle;
     private final ZeekOptions zeekOptions;
@@ -29,6 +36,9 @@ public final class ConnectionTracker
     private long connectionsCreated;
     private long connectionsReused;
     private long connectionsTimedOut;
+    private long timerCapHits;
+    /** The latest time seen: packet time never runs backwards for the idle lists, even if capture order does. */
+    private long clockNanos = Long.MIN_VALUE;
 
     /** A tracker with Zeek's lifecycle and default options. */
     public ConnectionTracker(final int initialCapacity, final ConnectionListener listener)
@@ -40,7 +50,21 @@ public final class ConnectionTracker
         final int initialCapacity, final ConnectionListener listener, final Lifecycle lifecycle,
         final ZeekOptions zeekOptions)
     {
-        this.table = new ConnectionTable(initialCapacity);
+        this(initialCapacity, listener, lifecycle, zeekOptions, FlowLimits.UNBOUNDED);
+    }
+
+    /**
+     * A tracker whose flow table follows {@code limits}: unbounded (connections are new objects and stay until they
+     * end), or bounded (memory fixed at start, connections recycled, idle ones expired, the least recently active
+     * evicted when full; each removal is emitted and counted, see {@link #removed}).
+     */
+    public ConnectionTracker(
+        final int initialCapacity, final ConnectionListener listener, final Lifecycle lifecycle,
+        final ZeekOptions zeekOptions, final FlowLimits limits)
+    {
+        this.limits = limits;
+        this.table = limits.isBounded() ? null : new ConnectionTable(initialCapacity);
+        this.bounded = limits.isBounded() ? new BoundedFlowTable(limits, zeekOptions, this::onRemovedByTable) : null;
         this.listener = listener;
         this.lifecycle = lifecycle;
         this.zeekOptions = zeekOptions;
@@ -54,11 +78,20 @@ public final class ConnectionTracker
      */
     public void advanceTime(final long nowNanos)
     {
+        if (nowNanos > clockNanos)
+        {
+            clockNanos = nowNanos;
+            if (bounded != null)
+            {
+                bounded.expire(nowNanos);
+            }
+        }
         if (lifecycle != Lifecycle.ZEEK)
         {
             return;
         }
-        for (int fired = 0; fired < MAX_TIMERS_PER_PACKET && timers.peekInstant() <= nowNanos; )
+        int fired = 0;
+        for (; fired < MAX_TIMERS_PER_PACKET && timers.peekInstant() <= nowNanos; )
         {
             final long instant = timers.peekInstant();
             final TcpConnection connection = timers.peekConnection();
@@ -71,14 +104,18 @@ public final class ConnectionTracker
             fired++;
             if (connection.zeek.fireNextTimer(nowNanos))
             {
-                table.remove(connection);
                 connectionsTimedOut++;
                 end(connection, EndReason.TIMEOUT);
+                removeFromTable(connection); // after the record: a bounded table recycles the object
             }
             else
             {
                 schedule(connection);
             }
+        }
+        if (fired == MAX_TIMERS_PER_PACKET && timers.peekInstant() <= nowNanos)
+        {
+            timerCapHits++;
         }
     }
 
@@ -87,27 +124,49 @@ public final class ConnectionTracker
     {
         advanceTime(p.timestampNanos);
         final int hash = FlowHash.of(p);
-        TcpConnection connection = table.find(p, hash);
+        TcpConnection connection = bounded != null ? bounded.find(p, hash) : table.find(p, hash);
         if (connection == null)
         {
-            connection = newConnection(p, hash, 0);
-            table.insert(connection);
+            connectionsCreated++;
+            if (bounded != null)
+            {
+                connection = bounded.create(p, hash, 0);
+            }
+            else
+            {
+                connection = newConnection(p, hash, 0);
+                table.insert(connection);
+            }
         }
         else if (isReuse(connection, p))
         {
-            final TcpConnection successor = newConnection(p, hash, connection.generation + 1);
-            if (connection.isReusedBy(p, connection.isFromA(p)))
-            {
-                successor.reusedPorts = true;
-                successor.pendingFlags = AnalysisFlag.REUSED_PORTS.bit();
-            }
-            table.replace(connection, successor);
+            final boolean reusedPorts = connection.isReusedBy(p, connection.isFromA(p));
+            final long generation = connection.generation + 1;
             connectionsReused++;
+            connectionsCreated++;
             connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
             end(connection, EndReason.REUSED);
-            connection = successor;
+            if (bounded != null)
+            {
+                connection = bounded.recycleForSuccessor(connection, p, generation);
+            }
+            else
+            {
+                final TcpConnection successor = newConnection(p, hash, generation);
+                table.replace(connection, successor);
+                connection = successor;
+            }
+            if (reusedPorts)
+            {
+                connection.reusedPorts = true;
+                connection.pendingFlags = AnalysisFlag.REUSED_PORTS.bit();
+            }
         }
         connection.onSegment(p, connection.isFromA(p));
+        if (bounded != null)
+        {
+            bounded.touch(connection, clockNanos);
+        }
         if (lifecycle == Lifecycle.ZEEK)
         {
             schedule(connection);
@@ -132,7 +191,29 @@ public final class ConnectionTracker
         {
             connection.scheduledTimerNanos = next;
             timers.push(next, connection);
+            if (timers.size() > 2L * activeConnections() + STALE_TIMER_SLACK)
+            {
+                timers.dropStale(); // amortised: runs after at least STALE_TIMER_SLACK pushes
+            }
         }
+    }
+
+    private void removeFromTable(final TcpConnection connection)
+    {
+        if (bounded != null)
+        {
+            bounded.remove(connection);
+        }
+        else
+        {
+            table.remove(connection);
+        }
+    }
+
+    private void onRemovedByTable(final TcpConnection connection, final FlowRemoval removal, final FlowPhase phase)
+    {
+        connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
+        end(connection, removal.endReason());
     }
 
     private void end(final TcpConnection connection, final EndReason reason)
@@ -150,36 +231,62 @@ public final class ConnectionTracker
      */
     public void finish(final EndReason reason)
     {
-        final List<TcpConnection> open = new ArrayList<>(table.size());
-        table.forEach(open::add);
+        final List<TcpConnection> open = new ArrayList<>(activeConnections());
+        forEachActive(open::add);
         open.sort(Comparator.comparingLong(TcpConnection::firstTimestampNanos).thenComparingLong(c -> c.generation));
-        table.clear();
         timers.clear();
         for (final TcpConnection connection : open)
         {
             connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
             end(connection, reason);
         }
+        // Only now: a bounded table recycles what it forgets, and the records above were made from these objects.
+        if (bounded != null)
+        {
+            bounded.clear();
+        }
+        else
+        {
+            table.clear();
+        }
     }
 
     /** Visits every connection still in the table, in no particular order; the action must not keep them. */
     public void forEachActive(final Consumer<TcpConnection> action)
     {
-        table.forEach(action);
+        if (bounded != null)
+        {
+            bounded.forEach(action);
+        }
+        else
+        {
+            table.forEach(action);
+        }
     }
 
     /**
-     * Takes back a connection decoded from a checkpoint ({@link FlowStateCodec#decode}) so that tracking continues
-     * as if the tracker had never stopped: binds it to this tracker's Zeek options, puts it in the table, counts it
-     * in {@link #connectionsCreated} (so created = ended + active holds for this tracker) and, under Zeek's
-     * lifecycle, queues its earliest timer. Restore before the first segment; the table must not already hold a
-     * connection on the same 4-tuple. The tracker keeps the object.
+     * Puts back a connection checkpointed with {@link FlowStateCodec#encode}, as it was when encoded; its Zeek
+     * timer is queued again. Call on a tracker that has not seen the connection's 4-tuple yet (a fresh one, before
+     * its first segment): the table cannot check for a duplicate without a packet. A bounded table that is full
+     * evicts as for a new connection. Counts as a created connection.
+     *
+     * @throws IllegalArgumentException when {@code encoded} is not a valid state (nothing is restored then).
      */
-    public void restore(final TcpConnection connection)
+    public void restore(final ByteBuffer encoded)
     {
+        final TcpConnection connection;
+        if (bounded != null)
+        {
+            connection = bounded.restore(encoded);
+        }
+        else
+        {
+            connection = new TcpConnection();
+            FlowStateCodec.decode(encoded, connection);
+            table.insert(connection);
+        }
         connection.zeek.reset(zeekOptions);
         connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
-        table.insert(connection);
         connectionsCreated++;
         if (lifecycle == Lifecycle.ZEEK)
         {
@@ -194,7 +301,35 @@ public final class ConnectionTracker
 
     public int activeConnections()
     {
-        return table.size();
+        return bounded != null ? bounded.size() : table.size();
+    }
+
+    public FlowLimits limits()
+    {
+        return limits;
+    }
+
+    /** Connections the bounded table removed for {@code removal} while in {@code phase}; 0 when unbounded. */
+    public long removed(final FlowRemoval removal, final FlowPhase phase)
+    {
+        return bounded != null ? bounded.removed(removal, phase) : 0;
+    }
+
+    /** Times the bounded table entered emergency mode (shorter timeouts when nearly full). */
+    public long emergencyEntries()
+    {
+        return bounded != null ? bounded.emergencyEntries() : 0;
+    }
+
+    public boolean inEmergency()
+    {
+        return bounded != null && bounded.inEmergency();
+    }
+
+    /** Fixed off-heap bytes of the bounded table's bookkeeping; 0 when unbounded. */
+    public long flowTableOffHeapBytes()
+    {
+        return bounded != null ? bounded.offHeapBytes() : 0;
     }
 
     public long connectionsCreated()
@@ -207,6 +342,16 @@ public final class ConnectionTracker
         return connectionsReused;
     }
 
+    /**
+     * Packets at which due Zeek timers were left for later because {@code max_timer_expires} (300) had fired. Zeek
+     * applies that cap to its one event loop; here each shard applies it to its own timers, so where it bites,
+     * records can depend on the worker count.
+     */
+    public long timerCapHits()
+    {
+        return timerCapHits;
+    }
+
     /** Connections removed by Zeek's timers (attempt, inactivity, close and reset delays). */
     public long connectionsTimedOut()
     {
@@ -217,7 +362,6 @@ public final class ConnectionTracker
     {
         final TcpConnection connection = new TcpConnection();
         connection.reset(p, hash, generation, zeekOptions);
-        connectionsCreated++;
         return connection;
     }
 }

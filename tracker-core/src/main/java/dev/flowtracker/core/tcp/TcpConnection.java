@@ -26,6 +26,8 @@ public final class TcpConnection
     int bPort;
     /** Symmetric hash of the identity, cached for the table. */
     int hash;
+    /** The slot of a bounded flow table this object belongs to, or -1: table bookkeeping, not connection state. */
+    int slot = -1;
 
     final TcpEndpoint a = new TcpEndpoint();
     final TcpEndpoint b = new TcpEndpoint();

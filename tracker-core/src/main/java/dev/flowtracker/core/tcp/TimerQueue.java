@@ -92,6 +92,58 @@ final class TimerQueue
         }
     }
 
+    /**
+     * Drops the stale entries (those whose connection's live timer is elsewhere or gone) and restores heap order in
+     * linear time. Stale entries otherwise pile up at the rate connections come and go, not with the number alive.
+     */
+    void dropStale()
+    {
+        int kept = 0;
+        for (int i = 0; i < size; i++)
+        {
+            if (connections[i].scheduledTimerNanos == instants[i])
+            {
+                instants[kept] = instants[i];
+                connections[kept] = connections[i];
+                kept++;
+            }
+        }
+        Arrays.fill(connections, kept, size, null);
+        size = kept;
+        for (int parent = (size >>> 1) - 1; parent >= 0; parent--)
+        {
+            siftDown(parent);
+        }
+    }
+
+    private void siftDown(final int start)
+    {
+        final long instant = instants[start];
+        final TcpConnection connection = connections[start];
+        int parent = start;
+        while (true)
+        {
+            int child = 2 * parent + 1;
+            if (child >= size)
+            {
+                break;
+            }
+            if (child + 1 < size && instants[child + 1] < instants[child])
+            {
+                child++;
+            }
+            if (instant <= instants[child])
+            {
+                break;
+            }
+            instants[parent] = instants[child];
+            connections[parent] = connections[child];
+            parent = child;
+        }
+        instants[parent] = instant;
+        connections[parent] = connection;
+    }
+
     void clear()
     {
         Arrays.fill(connections, 0, size, null);

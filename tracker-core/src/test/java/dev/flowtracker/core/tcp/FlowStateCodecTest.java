@@ -399,13 +399,25 @@ class FlowStateCodecTest
         final List<Frame> frames, final int cut, final Lifecycle lifecycle, final ZeekOptions options,
         final boolean roundTripActive)
     {
+        assertContinuesAfterRestore(frames, cut, lifecycle, options, roundTripActive, FlowLimits.UNBOUNDED);
+        // A bounded table of three: slots are recycled and the least recently active evicted, in all three runs.
+        assertContinuesAfterRestore(frames, cut, lifecycle, options, roundTripActive,
+            FlowLimits.builder().maxFlows(3).emergencyThresholds(100, 100).build());
+    }
+
+    private static void assertContinuesAfterRestore(
+        final List<Frame> frames, final int cut, final Lifecycle lifecycle, final ZeekOptions options,
+        final boolean roundTripActive, final FlowLimits limits)
+    {
         final List<byte[]> uninterrupted = new ArrayList<>();
-        final ConnectionTracker whole = new ConnectionTracker(4, c -> uninterrupted.add(encode(c)), lifecycle, options);
+        final ConnectionTracker whole = new ConnectionTracker(4, c -> uninterrupted.add(encode(c)), lifecycle, options,
+            limits);
         replay(whole, frames, 0, frames.size());
         whole.finish(EndReason.END_OF_INPUT);
 
         final List<byte[]> interrupted = new ArrayList<>();
-        final ConnectionTracker before = new ConnectionTracker(4, c -> interrupted.add(encode(c)), lifecycle, options);
+        final ConnectionTracker before = new ConnectionTracker(4, c -> interrupted.add(encode(c)), lifecycle, options,
+            limits);
         replay(before, frames, 0, cut);
         final List<byte[]> checkpoint = new ArrayList<>();
         before.forEachActive(c ->
@@ -416,10 +428,11 @@ class FlowStateCodecTest
             }
             checkpoint.add(encode(c));
         });
-        final ConnectionTracker after = new ConnectionTracker(4, c -> interrupted.add(encode(c)), lifecycle, options);
+        final ConnectionTracker after = new ConnectionTracker(4, c -> interrupted.add(encode(c)), lifecycle, options,
+            limits);
         for (final byte[] bytes : checkpoint)
         {
-            after.restore(decode(bytes));
+            after.restore(ByteBuffer.wrap(bytes));
         }
         assertEquals(checkpoint.size(), after.activeConnections());
         replay(after, frames, cut, frames.size());
@@ -430,6 +443,14 @@ class FlowStateCodecTest
             before.connectionsCreated() + after.connectionsCreated() - checkpoint.size());
         assertEquals(whole.connectionsReused(), before.connectionsReused() + after.connectionsReused());
         assertEquals(whole.connectionsTimedOut(), before.connectionsTimedOut() + after.connectionsTimedOut());
+        for (final FlowRemoval removal : FlowRemoval.values())
+        {
+            for (final FlowPhase phase : FlowPhase.values())
+            {
+                assertEquals(whole.removed(removal, phase),
+                    before.removed(removal, phase) + after.removed(removal, phase), removal + " " + phase);
+            }
+        }
     }
 
     private static void replay(final ConnectionTracker tracker, final List<Frame> frames, final int from, final int to)
@@ -696,7 +717,9 @@ class FlowStateCodecTest
             final List<Field> fields = new ArrayList<>();
             for (final Field field : type.getDeclaredFields())
             {
-                if (!Modifier.isStatic(field.getModifiers()) && !field.isSynthetic())
+                // A bounded table's slot number is the table's bookkeeping, set by the table, not connection state.
+                final boolean tableBookkeeping = type == TcpConnection.class && field.getName().equals("slot");
+                if (!Modifier.isStatic(field.getModifiers()) && !field.isSynthetic() && !tableBookkeeping)
                 {
                     field.setAccessible(true);
                     fields.add(field);

@@ -1,9 +1,15 @@
 package dev.flowtracker.ingest.cli;
 
+import dev.flowtracker.core.tcp.EndReason;
+import dev.flowtracker.core.tcp.FlowLimits;
+import dev.flowtracker.core.tcp.FlowPhase;
+import dev.flowtracker.core.tcp.FlowRemoval;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.capture.CaptureFiles;
 import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.capture.ReplayPacer;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 
@@ -16,6 +22,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -37,15 +46,36 @@ final class RunCommand
               --pcap FILE     a pcap/pcapng file to replay (repeatable; files are read in order as one stream)
               --workers N     shard workers (default: cores - 1, at least 1)
               --ring-size N   ring slots, a power of two (default 65536)
+              --replay-speed X
+                              replay at the captured pace times X (1 = real time, 10 = ten times faster)
+              --topspeed      replay as fast as possible (the default)
           -o, --output FILE   write flow records to FILE instead of standard output
               --lifecycle L   zeek (default) or tshark, as for analyze
           -C, --ignore-checksums
                               as for analyze
+
+        flow table (shared equally by the workers; memory fixed at start):
+              --max-flows N   connections tracked at once (default 1000000); when full, the least recently
+                              active connection is evicted (record end_reason "evicted")
+              --opening-timeout D       idle limit before the handshake completes (default 30s)
+              --established-timeout D   idle limit once open, half-closed or picked up mid-stream (default 1h)
+              --closed-timeout D        linger after FIN both ways or RST (default 10s)
+              --emergency-timeouts D,D,D
+                              opening, established and closed limits while the table is 95 % full, until it
+                              is below 85 % again (default 5s,2m,1s)
+            Durations: 500ms, 30s, 5m, 1h, 1d. Idle time is packet time when replaying.
           -q, --quiet         no summary on stderr
           -h, --help          show this help
 
-        exit codes: 0 ok; 1 input or output error (records seen before it are still written); 2 usage error
+        SIGTERM or SIGINT stops the replay gracefully: every connection still open is written with
+        end_reason "shutdown" before the process exits.
+
+        exit codes: 0 ok; 1 input or output error (records seen before it are still written); 2 usage error;
+        143/130 after SIGTERM/SIGINT (records flushed)
         """;
+
+    /** How long a shutdown signal waits for the records of open connections to be written. */
+    private static final long SHUTDOWN_GRACE_SECONDS = 30;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -88,8 +118,9 @@ final class RunCommand
         final AtomicLong lost = new AtomicLong();
         final AtomicReference<String> sinkFailure = new AtomicReference<>();
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
+        final FlowLimits limits = options.limits();
         final Pipeline pipeline = new Pipeline(options.workers, options.ringSize, true, options.lifecycle,
-            zeekOptions, worker ->
+            zeekOptions, limits, worker ->
             {
                 final FlowRecordFormat format = new FlowRecordFormat();
                 return connection ->
@@ -111,16 +142,59 @@ final class RunCommand
                     }
                 };
             });
+        // A shutdown signal asks the replay to stop; the hook then waits until every open connection is written.
+        final AtomicBoolean stopRequested = new AtomicBoolean();
+        final CountDownLatch flushed = new CountDownLatch(1);
+        final Thread shutdownHook = new Thread(() ->
+        {
+            stopRequested.set(true);
+            try
+            {
+                flushed.await(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
+            }
+            catch (final InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }, "tracker-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        try
+        {
+            return replay(options, pipeline, records, limits, written, lost, sinkFailure, stopRequested);
+        }
+        finally
+        {
+            flushed.countDown();
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            }
+            catch (final IllegalStateException e)
+            {
+                // the JVM is already shutting down: the hook has run or is running
+            }
+        }
+    }
+
+    private int replay(
+        final Options options, final Pipeline pipeline, final Writer records, final FlowLimits limits,
+        final AtomicLong written, final AtomicLong lost, final AtomicReference<String> sinkFailure,
+        final AtomicBoolean stopRequested)
+    {
+        final PacketHandler source = options.replaySpeed > 0 ?
+            new ReplayPacer(pipeline, options.replaySpeed, stopRequested::get) : pipeline;
+        // Paced replays read in small batches so that a stop request is seen between them promptly.
+        final int batch = options.replaySpeed > 0 ? 64 : 4096;
         final long start = System.nanoTime();
         String failure = null;
-        for (int i = 0; i < options.files.size() && failure == null; i++)
+        for (int i = 0; i < options.files.size() && failure == null && !stopRequested.get(); i++)
         {
             final Path file = options.files.get(i);
             try (CaptureReader reader = CaptureFiles.open(file))
             {
-                while (reader.read(pipeline, 4096) > 0)
+                while (!stopRequested.get() && reader.read(source, batch) > 0)
                 {
-                    // replay the whole file
+                    // replay the whole file, or until stopped
                 }
             }
             catch (final NoSuchFileException e)
@@ -132,7 +206,8 @@ final class RunCommand
                 failure = AnalyzeCommand.describe(e);
             }
         }
-        pipeline.finish();
+        final boolean stopped = stopRequested.get();
+        pipeline.finish(stopped ? EndReason.SHUTDOWN : EndReason.END_OF_INPUT);
         int exit = ExitCodes.OK;
         synchronized (records)
         {
@@ -159,6 +234,10 @@ final class RunCommand
             err.println("tracker run: error writing flow records (" + lost.get() + " lost): " + sinkFailure.get());
             exit = ExitCodes.INPUT_ERROR;
         }
+        if (stopped)
+        {
+            err.println("tracker run: stopped by a shutdown signal; open connections written with end_reason shutdown");
+        }
         if (!options.quiet)
         {
             final double seconds = (System.nanoTime() - start) / 1e9;
@@ -167,8 +246,25 @@ final class RunCommand
                 pipeline.stats().frames(), pipeline.stats().tcpSegments(), written.get(), pipeline.workers(),
                 Arrays.toString(pipeline.segmentsPerWorker()), pipeline.ringSize(), pipeline.ringFullDrops(), seconds,
                 seconds > 0 ? pipeline.stats().frames() / seconds : 0.0);
+            err.printf(Locale.ROOT, "tracker run: flow table %,d flows; removed idle %s, emergency %s, capacity %s; " +
+                    "emergency mode entered %d times%n",
+                limits.maxFlows(), removals(pipeline, FlowRemoval.IDLE_TIMEOUT),
+                removals(pipeline, FlowRemoval.EMERGENCY_TIMEOUT), removals(pipeline, FlowRemoval.CAPACITY),
+                pipeline.emergencyEntries());
         }
         return exit;
+    }
+
+    /** "N (opening a, established b, closed c)" for one removal reason. */
+    private static String removals(final Pipeline pipeline, final FlowRemoval removal)
+    {
+        final StringBuilder text = new StringBuilder().append(pipeline.flowsRemoved(removal)).append(" (");
+        for (final FlowPhase phase : FlowPhase.values())
+        {
+            text.append(phase == FlowPhase.OPENING ? "" : ", ").append(phase.label()).append(' ')
+                .append(pipeline.flowsRemoved(removal, phase));
+        }
+        return text.append(')').toString();
     }
 
     /** Parsed command line. */
@@ -178,10 +274,18 @@ final class RunCommand
         Path output;
         int workers = Pipeline.defaultWorkers();
         int ringSize = 1 << 16;
+        /** Replay pace as a multiple of real time; 0 = as fast as possible. */
+        double replaySpeed;
         Lifecycle lifecycle = Lifecycle.ZEEK;
         boolean ignoreChecksums;
         boolean quiet;
         boolean help;
+        final FlowLimits.Builder limits = FlowLimits.builder();
+
+        FlowLimits limits()
+        {
+            return limits.build();
+        }
 
         static Options parse(final String[] args) throws UsageException
         {
@@ -206,6 +310,42 @@ final class RunCommand
                         }
                     }
                     case "--lifecycle" -> options.lifecycle = AnalyzeCommand.Options.lifecycle(value(args, ++i, arg));
+                    case "--topspeed" -> options.replaySpeed = 0;
+                    case "--replay-speed" ->
+                    {
+                        final String text = value(args, ++i, arg);
+                        try
+                        {
+                            options.replaySpeed = Double.parseDouble(text);
+                        }
+                        catch (final NumberFormatException e)
+                        {
+                            throw new UsageException(arg + " needs a number, got '" + text + "'");
+                        }
+                        if (!(options.replaySpeed > 0) || Double.isInfinite(options.replaySpeed))
+                        {
+                            throw new UsageException(arg + " must be a positive number, got '" + text + "'");
+                        }
+                    }
+                    case "--max-flows" -> options.limits.maxFlows(positive(value(args, ++i, arg), arg));
+                    case "--opening-timeout" -> options.limits.timeout(FlowPhase.OPENING,
+                        Durations.parseNanos(value(args, ++i, arg), arg));
+                    case "--established-timeout" -> options.limits.timeout(FlowPhase.ESTABLISHED,
+                        Durations.parseNanos(value(args, ++i, arg), arg));
+                    case "--closed-timeout" -> options.limits.timeout(FlowPhase.CLOSED,
+                        Durations.parseNanos(value(args, ++i, arg), arg));
+                    case "--emergency-timeouts" ->
+                    {
+                        final String[] parts = value(args, ++i, arg).split(",", -1);
+                        if (parts.length != 3)
+                        {
+                            throw new UsageException(arg + " needs three durations, opening,established,closed");
+                        }
+                        for (final FlowPhase phase : FlowPhase.values())
+                        {
+                            options.limits.emergencyTimeout(phase, Durations.parseNanos(parts[phase.ordinal()], arg));
+                        }
+                    }
                     default -> throw new UsageException("unknown option '" + arg + "'");
                 }
             }

@@ -1,6 +1,7 @@
 package dev.flowtracker.ingest.pipeline;
 
 import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.tcp.EndReason;
 
 /**
  * One ring slot: a decoded frame (primitives only, preallocated with the ring and overwritten in place) plus what
@@ -12,10 +13,12 @@ public final class PacketEvent
     static final int SEGMENT = 1;
     /** Any other frame: only packet time advances. */
     static final int TIME = 2;
-    /** End of input: every worker emits its open connections. */
+    /** End of input or shutdown: every worker emits its open connections with {@link #endReason}. */
     static final int FINISH = 3;
 
     final DecodedPacket packet = new DecodedPacket();
     int kind;
     int shard;
+    /** For {@link #FINISH} only: the end reason of the connections still open. */
+    EndReason endReason;
 }

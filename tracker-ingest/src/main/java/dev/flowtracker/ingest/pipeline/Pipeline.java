@@ -9,7 +9,11 @@ import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.tcp.ConnectionListener;
+import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.FlowHash;
+import dev.flowtracker.core.tcp.FlowLimits;
+import dev.flowtracker.core.tcp.FlowPhase;
+import dev.flowtracker.core.tcp.FlowRemoval;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.CaptureStats;
@@ -54,11 +58,12 @@ public final class Pipeline implements PacketHandler
      * @param workers       shard workers (at least 1).
      * @param ringSize      ring slots, a power of two.
      * @param lossless      whether the source waits when the ring is full (replay) or drops (live).
+     * @param limits      the flow table's capacity and timeouts, shared equally between the workers.
      * @param listenerForWorker builds the listener that receives worker {@code i}'s finished connections.
      */
     public Pipeline(
         final int workers, final int ringSize, final boolean lossless, final Lifecycle lifecycle,
-        final ZeekOptions zeekOptions, final IntFunction<ConnectionListener> listenerForWorker)
+        final ZeekOptions zeekOptions, final FlowLimits limits, final IntFunction<ConnectionListener> listenerForWorker)
     {
         if (workers < 1)
         {
@@ -77,7 +82,8 @@ public final class Pipeline implements PacketHandler
         for (int i = 0; i < workers; i++)
         {
             shardWorkers[i] =
-                new ShardWorker(i, lifecycle, zeekOptions, listenerForWorker.apply(i), workersFinished);
+                new ShardWorker(i, lifecycle, zeekOptions, limits.perShard(workers), listenerForWorker.apply(i),
+                    workersFinished);
         }
         disruptor.setDefaultExceptionHandler(new WorkerFailures());
         @SuppressWarnings("unchecked")
@@ -151,11 +157,17 @@ public final class Pipeline implements PacketHandler
         ring.publish(sequence);
     }
 
-    /**
-     * Emits every open connection (end of input) and stops the workers once they have drained the ring. Waits;
-     * call once, from the source thread.
-     */
+    /** {@link #finish(EndReason)} at the end of input. */
     public void finish()
+    {
+        finish(EndReason.END_OF_INPUT);
+    }
+
+    /**
+     * Emits every open connection with {@code reason} ({@code END_OF_INPUT}, or {@code SHUTDOWN} when stopped)
+     * and stops the workers once they have drained the ring. Waits; call once, from the source thread.
+     */
+    public void finish(final EndReason reason)
     {
         if (finished)
         {
@@ -165,6 +177,7 @@ public final class Pipeline implements PacketHandler
         final long sequence = ring.next(); // the end marker is never dropped
         final PacketEvent slot = ring.get(sequence);
         slot.kind = PacketEvent.FINISH;
+        slot.endReason = reason;
         ring.publish(sequence);
         // Wait on the workers themselves: their last records must be out before this returns.
         boolean interrupted = false;
@@ -212,6 +225,50 @@ public final class Pipeline implements PacketHandler
             segments[i] = shardWorkers[i].segments();
         }
         return segments;
+    }
+
+    /** Connections the workers' flow tables removed for {@code removal} in {@code phase}; read after finish. */
+    public long flowsRemoved(final FlowRemoval removal, final FlowPhase phase)
+    {
+        long total = 0;
+        for (final ShardWorker worker : shardWorkers)
+        {
+            total += worker.tracker().removed(removal, phase);
+        }
+        return total;
+    }
+
+    /** Connections removed for {@code removal}, all phases; read after finish. */
+    public long flowsRemoved(final FlowRemoval removal)
+    {
+        long total = 0;
+        for (final FlowPhase phase : FlowPhase.values())
+        {
+            total += flowsRemoved(removal, phase);
+        }
+        return total;
+    }
+
+    /** Times any worker's flow table went into emergency mode; read after finish. */
+    public long emergencyEntries()
+    {
+        long total = 0;
+        for (final ShardWorker worker : shardWorkers)
+        {
+            total += worker.tracker().emergencyEntries();
+        }
+        return total;
+    }
+
+    /** Packets at which a worker deferred due Zeek timers past the per-packet cap; read after finish. */
+    public long timerCapHits()
+    {
+        long total = 0;
+        for (final ShardWorker worker : shardWorkers)
+        {
+            total += worker.tracker().timerCapHits();
+        }
+        return total;
     }
 
     /** Events whose processing threw (a bug: malformed input is a counted decode event, never an exception). */

@@ -3,7 +3,7 @@ package dev.flowtracker.ingest.pipeline;
 import com.lmax.disruptor.EventHandler;
 import dev.flowtracker.core.tcp.ConnectionListener;
 import dev.flowtracker.core.tcp.ConnectionTracker;
-import dev.flowtracker.core.tcp.EndReason;
+import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 
@@ -24,12 +24,18 @@ final class ShardWorker implements EventHandler<PacketEvent>
     private long lastSequence = -1;
 
     ShardWorker(
-        final int shard, final Lifecycle lifecycle, final ZeekOptions zeekOptions, final ConnectionListener listener,
-        final CountDownLatch finished)
+        final int shard, final Lifecycle lifecycle, final ZeekOptions zeekOptions, final FlowLimits limits,
+        final ConnectionListener listener, final CountDownLatch finished)
     {
         this.shard = shard;
         this.finished = finished;
-        this.tracker = new ConnectionTracker(1 << 12, listener, lifecycle, zeekOptions);
+        this.tracker = new ConnectionTracker(1 << 12, listener, lifecycle, zeekOptions, limits);
+    }
+
+    /** The worker's tracker: read its counters only after the pipeline has finished. */
+    ConnectionTracker tracker()
+    {
+        return tracker;
     }
 
     @Override
@@ -54,7 +60,7 @@ final class ShardWorker implements EventHandler<PacketEvent>
             {
                 try
                 {
-                    tracker.finish(EndReason.END_OF_INPUT);
+                    tracker.finish(event.endReason);
                 }
                 finally
                 {

@@ -18,5 +18,9 @@
  *
  * The shard is {@code FlowHash % workers}: the hash is symmetric, so both directions of a connection land on the
  * same worker and each connection has exactly one writer. No locks on the packet path.
+ *
+ * <p>Each worker's tracker has a bounded flow table (its share of {@link dev.flowtracker.core.tcp.FlowLimits}):
+ * fixed off-heap bookkeeping, pooled connections, idle expiry per phase driven by packet time, emergency timeouts
+ * and least-recently-active eviction, every removal counted and emitted.
  */
 package dev.flowtracker.ingest.pipeline;
