@@ -43,7 +43,39 @@ public final class CheckpointStore implements AutoCloseable
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final Set<Integer> busyShards = ConcurrentHashMap.newKeySet();
+    /** A reader beside the owning process: no lock, no clean-up, no writes. */
+    private final boolean readOnly;
     private volatile boolean closed;
+
+    private CheckpointStore(final Path stateDir, final boolean readOnly)
+    {
+        this.directory = stateDir;
+        this.lockChannel = null;
+        this.lock = null;
+        this.readOnly = readOnly;
+    }
+
+    /**
+     * Opens an existing checkpoint directory for reading only, beside the process that owns it (no lock taken,
+     * nothing cleaned up): {@code tracker flows --state-dir}. A read that races with a new commit retries on the
+     * newer checkpoint.
+     *
+     * @throws CheckpointException when the JVM lacks what Chronicle Map needs or the directory does not exist.
+     */
+    public static CheckpointStore openForReading(final Path stateDir) throws IOException
+    {
+        ChronicleRuntime.disableAnalytics();
+        final Optional<String> cause = ChronicleRuntime.unavailabilityCause();
+        if (cause.isPresent())
+        {
+            throw new CheckpointException(stateDir, cause.get());
+        }
+        if (!Files.isDirectory(stateDir))
+        {
+            throw new CheckpointException(stateDir, "no such checkpoint directory");
+        }
+        return new CheckpointStore(stateDir, true);
+    }
 
     /**
      * Opens (creating it if needed) a checkpoint directory: takes its lock, then deletes what interrupted writes
@@ -62,6 +94,7 @@ public final class CheckpointStore implements AutoCloseable
         }
         Files.createDirectories(stateDir);
         this.directory = stateDir;
+        this.readOnly = false;
         this.lockChannel = FileChannel.open(
             stateDir.resolve(CheckpointFiles.LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock acquired = null;
@@ -142,6 +175,7 @@ public final class CheckpointStore implements AutoCloseable
         final EntrySource source)
         throws IOException
     {
+        checkWritable();
         if (expectedEntries < 0)
         {
             throw new IllegalArgumentException("expectedEntries must not be negative: " + expectedEntries);
@@ -211,6 +245,25 @@ public final class CheckpointStore implements AutoCloseable
      *                             nothing was pushed to the sink then.
      */
     public CheckpointInfo read(final int shard, final EntrySink sink) throws IOException
+    {
+        // A reader beside the owner may find the data file just replaced by a newer commit: read that one instead.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return readOnce(shard, sink);
+            }
+            catch (final CheckpointException ex)
+            {
+                if (!readOnly || attempt == 5 || manifestOrNull(shard) == null)
+                {
+                    throw ex;
+                }
+            }
+        }
+    }
+
+    private CheckpointInfo readOnce(final int shard, final EntrySink sink) throws IOException
     {
         enter(shard);
         try
@@ -301,10 +354,39 @@ public final class CheckpointStore implements AutoCloseable
         return infos;
     }
 
+    /**
+     * Removes a shard's checkpoint: its manifest first (the commit point, made durable), then its data files. Used
+     * when a daemon restarts with fewer workers: the shards it no longer has were restored into the others and
+     * checkpointed there, so keeping them would restore those flows twice next time.
+     */
+    public void delete(final int shard) throws IOException
+    {
+        checkWritable();
+        checkShard(shard);
+        checkOpen();
+        enter(shard);
+        try
+        {
+            if (Files.deleteIfExists(directory.resolve(CheckpointFiles.manifestName(shard))))
+            {
+                CheckpointFiles.forceDirectory(directory);
+            }
+            deleteDataFilesExcept(shard, "");
+        }
+        finally
+        {
+            exit(shard);
+        }
+    }
+
     /** Releases the directory. Calls in progress are not waited for: close after the shard workers stop. */
     @Override
     public void close() throws IOException
     {
+        if (!closed && readOnly)
+        {
+            closed = true;
+        }
         if (!closed)
         {
             closed = true;
@@ -458,6 +540,14 @@ public final class CheckpointStore implements AutoCloseable
     private void exit(final int shard)
     {
         busyShards.remove(shard);
+    }
+
+    private void checkWritable()
+    {
+        if (readOnly)
+        {
+            throw new IllegalStateException("checkpoint store " + directory + " is open for reading only");
+        }
     }
 
     private void checkOpen()

@@ -10,11 +10,14 @@ import dev.flowtracker.ingest.capture.CaptureFiles;
 import dev.flowtracker.ingest.capture.CaptureReader;
 import dev.flowtracker.ingest.capture.PacketHandler;
 import dev.flowtracker.ingest.capture.ReplayPacer;
+import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
+import dev.flowtracker.ingest.pipeline.Checkpointing;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -64,11 +67,19 @@ final class RunCommand
                               opening, established and closed limits while the table is 95 % full, until it
                               is below 85 % again (default 5s,2m,1s)
             Durations: 500ms, 30s, 5m, 1h, 1d. Idle time is packet time when replaying.
+
+        checkpoints (Chronicle Map files, one per worker shard; crash-safe commits):
+              --state-dir DIR restore the connections checkpointed in DIR at start, checkpoint them there
+                              periodically and at shutdown (then they are not written as records: a restart
+                              continues them)
+              --checkpoint-interval D   wall-clock time between checkpoints (default 60s)
+              --checkpoint-at-end       at the end of input, checkpoint open connections instead of writing
+                              them (a capture split over several runs, one file each)
           -q, --quiet         no summary on stderr
           -h, --help          show this help
 
         SIGTERM or SIGINT stops the replay gracefully: every connection still open is written with
-        end_reason "shutdown" before the process exits.
+        end_reason "shutdown" (or, with --state-dir, checkpointed) before the process exits.
 
         exit codes: 0 ok; 1 input or output error (records seen before it are still written); 2 usage error;
         143/130 after SIGTERM/SIGINT (records flushed)
@@ -119,29 +130,47 @@ final class RunCommand
         final AtomicReference<String> sinkFailure = new AtomicReference<>();
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
         final FlowLimits limits = options.limits();
-        final Pipeline pipeline = new Pipeline(options.workers, options.ringSize, true, options.lifecycle,
-            zeekOptions, limits, worker ->
+        final CheckpointStore store;
+        try
+        {
+            store = options.stateDir == null ? null : new CheckpointStore(options.stateDir);
+        }
+        catch (final IOException e)
+        {
+            err.println("tracker run: cannot use state directory: " + AnalyzeCommand.describe(e));
+            return ExitCodes.INPUT_ERROR;
+        }
+        final Checkpointing checkpointing = store == null ? null :
+            new Checkpointing(store, options.checkpointIntervalNanos, options.checkpointAtEnd, () ->
             {
-                final FlowRecordFormat format = new FlowRecordFormat();
-                return connection ->
+                synchronized (records)
                 {
-                    final CharSequence line = format.format(connection);
-                    synchronized (records)
+                    try
                     {
-                        try
-                        {
-                            records.append(line).append('\n');
-                            written.incrementAndGet();
-                        }
-                        catch (final IOException e)
-                        {
-                            // Keep tracking; the record is counted as lost and the failure reported at exit.
-                            lost.incrementAndGet();
-                            sinkFailure.compareAndSet(null, AnalyzeCommand.describe(e));
-                        }
+                        records.flush();
                     }
-                };
+                    catch (final IOException e)
+                    {
+                        sinkFailure.compareAndSet(null, AnalyzeCommand.describe(e));
+                    }
+                }
             });
+        final Pipeline pipeline;
+        try
+        {
+            pipeline = newPipeline(options, zeekOptions, limits, checkpointing, records, written, lost, sinkFailure);
+        }
+        catch (final UncheckedIOException e)
+        {
+            err.println("tracker run: cannot restore checkpoints: " + AnalyzeCommand.describe(e.getCause()));
+            closeQuietly(store);
+            return ExitCodes.INPUT_ERROR;
+        }
+        if (store != null && !options.quiet)
+        {
+            err.printf(Locale.ROOT, "tracker run: restored %,d connections from %s%n", pipeline.restoredFlows(),
+                options.stateDir);
+        }
         // A shutdown signal asks the replay to stop; the hook then waits until every open connection is written.
         final AtomicBoolean stopRequested = new AtomicBoolean();
         final CountDownLatch flushed = new CountDownLatch(1);
@@ -164,6 +193,7 @@ final class RunCommand
         }
         finally
         {
+            closeQuietly(store);
             flushed.countDown();
             try
             {
@@ -174,6 +204,51 @@ final class RunCommand
                 // the JVM is already shutting down: the hook has run or is running
             }
         }
+    }
+
+    private static void closeQuietly(final CheckpointStore store)
+    {
+        if (store != null)
+        {
+            try
+            {
+                store.close();
+            }
+            catch (final IOException e)
+            {
+                // the lock goes with the process anyway
+            }
+        }
+    }
+
+    private static Pipeline newPipeline(
+        final Options options, final ZeekOptions zeekOptions, final FlowLimits limits,
+        final Checkpointing checkpointing, final Writer records, final AtomicLong written, final AtomicLong lost,
+        final AtomicReference<String> sinkFailure)
+    {
+        return new Pipeline(options.workers, options.ringSize, true, options.lifecycle,
+            zeekOptions, limits, checkpointing, worker ->
+            {
+                final FlowRecordFormat format = new FlowRecordFormat();
+                return connection ->
+                {
+                    final CharSequence line = format.format(connection);
+                    synchronized (records)
+                    {
+                        try
+                        {
+                            records.append(line).append('\n');
+                            written.incrementAndGet();
+                        }
+                        catch (final IOException e)
+                        {
+                            // Keep tracking; the record is counted as lost and the failure reported at exit.
+                            lost.incrementAndGet();
+                            sinkFailure.compareAndSet(null, AnalyzeCommand.describe(e));
+                        }
+                    }
+                };
+            });
     }
 
     private int replay(
@@ -236,7 +311,14 @@ final class RunCommand
         }
         if (stopped)
         {
-            err.println("tracker run: stopped by a shutdown signal; open connections written with end_reason shutdown");
+            err.println("tracker run: stopped by a shutdown signal; open connections " +
+                (options.stateDir != null ? "checkpointed in " + options.stateDir : "written with end_reason shutdown"));
+        }
+        if (pipeline.checkpointsFailed() > 0)
+        {
+            err.println("tracker run: error: " + pipeline.checkpointsFailed() + " checkpoint(s) failed, latest: " +
+                pipeline.checkpointFailure());
+            exit = ExitCodes.INPUT_ERROR;
         }
         if (!options.quiet)
         {
@@ -251,6 +333,11 @@ final class RunCommand
                 limits.maxFlows(), removals(pipeline, FlowRemoval.IDLE_TIMEOUT),
                 removals(pipeline, FlowRemoval.EMERGENCY_TIMEOUT), removals(pipeline, FlowRemoval.CAPACITY),
                 pipeline.emergencyEntries());
+            if (options.stateDir != null)
+            {
+                err.printf(Locale.ROOT, "tracker run: checkpoints written %d, skipped %d, failed %d%n",
+                    pipeline.checkpointsWritten(), pipeline.checkpointsSkipped(), pipeline.checkpointsFailed());
+            }
         }
         return exit;
     }
@@ -281,6 +368,9 @@ final class RunCommand
         boolean quiet;
         boolean help;
         final FlowLimits.Builder limits = FlowLimits.builder();
+        Path stateDir;
+        long checkpointIntervalNanos = TimeUnit.SECONDS.toNanos(60);
+        boolean checkpointAtEnd;
 
         FlowLimits limits()
         {
@@ -311,6 +401,10 @@ final class RunCommand
                     }
                     case "--lifecycle" -> options.lifecycle = AnalyzeCommand.Options.lifecycle(value(args, ++i, arg));
                     case "--topspeed" -> options.replaySpeed = 0;
+                    case "--state-dir" -> options.stateDir = Path.of(value(args, ++i, arg));
+                    case "--checkpoint-interval" ->
+                        options.checkpointIntervalNanos = Durations.parseNanos(value(args, ++i, arg), arg);
+                    case "--checkpoint-at-end" -> options.checkpointAtEnd = true;
                     case "--replay-speed" ->
                     {
                         final String text = value(args, ++i, arg);
@@ -348,6 +442,10 @@ final class RunCommand
                     }
                     default -> throw new UsageException("unknown option '" + arg + "'");
                 }
+            }
+            if (options.stateDir == null && options.checkpointAtEnd)
+            {
+                throw new UsageException("--checkpoint-at-end needs --state-dir");
             }
             if (!options.help && options.files.isEmpty())
             {

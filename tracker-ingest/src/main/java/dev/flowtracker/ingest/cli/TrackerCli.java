@@ -15,6 +15,7 @@ public final class TrackerCli
           analyze   read pcap/pcapng files (optionally gzip-compressed) and write one JSON flow record per
                     TCP connection
           run       replay pcap/pcapng files through the streaming pipeline (ring + shard workers)
+          flows     list the connections in a state directory's latest checkpoints
           help      show this help (also: tracker <command> --help)
 
         exit codes: 0 ok, 1 input error (unreadable, truncated or corrupt file), 2 usage error
@@ -43,6 +44,8 @@ public final class TrackerCli
                 return new AnalyzeCommand(out, err).run(rest);
             case "run":
                 return new RunCommand(out, err).run(rest);
+            case "flows":
+                return new FlowsCommand(out, err).run(rest);
             case "help", "-h", "--help":
                 out.print(USAGE);
                 return ExitCodes.OK;

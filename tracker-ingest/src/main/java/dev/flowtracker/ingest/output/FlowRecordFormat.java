@@ -63,7 +63,14 @@ public final class FlowRecordFormat
         appendEndpoint(out, resp);
         out.append(",\"initial_rtt\":");
         appendOptionalSeconds(out, c.initialRttNanos());
-        out.append(",\"end_reason\":\"").append(c.endReason() == null ? "unknown" : c.endReason().label()).append('"');
+        if (c.endReason() == null)
+        {
+            out.append(",\"end_reason\":null"); // still open: a live or checkpointed connection
+        }
+        else
+        {
+            out.append(",\"end_reason\":\"").append(c.endReason().label()).append('"');
+        }
         if (zeek.historyTruncated())
         {
             out.append(",\"history_truncated\":true");

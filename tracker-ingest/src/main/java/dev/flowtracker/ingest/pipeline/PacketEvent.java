@@ -15,10 +15,15 @@ public final class PacketEvent
     static final int TIME = 2;
     /** End of input or shutdown: every worker emits its open connections with {@link #endReason}. */
     static final int FINISH = 3;
+    /** Every worker snapshots its live connections into its checkpoint. */
+    static final int CHECKPOINT = 4;
 
     final DecodedPacket packet = new DecodedPacket();
     int kind;
     int shard;
-    /** For {@link #FINISH} only: the end reason of the connections still open. */
+    /**
+     * For {@link #FINISH} only: the end reason of the connections still open, or null to keep them open in the
+     * final checkpoint instead of writing their records.
+     */
     EndReason endReason;
 }

@@ -14,17 +14,27 @@ import dev.flowtracker.core.tcp.FlowHash;
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.FlowPhase;
 import dev.flowtracker.core.tcp.FlowRemoval;
+import dev.flowtracker.core.tcp.FlowStateCodec;
+import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.CaptureStats;
 import dev.flowtracker.ingest.analyze.FrameIntake;
 import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.checkpoint.CheckpointException;
+import dev.flowtracker.ingest.checkpoint.CheckpointInfo;
+import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 
 /**
@@ -53,6 +63,18 @@ public final class Pipeline implements PacketHandler
     private final AtomicLong workerFailures = new AtomicLong();
     private long ringFullDrops;
     private boolean finished;
+    private final Checkpointing checkpointing;
+    private final ExecutorService checkpointWriter;
+    private final long restoredFlows;
+    private final AtomicLong checkpointsWritten = new AtomicLong();
+    private final AtomicLong checkpointsSkipped = new AtomicLong();
+    private final AtomicLong checkpointsFailed = new AtomicLong();
+    private final AtomicReference<String> checkpointFailure = new AtomicReference<>();
+    private long nextCheckpointNanos;
+    /** Frames since the wall clock was last looked at for a due checkpoint. */
+    private int framesSinceClockCheck;
+    private long packetTimeAtClockCheck = Long.MIN_VALUE / 2;
+    private static final long CLOCK_CHECK_PACKET_NANOS = 100_000_000L;
 
     /**
      * @param workers       shard workers (at least 1).
@@ -64,6 +86,21 @@ public final class Pipeline implements PacketHandler
     public Pipeline(
         final int workers, final int ringSize, final boolean lossless, final Lifecycle lifecycle,
         final ZeekOptions zeekOptions, final FlowLimits limits, final IntFunction<ConnectionListener> listenerForWorker)
+    {
+        this(workers, ringSize, lossless, lifecycle, zeekOptions, limits, null, listenerForWorker);
+    }
+
+    /**
+     * A pipeline that checkpoints its live connections (see {@link Checkpointing}); before the workers start it
+     * restores the connections the store holds, each into the worker its hash now picks.
+     *
+     * @throws UncheckedIOException wrapping a {@link dev.flowtracker.ingest.checkpoint.CheckpointException} when
+     *                              the checkpoints cannot be read or hold an invalid state (nothing is started).
+     */
+    public Pipeline(
+        final int workers, final int ringSize, final boolean lossless, final Lifecycle lifecycle,
+        final ZeekOptions zeekOptions, final FlowLimits limits, final Checkpointing checkpointing,
+        final IntFunction<ConnectionListener> listenerForWorker)
     {
         if (workers < 1)
         {
@@ -84,6 +121,29 @@ public final class Pipeline implements PacketHandler
             shardWorkers[i] =
                 new ShardWorker(i, lifecycle, zeekOptions, limits.perShard(workers), listenerForWorker.apply(i),
                     workersFinished);
+        }
+        this.checkpointing = checkpointing;
+        if (checkpointing != null)
+        {
+            this.checkpointWriter = Executors.newSingleThreadExecutor(runnable ->
+            {
+                final Thread thread = new Thread(runnable, "tracker-checkpoint");
+                thread.setDaemon(true);
+                return thread;
+            });
+            for (int i = 0; i < workers; i++)
+            {
+                shardWorkers[i].enableCheckpoints(new ShardCheckpoints(i, checkpointing.store(), checkpointing.flushRecords(),
+                    checkpointWriter,
+                    checkpointsWritten, checkpointsSkipped, checkpointsFailed, checkpointFailure));
+            }
+            this.restoredFlows = restore(checkpointing.store());
+            this.nextCheckpointNanos = System.nanoTime() + checkpointing.intervalNanos();
+        }
+        else
+        {
+            this.checkpointWriter = null;
+            this.restoredFlows = 0;
         }
         disruptor.setDefaultExceptionHandler(new WorkerFailures());
         @SuppressWarnings("unchecked")
@@ -125,6 +185,99 @@ public final class Pipeline implements PacketHandler
         {
             publish(timeOnly, PacketEvent.TIME, timestampNanos);
         }
+        // Reading the clock costs more than a frame's bookkeeping: look every 1,024 frames, or when packet time has
+        // moved on by a tenth of a second (a slow or paced stream).
+        if (checkpointing != null && checkpointing.intervalNanos() > 0 && ((++framesSinceClockCheck & 1023) == 0 ||
+            timestampNanos - packetTimeAtClockCheck > CLOCK_CHECK_PACKET_NANOS))
+        {
+            packetTimeAtClockCheck = timestampNanos;
+            final long now = System.nanoTime();
+            if (now - nextCheckpointNanos >= 0)
+            {
+                nextCheckpointNanos = now + checkpointing.intervalNanos();
+                checkpoint();
+            }
+        }
+    }
+
+    /**
+     * Asks every worker to snapshot its live connections into its checkpoint now (written in the background).
+     * No-op without checkpointing. Source thread only.
+     */
+    public void checkpoint()
+    {
+        if (checkpointing == null || finished)
+        {
+            return;
+        }
+        final long sequence;
+        if (lossless)
+        {
+            sequence = ring.next();
+        }
+        else
+        {
+            try
+            {
+                sequence = ring.tryNext();
+            }
+            catch (final InsufficientCapacityException e)
+            {
+                checkpointsSkipped.incrementAndGet(); // a live source never waits, not even for a checkpoint
+                return;
+            }
+        }
+        final PacketEvent slot = ring.get(sequence);
+        slot.kind = PacketEvent.CHECKPOINT;
+        ring.publish(sequence);
+    }
+
+    /** Reads every shard's checkpoint and restores each connection into the worker its hash picks now. */
+    private long restore(final CheckpointStore store)
+    {
+        final TcpConnection probe = new TcpConnection();
+        final long[] restored = new long[1];
+        int highestShard = -1;
+        try
+        {
+            for (final CheckpointInfo info : store.list())
+            {
+                highestShard = Math.max(highestShard, info.shard());
+                store.read(info.shard(), (key, state) ->
+                {
+                    try
+                    {
+                        FlowStateCodec.decode(state.duplicate(), probe);
+                        shardWorkers[Integer.remainderUnsigned(probe.hash(), workers)].tracker()
+                            .restore(state.duplicate());
+                    }
+                    catch (final IllegalArgumentException e)
+                    {
+                        throw new UncheckedIOException(new CheckpointException(store.directory(),
+                            "shard " + info.shard() + " holds an invalid flow state: " + e.getMessage()));
+                    }
+                    restored[0]++;
+                });
+            }
+            if (highestShard >= workers)
+            {
+                // Fewer workers than last time: checkpoint the restored connections under this run's shards now,
+                // then drop the shards this run does not have, or a later restart would restore them twice.
+                for (final ShardWorker worker : shardWorkers)
+                {
+                    worker.checkpoints().writeNow(worker.tracker(), 0);
+                }
+                for (int shard = workers; shard <= highestShard; shard++)
+                {
+                    store.delete(shard);
+                }
+            }
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException(e);
+        }
+        return restored[0];
     }
 
     private void publish(final DecodedPacket p, final int kind, final long timestampNanos)
@@ -177,7 +330,9 @@ public final class Pipeline implements PacketHandler
         final long sequence = ring.next(); // the end marker is never dropped
         final PacketEvent slot = ring.get(sequence);
         slot.kind = PacketEvent.FINISH;
-        slot.endReason = reason;
+        final boolean keepOpen = checkpointing != null &&
+            (reason == EndReason.SHUTDOWN || checkpointing.checkpointAtEnd());
+        slot.endReason = keepOpen ? null : reason;
         ring.publish(sequence);
         // Wait on the workers themselves: their last records must be out before this returns.
         boolean interrupted = false;
@@ -194,6 +349,10 @@ public final class Pipeline implements PacketHandler
             }
         }
         disruptor.shutdown();
+        if (checkpointWriter != null)
+        {
+            checkpointWriter.shutdown(); // the final checkpoints were written on the workers, so nothing is queued
+        }
         if (interrupted)
         {
             Thread.currentThread().interrupt();
@@ -269,6 +428,36 @@ public final class Pipeline implements PacketHandler
             total += worker.tracker().timerCapHits();
         }
         return total;
+    }
+
+    /** Connections restored from checkpoints at start. */
+    public long restoredFlows()
+    {
+        return restoredFlows;
+    }
+
+    /** Shard checkpoints committed (periodic, final, and those rewritten at start). */
+    public long checkpointsWritten()
+    {
+        return checkpointsWritten.get();
+    }
+
+    /** Checkpoint requests skipped: the shard's previous one was still being written, or a live ring was full. */
+    public long checkpointsSkipped()
+    {
+        return checkpointsSkipped.get();
+    }
+
+    /** Shard checkpoints that failed (the previous one stays); {@link #checkpointFailure} says why. */
+    public long checkpointsFailed()
+    {
+        return checkpointsFailed.get();
+    }
+
+    /** The latest checkpoint failure in one line, or null. */
+    public String checkpointFailure()
+    {
+        return checkpointFailure.get();
     }
 
     /** Events whose processing threw (a bug: malformed input is a counted decode event, never an exception). */

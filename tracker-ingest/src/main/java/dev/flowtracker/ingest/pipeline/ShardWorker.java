@@ -22,6 +22,10 @@ final class ShardWorker implements EventHandler<PacketEvent>
     private final CountDownLatch finished;
     private long segments;
     private long lastSequence = -1;
+    /** The latest packet time seen, kept in checkpoints. */
+    private long packetTimeNanos;
+    /** Set before the ring starts when the pipeline checkpoints; null otherwise. */
+    private ShardCheckpoints checkpoints;
 
     ShardWorker(
         final int shard, final Lifecycle lifecycle, final ZeekOptions zeekOptions, final FlowLimits limits,
@@ -38,9 +42,24 @@ final class ShardWorker implements EventHandler<PacketEvent>
         return tracker;
     }
 
+    /** Called before the ring starts (the thread start publishes it to the worker). */
+    void enableCheckpoints(final ShardCheckpoints checkpoints)
+    {
+        this.checkpoints = checkpoints;
+    }
+
+    ShardCheckpoints checkpoints()
+    {
+        return checkpoints;
+    }
+
     @Override
     public void onEvent(final PacketEvent event, final long sequence, final boolean endOfBatch)
     {
+        if (event.kind != PacketEvent.FINISH && event.packet.timestampNanos > packetTimeNanos)
+        {
+            packetTimeNanos = event.packet.timestampNanos;
+        }
         switch (event.kind)
         {
             case PacketEvent.SEGMENT ->
@@ -56,11 +75,26 @@ final class ShardWorker implements EventHandler<PacketEvent>
                 }
             }
             case PacketEvent.TIME -> tracker.advanceTime(event.packet.timestampNanos);
+            case PacketEvent.CHECKPOINT ->
+            {
+                if (checkpoints != null)
+                {
+                    checkpoints.snapshot(tracker, packetTimeNanos);
+                }
+            }
             case PacketEvent.FINISH ->
             {
                 try
                 {
-                    tracker.finish(event.endReason);
+                    if (event.endReason != null)
+                    {
+                        tracker.finish(event.endReason);
+                    }
+                    // Open connections are kept in the final checkpoint (none when they were just written).
+                    if (checkpoints != null)
+                    {
+                        checkpoints.writeNow(tracker, packetTimeNanos);
+                    }
                 }
                 finally
                 {

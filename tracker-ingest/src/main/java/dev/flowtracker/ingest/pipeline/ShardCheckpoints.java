@@ -1,0 +1,148 @@
+package dev.flowtracker.ingest.pipeline;
+
+import dev.flowtracker.core.tcp.ConnectionTracker;
+import dev.flowtracker.core.tcp.FlowStateCodec;
+import dev.flowtracker.ingest.checkpoint.CheckpointStore;
+import dev.flowtracker.ingest.checkpoint.EntrySink;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One shard's checkpoints. On the worker's thread, {@link #snapshot} encodes every live connection into a buffer
+ * this object owns (a memory copy: the worker is held only for that), then a writer thread shared by all shards
+ * commits the buffer to the {@link CheckpointStore}. A snapshot asked for while the shard's previous one is still
+ * being written is skipped and counted rather than queued: the next one supersedes it anyway.
+ *
+ * <p>{@link #snapshot} and {@link #writeNow} run on the shard worker's thread; the buffer is handed to the writer
+ * thread and not touched by the worker until that write has finished (the future says so).
+ */
+final class ShardCheckpoints
+{
+    private final int shard;
+    private final CheckpointStore store;
+    private final Runnable flushRecords;
+    private final ExecutorService writer;
+    private final AtomicLong written;
+    private final AtomicLong skipped;
+    private final AtomicLong failed;
+    private final AtomicReference<String> lastFailure;
+    private ByteBuffer states = ByteBuffer.allocate(FlowStateCodec.MAX_ENCODED_BYTES * 64);
+    private int count;
+    /** Encoded length of each state in {@link #states}, in order. */
+    private int[] lengths = new int[64];
+    private Future<?> inFlight;
+
+    ShardCheckpoints(
+        final int shard, final CheckpointStore store, final Runnable flushRecords, final ExecutorService writer, final AtomicLong written,
+        final AtomicLong skipped, final AtomicLong failed, final AtomicReference<String> lastFailure)
+    {
+        this.shard = shard;
+        this.store = store;
+        this.flushRecords = flushRecords;
+        this.writer = writer;
+        this.written = written;
+        this.skipped = skipped;
+        this.failed = failed;
+        this.lastFailure = lastFailure;
+    }
+
+    /** Encodes the shard's live connections and queues their write; skipped if the last write is still going. */
+    void snapshot(final ConnectionTracker tracker, final long packetTimeNanos)
+    {
+        if (inFlight != null && !inFlight.isDone())
+        {
+            skipped.incrementAndGet();
+            return;
+        }
+        encode(tracker);
+        final int entries = count;
+        inFlight = writer.submit(() -> write(entries, packetTimeNanos));
+    }
+
+    /** Waits for any write in progress, then encodes and writes the shard's live connections on this thread. */
+    void writeNow(final ConnectionTracker tracker, final long packetTimeNanos)
+    {
+        awaitInFlight();
+        encode(tracker);
+        write(count, packetTimeNanos);
+    }
+
+    private void awaitInFlight()
+    {
+        if (inFlight == null)
+        {
+            return;
+        }
+        boolean interrupted = false;
+        while (true)
+        {
+            try
+            {
+                inFlight.get();
+                break;
+            }
+            catch (final InterruptedException e)
+            {
+                interrupted = true;
+            }
+            catch (final ExecutionException e)
+            {
+                break; // counted by write itself
+            }
+        }
+        inFlight = null;
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void encode(final ConnectionTracker tracker)
+    {
+        final int needed = tracker.activeConnections() * FlowStateCodec.MAX_ENCODED_BYTES;
+        if (states.capacity() < needed)
+        {
+            states = ByteBuffer.allocate(Math.max(needed, states.capacity() * 2));
+        }
+        states.clear();
+        count = 0;
+        if (lengths.length < tracker.activeConnections())
+        {
+            lengths = new int[Math.max(tracker.activeConnections(), lengths.length * 2)];
+        }
+        tracker.forEachActive(connection -> lengths[count++] = FlowStateCodec.encode(connection, states));
+        states.flip();
+    }
+
+    private void write(final int entries, final long packetTimeNanos)
+    {
+        try
+        {
+            flushRecords.run(); // records of connections gone from this snapshot must not sit in a buffer
+            store.write(shard, entries, FlowStateCodec.MAX_ENCODED_BYTES, packetTimeNanos, this::pushEntries);
+            written.incrementAndGet();
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            failed.incrementAndGet();
+            lastFailure.set("checkpoint of shard " + shard + " failed: " + e.getMessage());
+        }
+    }
+
+    /** Pushes the encoded states, keyed by their position in this snapshot (unique within the shard). */
+    private void pushEntries(final EntrySink sink)
+    {
+        int position = 0;
+        for (int i = 0; i < count; i++)
+        {
+            sink.accept(i, states.slice(position, lengths[i]));
+            position += lengths[i];
+        }
+    }
+}
