@@ -58,6 +58,13 @@ public final class DecodedPacket
     public boolean tcpHeaderComplete;
     /** Payload length on the wire (from the IP length), not the captured length. */
     public int payloadLength;
+    /**
+     * The last bytes of {@link #payloadLength} that lie past the end of the payload a link layer declared (a PPPoE
+     * session header's length shorter than the IP total length), 0 when none. tshark ends the frame where that
+     * length says, so its sequence analysis does not see these bytes; Zeek and our byte counts do. Kept as a cut
+     * rather than a second length so that a packet filled in without it analyses its whole payload.
+     */
+    public int payloadBeyondLinkLength;
     /** Payload bytes actually present in the capture. */
     public int capturedPayloadLength;
 
@@ -117,6 +124,7 @@ public final class DecodedPacket
         tcpHeaderLength = 0;
         tcpHeaderComplete = false;
         payloadLength = 0;
+        payloadBeyondLinkLength = 0;
         capturedPayloadLength = 0;
         mss = -1;
         windowScale = -1;
@@ -161,6 +169,7 @@ public final class DecodedPacket
         tcpHeaderLength = o.tcpHeaderLength;
         tcpHeaderComplete = o.tcpHeaderComplete;
         payloadLength = o.payloadLength;
+        payloadBeyondLinkLength = o.payloadBeyondLinkLength;
         capturedPayloadLength = o.capturedPayloadLength;
         mss = o.mss;
         windowScale = o.windowScale;
@@ -184,6 +193,12 @@ public final class DecodedPacket
         tcpChecksum = o.tcpChecksum;
         ipLengthExceedsFrame = o.ipLengthExceedsFrame;
         tcpCapturedLength = o.tcpCapturedLength;
+    }
+
+    /** The payload length tshark's sequence analysis sees: {@link #payloadLength} without the bytes beyond the link. */
+    public int analysisPayloadLength()
+    {
+        return payloadLength - payloadBeyondLinkLength;
     }
 
     public boolean hasFlag(final int flag)

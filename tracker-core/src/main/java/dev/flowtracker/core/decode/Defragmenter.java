@@ -79,6 +79,7 @@ public final class Defragmenter
             final DecodedPacket first = firstFragments[slot];
             final long missing = total[slot] - first.fragmentLength;
             released.copyFrom(first);
+            // The later fragments add to both views of the payload: payloadBeyondLinkLength stays the first's.
             released.payloadLength = (int)Math.min(Integer.MAX_VALUE, first.payloadLength + missing);
             released.ipLength = (int)Math.min(Integer.MAX_VALUE, first.ipLength + missing);
             released.timestampNanos = fragment.timestampNanos;

@@ -46,6 +46,11 @@ public final class PacketDecoder
     private long capturedEnd;
     /** End of the frame as it was on the wire (may lie beyond the captured bytes). */
     private long wireEnd;
+    /**
+     * Where a link layer with its own length (PPPoE) says its payload ends, or Long.MAX_VALUE. It only shortens what
+     * tshark's sequence analysis sees ({@link DecodedPacket#payloadBeyondLinkLength}); lengths still come from IP.
+     */
+    private long linkPayloadEnd;
     private DecodedPacket packet;
     private int depth;
     private boolean verifyChecksums;
@@ -81,6 +86,7 @@ public final class PacketDecoder
         this.segment = segment;
         this.capturedEnd = offset + Math.max(0, capturedLength);
         this.wireEnd = offset + Math.max(capturedLength, wireLength);
+        this.linkPayloadEnd = Long.MAX_VALUE;
         this.packet = out;
         this.depth = 0;
         out.resetDecodedFields();
@@ -251,6 +257,9 @@ public final class PacketDecoder
             return DecodeEvent.PPPOE_TRUNCATED;
         }
         packet.encapsulations |= Encapsulation.PPPOE.bit();
+        // The innermost layers must end inside this one, so the tightest end seen going inwards wins.
+        linkPayloadEnd = Math.min(linkPayloadEnd,
+            offset + Tunnels.PPPOE_SESSION_HEADER_LENGTH + Bytes.u16(segment, offset + Tunnels.PPPOE_LENGTH_OFFSET));
         return decodePpp(offset + Tunnels.PPPOE_SESSION_HEADER_LENGTH);
     }
 
@@ -825,6 +834,12 @@ public final class PacketDecoder
             return DecodeEvent.TCP_SEGMENT;
         }
         p.payloadLength = (int)Math.min(Integer.MAX_VALUE, end - offset - headerLength);
+        if (linkPayloadEnd < end)
+        {
+            // tshark trusts the shorter link length over the IP length: the rest is not payload to its analysis.
+            p.payloadBeyondLinkLength =
+                (int)Math.min(p.payloadLength, end - Math.max(linkPayloadEnd, offset + headerLength));
+        }
         if (verifyChecksums && end <= capturedEnd && !p.ipFragmented)
         {
             p.tcpChecksum = tcpChecksum(offset, end - offset);

@@ -31,6 +31,8 @@ final class SequenceAnalysis
     static final long FAST_RETRANSMISSION_WINDOW_NANOS = 20_000_000L;
     /** Out-of-order threshold when the initial RTT is unknown. */
     static final long DEFAULT_OUT_OF_ORDER_NANOS = 3_000_000L;
+    /** tshark keeps at most this many unacknowledged segments per direction; see {@link #bookkeeping}. */
+    static final int UNACKED_SEGMENT_LIMIT = 10_000;
 
     private SequenceAnalysis()
     {
@@ -50,6 +52,17 @@ final class SequenceAnalysis
         int result = flags;
         final boolean synFinRst = (tcpFlags & (Tcp.SYN | Tcp.FIN | Tcp.RST)) != 0;
         boolean skipToFinished = false;
+
+        // A SYN without ACK on a known stream: before judging it, tshark moves this side's next expected sequence
+        // number back to the end of its in-order data (forgetting, say, a RST far ahead) but keeps nextSeqTime.
+        // Measured with tshark 4.0.17: the SYN itself is then a retransmission, not out of order.
+        if ((tcpFlags & (Tcp.SYN | Tcp.ACK)) == Tcp.SYN && fwd.maxSeqToBeAcked != 0)
+        {
+            fwd.nextSeq = fwd.maxSeqToBeAcked;
+        }
+        // Any segment from this side lets tshark drop the peer's segments it acknowledges from its list; we cannot
+        // tell how many, so assume all (the count below then never exceeds tshark's).
+        rev.unackedSegments = 0;
 
         if (seglen == 1 && seq == fwd.nextSeq && rev.window == 0)
         {
@@ -159,7 +172,8 @@ final class SequenceAnalysis
         {
             return flags | SPURIOUS_RETRANSMISSION.bit() | RETRANSMISSION.bit();
         }
-        if (seqNotAdvanced && rev.dupAckNum >= 2 && rev.lastAck == seq &&
+        // tshark's counter is unsigned: the -1 of an ACKed-unseen report passes as many duplicate ACKs.
+        if (seqNotAdvanced && Integer.compareUnsigned(rev.dupAckNum, 2) >= 0 && rev.lastAck == seq &&
             now - rev.lastAckTime < FAST_RETRANSMISSION_WINDOW_NANOS)
         {
             return flags | FAST_RETRANSMISSION.bit() | RETRANSMISSION.bit();
@@ -178,7 +192,15 @@ final class SequenceAnalysis
         final long now, final int flags)
     {
         final boolean probe = (flags & ZERO_WINDOW_PROBE.bit()) != 0;
-        final int nextSeq = seq + seglen + ((tcpFlags & (Tcp.SYN | Tcp.FIN)) != 0 ? 1 : 0);
+        int nextSeq = seq + seglen;
+        // tshark counts the SYN or FIN only when the segment joins its unacknowledged list, which stops growing at
+        // UNACKED_SEGMENT_LIMIT entries. unackedSegments is a lower bound of that list, so we skip the +1 only where
+        // tshark certainly does.
+        if ((seglen > 0 || (tcpFlags & (Tcp.SYN | Tcp.FIN)) != 0) && fwd.unackedSegments < UNACKED_SEGMENT_LIMIT)
+        {
+            fwd.unackedSegments++;
+            nextSeq += (tcpFlags & (Tcp.SYN | Tcp.FIN)) != 0 ? 1 : 0;
+        }
         // The highest sequence seen; zero-window probes do not advance it.
         if ((gt(nextSeq, fwd.nextSeq) || fwd.nextSeq == 0) && !probe)
         {

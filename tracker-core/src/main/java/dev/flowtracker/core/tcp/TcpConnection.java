@@ -247,8 +247,8 @@ public final class TcpConnection
         final boolean rstSeenBefore = a.rstSeen || b.rstSeen;
         if (analysable)
         {
-            flags = SequenceAnalysis.analyse(sender, receiver, p.seq, p.ack, p.payloadLength, tcpFlags, p.window,
-                p.timestampNanos, initialRttSeen ? initialRttNanos : 0, flags);
+            flags = SequenceAnalysis.analyse(sender, receiver, p.seq, p.ack, p.analysisPayloadLength(), tcpFlags,
+                p.window, p.timestampNanos, initialRttSeen ? initialRttNanos : 0, flags);
             EndpointExtras.onSegment(sender, receiver, p, previousNextSeq, previousNextSeqKnown, rstSeenBefore);
             sender.lastAckSeen |= ack;
         }

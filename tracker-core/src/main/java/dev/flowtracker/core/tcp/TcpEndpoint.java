@@ -49,6 +49,11 @@ public final class TcpEndpoint
     /** Duplicate ACKs in a row; -1 after an ACKed-unseen report (suppresses repeats). */
     int dupAckNum;
     int lastSegmentFlags;
+    /**
+     * Segments with data, SYN or FIN sent since the peer's last segment, counted up to
+     * {@link SequenceAnalysis#UNACKED_SEGMENT_LIMIT}: a lower bound of tshark's list of unacknowledged segments.
+     */
+    int unackedSegments;
     final long[] analysisCounts = new long[AnalysisFlag.count()];
     boolean lastAckSeen;
 
@@ -126,7 +131,7 @@ public final class TcpEndpoint
     }
 
     /** Bytes {@link #encode} writes. */
-    static final int ENCODED_BYTES = 12 + 15 * Integer.BYTES + 14 * Long.BYTES + AnalysisFlag.count() * Long.BYTES +
+    static final int ENCODED_BYTES = 12 + 16 * Integer.BYTES + 14 * Long.BYTES + AnalysisFlag.count() * Long.BYTES +
         RTT_RING * (Integer.BYTES + Long.BYTES);
 
     /** Back to the state of a new endpoint, for a recycled connection; allocates nothing. */
@@ -157,6 +162,7 @@ public final class TcpEndpoint
         firstAck = false;
         dupAckNum = 0;
         lastSegmentFlags = 0;
+        unackedSegments = 0;
         Arrays.fill(analysisCounts, 0);
         lastAckSeen = false;
         mss = -1;
@@ -205,6 +211,7 @@ public final class TcpEndpoint
         FlowStateCodec.putBoolean(dst, firstAck);
         dst.putInt(dupAckNum);
         dst.putInt(lastSegmentFlags);
+        dst.putInt(unackedSegments);
         // The flag count guards against a build whose AnalysisFlag list differs reading the counts shifted.
         FlowStateCodec.putSmall(dst, analysisCounts.length);
         FlowStateCodec.putLongs(dst, analysisCounts);
@@ -255,6 +262,7 @@ public final class TcpEndpoint
         firstAck = FlowStateCodec.getBoolean(src, "TcpEndpoint.firstAck");
         dupAckNum = src.getInt();
         lastSegmentFlags = src.getInt();
+        unackedSegments = src.getInt();
         final int flagCount = FlowStateCodec.getSmall(src, 255, "TcpEndpoint.analysisCounts.length");
         if (flagCount != analysisCounts.length)
         {

@@ -51,6 +51,8 @@ public final class Tunnels
     public static final int ERSPAN_III_PLATFORM_SUBHEADER_LENGTH = 8;
     public static final int MPLS_LABEL_LENGTH = 4;
     public static final int PPPOE_SESSION_HEADER_LENGTH = 6;
+    /** The LENGTH field: bytes of PPP (protocol and payload) after the 6-byte header. */
+    public static final int PPPOE_LENGTH_OFFSET = 4;
     public static final int PPP_PROTOCOL_IPV4 = 0x0021;
     public static final int PPP_PROTOCOL_IPV6 = 0x0057;
     public static final int GTP_V1_HEADER_LENGTH = 8;

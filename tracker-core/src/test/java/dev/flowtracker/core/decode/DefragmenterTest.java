@@ -53,6 +53,19 @@ class DefragmenterTest
     }
 
     @Test
+    void shouldAddTheLaterFragmentsToThePayloadTheAnalysisSeesToo()
+    {
+        final Defragmenter defragmenter = new Defragmenter(4);
+        final DecodedPacket first = firstTcpFragment(8, 1480, 100);
+        first.payloadBeyondLinkLength = 6;
+        assertNull(defragmenter.offer(first, true));
+        final DecodedPacket whole = defragmenter.offer(fragment(8, 1480, 40, false, 200), false);
+        assertNotNull(whole);
+        assertEquals(1520 - 20, whole.payloadLength);
+        assertEquals(1520 - 20 - 6, whole.analysisPayloadLength());
+    }
+
+    @Test
     void shouldCompleteWhenTheFirstFragmentArrivesLast()
     {
         final Defragmenter defragmenter = new Defragmenter(4);

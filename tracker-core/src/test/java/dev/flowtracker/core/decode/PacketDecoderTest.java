@@ -478,6 +478,46 @@ class PacketDecoderTest
     }
 
     @Test
+    void shouldCutOnlyTheAnalysisPayloadWherePppoeLengthEndsBeforeTheIpDatagram()
+    {
+        // A pure ACK whose IPv4 total length claims 6 bytes of data that the PPPoE length leaves out, as in
+        // zeek/pppoe-over-qinq.pcap: tshark analyses 0 bytes, Zeek counts the IP length.
+        final byte[] session = pppoe(PPP_IPV4, false, ipv4WithTcp(standardTcp().payload(6)));
+        putU16(session, 4, 2 + 20 + 20);
+        assertEquals(DecodeEvent.TCP_SEGMENT, decode(ethernet(ETHERTYPE_PPPOE_SESSION, session), LinkType.EN10MB));
+        assertAll(
+            () -> assertEquals(20 + 20 + 6, packet.ipLength, "ipLength"),
+            () -> assertEquals(6, packet.payloadLength, "payloadLength"),
+            () -> assertEquals(6, packet.payloadBeyondLinkLength, "payloadBeyondLinkLength"),
+            () -> assertEquals(0, packet.analysisPayloadLength(), "analysisPayloadLength"),
+            () -> assertFalse(packet.ipLengthExceedsFrame, "ipLengthExceedsFrame"),
+            () -> assertNull(packet.warning, "warning"));
+    }
+
+    @Test
+    void shouldKeepTheWholeAnalysisPayloadWhenPppoeLengthCoversTheDatagram()
+    {
+        // Ethernet padding after a short datagram is outside both lengths.
+        final byte[] frame = concat(ethernet(ETHERTYPE_PPPOE_SESSION, pppoe(PPP_IPV4, false, standardIpv4())),
+            new byte[6]);
+        assertStandardIpv4Segment(decode(frame, LinkType.EN10MB), bits(Encapsulation.PPPOE));
+        assertEquals(0, packet.payloadBeyondLinkLength);
+        assertEquals(PAYLOAD, packet.analysisPayloadLength());
+    }
+
+    @Test
+    void shouldForgetThePppoeLengthOfThePreviousFrame()
+    {
+        final byte[] session = pppoe(PPP_IPV4, false, standardIpv4());
+        putU16(session, 4, 2 + 20 + 20);
+        assertEquals(DecodeEvent.TCP_SEGMENT, decode(ethernet(ETHERTYPE_PPPOE_SESSION, session), LinkType.EN10MB));
+        assertEquals(0, packet.analysisPayloadLength());
+
+        assertStandardIpv4Segment(decode(ethernetIpv4(standardIpv4()), LinkType.EN10MB), 0);
+        assertEquals(PAYLOAD, packet.analysisPayloadLength());
+    }
+
+    @Test
     void shouldDecodeTcpBehindVlanAndMplsAndPppoeTogether()
     {
         final byte[] frame = ethernetTagged(new int[] {ETHERTYPE_VLAN}, ETHERTYPE_PPPOE_SESSION,
@@ -1543,6 +1583,8 @@ class PacketDecoderTest
             assertEquals(0, packet.payloadLength, () -> "payloadLength of a bogus header: " + where);
         }
         assertTrue(packet.payloadLength >= 0, () -> "payloadLength: " + where);
+        assertTrue(packet.payloadBeyondLinkLength >= 0 && packet.analysisPayloadLength() >= 0,
+            () -> "payloadBeyondLinkLength: " + where);
         assertTrue(packet.capturedPayloadLength >= 0 && packet.capturedPayloadLength <= packet.payloadLength,
             () -> "capturedPayloadLength: " + where);
         assertTrue(!packet.tcpHeaderComplete || packet.ipLength >= packet.tcpHeaderLength + packet.payloadLength,
