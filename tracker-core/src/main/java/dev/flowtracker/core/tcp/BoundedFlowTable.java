@@ -190,7 +190,9 @@ final class BoundedFlowTable
         slots.set(INT, slotOffset(slot) + HASH_OFFSET, connection.hash);
         insertIntoIndex(slot, connection.hash);
         size++;
-        link(slot, FlowPhase.of(connection).ordinal(), connection.lastTimestampNanos);
+        // A state from an unbounded tracker has no idle stamp: its last packet is the best stand-in.
+        link(slot, FlowPhase.of(connection).ordinal(),
+            connection.idleSinceNanos != 0 ? connection.idleSinceNanos : connection.lastTimestampNanos);
         if (!emergency && size >= emergencyEnter)
         {
             emergency = true;
@@ -369,6 +371,7 @@ final class BoundedFlowTable
     /** Appends the slot to the tail of a phase's idle list, stamped with its last activity. */
     private void link(final int slot, final int phase, final long nowNanos)
     {
+        connections[slot].idleSinceNanos = nowNanos;
         final long offset = slotOffset(slot);
         slots.set(INT, offset + PHASE_OFFSET, phase);
         slots.set(LONG, offset + LAST_ACTIVE_OFFSET, nowNanos);

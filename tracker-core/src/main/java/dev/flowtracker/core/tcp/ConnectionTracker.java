@@ -288,6 +288,9 @@ public final class ConnectionTracker
         connection.zeek.reset(zeekOptions);
         connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
         connectionsCreated++;
+        // The clock resumes where the checkpointed tracker's was (at least): a first packet at that same instant
+        // must not expire anything the uninterrupted tracker would not have.
+        clockNanos = Math.max(clockNanos, Math.max(connection.idleSinceNanos, connection.lastTimestampNanos));
         if (lifecycle == Lifecycle.ZEEK)
         {
             schedule(connection);

@@ -38,6 +38,12 @@ public final class TcpConnection
 
     long firstTimestampNanos;
     long lastTimestampNanos;
+    /**
+     * When a bounded table last saw activity on this connection, on the tracker's clock (which never runs
+     * backwards, unlike capture order): kept with the state so that a restored connection expires when it would
+     * have.
+     */
+    long idleSinceNanos;
     /** Distinguishes successive connections on one 4-tuple in uids. */
     long generation;
     boolean reusedPorts;
@@ -52,7 +58,7 @@ public final class TcpConnection
     boolean initialRttSeen;
 
     /** Bytes {@link #encode} writes. */
-    static final int ENCODED_BYTES = 4 + 6 * Integer.BYTES + 9 * Long.BYTES + 2 * TcpEndpoint.ENCODED_BYTES +
+    static final int ENCODED_BYTES = 4 + 6 * Integer.BYTES + 10 * Long.BYTES + 2 * TcpEndpoint.ENCODED_BYTES +
         ZeekSummary.ENCODED_BYTES;
 
     private static final EndReason[] END_REASONS = EndReason.values();
@@ -94,6 +100,7 @@ public final class TcpConnection
         scheduledTimerNanos = ZeekSummary.NO_TIMER;
         firstTimestampNanos = 0;
         lastTimestampNanos = 0;
+        idleSinceNanos = 0;
         generation = 0;
         reusedPorts = false;
         pendingFlags = 0;
@@ -125,6 +132,7 @@ public final class TcpConnection
         zeek.encode(dst);
         dst.putLong(firstTimestampNanos);
         dst.putLong(lastTimestampNanos);
+        dst.putLong(idleSinceNanos);
         dst.putLong(generation);
         FlowStateCodec.putBoolean(dst, reusedPorts);
         dst.putInt(pendingFlags);
@@ -152,6 +160,7 @@ public final class TcpConnection
         zeek.decode(src);
         firstTimestampNanos = src.getLong();
         lastTimestampNanos = src.getLong();
+        idleSinceNanos = src.getLong();
         generation = src.getLong();
         reusedPorts = FlowStateCodec.getBoolean(src, "TcpConnection.reusedPorts");
         pendingFlags = src.getInt();
