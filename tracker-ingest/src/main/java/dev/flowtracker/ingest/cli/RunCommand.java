@@ -12,13 +12,13 @@ import dev.flowtracker.ingest.capture.PacketHandler;
 import dev.flowtracker.ingest.capture.ReplayPacer;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
+import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Checkpointing;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,8 +28,6 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code tracker run --pcap FILE... [options]}: the streaming pipeline (decode on this thread, track on shard
@@ -53,6 +51,9 @@ final class RunCommand
                               replay at the captured pace times X (1 = real time, 10 = ten times faster)
               --topspeed      replay as fast as possible (the default)
           -o, --output FILE   write flow records to FILE instead of standard output
+              --rotate-size N     with -o: start a new file when it reaches N bytes (suffix k, M or G); the
+                              full one is renamed FILE.<UTC time>
+              --rotate-interval D with -o: start a new file when it has been open for D
               --lifecycle L   zeek (default) or tshark, as for analyze
           -C, --ignore-checksums
                               as for analyze
@@ -114,10 +115,11 @@ final class RunCommand
             out.print(HELP);
             return ExitCodes.OK;
         }
-        final Writer records;
+        final RecordWriter records;
         try
         {
-            records = AnalyzeCommand.openOutput(out, options.output);
+            records = options.output == null ? RecordWriter.toStream(out) :
+                RecordWriter.toFile(options.output, options.rotateBytes, options.rotateNanos);
         }
         catch (final IOException e)
         {
@@ -125,9 +127,6 @@ final class RunCommand
                 AnalyzeCommand.describe(e));
             return ExitCodes.INPUT_ERROR;
         }
-        final AtomicLong written = new AtomicLong();
-        final AtomicLong lost = new AtomicLong();
-        final AtomicReference<String> sinkFailure = new AtomicReference<>();
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
         final FlowLimits limits = options.limits();
         final CheckpointStore store;
@@ -141,29 +140,17 @@ final class RunCommand
             return ExitCodes.INPUT_ERROR;
         }
         final Checkpointing checkpointing = store == null ? null :
-            new Checkpointing(store, options.checkpointIntervalNanos, options.checkpointAtEnd, () ->
-            {
-                synchronized (records)
-                {
-                    try
-                    {
-                        records.flush();
-                    }
-                    catch (final IOException e)
-                    {
-                        sinkFailure.compareAndSet(null, AnalyzeCommand.describe(e));
-                    }
-                }
-            });
+            new Checkpointing(store, options.checkpointIntervalNanos, options.checkpointAtEnd, records::flush);
         final Pipeline pipeline;
         try
         {
-            pipeline = newPipeline(options, zeekOptions, limits, checkpointing, records, written, lost, sinkFailure);
+            pipeline = newPipeline(options, zeekOptions, limits, checkpointing, records);
         }
         catch (final UncheckedIOException e)
         {
             err.println("tracker run: cannot restore checkpoints: " + AnalyzeCommand.describe(e.getCause()));
             closeQuietly(store);
+            records.close();
             return ExitCodes.INPUT_ERROR;
         }
         if (store != null && !options.quiet)
@@ -189,7 +176,7 @@ final class RunCommand
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         try
         {
-            return replay(options, pipeline, records, limits, written, lost, sinkFailure, stopRequested);
+            return replay(options, pipeline, records, limits, stopRequested);
         }
         finally
         {
@@ -223,37 +210,19 @@ final class RunCommand
 
     private static Pipeline newPipeline(
         final Options options, final ZeekOptions zeekOptions, final FlowLimits limits,
-        final Checkpointing checkpointing, final Writer records, final AtomicLong written, final AtomicLong lost,
-        final AtomicReference<String> sinkFailure)
+        final Checkpointing checkpointing, final RecordWriter records)
     {
         return new Pipeline(options.workers, options.ringSize, true, options.lifecycle,
             zeekOptions, limits, checkpointing, worker ->
             {
                 final FlowRecordFormat format = new FlowRecordFormat();
-                return connection ->
-                {
-                    final CharSequence line = format.format(connection);
-                    synchronized (records)
-                    {
-                        try
-                        {
-                            records.append(line).append('\n');
-                            written.incrementAndGet();
-                        }
-                        catch (final IOException e)
-                        {
-                            // Keep tracking; the record is counted as lost and the failure reported at exit.
-                            lost.incrementAndGet();
-                            sinkFailure.compareAndSet(null, AnalyzeCommand.describe(e));
-                        }
-                    }
-                };
+                // Formatting stays on the worker (the connection is recycled after this call); the disk does not.
+                return connection -> records.write(format.format(connection));
             });
     }
 
     private int replay(
-        final Options options, final Pipeline pipeline, final Writer records, final FlowLimits limits,
-        final AtomicLong written, final AtomicLong lost, final AtomicReference<String> sinkFailure,
+        final Options options, final Pipeline pipeline, final RecordWriter records, final FlowLimits limits,
         final AtomicBoolean stopRequested)
     {
         final PacketHandler source = options.replaySpeed > 0 ?
@@ -284,29 +253,15 @@ final class RunCommand
         final boolean stopped = stopRequested.get();
         pipeline.finish(stopped ? EndReason.SHUTDOWN : EndReason.END_OF_INPUT);
         int exit = ExitCodes.OK;
-        synchronized (records)
-        {
-            try
-            {
-                records.flush();
-                if (options.output != null)
-                {
-                    records.close();
-                }
-            }
-            catch (final IOException e)
-            {
-                sinkFailure.compareAndSet(null, AnalyzeCommand.describe(e));
-            }
-        }
+        records.close(); // every record written and flushed; a file closed
         if (failure != null)
         {
             err.println("tracker run: error: " + failure);
             exit = ExitCodes.INPUT_ERROR;
         }
-        if (sinkFailure.get() != null)
+        if (records.failure() != null)
         {
-            err.println("tracker run: error writing flow records (" + lost.get() + " lost): " + sinkFailure.get());
+            err.println("tracker run: error writing flow records (" + records.lost() + " lost): " + records.failure());
             exit = ExitCodes.INPUT_ERROR;
         }
         if (stopped)
@@ -325,7 +280,7 @@ final class RunCommand
             final double seconds = (System.nanoTime() - start) / 1e9;
             err.printf(Locale.ROOT, "tracker run: %,d packets (%,d TCP), %,d connections, %d workers %s, ring %d, " +
                     "ring_full drops %d, in %.3f s (%,.0f packets/s)%n",
-                pipeline.stats().frames(), pipeline.stats().tcpSegments(), written.get(), pipeline.workers(),
+                pipeline.stats().frames(), pipeline.stats().tcpSegments(), records.written(), pipeline.workers(),
                 Arrays.toString(pipeline.segmentsPerWorker()), pipeline.ringSize(), pipeline.ringFullDrops(), seconds,
                 seconds > 0 ? pipeline.stats().frames() / seconds : 0.0);
             err.printf(Locale.ROOT, "tracker run: flow table %,d flows; removed idle %s, emergency %s, capacity %s; " +
@@ -369,6 +324,8 @@ final class RunCommand
         boolean help;
         final FlowLimits.Builder limits = FlowLimits.builder();
         Path stateDir;
+        long rotateBytes;
+        long rotateNanos;
         long checkpointIntervalNanos = TimeUnit.SECONDS.toNanos(60);
         boolean checkpointAtEnd;
 
@@ -405,6 +362,8 @@ final class RunCommand
                     case "--checkpoint-interval" ->
                         options.checkpointIntervalNanos = Durations.parseNanos(value(args, ++i, arg), arg);
                     case "--checkpoint-at-end" -> options.checkpointAtEnd = true;
+                    case "--rotate-size" -> options.rotateBytes = bytes(value(args, ++i, arg), arg);
+                    case "--rotate-interval" -> options.rotateNanos = Durations.parseNanos(value(args, ++i, arg), arg);
                     case "--replay-speed" ->
                     {
                         final String text = value(args, ++i, arg);
@@ -443,6 +402,10 @@ final class RunCommand
                     default -> throw new UsageException("unknown option '" + arg + "'");
                 }
             }
+            if (options.output == null && (options.rotateBytes > 0 || options.rotateNanos > 0))
+            {
+                throw new UsageException("--rotate-size and --rotate-interval need -o FILE");
+            }
             if (options.stateDir == null && options.checkpointAtEnd)
             {
                 throw new UsageException("--checkpoint-at-end needs --state-dir");
@@ -462,6 +425,41 @@ final class RunCommand
                 throw new UsageException(option + " needs a value");
             }
             return args[index];
+        }
+
+        /** A byte count with an optional k/M/G suffix (powers of 1024). */
+        private static long bytes(final String text, final String option) throws UsageException
+        {
+            final String trimmed = text.trim();
+            long multiplier = 1;
+            String digits = trimmed;
+            if (!trimmed.isEmpty())
+            {
+                switch (Character.toLowerCase(trimmed.charAt(trimmed.length() - 1)))
+                {
+                    case 'k' -> multiplier = 1L << 10;
+                    case 'm' -> multiplier = 1L << 20;
+                    case 'g' -> multiplier = 1L << 30;
+                    default -> multiplier = 1;
+                }
+                if (multiplier > 1)
+                {
+                    digits = trimmed.substring(0, trimmed.length() - 1);
+                }
+            }
+            try
+            {
+                final long value = Long.parseLong(digits);
+                if (value < 1 || value > Long.MAX_VALUE / multiplier)
+                {
+                    throw new UsageException(option + " must be at least 1 byte, got '" + text + "'");
+                }
+                return value * multiplier;
+            }
+            catch (final NumberFormatException e)
+            {
+                throw new UsageException(option + " needs a size such as 1000000, 64M or 1G, got '" + text + "'");
+            }
         }
 
         private static int positive(final String text, final String option) throws UsageException

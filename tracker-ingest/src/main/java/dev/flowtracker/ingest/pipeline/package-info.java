@@ -12,8 +12,9 @@
  *  | live: drop, ring_full |     +-------------------------------+  |  +-------------+--------------+
  *  +-----------------------+        every worker sees every event --+                |
  *                                   (time advances everywhere; a segment            v
- *                                    is tracked only by its shard)        RecordSink (one line per
- *                                                                          finished connection)
+ *                                    is tracked only by its shard)        RecordWriter thread (one
+ *                                                                          line per finished connection,
+ *                                                                          off the workers; rotation)
  * </pre>
  *
  * The shard is {@code FlowHash % workers}: the hash is symmetric, so both directions of a connection land on the

@@ -88,5 +88,7 @@ class FlowsCommandTest
         assertEquals(ExitCodes.USAGE, tracker("flows").exit());
         assertEquals(ExitCodes.USAGE, tracker("flows", "--state-dir", "x", "--limit", "0").exit());
         assertEquals(ExitCodes.USAGE, tracker("run", "--pcap", "x", "--checkpoint-at-end").exit());
+        assertEquals(ExitCodes.USAGE, tracker("run", "--pcap", "x", "--rotate-size", "64M").exit());
+        assertEquals(ExitCodes.USAGE, tracker("run", "--pcap", "x", "-o", "y", "--rotate-size", "lots").exit());
     }
 }
