@@ -236,7 +236,16 @@ public final class RecordWriter implements AutoCloseable
                 }
                 else
                 {
-                    writeLine(entry.line());
+                    try
+                    {
+                        writeLine(entry.line());
+                    }
+                    catch (final RuntimeException e)
+                    {
+                        // This thread must outlive any failure: workers wait on its queue.
+                        lost.incrementAndGet();
+                        failure.compareAndSet(null, e.toString());
+                    }
                 }
             }
             batch.clear();
