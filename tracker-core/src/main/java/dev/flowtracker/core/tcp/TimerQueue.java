@@ -62,33 +62,12 @@ final class TimerQueue
     void pop()
     {
         final int last = --size;
-        final long instant = instants[last];
-        final TcpConnection connection = connections[last];
+        instants[0] = instants[last];
+        connections[0] = connections[last];
         connections[last] = null;
-        int parent = 0;
-        while (true)
-        {
-            int child = 2 * parent + 1;
-            if (child >= last)
-            {
-                break;
-            }
-            if (child + 1 < last && instants[child + 1] < instants[child])
-            {
-                child++;
-            }
-            if (instant <= instants[child])
-            {
-                break;
-            }
-            instants[parent] = instants[child];
-            connections[parent] = connections[child];
-            parent = child;
-        }
         if (last > 0)
         {
-            instants[parent] = instant;
-            connections[parent] = connection;
+            siftDown(0);
         }
     }
 

@@ -65,26 +65,7 @@ class ConnectionTrackerTest
         final long nanos, final long srcIp, final int srcPort, final long dstIp, final int dstPort,
         final int flags, final int seq, final int ack, final int payload)
     {
-        final DecodedPacket p = new DecodedPacket();
-        p.resetDecodedFields();
-        p.timestampNanos = nanos;
-        p.ipVersion = 4;
-        p.srcLow = srcIp;
-        p.dstLow = dstIp;
-        p.srcPort = srcPort;
-        p.dstPort = dstPort;
-        p.tunnelId = -1;
-        p.flags = flags;
-        p.seq = seq;
-        p.ack = ack;
-        p.window = 65535;
-        p.tcpHeaderLength = 20;
-        p.tcpHeaderComplete = true;
-        p.payloadLength = payload;
-        p.capturedPayloadLength = payload;
-        p.ipLength = 40 + payload;
-        p.tcpCapturedLength = 20 + payload;
-        return p;
+        return Segments.ipv4(nanos, srcIp, srcPort, dstIp, dstPort, flags, seq, ack, payload, 65535);
     }
 
     private void client(final long ms, final int flags, final int seq, final int ack, final int payload)

@@ -22,25 +22,8 @@ class EndpointExtrasTest
     private DecodedPacket segment(final long nanos, final boolean fromClient, final int flags, final int seq,
         final int ack, final int payload, final int window)
     {
-        final DecodedPacket p = new DecodedPacket();
-        p.resetDecodedFields();
-        p.timestampNanos = nanos;
-        p.ipVersion = 4;
-        p.srcLow = fromClient ? CLIENT : SERVER;
-        p.dstLow = fromClient ? SERVER : CLIENT;
-        p.srcPort = fromClient ? 40000 : 80;
-        p.dstPort = fromClient ? 80 : 40000;
-        p.flags = flags;
-        p.seq = seq;
-        p.ack = ack;
-        p.window = window;
-        p.tcpHeaderLength = 20;
-        p.tcpHeaderComplete = true;
-        p.payloadLength = payload;
-        p.ipLength = 40 + payload;
-        p.tcpCapturedLength = 20 + payload;
-        p.capturedPayloadLength = payload;
-        return p;
+        return fromClient ? Segments.ipv4(nanos, CLIENT, 40000, SERVER, 80, flags, seq, ack, payload, window) :
+            Segments.ipv4(nanos, SERVER, 80, CLIENT, 40000, flags, seq, ack, payload, window);
     }
 
     private TcpConnection finish()

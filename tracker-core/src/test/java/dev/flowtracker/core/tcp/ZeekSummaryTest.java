@@ -44,26 +44,9 @@ class ZeekSummaryTest
         final long nanos, final boolean fromClient, final int flags, final int seq, final int ack, final int payload,
         final int window)
     {
-        final DecodedPacket p = new DecodedPacket();
-        p.resetDecodedFields();
-        p.timestampNanos = nanos;
-        p.ipVersion = 4;
-        p.srcLow = fromClient ? CLIENT_IP : SERVER_IP;
-        p.dstLow = fromClient ? SERVER_IP : CLIENT_IP;
-        p.srcPort = fromClient ? CLIENT_PORT : SERVER_PORT;
-        p.dstPort = fromClient ? SERVER_PORT : CLIENT_PORT;
-        p.tunnelId = -1;
-        p.flags = flags;
-        p.seq = seq;
-        p.ack = ack;
-        p.window = window;
-        p.tcpHeaderLength = 20;
-        p.tcpHeaderComplete = true;
-        p.payloadLength = payload;
-        p.capturedPayloadLength = payload;
-        p.tcpCapturedLength = 20 + payload;
-        p.ipLength = 40 + payload;
-        return p;
+        return fromClient ?
+            Segments.ipv4(nanos, CLIENT_IP, CLIENT_PORT, SERVER_IP, SERVER_PORT, flags, seq, ack, payload, window) :
+            Segments.ipv4(nanos, SERVER_IP, SERVER_PORT, CLIENT_IP, CLIENT_PORT, flags, seq, ack, payload, window);
     }
 
     private static DecodedPacket withPorts(final DecodedPacket p, final int srcPort, final int dstPort)

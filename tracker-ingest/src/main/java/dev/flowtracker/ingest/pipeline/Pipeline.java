@@ -210,22 +210,11 @@ public final class Pipeline implements PacketHandler
         {
             return;
         }
-        final long sequence;
-        if (lossless)
+        final long sequence = claimSlot();
+        if (sequence < 0)
         {
-            sequence = ring.next();
-        }
-        else
-        {
-            try
-            {
-                sequence = ring.tryNext();
-            }
-            catch (final InsufficientCapacityException e)
-            {
-                checkpointsSkipped.incrementAndGet(); // a live source never waits, not even for a checkpoint
-                return;
-            }
+            checkpointsSkipped.incrementAndGet(); // a live source does not wait, not even for a checkpoint
+            return;
         }
         final PacketEvent slot = ring.get(sequence);
         slot.kind = PacketEvent.CHECKPOINT;
@@ -280,24 +269,33 @@ public final class Pipeline implements PacketHandler
         return restored[0];
     }
 
-    private void publish(final DecodedPacket p, final int kind, final long timestampNanos)
+    /**
+     * The next ring slot's sequence: a lossless pipeline waits for one; a lossy one (live sources never wait)
+     * returns -1 when the ring is full.
+     */
+    private long claimSlot()
     {
-        final long sequence;
         if (lossless)
         {
-            sequence = ring.next();
+            return ring.next();
         }
-        else
+        try
         {
-            try
-            {
-                sequence = ring.tryNext();
-            }
-            catch (final InsufficientCapacityException e)
-            {
-                ringFullDrops++; // live sources never wait: the frame is lost, and counted
-                return;
-            }
+            return ring.tryNext();
+        }
+        catch (final InsufficientCapacityException e)
+        {
+            return -1;
+        }
+    }
+
+    private void publish(final DecodedPacket p, final int kind, final long timestampNanos)
+    {
+        final long sequence = claimSlot();
+        if (sequence < 0)
+        {
+            ringFullDrops++; // the frame is lost, and counted
+            return;
         }
         final PacketEvent slot = ring.get(sequence);
         slot.kind = kind;
