@@ -28,6 +28,19 @@ public final class CaptureStats
         return ++frames;
     }
 
+    /** Adds {@code other}'s counts to these (summing several producers' counters). */
+    public void add(final CaptureStats other)
+    {
+        frames += other.frames;
+        wireBytes += other.wireBytes;
+        capturedBytes += other.capturedBytes;
+        connections += other.connections;
+        for (int i = 0; i < decodeEvents.length; i++)
+        {
+            decodeEvents[i] += other.decodeEvents[i];
+        }
+    }
+
     public long frames()
     {
         return frames;

@@ -37,6 +37,17 @@ public final class FrameIntake
         final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
         final int linkType, final long timestampNanos, final int interfaceId)
     {
+        return onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId, -1);
+    }
+
+    /**
+     * As {@link #onFrame(MemorySegment, long, int, int, int, long, int)}, for a frame that arrived in mirror session
+     * {@code tunnelId} (-1 for none): the session is part of its connection's identity.
+     */
+    public DecodedPacket onFrame(
+        final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
+        final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId)
+    {
         final DecodedPacket p = packet;
         p.timestampNanos = timestampNanos;
         p.wireLength = wireLength;
@@ -45,10 +56,16 @@ public final class FrameIntake
         p.frameNumber = stats.frames() + 1;
         final DecodeEvent event = decoder.decode(segment, offset, capturedLength, wireLength, linkType, p);
         stats.onFrame(wireLength, capturedLength, event, p.warning);
+        p.tunnelId = tunnelId;
         if (p.fragmentLength >= 0)
         {
             // tshark gives a fragmented segment to the frame that completes its datagram.
-            return defragmenter.offer(p, event == DecodeEvent.TCP_SEGMENT);
+            final DecodedPacket completed = defragmenter.offer(p, event == DecodeEvent.TCP_SEGMENT);
+            if (completed != null)
+            {
+                completed.tunnelId = tunnelId;
+            }
+            return completed;
         }
         return event == DecodeEvent.TCP_SEGMENT ? p : null;
     }

@@ -24,10 +24,12 @@ import dev.flowtracker.ingest.capture.PacketHandler;
 import dev.flowtracker.ingest.checkpoint.CheckpointException;
 import dev.flowtracker.ingest.checkpoint.CheckpointInfo;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
+import dev.flowtracker.ingest.source.FrameSink;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
+import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,6 +37,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
 /**
@@ -55,14 +58,15 @@ public final class Pipeline implements PacketHandler
     private final Disruptor<PacketEvent> disruptor;
     private final RingBuffer<PacketEvent> ring;
     private final ShardWorker[] shardWorkers;
-    private final FrameIntake intake;
-    /** Stands in for frames without a segment to track: the ring event then only carries time. */
-    private final DecodedPacket timeOnly = new DecodedPacket();
+    /** One per producing thread: each decodes with its own state and counts on its own. */
+    private final SourcePort[] ports;
+    /** Live pipelines only: advances every worker's clock by wall time while no packets arrive. */
+    private volatile Thread clock;
+    private final AtomicLong clockTicksSkipped = new AtomicLong();
     /** Reaches zero when every worker has emitted its open connections. */
     private final CountDownLatch workersFinished;
     private final AtomicLong workerFailures = new AtomicLong();
-    private long ringFullDrops;
-    private boolean finished;
+    private volatile boolean finished;
     private final Checkpointing checkpointing;
     private final ExecutorService checkpointWriter;
     private final long restoredFlows;
@@ -70,10 +74,8 @@ public final class Pipeline implements PacketHandler
     private final AtomicLong checkpointsSkipped = new AtomicLong();
     private final AtomicLong checkpointsFailed = new AtomicLong();
     private final AtomicReference<String> checkpointFailure = new AtomicReference<>();
+    /** Wall-clock (System.nanoTime) instant of the next periodic checkpoint; the one thread that checks owns it. */
     private long nextCheckpointNanos;
-    /** Frames since the wall clock was last looked at for a due checkpoint. */
-    private int framesSinceClockCheck;
-    private long packetTimeAtClockCheck = Long.MIN_VALUE / 2;
     private static final long CLOCK_CHECK_PACKET_NANOS = 100_000_000L;
 
     /**
@@ -87,7 +89,7 @@ public final class Pipeline implements PacketHandler
         final int workers, final int ringSize, final boolean lossless, final Lifecycle lifecycle,
         final ZeekOptions zeekOptions, final FlowLimits limits, final IntFunction<ConnectionListener> listenerForWorker)
     {
-        this(workers, ringSize, lossless, lifecycle, zeekOptions, limits, null, listenerForWorker);
+        this(workers, ringSize, lossless, 1, lifecycle, zeekOptions, limits, null, listenerForWorker);
     }
 
     /**
@@ -102,6 +104,25 @@ public final class Pipeline implements PacketHandler
         final ZeekOptions zeekOptions, final FlowLimits limits, final Checkpointing checkpointing,
         final IntFunction<ConnectionListener> listenerForWorker)
     {
+        this(workers, ringSize, lossless, 1, lifecycle, zeekOptions, limits, checkpointing, listenerForWorker);
+    }
+
+    /**
+     * A pipeline fed by {@code producers} threads, each through its own {@link #sink(int)}. A lossy (live) pipeline
+     * also runs a clock thread once {@link #startClock} is called.
+     *
+     * @param producers      producing threads (sources' delivery threads), at least 1.
+     * @param checkpointing  null for none.
+     */
+    public Pipeline(
+        final int workers, final int ringSize, final boolean lossless, final int producers, final Lifecycle lifecycle,
+        final ZeekOptions zeekOptions, final FlowLimits limits, final Checkpointing checkpointing,
+        final IntFunction<ConnectionListener> listenerForWorker)
+    {
+        if (producers < 1)
+        {
+            throw new IllegalArgumentException("producers must be at least 1, was " + producers);
+        }
         if (workers < 1)
         {
             throw new IllegalArgumentException("workers must be at least 1, was " + workers);
@@ -112,7 +133,9 @@ public final class Pipeline implements PacketHandler
         }
         this.workers = workers;
         this.lossless = lossless;
-        this.disruptor = new Disruptor<>(PacketEvent::new, ringSize, workerThreads(), ProducerType.SINGLE,
+        // A live pipeline has a clock thread besides its sources, so it always has several producers.
+        final ProducerType producerType = producers == 1 && lossless ? ProducerType.SINGLE : ProducerType.MULTI;
+        this.disruptor = new Disruptor<>(PacketEvent::new, ringSize, workerThreads(), producerType,
             new BlockingWaitStrategy());
         this.shardWorkers = new ShardWorker[workers];
         this.workersFinished = new CountDownLatch(workers);
@@ -150,7 +173,12 @@ public final class Pipeline implements PacketHandler
         final EventHandler<PacketEvent>[] handlers = shardWorkers;
         disruptor.handleEventsWith(handlers);
         this.ring = disruptor.start();
-        this.intake = new FrameIntake(!zeekOptions.ignoreChecksums());
+        this.ports = new SourcePort[producers];
+        for (int i = 0; i < producers; i++)
+        {
+            ports[i] = new SourcePort(new FrameIntake(!zeekOptions.ignoreChecksums()),
+                i == 0 && lossless && checkpointing != null && checkpointing.intervalNanos() > 0);
+        }
     }
 
     /** Workers to use by default: one core for the source, the rest for workers, at least one. */
@@ -170,33 +198,90 @@ public final class Pipeline implements PacketHandler
         };
     }
 
+    /** Producer 0's frame, of no mirror session (see {@link #sink}). */
     @Override
     public void onFrame(
         final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
         final int linkType, final long timestampNanos, final int interfaceId)
     {
-        final DecodedPacket segmentToTrack =
-            intake.onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId);
-        if (segmentToTrack != null)
+        ports[0].onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
+            FrameSink.NO_TUNNEL);
+    }
+
+    /** The sink of producing thread {@code producer}; each thread must use only its own. */
+    public FrameSink sink(final int producer)
+    {
+        return ports[producer];
+    }
+
+    /** Producing threads this pipeline was built for. */
+    public int producers()
+    {
+        return ports.length;
+    }
+
+    /**
+     * Live pipelines: starts a thread that, every {@code periodNanos} of wall time, moves the workers' clocks to
+     * the wall clock (so idle connections expire when no packet arrives) and starts checkpoints when due.
+     */
+    public void startClock(final long periodNanos)
+    {
+        if (lossless)
         {
-            publish(segmentToTrack, PacketEvent.SEGMENT, timestampNanos);
+            throw new IllegalStateException("a replay keeps packet time; only live pipelines run a clock");
         }
-        else
+        if (clock != null)
         {
-            publish(timeOnly, PacketEvent.TIME, timestampNanos);
+            return;
         }
-        // Reading the clock costs more than a frame's bookkeeping: look every 1,024 frames, or when packet time has
-        // moved on by a tenth of a second (a slow or paced stream).
-        if (checkpointing != null && checkpointing.intervalNanos() > 0 && ((++framesSinceClockCheck & 1023) == 0 ||
-            timestampNanos - packetTimeAtClockCheck > CLOCK_CHECK_PACKET_NANOS))
+        nextCheckpointNanos = checkpointing == null ? Long.MAX_VALUE : System.nanoTime() + checkpointing.intervalNanos();
+        final Thread thread = new Thread(() ->
         {
-            packetTimeAtClockCheck = timestampNanos;
-            final long now = System.nanoTime();
-            if (now - nextCheckpointNanos >= 0)
+            while (!finished)
             {
-                nextCheckpointNanos = now + checkpointing.intervalNanos();
-                checkpoint();
+                LockSupport.parkNanos(periodNanos);
+                if (finished)
+                {
+                    return;
+                }
+                final long sequence = claimSlot();
+                if (sequence < 0)
+                {
+                    clockTicksSkipped.incrementAndGet();
+                }
+                else
+                {
+                    final PacketEvent slot = ring.get(sequence);
+                    slot.kind = PacketEvent.TIME;
+                    slot.packet.timestampNanos = wallClockNanos();
+                    ring.publish(sequence);
+                }
+                checkpointIfDue();
             }
+        }, "tracker-clock");
+        thread.setDaemon(true);
+        clock = thread;
+        thread.start();
+    }
+
+    private static long wallClockNanos()
+    {
+        final Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    /** Starts a checkpoint when the interval has passed. Called by one thread only (producer 0 or the clock). */
+    private void checkpointIfDue()
+    {
+        if (checkpointing == null || checkpointing.intervalNanos() <= 0)
+        {
+            return;
+        }
+        final long now = System.nanoTime();
+        if (now - nextCheckpointNanos >= 0)
+        {
+            nextCheckpointNanos = now + checkpointing.intervalNanos();
+            checkpoint();
         }
     }
 
@@ -289,25 +374,6 @@ public final class Pipeline implements PacketHandler
         }
     }
 
-    private void publish(final DecodedPacket p, final int kind, final long timestampNanos)
-    {
-        final long sequence = claimSlot();
-        if (sequence < 0)
-        {
-            ringFullDrops++; // the frame is lost, and counted
-            return;
-        }
-        final PacketEvent slot = ring.get(sequence);
-        slot.kind = kind;
-        if (kind == PacketEvent.SEGMENT)
-        {
-            slot.packet.copyFrom(p);
-            slot.shard = Integer.remainderUnsigned(FlowHash.of(p), workers);
-        }
-        slot.packet.timestampNanos = timestampNanos;
-        ring.publish(sequence);
-    }
-
     /** {@link #finish(EndReason)} at the end of input. */
     public void finish()
     {
@@ -325,6 +391,12 @@ public final class Pipeline implements PacketHandler
             return;
         }
         finished = true;
+        final Thread clockThread = clock;
+        if (clockThread != null)
+        {
+            LockSupport.unpark(clockThread);
+            joinUninterruptibly(clockThread);
+        }
         final long sequence = ring.next(); // the end marker is never dropped
         final PacketEvent slot = ring.get(sequence);
         slot.kind = PacketEvent.FINISH;
@@ -357,15 +429,53 @@ public final class Pipeline implements PacketHandler
         }
     }
 
+    /** Every producer's frames and decode outcomes, summed (a moment stale while running). */
     public CaptureStats stats()
     {
-        return intake.stats();
+        final CaptureStats total = new CaptureStats();
+        for (final SourcePort port : ports)
+        {
+            total.add(port.intake.stats());
+        }
+        return total;
     }
 
-    /** Frames dropped because the ring was full (lossy pipelines only). */
+    /** Frames dropped because the ring was full (lossy pipelines only), all producers. */
     public long ringFullDrops()
     {
-        return ringFullDrops;
+        long total = 0;
+        for (final SourcePort port : ports)
+        {
+            total += port.ringFullDrops();
+        }
+        return total;
+    }
+
+    /** Clock ticks a full ring made the clock skip (live pipelines). */
+    public long clockTicksSkipped()
+    {
+        return clockTicksSkipped.get();
+    }
+
+    private static void joinUninterruptibly(final Thread thread)
+    {
+        boolean interrupted = false;
+        while (true)
+        {
+            try
+            {
+                thread.join();
+                break;
+            }
+            catch (final InterruptedException e)
+            {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public int workers()
@@ -493,5 +603,77 @@ public final class Pipeline implements PacketHandler
     public int ringSize()
     {
         return ring.getBufferSize();
+    }
+
+    /**
+     * One producing thread's entrance: decodes each frame with its own {@link FrameIntake} and publishes it. Owned
+     * by that thread; its counters are single-writer and read racily by others (a moment stale).
+     */
+    private final class SourcePort implements FrameSink
+    {
+        private final FrameIntake intake;
+        /** Stands in for frames without a segment to track: the ring event then only carries time. */
+        private final DecodedPacket timeOnly = new DecodedPacket();
+        /** Whether this port starts periodic checkpoints (producer 0 of a replay; live pipelines use the clock). */
+        private final boolean checksCheckpointClock;
+        private long ringFullDrops;
+        /** Frames since the wall clock was last looked at for a due checkpoint. */
+        private int framesSinceClockCheck;
+        private long packetTimeAtClockCheck = Long.MIN_VALUE / 2;
+
+        SourcePort(final FrameIntake intake, final boolean checksCheckpointClock)
+        {
+            this.intake = intake;
+            this.checksCheckpointClock = checksCheckpointClock;
+        }
+
+        @Override
+        public void onFrame(
+            final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
+            final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId)
+        {
+            final DecodedPacket segmentToTrack = intake.onFrame(segment, offset, capturedLength, wireLength, linkType,
+                timestampNanos, interfaceId, tunnelId);
+            if (segmentToTrack != null)
+            {
+                publish(segmentToTrack, PacketEvent.SEGMENT, timestampNanos);
+            }
+            else
+            {
+                publish(timeOnly, PacketEvent.TIME, timestampNanos);
+            }
+            // Reading the clock costs more than a frame's bookkeeping: look every 1,024 frames, or when packet time
+            // has moved on by a tenth of a second (a slow or paced stream).
+            if (checksCheckpointClock && ((++framesSinceClockCheck & 1023) == 0 ||
+                timestampNanos - packetTimeAtClockCheck > CLOCK_CHECK_PACKET_NANOS))
+            {
+                packetTimeAtClockCheck = timestampNanos;
+                checkpointIfDue();
+            }
+        }
+
+        private void publish(final DecodedPacket p, final int kind, final long timestampNanos)
+        {
+            final long sequence = claimSlot();
+            if (sequence < 0)
+            {
+                ringFullDrops++; // the frame is lost, and counted
+                return;
+            }
+            final PacketEvent slot = ring.get(sequence);
+            slot.kind = kind;
+            if (kind == PacketEvent.SEGMENT)
+            {
+                slot.packet.copyFrom(p);
+                slot.shard = Integer.remainderUnsigned(FlowHash.of(p), workers);
+            }
+            slot.packet.timestampNanos = timestampNanos;
+            ring.publish(sequence);
+        }
+
+        long ringFullDrops()
+        {
+            return ringFullDrops;
+        }
     }
 }
