@@ -49,6 +49,11 @@ public final class TrackerMetrics implements AutoCloseable
 
     private final PrometheusMeterRegistry registry;
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+    /**
+     * Everything a meter reads from: Micrometer holds function counters' and gauges' objects weakly, so a list made
+     * just for a meter would be collected and the meter would freeze or turn NaN.
+     */
+    private final List<Object> readFrom = new ArrayList<>();
 
     /** What the metrics read: the running pipeline and what feeds and drains it. */
     public record Parts(
@@ -248,7 +253,8 @@ public final class TrackerMetrics implements AutoCloseable
             "result", "failed");
         Gauge.builder("tracker.checkpoint.age.seconds", pipeline, p -> p.lastCheckpointMillis() == 0 ? Double.NaN :
                 (System.currentTimeMillis() - p.lastCheckpointMillis()) / 1000.0)
-            .description("Seconds since the last successful checkpoint commit").register(registry);
+            .description("Seconds since the last successful checkpoint commit").strongReference(true)
+            .register(registry);
         registry.getPrometheusRegistry().register(new RecorderHistogram("tracker_checkpoint_duration_seconds",
             "Time to write and commit one shard's checkpoint", List.of(pipeline.checkpointDurations()),
             CHECKPOINT_BUCKETS_SECONDS, java.util.concurrent.TimeUnit.HOURS.toNanos(1)));
@@ -261,7 +267,7 @@ public final class TrackerMetrics implements AutoCloseable
             .tag("version", version == null ? "dev" : version)
             .tag("java_version", Runtime.version().toString()).register(registry);
         Gauge.builder("tracker.input.finished", inputFinished, finished -> finished.getAsBoolean() ? 1 : 0)
-            .description("1 once a replay reached the end of its input").register(registry);
+            .description("1 once a replay reached the end of its input").strongReference(true).register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         gcMetrics.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -299,6 +305,7 @@ public final class TrackerMetrics implements AutoCloseable
     private <T> void counter(final String name, final String help, final T source,
         final java.util.function.ToLongFunction<T> read, final String... tags)
     {
+        readFrom.add(source);
         FunctionCounter.builder(name, source, value -> read.applyAsLong(value)).description(help).tags(tags)
             .register(registry);
     }
@@ -306,6 +313,7 @@ public final class TrackerMetrics implements AutoCloseable
     private <T> void gauge(final String name, final String help, final T source, final ToDoubleFunction<T> read,
         final String... tags)
     {
+        readFrom.add(source);
         Gauge.builder(name, source, read).description(help).tags(tags).strongReference(true).register(registry);
     }
 }
