@@ -15,10 +15,20 @@ import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Checkpointing;
 import dev.flowtracker.ingest.pipeline.Pipeline;
+import dev.flowtracker.ingest.http.HttpApi;
+import dev.flowtracker.ingest.http.HttpServer;
+import dev.flowtracker.ingest.http.WebConfig;
+import dev.flowtracker.ingest.metrics.FlowEndCounters;
+import dev.flowtracker.ingest.metrics.TrackerMetrics;
+import dev.flowtracker.ingest.source.PacketSource;
+import dev.flowtracker.ingest.source.SourceException;
+import dev.flowtracker.ingest.source.pcap.CaptureFileSource;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,9 +49,10 @@ final class RunCommand
     static final String HELP = """
         usage: tracker run --pcap FILE [--pcap FILE ...] [options]
 
-        Replays capture files through the streaming pipeline: frames are decoded into a ring, and shard
-        workers (each owning the connections whose symmetric 4-tuple hash falls in its shard) track them.
-        Writes one JSON flow record per connection as it ends (same schema as analyze).
+        The daemon: replays capture files through the streaming pipeline (frames are decoded into a ring, and
+        shard workers, each owning the connections whose symmetric 4-tuple hash falls in its shard, track them),
+        writes one JSON flow record per connection as it ends (same schema as analyze), and serves metrics and
+        the flow API over HTTP. After the input ends it keeps serving until stopped, unless --exit-at-end.
 
         options:
               --pcap FILE     a pcap/pcapng file to replay (repeatable; files are read in order as one stream)
@@ -76,16 +87,26 @@ final class RunCommand
               --checkpoint-interval D   wall-clock time between checkpoints (default 60s)
               --checkpoint-at-end       at the end of input, checkpoint open connections instead of writing
                               them (a capture split over several runs, one file each)
+        HTTP (GET /metrics for Prometheus, /health, /ready, /flows?limit=N&sort=retransmission|bytes|duration|rtt,
+        /flows/{uid}):
+              --http-listen HOST:PORT   where to serve (default 127.0.0.1:9127; port 0 picks a free one, printed
+                              on stderr)
+              --no-http       no HTTP server (the command then exits when the input ends)
+              --exit-at-end   exit when the input ends instead of serving until stopped
           -q, --quiet         no summary on stderr
           -h, --help          show this help
 
         SIGTERM or SIGINT stops the replay gracefully: every connection still open is written with
         end_reason "shutdown" (or, with --state-dir, checkpointed) before the process exits.
 
-        exit codes: 0 ok; 1 input or output error (records seen before it are still written); 2 usage error;
+        exit codes: 0 ok; 1 input or output error (or the HTTP address cannot be bound) (records seen before it are still written); 2 usage error;
         143/130 after SIGTERM/SIGINT (records flushed)
         """;
 
+    /** The HTTP server's default port (metrics, API), on the loopback address. */
+    static final int DEFAULT_HTTP_PORT = 9127;
+    /** How often a live pipeline's clock moves the workers' time on when no packet arrives. */
+    private static final long CLOCK_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** How long a shutdown signal waits for the records of open connections to be written. */
     private static final long SHUTDOWN_GRACE_SECONDS = 30;
 
@@ -141,10 +162,30 @@ final class RunCommand
         }
         final Checkpointing checkpointing = store == null ? null :
             new Checkpointing(store, options.checkpointIntervalNanos, options.checkpointAtEnd, records::flush);
+        final List<PacketSource> sources = options.sources();
+        final boolean live = sources.stream().anyMatch(PacketSource::live);
+        int producers = 0;
+        for (final PacketSource source : sources)
+        {
+            producers += source.deliveryThreads();
+        }
+        final FlowEndCounters[] flowEnds = new FlowEndCounters[options.workers];
         final Pipeline pipeline;
         try
         {
-            pipeline = newPipeline(options, zeekOptions, limits, checkpointing, records);
+            pipeline = new Pipeline(options.workers, options.ringSize, !live, producers, options.lifecycle,
+                zeekOptions, limits, checkpointing, worker ->
+                {
+                    final FlowRecordFormat format = new FlowRecordFormat();
+                    final FlowEndCounters ends = new FlowEndCounters();
+                    flowEnds[worker] = ends;
+                    // Formatting stays on the worker (the connection is recycled after this call); the disk does not.
+                    return connection ->
+                    {
+                        ends.count(connection);
+                        records.write(format.format(connection));
+                    };
+                });
         }
         catch (final UncheckedIOException e)
         {
@@ -158,12 +199,42 @@ final class RunCommand
             err.printf(Locale.ROOT, "tracker run: restored %,d connections from %s%n", pipeline.restoredFlows(),
                 options.stateDir);
         }
-        // A shutdown signal asks the replay to stop; the hook then waits until every open connection is written.
+        final AtomicBoolean inputFinished = new AtomicBoolean();
+        final AtomicBoolean ready = new AtomicBoolean();
+        final TrackerMetrics metrics = new TrackerMetrics(new TrackerMetrics.Parts(pipeline, sources, flowEnds, records,
+            limits.maxFlows(), inputFinished::get));
+        HttpServer http = null;
+        if (options.httpListen != null)
+        {
+            try
+            {
+                http = HttpServer.start(options.httpListen, new HttpApi(metrics, () -> pipeline, ready::get),
+                    options.webConfig);
+                err.println("tracker run: serving HTTP on " + (options.webConfig.tls() ? "https" : "http") + "://" +
+                    hostPort(http.address()));
+            }
+            catch (final IOException e)
+            {
+                err.println("tracker run: " + e.getMessage());
+                pipeline.finish(EndReason.SHUTDOWN);
+                records.close();
+                closeQuietly(store);
+                metrics.close();
+                return ExitCodes.INPUT_ERROR;
+            }
+        }
+        // A shutdown signal stops the sources; the hook then waits until every open connection is written.
         final AtomicBoolean stopRequested = new AtomicBoolean();
+        final CountDownLatch stopSignal = new CountDownLatch(1);
         final CountDownLatch flushed = new CountDownLatch(1);
         final Thread shutdownHook = new Thread(() ->
         {
             stopRequested.set(true);
+            stopSignal.countDown();
+            for (final PacketSource source : sources)
+            {
+                source.close();
+            }
             try
             {
                 flushed.await(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
@@ -176,10 +247,20 @@ final class RunCommand
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         try
         {
-            return replay(options, pipeline, records, limits, stopRequested);
+            return track(options, sources, live, pipeline, records, limits, stopRequested, stopSignal, ready,
+                inputFinished, http);
         }
         finally
         {
+            for (final PacketSource source : sources)
+            {
+                source.close();
+            }
+            if (http != null)
+            {
+                http.close();
+            }
+            metrics.close();
             closeQuietly(store);
             flushed.countDown();
             try
@@ -191,6 +272,12 @@ final class RunCommand
                 // the JVM is already shutting down: the hook has run or is running
             }
         }
+    }
+
+    private static String hostPort(final InetSocketAddress address)
+    {
+        final String host = address.getHostString();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     private static void closeQuietly(final CheckpointStore store)
@@ -208,50 +295,54 @@ final class RunCommand
         }
     }
 
-    private static Pipeline newPipeline(
-        final Options options, final ZeekOptions zeekOptions, final FlowLimits limits,
-        final Checkpointing checkpointing, final RecordWriter records)
+    private int track(
+        final Options options, final List<PacketSource> sources, final boolean live, final Pipeline pipeline,
+        final RecordWriter records, final FlowLimits limits, final AtomicBoolean stopRequested,
+        final CountDownLatch stopSignal, final AtomicBoolean ready, final AtomicBoolean inputFinished,
+        final HttpServer http)
     {
-        return new Pipeline(options.workers, options.ringSize, true, options.lifecycle,
-            zeekOptions, limits, checkpointing, worker ->
-            {
-                final FlowRecordFormat format = new FlowRecordFormat();
-                // Formatting stays on the worker (the connection is recycled after this call); the disk does not.
-                return connection -> records.write(format.format(connection));
-            });
-    }
-
-    private int replay(
-        final Options options, final Pipeline pipeline, final RecordWriter records, final FlowLimits limits,
-        final AtomicBoolean stopRequested)
-    {
-        final PacketHandler source = options.replaySpeed > 0 ?
-            new ReplayPacer(pipeline, options.replaySpeed, stopRequested::get) : pipeline;
-        // Paced replays read in small batches so that a stop request is seen between them promptly.
-        final int batch = options.replaySpeed > 0 ? 64 : 4096;
         final long start = System.nanoTime();
         String failure = null;
-        for (int i = 0; i < options.files.size() && failure == null && !stopRequested.get(); i++)
+        int firstProducer = 0;
+        final List<PacketSource> started = new ArrayList<>();
+        for (final PacketSource source : sources)
         {
-            final Path file = options.files.get(i);
-            try (CaptureReader reader = CaptureFiles.open(file))
+            final int base = firstProducer;
+            try
             {
-                while (!stopRequested.get() && reader.read(source, batch) > 0)
+                source.start(thread -> pipeline.sink(base + thread));
+                started.add(source);
+            }
+            catch (final SourceException e)
+            {
+                failure = e.getMessage(); // names the file, interface or address
+                break;
+            }
+            firstProducer += source.deliveryThreads();
+        }
+        if (failure == null)
+        {
+            ready.set(true);
+            if (live)
+            {
+                pipeline.startClock(CLOCK_PERIOD_NANOS);
+            }
+            for (final PacketSource source : started)
+            {
+                awaitEndUninterruptibly(source);
+                if (source.failure() != null && failure == null)
                 {
-                    // replay the whole file, or until stopped
+                    failure = source.failure().getMessage();
                 }
             }
-            catch (final NoSuchFileException e)
-            {
-                failure = file + ": no such file";
-            }
-            catch (final IOException e)
-            {
-                failure = AnalyzeCommand.describe(e);
-            }
+        }
+        for (final PacketSource source : started)
+        {
+            source.close();
         }
         final boolean stopped = stopRequested.get();
         pipeline.finish(stopped ? EndReason.SHUTDOWN : EndReason.END_OF_INPUT);
+        inputFinished.set(true);
         int exit = ExitCodes.OK;
         records.close(); // every record written and flushed; a file closed
         if (failure != null)
@@ -277,24 +368,78 @@ final class RunCommand
         }
         if (!options.quiet)
         {
-            final double seconds = (System.nanoTime() - start) / 1e9;
-            err.printf(Locale.ROOT, "tracker run: %,d packets (%,d TCP), %,d connections, %d workers %s, ring %d, " +
-                    "ring_full drops %d, in %.3f s (%,.0f packets/s)%n",
-                pipeline.stats().frames(), pipeline.stats().tcpSegments(), records.written(), pipeline.workers(),
-                Arrays.toString(pipeline.segmentsPerWorker()), pipeline.ringSize(), pipeline.ringFullDrops(), seconds,
-                seconds > 0 ? pipeline.stats().frames() / seconds : 0.0);
-            err.printf(Locale.ROOT, "tracker run: flow table %,d flows; removed idle %s, emergency %s, capacity %s; " +
-                    "emergency mode entered %d times%n",
-                limits.maxFlows(), removals(pipeline, FlowRemoval.IDLE_TIMEOUT),
-                removals(pipeline, FlowRemoval.EMERGENCY_TIMEOUT), removals(pipeline, FlowRemoval.CAPACITY),
-                pipeline.emergencyEntries());
-            if (options.stateDir != null)
-            {
-                err.printf(Locale.ROOT, "tracker run: checkpoints written %d, skipped %d, failed %d%n",
-                    pipeline.checkpointsWritten(), pipeline.checkpointsSkipped(), pipeline.checkpointsFailed());
-            }
+            summary(options, pipeline, records, limits, (System.nanoTime() - start) / 1e9);
+        }
+        if (http != null && !stopped && !options.exitAtEnd)
+        {
+            err.println("tracker run: input finished; still serving HTTP on " + hostPort(http.address()) +
+                " until stopped (SIGTERM or SIGINT)");
+            awaitUninterruptibly(stopSignal);
         }
         return exit;
+    }
+
+    private void summary(
+        final Options options, final Pipeline pipeline, final RecordWriter records, final FlowLimits limits,
+        final double seconds)
+    {
+        err.printf(Locale.ROOT, "tracker run: %,d packets (%,d TCP), %,d connections, %d workers %s, ring %d, " +
+                "ring_full drops %d, in %.3f s (%,.0f packets/s)%n",
+            pipeline.stats().frames(), pipeline.stats().tcpSegments(), records.written(), pipeline.workers(),
+            Arrays.toString(pipeline.segmentsPerWorker()), pipeline.ringSize(), pipeline.ringFullDrops(), seconds,
+            seconds > 0 ? pipeline.stats().frames() / seconds : 0.0);
+        err.printf(Locale.ROOT, "tracker run: flow table %,d flows; removed idle %s, emergency %s, capacity %s; " +
+                "emergency mode entered %d times%n",
+            limits.maxFlows(), removals(pipeline, FlowRemoval.IDLE_TIMEOUT),
+            removals(pipeline, FlowRemoval.EMERGENCY_TIMEOUT), removals(pipeline, FlowRemoval.CAPACITY),
+            pipeline.emergencyEntries());
+        if (options.stateDir != null)
+        {
+            err.printf(Locale.ROOT, "tracker run: checkpoints written %d, skipped %d, failed %d%n",
+                pipeline.checkpointsWritten(), pipeline.checkpointsSkipped(), pipeline.checkpointsFailed());
+        }
+    }
+
+    private static void awaitEndUninterruptibly(final PacketSource source)
+    {
+        boolean interrupted = false;
+        while (true)
+        {
+            try
+            {
+                source.awaitEnd();
+                break;
+            }
+            catch (final InterruptedException e)
+            {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitUninterruptibly(final CountDownLatch latch)
+    {
+        boolean interrupted = false;
+        while (true)
+        {
+            try
+            {
+                latch.await();
+                break;
+            }
+            catch (final InterruptedException e)
+            {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** "N (opening a, established b, closed c)" for one removal reason. */
@@ -328,6 +473,21 @@ final class RunCommand
         long rotateNanos;
         long checkpointIntervalNanos = TimeUnit.SECONDS.toNanos(60);
         boolean checkpointAtEnd;
+        /** Where the HTTP server listens; null for none. */
+        InetSocketAddress httpListen = new InetSocketAddress(InetAddress.getLoopbackAddress(), DEFAULT_HTTP_PORT);
+        WebConfig webConfig = WebConfig.NONE;
+        boolean exitAtEnd;
+
+        /** The packet sources the options ask for, not started. */
+        List<PacketSource> sources()
+        {
+            final List<PacketSource> sources = new ArrayList<>();
+            if (!files.isEmpty())
+            {
+                sources.add(new CaptureFileSource(files, replaySpeed));
+            }
+            return sources;
+        }
 
         FlowLimits limits()
         {
@@ -362,6 +522,10 @@ final class RunCommand
                     case "--checkpoint-interval" ->
                         options.checkpointIntervalNanos = Durations.parseNanos(value(args, ++i, arg), arg);
                     case "--checkpoint-at-end" -> options.checkpointAtEnd = true;
+                    case "--http-listen" -> options.httpListen = listenAddress(value(args, ++i, arg), arg);
+                    case "--no-http" -> options.httpListen = null;
+                    case "--exit-at-end" -> options.exitAtEnd = true;
+                    case "--web-config" -> options.webConfig = webConfig(Path.of(value(args, ++i, arg)));
                     case "--rotate-size" -> options.rotateBytes = bytes(value(args, ++i, arg), arg);
                     case "--rotate-interval" -> options.rotateNanos = Durations.parseNanos(value(args, ++i, arg), arg);
                     case "--replay-speed" ->
@@ -412,9 +576,58 @@ final class RunCommand
             }
             if (!options.help && options.files.isEmpty())
             {
-                throw new UsageException("nothing to read: give --pcap FILE (live sources are not available yet)");
+                throw new UsageException("nothing to read: give --pcap FILE");
             }
             return options;
+        }
+
+        /** HOST:PORT, [IPv6]:PORT or :PORT (all addresses); port 0 picks a free one. */
+        static InetSocketAddress listenAddress(final String text, final String option) throws UsageException
+        {
+            final int colon = text.lastIndexOf(':');
+            if (colon < 0)
+            {
+                throw new UsageException(option + " needs HOST:PORT, got '" + text + "'");
+            }
+            String host = text.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]"))
+            {
+                host = host.substring(1, host.length() - 1);
+            }
+            final int port;
+            try
+            {
+                port = Integer.parseInt(text.substring(colon + 1));
+            }
+            catch (final NumberFormatException e)
+            {
+                throw new UsageException(option + " needs a port number after ':', got '" + text + "'");
+            }
+            if (port < 0 || port > 65535)
+            {
+                throw new UsageException(option + " port must be 0 to 65535, got " + port);
+            }
+            try
+            {
+                return host.isEmpty() ? new InetSocketAddress(port) :
+                    new InetSocketAddress(InetAddress.getByName(host), port);
+            }
+            catch (final java.net.UnknownHostException e)
+            {
+                throw new UsageException(option + ": unknown host '" + host + "'");
+            }
+        }
+
+        private static WebConfig webConfig(final Path file) throws UsageException
+        {
+            try
+            {
+                return WebConfig.load(file);
+            }
+            catch (final IOException e)
+            {
+                throw new UsageException("--web-config " + file + ": " + e.getMessage());
+            }
         }
 
         private static String value(final String[] args, final int index, final String option)
