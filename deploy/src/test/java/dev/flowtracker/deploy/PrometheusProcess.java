@@ -136,6 +136,12 @@ final class PrometheusProcess implements AutoCloseable
         return get("/api/v1/label/__name__/values").path("data");
     }
 
+    /** Every value the label has in some series. */
+    JsonNode labelValues(final String label) throws IOException, InterruptedException
+    {
+        return get("/api/v1/label/" + URLEncoder.encode(label, StandardCharsets.UTF_8) + "/values").path("data");
+    }
+
     private JsonNode get(final String pathAndQuery) throws IOException, InterruptedException
     {
         final HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + pathAndQuery))
