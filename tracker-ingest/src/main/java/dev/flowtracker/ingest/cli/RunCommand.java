@@ -92,6 +92,8 @@ final class RunCommand
               --http-listen HOST:PORT   where to serve (default 127.0.0.1:9127; port 0 picks a free one, printed
                               on stderr)
               --no-http       no HTTP server (the command then exits when the input ends)
+              --web-config FILE   TLS and basic auth, in the Prometheus exporters' web-config format
+                              (tls_server_config: cert_file, key_file; basic_auth_users: user: bcrypt hash)
               --exit-at-end   exit when the input ends instead of serving until stopped
           -q, --quiet         no summary on stderr
           -h, --help          show this help
