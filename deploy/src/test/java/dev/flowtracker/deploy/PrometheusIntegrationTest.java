@@ -127,8 +127,9 @@ class PrometheusIntegrationTest
             exitStatus = tracker.stop(STOP_TIMEOUT);
             trackerLog = tracker.stderr();
         }
-        System.out.println("PrometheusIntegrationTest: " + (checks.size() - failures.size()) + " of " +
-            checks.size() + " expressions returned data; without data: " + failures.size() +
+        System.out.println("PrometheusIntegrationTest: " + checks.size() + " expressions required to return data " +
+            categories(checks.keySet()) + ", " + PrometheusRulesTest.alertRules().size() +
+            " whole alert expressions required to be valid; problems: " + failures.size() +
             (missingMetrics.isEmpty() ? "" : "; metric names Prometheus never saw: " + missingMetrics) +
             "; not checkable by a replay (AF_PACKET statistics, only checked valid): " + liveOnly.size() + " " +
             liveOnly.keySet());
@@ -140,6 +141,21 @@ class PrometheusIntegrationTest
             trackerLog);
         assertTrue(servedAfterInput, "the tracker keeps serving after the end of its input (no --exit-at-end)");
         assertEquals(143, exitStatus, "tracker run stops on SIGTERM:\n" + trackerLog);
+    }
+
+    /** How many of the labels are of each kind (dashboard targets, variable queries, rules, alert operands). */
+    private static Map<String, Integer> categories(final Set<String> labels)
+    {
+        final Map<String, Integer> counts = new LinkedHashMap<>();
+        for (final String label : labels)
+        {
+            final String kind = label.contains(" variable $") ? "dashboard variables" :
+                label.contains(".json panel ") ? "dashboard targets" :
+                label.startsWith("recording rule ") ? "recording rules" :
+                label.startsWith("recorded series ") ? "recorded series" : "alert operands";
+            counts.merge(kind, 1, Integer::sum);
+        }
+        return counts;
     }
 
     @Test

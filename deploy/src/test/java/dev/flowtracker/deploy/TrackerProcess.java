@@ -18,7 +18,7 @@ final class TrackerProcess implements AutoCloseable
 {
     static final String MAIN_CLASS = "dev.flowtracker.ingest.cli.TrackerCli";
     /** The line {@code tracker run} prints on stderr once its HTTP server listens (port 0 picks a free port). */
-    private static final Pattern SERVING = Pattern.compile("tracker run: serving HTTP on http://(\\S+?):(\\d+)");
+    private static final Pattern SERVING = Pattern.compile("tracker run: serving HTTP on https?://(\\S+?):(\\d+)");
 
     private final Process process;
     private final Path stderr;
