@@ -37,8 +37,9 @@ import java.util.function.IntFunction;
  * A sender keeps one inner flow on one outer 4-tuple (VTEPs derive the source port from the inner headers), so a
  * connection's packets reach one socket, in order.
  *
- * <p>Each datagram: read into a buffer of {@link #READ_BUFFER} bytes (a jumbo frame behind the largest Geneve
- * header fits; a datagram that fills the buffer was cut by the kernel and is counted {@link MirrorCounter#TRUNCATED}),
+ * <p>Each datagram: read, {@link #RECEIVE_BATCH} per recvmmsg call, into a slot of {@link #READ_BUFFER} bytes (a
+ * jumbo frame behind the largest Geneve header fits; a datagram that fills its slot was cut by the kernel and is
+ * counted {@link MirrorCounter#TRUNCATED}),
  * decapsulated ({@link Decapsulator}: malformed and skipped datagrams are counted by reason, never thrown), stamped
  * with the receive time (wall clock, ns), handed to the sink, released.
  *
@@ -58,6 +59,11 @@ public final class MirrorSource implements PacketSource
     /** One byte more than {@link #MAX_DATAGRAM}: a datagram that fills the buffer was longer, and cut. */
     static final int READ_BUFFER = MAX_DATAGRAM + 1;
     private static final long SHUTDOWN_TIMEOUT_SECONDS = 10;
+    /**
+     * Datagrams read per system call (recvmmsg): each read takes a buffer of this many {@link #READ_BUFFER} slots.
+     * 8 read about a fifth more per second than 1 on loopback in two noisy rounds (tracker-bench/README.md).
+     */
+    static final int RECEIVE_BATCH = 8;
 
     private final MirrorOptions options;
     private final CountDownLatch ended = new CountDownLatch(1);
@@ -188,7 +194,8 @@ public final class MirrorSource implements PacketSource
             .channel(EpollDatagramChannel.class)
             .option(EpollChannelOption.SO_REUSEPORT, true)
             .option(ChannelOption.SO_RCVBUF, options.receiveBufferBytes())
-            .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(READ_BUFFER))
+            .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(READ_BUFFER * RECEIVE_BATCH))
+            .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, READ_BUFFER)
             .handler(handler)
             .bind(address)
             .awaitUninterruptibly();
