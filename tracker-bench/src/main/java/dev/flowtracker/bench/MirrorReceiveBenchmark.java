@@ -105,7 +105,8 @@ public final class MirrorReceiveBenchmark
         long sent = 0;
         try (MirrorReplay replay = new MirrorReplay(MirrorProtocol.VXLAN, target, 1, 8))
         {
-            final MirrorReplay.Pacing pacing = rate > 0 ? MirrorReplay.Pacing.rate(rate) : MirrorReplay.Pacing.unpaced();
+            final MirrorReplay.Pacing pacing =
+                rate > 0 ? MirrorReplay.Pacing.rate(rate) : MirrorReplay.Pacing.unpaced();
             while (System.nanoTime() - deadline < 0)
             {
                 sent += replay.send(capture, Long.MAX_VALUE, Duration.ofNanos(deadline - System.nanoTime()), pacing)

@@ -70,13 +70,23 @@ public abstract class PacketSourceContractTest
         return original.wireLength();
     }
 
+    /**
+     * Frames a live interface carries besides the fed capture (IPv6 neighbour discovery on a fresh veth, say), which
+     * the checks leave out; none by default.
+     */
+    protected boolean isNoise(final Frame frame)
+    {
+        return false;
+    }
+
     /** Starts, feeds the capture {@code copies} times and waits for every frame; the source is still open. */
     private void deliver(final PacketSource source, final Recorder recorder, final int copies, final long expected)
         throws Exception
     {
         source.start(recorder);
         feed(source, SAMPLE, copies, Duration.ofMillis(TIMEOUT_MILLIS));
-        if (!SourceFrames.await(() -> source.frames() >= expected && recorder.calls() >= expected, TIMEOUT_MILLIS))
+        if (!SourceFrames.await(() -> source.frames() >= expected && recorder.calls() >= expected &&
+            (!recorder.copies() || fed(recorder.merged()).size() >= expected), TIMEOUT_MILLIS))
         {
             fail(source.description() + ": " + source.frames() + " of " + expected + " frames delivered in time (" +
                 source.drops() + " dropped, failure " + source.failure() + ")");
@@ -101,10 +111,18 @@ public abstract class PacketSourceContractTest
             source.close();
         }
         final long endWall = wallNanos();
-        final List<Frame> delivered = recorder.merged();
+        final List<Frame> all = recorder.merged();
+        final List<Frame> delivered = fed(all);
         assertEquals(originals.size(), delivered.size(), "frames delivered");
-        assertEquals(originals.size(), source.frames(), "frames()");
+        assertEquals(all.size(), source.frames(), "frames()");
         long expectedBytes = 0;
+        for (final Frame noise : all)
+        {
+            if (isNoise(noise))
+            {
+                expectedBytes += noise.wireLength();
+            }
+        }
         final Map<ByteBuffer, List<Frame>> unmatched = new HashMap<>();
         for (final Frame original : originals)
         {
@@ -176,7 +194,7 @@ public abstract class PacketSourceContractTest
                 assertTrue(seen.add(thread), thread + " called two sinks");
             }
         }
-        assertEquals(frames, recorder.calls());
+        assertTrue(recorder.calls() >= frames, "every frame delivered");
         System.out.println(getClass().getSimpleName() + ": " + threads + " delivery threads, " + seen.size() +
             " of them delivered");
     }
@@ -298,6 +316,20 @@ public abstract class PacketSourceContractTest
             SourceFrames.assertSameRecords(SourceFrames.analyse(SAMPLE, Lifecycle.ZEEK), zeekRecords,
                 source.description() + " vs analyze of the file");
         }
+    }
+
+    /** The frames that are not {@link #isNoise noise}, in order. */
+    private List<Frame> fed(final List<Frame> frames)
+    {
+        final List<Frame> fed = new ArrayList<>(frames.size());
+        for (final Frame frame : frames)
+        {
+            if (!isNoise(frame))
+            {
+                fed.add(frame);
+            }
+        }
+        return fed;
     }
 
     private static boolean awaitEnd(final PacketSource source, final long timeoutMillis) throws InterruptedException

@@ -163,6 +163,12 @@ public final class SourceFrames
             closed = true;
         }
 
+        /** Whether this recorder keeps copies of the frames. */
+        public boolean copies()
+        {
+            return copy;
+        }
+
         public long calls()
         {
             return calls.get();

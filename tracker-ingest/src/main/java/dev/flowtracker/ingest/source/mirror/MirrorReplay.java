@@ -167,18 +167,14 @@ public final class MirrorReplay implements AutoCloseable
         final long start = System.nanoTime();
         final long deadline = start + timeLimit.toNanos();
         final Sender sender = new Sender(maxFrames, deadline, start, pacing);
-        boolean complete = true;
+        boolean complete = false;
         try (CaptureReader reader = CaptureFiles.open(capture))
         {
-            while (true)
+            while (!sender.stopped())
             {
-                if (sender.stopped())
-                {
-                    complete = false;
-                    break;
-                }
                 if (reader.read(sender, BATCH) == 0)
                 {
+                    complete = !sender.stopped();
                     break;
                 }
             }
@@ -187,8 +183,7 @@ public final class MirrorReplay implements AutoCloseable
         {
             throw e.getCause();
         }
-        return new Result(sender.sent, sender.skipped, sender.bytes, System.nanoTime() - start,
-            complete && !sender.stopped());
+        return new Result(sender.sent, sender.skipped, sender.bytes, System.nanoTime() - start, complete);
     }
 
     /** Sends one Ethernet frame as a datagram; false when it cannot be carried whole (not sent). */
@@ -289,9 +284,10 @@ public final class MirrorReplay implements AutoCloseable
             this.nanosPerPacket = pacing.packetsPerSecond() > 0 ? 1_000_000_000L / pacing.packetsPerSecond() : 0;
         }
 
+        /** Whether a frame was left unsent: the frame limit or the time limit reached, or an interrupt. */
         boolean stopped()
         {
-            return stop || sent >= maxFrames || System.nanoTime() - deadline > 0;
+            return stop;
         }
 
         @Override
@@ -299,9 +295,13 @@ public final class MirrorReplay implements AutoCloseable
             final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
             final int linkType, final long timestampNanos, final int interfaceId)
         {
-            if (stop || sent >= maxFrames)
+            if (stop)
             {
-                stop = true;
+                return;
+            }
+            if (sent >= maxFrames)
+            {
+                stop = true; // a frame beyond the limit
                 return;
             }
             if (linkType != LinkType.EN10MB || capturedLength > MirrorSource.MAX_INNER_FRAME)
@@ -326,7 +326,7 @@ public final class MirrorReplay implements AutoCloseable
             bytes += capturedLength;
         }
 
-        /** Waits until the next datagram may go; false when the time limit passed first or the thread is interrupted. */
+        /** Waits until the next datagram may go; false when the time limit passed first or on an interrupt. */
         private boolean pace()
         {
             if (Thread.currentThread().isInterrupted())

@@ -153,8 +153,8 @@ public final class MirrorSource implements PacketSource
         if (!Epoll.isAvailable())
         {
             closeAfterFailedStart();
-            throw new SourceException(options.describe() + ": Linux epoll (Netty's native transport) is not available: " +
-                oneLine(Epoll.unavailabilityCause()));
+            throw new SourceException(options.describe() + ": Linux epoll (Netty's native transport) is not " +
+                "available: " + oneLine(Epoll.unavailabilityCause()));
         }
         final int threads = options.threads();
         final Receiver[] handlers = new Receiver[threads];
@@ -352,12 +352,9 @@ public final class MirrorSource implements PacketSource
     public void close()
     {
         final MultiThreadIoEventLoopGroup loops;
-        final boolean first;
         synchronized (this)
         {
             loops = group;
-            first = !closed;
-            closed = true;
         }
         if (loops != null)
         {
@@ -368,6 +365,12 @@ public final class MirrorSource implements PacketSource
                     throw new IllegalStateException("close() called from a delivery thread of " + description());
                 }
             }
+        }
+        final boolean first;
+        synchronized (this)
+        {
+            first = !closed;
+            closed = true;
         }
         if (first)
         {

@@ -18,7 +18,8 @@ class MirrorOptionsTest
     {
         assertEquals(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 4789),
             MirrorOptions.parseListen("127.0.0.1:4789"));
-        assertEquals(new InetSocketAddress(InetAddress.getByName("::1"), 6081), MirrorOptions.parseListen("[::1]:6081"));
+        assertEquals(new InetSocketAddress(InetAddress.getByName("::1"), 6081),
+            MirrorOptions.parseListen("[::1]:6081"));
         assertEquals(new InetSocketAddress(4789), MirrorOptions.parseListen(":4789"));
         assertEquals(new InetSocketAddress(4789), MirrorOptions.parseListen("*:4789"));
         assertEquals(new InetSocketAddress(InetAddress.getByName("::"), 0), MirrorOptions.parseListen(" [::]:0 "));
@@ -57,7 +58,8 @@ class MirrorOptionsTest
         final InetSocketAddress any = new InetSocketAddress(4789);
         assertMessage("vxlan receiver threads must be 1-64, was 0",
             () -> new MirrorOptions(MirrorProtocol.VXLAN, any).withThreads(0));
-        assertMessage("threads must be 1-64, was 65", () -> new MirrorOptions(MirrorProtocol.VXLAN, any).withThreads(65));
+        assertMessage("threads must be 1-64, was 65",
+            () -> new MirrorOptions(MirrorProtocol.VXLAN, any).withThreads(65));
         assertMessage("receive buffer must be 64 KiB to 1024 MiB, was 1000 bytes",
             () -> new MirrorOptions(MirrorProtocol.GENEVE, any).withReceiveBufferBytes(1000));
         assertMessage("mirror protocol missing", () -> new MirrorOptions(null, any));

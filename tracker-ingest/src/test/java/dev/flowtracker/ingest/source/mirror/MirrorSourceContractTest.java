@@ -43,8 +43,8 @@ abstract class MirrorSourceContractTest extends PacketSourceContractTest
     @Override
     protected PacketSource newSource(final Path capture, final int copies)
     {
-        return new MirrorSource(new MirrorOptions(protocol(), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-            .withThreads(2));
+        return new MirrorSource(
+            new MirrorOptions(protocol(), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).withThreads(2));
     }
 
     @Override

@@ -340,7 +340,8 @@ class MirrorSourceTest
             assertEquals("vxlan", source.kind());
             assertTrue(source.live());
             assertEquals(2, source.deliveryThreads());
-            assertEquals("vxlan on 127.0.0.1:" + source.localAddress().getPort() + " (2 sockets)", source.description());
+            assertEquals("vxlan on 127.0.0.1:" + source.localAddress().getPort() + " (2 sockets)",
+                source.description());
             assertTrue(source.localAddress().getPort() > 0);
             assertTrue(source.receiveBufferBytes() > 0, "granted receive buffer");
             System.out.println("MirrorSourceTest: asked for " + MirrorOptions.DEFAULT_RECEIVE_BUFFER_BYTES +
@@ -350,5 +351,30 @@ class MirrorSourceTest
         {
             source.close();
         }
+    }
+
+    @Test
+    void shouldRefuseToBeClosedFromItsOwnDeliveryThreadAndStillCloseFromOutside() throws Exception
+    {
+        final MirrorSource source = loopbackSource(MirrorProtocol.VXLAN, 1);
+        final MirrorSource[] self = {source};
+        try
+        {
+            source.start(i -> (segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
+                tunnelId) -> self[0].close());
+            try (DatagramChannel channel = DatagramChannel.open())
+            {
+                channel.connect(source.localAddress());
+                channel.write(ByteBuffer.wrap(vxlan(0x08, 1, 60)));
+            }
+            assertTrue(SourceFrames.await(() -> source.counter(MirrorCounter.SINK_ERRORS) == 1, TIMEOUT_MILLIS),
+                "close() from the delivery thread should have thrown into the sink error counter");
+            assertTrue(source.lastError().contains("delivery thread"), source.lastError());
+        }
+        finally
+        {
+            source.close();
+        }
+        assertEquals(1, source.frames());
     }
 }

@@ -138,8 +138,8 @@ class ReceiverTest
         };
         try (Arena arena = Arena.ofConfined())
         {
-            final Receiver receiver = new Receiver(0, sink, MirrorProtocol.VXLAN, arena.allocate(MirrorSource.READ_BUFFER),
-                () -> false, i -> { });
+            final Receiver receiver = new Receiver(0, sink, MirrorProtocol.VXLAN,
+                arena.allocate(MirrorSource.READ_BUFFER), () -> false, i -> { });
             deliverAllKinds(receiver, datagram(64));
             fail.set(false);
             deliverAllKinds(receiver, datagram(64));
