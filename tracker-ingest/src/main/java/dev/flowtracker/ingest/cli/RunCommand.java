@@ -22,6 +22,9 @@ import dev.flowtracker.ingest.metrics.FlowEndCounters;
 import dev.flowtracker.ingest.metrics.TrackerMetrics;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.SourceException;
+import dev.flowtracker.ingest.source.mirror.MirrorOptions;
+import dev.flowtracker.ingest.source.mirror.MirrorProtocol;
+import dev.flowtracker.ingest.source.mirror.MirrorSource;
 import dev.flowtracker.ingest.source.pcap.CaptureFileSource;
 
 import java.io.IOException;
@@ -48,6 +51,7 @@ final class RunCommand
 {
     static final String HELP = """
         usage: tracker run --pcap FILE [--pcap FILE ...] [options]
+               tracker run --vxlan-listen ADDR:PORT | --geneve-listen ADDR:PORT [options]
 
         The daemon: replays capture files through the streaming pipeline (frames are decoded into a ring, and
         shard workers, each owning the connections whose symmetric 4-tuple hash falls in its shard, track them),
@@ -56,6 +60,12 @@ final class RunCommand
 
         options:
               --pcap FILE     a pcap/pcapng file to replay (repeatable; files are read in order as one stream)
+              --vxlan-listen ADDR:PORT, --geneve-listen ADDR:PORT
+                              receive mirrored traffic (e.g. cloud traffic mirroring) as VXLAN (UDP 4789) or
+                              Geneve (UDP 6081); the VNI is part of each connection's identity (record "vni").
+                              Live: a full ring drops frames (counted), idle timeouts run on wall time.
+              --mirror-threads N  receiving sockets per listen address (SO_REUSEPORT, one event loop each;
+                              default 1)
               --workers N     shard workers (default: cores - 1, at least 1)
               --ring-size N   ring slots, a power of two (default 65536)
               --replay-speed X
@@ -314,6 +324,10 @@ final class RunCommand
             {
                 source.start(thread -> pipeline.sink(base + thread));
                 started.add(source);
+                if (source.live())
+                {
+                    err.println("tracker run: receiving " + source.description()); // after start: the bound port
+                }
             }
             catch (final SourceException e)
             {
@@ -371,6 +385,11 @@ final class RunCommand
         if (!options.quiet)
         {
             summary(options, pipeline, records, limits, (System.nanoTime() - start) / 1e9);
+            for (final PacketSource source : started)
+            {
+                err.printf(Locale.ROOT, "tracker run: source %s %s: %,d frames, %,d bytes, %,d dropped before " +
+                    "delivery%n", source.kind(), source.description(), source.frames(), source.bytes(), source.drops());
+            }
         }
         if (http != null && !stopped && !options.exitAtEnd)
         {
@@ -480,6 +499,9 @@ final class RunCommand
         WebConfig webConfig = WebConfig.NONE;
         boolean exitAtEnd;
 
+        final List<MirrorOptions> mirrors = new ArrayList<>();
+        int mirrorThreads = MirrorOptions.DEFAULT_THREADS;
+
         /** The packet sources the options ask for, not started. */
         List<PacketSource> sources()
         {
@@ -487,6 +509,10 @@ final class RunCommand
             if (!files.isEmpty())
             {
                 sources.add(new CaptureFileSource(files, replaySpeed));
+            }
+            for (final MirrorOptions mirror : mirrors)
+            {
+                sources.add(new MirrorSource(mirror.withThreads(mirrorThreads)));
             }
             return sources;
         }
@@ -524,6 +550,10 @@ final class RunCommand
                     case "--checkpoint-interval" ->
                         options.checkpointIntervalNanos = Durations.parseNanos(value(args, ++i, arg), arg);
                     case "--checkpoint-at-end" -> options.checkpointAtEnd = true;
+                    case "--vxlan-listen" -> options.mirrors.add(mirror(MirrorProtocol.VXLAN, value(args, ++i, arg), arg));
+                    case "--geneve-listen" ->
+                        options.mirrors.add(mirror(MirrorProtocol.GENEVE, value(args, ++i, arg), arg));
+                    case "--mirror-threads" -> options.mirrorThreads = positive(value(args, ++i, arg), arg);
                     case "--http-listen" -> options.httpListen = listenAddress(value(args, ++i, arg), arg);
                     case "--no-http" -> options.httpListen = null;
                     case "--exit-at-end" -> options.exitAtEnd = true;
@@ -576,9 +606,17 @@ final class RunCommand
             {
                 throw new UsageException("--checkpoint-at-end needs --state-dir");
             }
-            if (!options.help && options.files.isEmpty())
+            if (!options.help && options.files.isEmpty() && options.mirrors.isEmpty())
             {
-                throw new UsageException("nothing to read: give --pcap FILE");
+                throw new UsageException("nothing to read: give --pcap FILE, --vxlan-listen or --geneve-listen");
+            }
+            if (!options.files.isEmpty() && !options.mirrors.isEmpty())
+            {
+                throw new UsageException("--pcap replays files losslessly and live sources never wait: use one kind");
+            }
+            if (options.mirrorThreads > MirrorOptions.MAX_THREADS)
+            {
+                throw new UsageException("--mirror-threads must be at most " + MirrorOptions.MAX_THREADS);
             }
             return options;
         }
@@ -617,6 +655,19 @@ final class RunCommand
             catch (final java.net.UnknownHostException e)
             {
                 throw new UsageException(option + ": unknown host '" + host + "'");
+            }
+        }
+
+        private static MirrorOptions mirror(final MirrorProtocol protocol, final String text, final String option)
+            throws UsageException
+        {
+            try
+            {
+                return MirrorOptions.of(protocol, text);
+            }
+            catch (final IllegalArgumentException e)
+            {
+                throw new UsageException(option + ": " + e.getMessage());
             }
         }
 
