@@ -115,13 +115,14 @@ public final class AfPacketSource implements PacketSource
             {
                 final PacketSocket socket = sockets.get(i);
                 final BlockRing ring = new BlockRing(socket.ring(), socket.blockSize(), socket.blockCount(), i);
-                built.add(new RingIoHandle(socket, ring, sinkForThread.apply(i), this::onSocketFailed));
+                built.add(new RingIoHandle(socket, ring, sinkForThread.apply(i), this::onSocketFailed,
+                    newLoop(threadName(i))));
             }
             runningSockets.set(built.size());
             handles = List.copyOf(built);
-            for (int i = 0; i < built.size(); i++)
+            for (final RingIoHandle handle : built)
             {
-                register(built.get(i), threadName(i));
+                register(handle);
             }
         }
         catch (final SourceException | RuntimeException | Error e)
@@ -180,8 +181,8 @@ public final class AfPacketSource implements PacketSource
         return "tracker-afpacket-" + name + (options.fanout() == 1 ? "" : "-" + socket % options.fanout());
     }
 
-    /** One event loop (one thread) per socket; the socket waits for EPOLLIN on it. */
-    private void register(final RingIoHandle handle, final String threadName) throws SourceException
+    /** One event loop (one thread) per socket. */
+    private IoEventLoop newLoop(final String threadName)
     {
         final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, runnable ->
         {
@@ -190,8 +191,13 @@ public final class AfPacketSource implements PacketSource
             return thread;
         }, EpollIoHandler.newFactory());
         loops.add(group);
-        final IoEventLoop loop = group.next();
-        final Future<IoRegistration> registering = loop.register(handle);
+        return group.next();
+    }
+
+    /** Registers the socket on its loop, waiting for EPOLLIN (level-triggered). */
+    private void register(final RingIoHandle handle) throws SourceException
+    {
+        final Future<IoRegistration> registering = handle.loop().register(handle);
         try
         {
             final IoRegistration registration = registering.get(REGISTER_TIMEOUT_SECONDS, TimeUnit.SECONDS);

@@ -224,12 +224,18 @@ final class Libc
     /** Binds a packet socket to one interface, receiving every protocol ({@code sll_protocol = ETH_P_ALL}). */
     static void bindPacket(final int fd, final int interfaceIndex) throws ErrnoException
     {
+        bindPacket(fd, interfaceIndex, ETH_P_ALL);
+    }
+
+    /** Binds a packet socket to one interface, receiving {@code protocol} (0: nothing, a socket that only sends). */
+    static void bindPacket(final int fd, final int interfaceIndex, final int protocol) throws ErrnoException
+    {
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment state = arena.allocate(CALL_STATE);
             final MemorySegment address = arena.allocate(SOCKADDR_LL_SIZE, 4);
             address.set(JAVA_SHORT, 0, (short)AF_PACKET);
-            address.set(JAVA_SHORT, 2, (short)htons(ETH_P_ALL));
+            address.set(JAVA_SHORT, 2, (short)htons(protocol));
             address.set(JAVA_INT, 4, interfaceIndex);
             final int result = (int)BIND.invokeExact(state, fd, address, SOCKADDR_LL_SIZE);
             check(result, state, "bind");

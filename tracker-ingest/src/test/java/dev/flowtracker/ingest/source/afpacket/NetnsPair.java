@@ -120,28 +120,6 @@ final class NetnsPair implements AutoCloseable
         }
     }
 
-    /**
-     * An 802.1Q VLAN {@code id} on top of the veth pair: interfaces {@code SERVER_INTERFACE.id} and
-     * {@code CLIENT_INTERFACE.id} with addresses 10.232.{id}.1 and .2. Traffic between those addresses crosses the
-     * veth tagged.
-     */
-    void addVlan(final int id) throws IOException
-    {
-        ip("-n", server, "link", "add", "link", SERVER_INTERFACE, "name", SERVER_INTERFACE + "." + id, "type", "vlan",
-            "id", Integer.toString(id));
-        ip("-n", client, "link", "add", "link", CLIENT_INTERFACE, "name", CLIENT_INTERFACE + "." + id, "type",
-            "vlan", "id", Integer.toString(id));
-        ip("-n", server, "addr", "add", vlanServerV4(id) + "/24", "dev", SERVER_INTERFACE + "." + id);
-        ip("-n", client, "addr", "add", "10.232." + id + ".2/24", "dev", CLIENT_INTERFACE + "." + id);
-        ip("-n", server, "link", "set", SERVER_INTERFACE + "." + id, "up");
-        ip("-n", client, "link", "set", CLIENT_INTERFACE + "." + id, "up");
-    }
-
-    static String vlanServerV4(final int id)
-    {
-        return "10.232." + id + ".1";
-    }
-
     /** Runs {@code ip} with {@code args}; fails with its output when it exits non-zero. */
     static String ip(final String... args) throws IOException
     {
