@@ -1,0 +1,337 @@
+package dev.flowtracker.ingest.source.afpacket;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import dev.flowtracker.ingest.source.SourceException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One AF_PACKET socket bound to one interface, with its TPACKET_V3 receive ring mapped into this process. Opening
+ * it runs, in this order: {@code socket(AF_PACKET, SOCK_RAW, 0)} (protocol 0: nothing is received yet),
+ * {@code PACKET_VERSION = TPACKET_V3}, {@code PACKET_RESERVE} (room to put a VLAN tag back), {@code PACKET_RX_RING},
+ * {@code mmap}, {@code SO_ATTACH_FILTER} (optional), {@code bind} to the interface with {@code ETH_P_ALL} (only now
+ * do packets arrive, already filtered, and only from this interface), {@code PACKET_ADD_MEMBERSHIP PACKET_MR_PROMISC}
+ * (optional), {@code PACKET_FANOUT} (optional; the kernel only lets bound sockets join).
+ *
+ * <p>Threads: the ring is read by the socket's event loop only ({@link BlockRing}); {@link #statistics()} may be
+ * called from any thread (synchronized: the kernel resets its counters on every read, so they are accumulated
+ * here). {@link #close} is called once no thread reads the ring any more.
+ */
+final class PacketSocket implements AutoCloseable
+{
+    /** Slack before each frame for one VLAN tag ({@link BlockRing} puts stripped tags back). */
+    private static final int RESERVE = Tpacket3.VLAN_TAG_LENGTH;
+
+    private final String interfaceName;
+    private final int fd;
+    private final Arena arena;
+    private final MemorySegment ring;
+    private final int blockSize;
+    private final int blockCount;
+    /** The fanout group this socket joined, or -1. */
+    private int fanoutGroup = -1;
+    private long packets;
+    private long drops;
+    private long freezes;
+    private boolean closed;
+
+    private PacketSocket(final String interfaceName, final int fd, final Arena arena, final MemorySegment ring,
+        final int blockSize, final int blockCount)
+    {
+        this.interfaceName = interfaceName;
+        this.fd = fd;
+        this.arena = arena;
+        this.ring = ring;
+        this.blockSize = blockSize;
+        this.blockCount = blockCount;
+    }
+
+    /**
+     * Opens a socket on interface {@code interfaceIndex} ({@code interfaceName} is for messages) with the ring and
+     * filter {@code options} ask for. Fanout and promiscuous mode are separate steps ({@link #joinFanout},
+     * {@link #promiscuous}).
+     *
+     * @throws SourceException naming the interface and what failed; nothing stays open.
+     */
+    @SuppressWarnings("restricted") // sizing the mapped ring: mmap returned exactly that many bytes
+    static PacketSocket open(final String interfaceName, final int interfaceIndex, final AfPacketOptions options)
+        throws SourceException
+    {
+        final int fd;
+        try
+        {
+            fd = Libc.socket(Libc.AF_PACKET, Libc.SOCK_RAW, 0);
+        }
+        catch (final ErrnoException e)
+        {
+            throw AfPacket.socketFailure(interfaceName, e);
+        }
+        final long ringBytes = (long)options.blockSize() * options.blockCount();
+        Arena arena = null;
+        try
+        {
+            Libc.setsockoptInt(fd, Libc.SOL_PACKET, Libc.PACKET_VERSION, Libc.TPACKET_V3, "PACKET_VERSION");
+            Libc.setsockoptInt(fd, Libc.SOL_PACKET, Libc.PACKET_RESERVE, RESERVE, "PACKET_RESERVE");
+            requestRing(fd, options);
+            final MemorySegment address = Libc.mmapShared(fd, ringBytes);
+            arena = Arena.ofShared();
+            // Closing the arena unmaps the ring: a late access then fails in Java instead of touching freed memory.
+            final MemorySegment ring = address.reinterpret(ringBytes, arena,
+                mapped -> unmapQuietly(mapped, ringBytes));
+            final PacketSocket socket =
+                new PacketSocket(interfaceName, fd, arena, ring, options.blockSize(), options.blockCount());
+            if (options.tcpOnlyFilter())
+            {
+                socket.attachFilter(TcpOnlyFilter.program());
+            }
+            Libc.bindPacket(fd, interfaceIndex);
+            return socket;
+        }
+        catch (final ErrnoException e)
+        {
+            if (arena != null)
+            {
+                arena.close();
+            }
+            closeQuietly(fd);
+            throw failure(interfaceName, e, options);
+        }
+        catch (final RuntimeException | Error e)
+        {
+            if (arena != null)
+            {
+                arena.close();
+            }
+            closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    private static void requestRing(final int fd, final AfPacketOptions options) throws ErrnoException
+    {
+        try (Arena call = Arena.ofConfined())
+        {
+            final MemorySegment request = call.allocate(Tpacket3.REQ3_LENGTH, 4);
+            final int framesPerBlock = options.blockSize() / options.frameSize();
+            request.set(JAVA_INT, 0, options.blockSize());                       // tp_block_size
+            request.set(JAVA_INT, 4, options.blockCount());                      // tp_block_nr
+            request.set(JAVA_INT, 8, options.frameSize());                       // tp_frame_size
+            request.set(JAVA_INT, 12, framesPerBlock * options.blockCount());    // tp_frame_nr
+            request.set(JAVA_INT, 16, (int)options.blockTimeout().toMillis());   // tp_retire_blk_tov
+            request.set(JAVA_INT, 20, 0);                                        // tp_sizeof_priv
+            request.set(JAVA_INT, 24, 0);                                        // tp_feature_req_word
+            Libc.setsockopt(fd, Libc.SOL_PACKET, Libc.PACKET_RX_RING, request, "PACKET_RX_RING");
+        }
+    }
+
+    /** A one-line message for a failed setup step. */
+    private static SourceException failure(final String interfaceName, final ErrnoException e,
+        final AfPacketOptions options)
+    {
+        final String prefix = "AF_PACKET capture on " + interfaceName + ": ";
+        final String call = e.call();
+        if (call.equals("setsockopt(PACKET_VERSION)") && (e.errno() == Libc.EINVAL || e.errno() == Libc.ENOPROTOOPT))
+        {
+            return new SourceException(prefix + "this kernel does not support TPACKET_V3 (Linux 3.2 or newer is " +
+                "needed; " + e.getMessage() + ")", e);
+        }
+        if (call.equals("setsockopt(PACKET_RX_RING)") && e.errno() == Libc.ENOMEM)
+        {
+            return new SourceException(prefix + "the kernel cannot allocate a ring of " + options.blockCount() +
+                " blocks of " + options.blockSize() + " bytes (" + e.getMessage() + "); use fewer or smaller blocks", e);
+        }
+        if (call.equals("setsockopt(PACKET_RX_RING)") && e.errno() == Libc.EINVAL)
+        {
+            return new SourceException(prefix + "the kernel refused a ring of " + options.blockCount() +
+                " blocks of " + options.blockSize() + " bytes, frame size " + options.frameSize() +
+                " (blocks must be a multiple of the page size; " + e.getMessage() + ")", e);
+        }
+        if (call.equals("bind") && (e.errno() == Libc.ENODEV || e.errno() == Libc.ENXIO))
+        {
+            return new SourceException(prefix + "no such network interface (" + e.getMessage() + ")", e);
+        }
+        if (call.equals("bind") && e.errno() == Libc.ENETDOWN)
+        {
+            return new SourceException(prefix + "the interface is down (" + e.getMessage() + ")", e);
+        }
+        if (e.errno() == Libc.EPERM || e.errno() == Libc.EACCES)
+        {
+            return new SourceException(prefix + AfPacket.NEEDS_CAP_NET_RAW + " (" + e.getMessage() + ")", e);
+        }
+        return new SourceException(prefix + e.getMessage(), e);
+    }
+
+    private void attachFilter(final ClassicBpf.Program program) throws ErrnoException
+    {
+        try (Arena call = Arena.ofConfined())
+        {
+            Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_ATTACH_FILTER, program.toSockFprog(call), "SO_ATTACH_FILTER");
+        }
+    }
+
+    /** Puts the interface in promiscuous mode for as long as this socket is open (the kernel counts users). */
+    void promiscuous(final int interfaceIndex) throws SourceException
+    {
+        try (Arena call = Arena.ofConfined())
+        {
+            final MemorySegment request = call.allocate(16, 4); // struct packet_mreq
+            request.set(JAVA_INT, 0, interfaceIndex);
+            request.set(JAVA_SHORT, 4, (short)Libc.PACKET_MR_PROMISC);
+            Libc.setsockopt(fd, Libc.SOL_PACKET, Libc.PACKET_ADD_MEMBERSHIP, request,
+                "PACKET_ADD_MEMBERSHIP PACKET_MR_PROMISC");
+        }
+        catch (final ErrnoException e)
+        {
+            throw new SourceException("AF_PACKET capture on " + interfaceName + ": cannot enable promiscuous mode: " +
+                e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Joins a {@code PACKET_FANOUT} hash group: {@code group} 1 to 65535, or 0 to have the kernel pick an id no
+     * other socket uses. Returns the group's id (for the other members to join).
+     */
+    int joinFanout(final int group) throws SourceException
+    {
+        final int flags = group == 0 ? Libc.PACKET_FANOUT_FLAG_UNIQUEID : 0;
+        try
+        {
+            Libc.setsockoptInt(fd, Libc.SOL_PACKET, Libc.PACKET_FANOUT,
+                group | (Libc.PACKET_FANOUT_HASH | flags) << 16, "PACKET_FANOUT");
+            fanoutGroup = Libc.getsockoptInt(fd, Libc.SOL_PACKET, Libc.PACKET_FANOUT, "PACKET_FANOUT") & 0xFFFF;
+            return fanoutGroup;
+        }
+        catch (final ErrnoException e)
+        {
+            final String hint = e.errno() == Libc.EINVAL && group != 0 ?
+                " (group " + group + " is used by other sockets with another mode or interface)" : "";
+            throw new SourceException("AF_PACKET capture on " + interfaceName + ": cannot join fanout group " +
+                (group == 0 ? "(new)" : group) + ": " + e.getMessage() + hint, e);
+        }
+    }
+
+    int fd()
+    {
+        return fd;
+    }
+
+    String interfaceName()
+    {
+        return interfaceName;
+    }
+
+    MemorySegment ring()
+    {
+        return ring;
+    }
+
+    int blockSize()
+    {
+        return blockSize;
+    }
+
+    int blockCount()
+    {
+        return blockCount;
+    }
+
+    /** The fanout group joined, or -1. */
+    int fanoutGroup()
+    {
+        return fanoutGroup;
+    }
+
+    /**
+     * Reads and clears the socket's pending error ({@code SO_ERROR}); 0 when there is none. The event loop calls it
+     * on EPOLLERR, which stays raised until the error is read.
+     */
+    int takeError()
+    {
+        try
+        {
+            return Libc.getsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_ERROR, "SO_ERROR");
+        }
+        catch (final ErrnoException e)
+        {
+            return e.errno();
+        }
+    }
+
+    /** Whether the socket is still attached to an interface (false once the interface has been removed). */
+    boolean interfacePresent()
+    {
+        try
+        {
+            return Libc.boundInterfaceIndex(fd) > 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return false;
+        }
+    }
+
+    /**
+     * The kernel's {@code PACKET_STATISTICS} since the socket opened: reads (and so resets) the kernel's counters and
+     * adds them to the totals. After {@link #close}, the totals as they were at close.
+     */
+    synchronized KernelStats statistics()
+    {
+        if (!closed)
+        {
+            try (Arena call = Arena.ofConfined())
+            {
+                final MemorySegment stats = call.allocate(Tpacket3.STATS3_LENGTH, 4);
+                Libc.getsockopt(fd, Libc.SOL_PACKET, Libc.PACKET_STATISTICS, stats, "PACKET_STATISTICS");
+                packets += Integer.toUnsignedLong(stats.get(JAVA_INT, 0));
+                drops += Integer.toUnsignedLong(stats.get(JAVA_INT, 4));
+                freezes += Integer.toUnsignedLong(stats.get(JAVA_INT, 8));
+            }
+            catch (final ErrnoException e)
+            {
+                // a socket that cannot report keeps its last totals
+            }
+        }
+        return new KernelStats(packets, drops, freezes);
+    }
+
+    /** Reads the final statistics, unmaps the ring and closes the socket. Idempotent. */
+    @Override
+    public synchronized void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        statistics();
+        closed = true;
+        arena.close();
+        closeQuietly(fd);
+    }
+
+    private static void unmapQuietly(final MemorySegment mapped, final long length)
+    {
+        try
+        {
+            Libc.munmap(mapped, length);
+        }
+        catch (final ErrnoException e)
+        {
+            // nothing more can be done with an address the kernel does not know
+        }
+    }
+
+    private static void closeQuietly(final int fd)
+    {
+        try
+        {
+            Libc.close(fd);
+        }
+        catch (final ErrnoException e)
+        {
+            // the descriptor is released either way
+        }
+    }
+}

@@ -1,0 +1,184 @@
+package dev.flowtracker.ingest.source.afpacket;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.flowtracker.ingest.source.FrameSink;
+import dev.flowtracker.ingest.source.SourceException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link AfPacketSource} against the {@link dev.flowtracker.ingest.source.PacketSource} contract (life cycle, one sink
+ * per delivery thread, nothing left open, close stops delivery) and its one-line errors. Written before the shared
+ * {@code PacketSourceContractTest} existed; its checks are the ones that test will make of every source.
+ */
+class AfPacketSourceTest
+{
+    private static final Path SAMPLE = Path.of("../samples/sample.pcap");
+
+    @Test
+    void shouldReportAnUnknownInterfaceWithoutLeavingAnythingOpen() throws Exception
+    {
+        assumeTrue(System.getProperty("os.name", "").startsWith("Linux"), "Linux only");
+        final long descriptors = openDescriptors();
+        final AfPacketSource source = new AfPacketSource(AfPacketOptions.of("ftnosuch0"));
+        final SourceException e = assertThrows(SourceException.class, () -> source.start(thread -> noSink()));
+        assertEquals("AF_PACKET capture on ftnosuch0: no such network interface (if_nametoindex: No such device " +
+            "(errno 19))", e.getMessage());
+        assertTimeoutPreemptively(Duration.ofSeconds(5), source::awaitEnd);
+        source.close();
+        assertEquals(descriptors, openDescriptors());
+    }
+
+    @Test
+    void shouldSayWhetherCaptureIsAvailableAndWhyNot()
+    {
+        assertEquals(AfPacket.isAvailable(), AfPacket.unavailabilityCause() == null);
+        if (NetnsPair.isRoot() && System.getProperty("os.name", "").startsWith("Linux"))
+        {
+            assertTrue(AfPacket.isAvailable(), () -> "root on Linux: " + AfPacket.unavailabilityCause().getMessage());
+        }
+        else if (!AfPacket.isAvailable())
+        {
+            assertTrue(AfPacket.unavailabilityCause().getMessage().startsWith("AF_PACKET capture "),
+                AfPacket.unavailabilityCause().getMessage());
+        }
+    }
+
+    /** Capabilities belong to a thread on Linux: this one gives up CAP_NET_RAW and then tries to capture. */
+    @Test
+    void shouldSayThatCaptureNeedsCapNetRaw() throws Exception
+    {
+        NetnsPair.assumeUsable();
+        assumeTrue(AfPacket.isAvailable(), "AF_PACKET unavailable");
+        final AtomicReference<Throwable> thrown = new AtomicReference<>();
+        final Thread thread = new Thread(() ->
+        {
+            final AfPacketSource source = new AfPacketSource(AfPacketOptions.of("lo"));
+            try
+            {
+                TestLibc.effectiveCapability(TestLibc.CAP_NET_RAW, false);
+                source.start(i -> noSink());
+            }
+            catch (final Exception e)
+            {
+                thrown.set(e);
+            }
+            finally
+            {
+                source.close();
+            }
+        }, "without-cap-net-raw");
+        thread.start();
+        thread.join(10_000);
+        final Throwable e = thrown.get();
+        assertTrue(e instanceof SourceException, String.valueOf(e));
+        assertEquals("AF_PACKET capture on lo needs CAP_NET_RAW (run as root, or grant it: setcap " +
+            "cap_net_raw,cap_net_admin+ep on the java binary) (socket: Operation not permitted (errno 1))",
+            e.getMessage());
+    }
+
+    /**
+     * The life cycle on a real interface: frames reach the sink of the right delivery thread; close is idempotent,
+     * returns only once no event loop calls a sink again (frames sent after it are not delivered), stops the event
+     * loops and releases every descriptor; awaitEnd returns once closed; a source starts once.
+     */
+    @Test
+    void shouldDeliverUntilClosedThenReleaseEverything() throws Exception
+    {
+        NetnsPair.assumeUsable();
+        final List<byte[]> frames = FrameInjector.read(SAMPLE);
+        final long tcpFrames = LiveCapture.analyze(SAMPLE).stats().tcpSegments();
+        try (NetnsPair net = NetnsPair.create())
+        {
+            final long descriptors = openDescriptors();
+            final AfPacketOptions options = AfPacketOptions.builder().addInterface(NetnsPair.SERVER_INTERFACE)
+                .fanout(2).blockSize(1 << 16).blockCount(8).build();
+            final AfPacketSource source = new AfPacketSource(options);
+            final AtomicLong delivered = new AtomicLong();
+            final AtomicLong wrongThread = new AtomicLong();
+            final List<Integer> sinksBuilt = Collections.synchronizedList(new ArrayList<>());
+            NetnsPair.call(net.server, 30, () ->
+            {
+                source.start(thread ->
+                {
+                    sinksBuilt.add(thread);
+                    final String expectedThread = "tracker-afpacket-" + NetnsPair.SERVER_INTERFACE + "-" + thread;
+                    return (segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
+                        tunnelId) ->
+                    {
+                        if (!Thread.currentThread().getName().equals(expectedThread) || interfaceId != thread)
+                        {
+                            wrongThread.incrementAndGet();
+                        }
+                        delivered.incrementAndGet();
+                    };
+                });
+                return null;
+            });
+            assertEquals(List.of(0, 1), sinksBuilt);
+            assertEquals(2, packetSockets(net.server).size(), "the namespace's packet sockets: ours");
+            assertThrows(IllegalStateException.class, () -> source.start(thread -> noSink()));
+            assertEquals(2, source.sockets());
+            assertEquals(NetnsPair.SERVER_INTERFACE, source.socketInterface(1));
+
+            FrameInjector.send(net.client, NetnsPair.CLIENT_INTERFACE, frames);
+            assertEquals(tcpFrames, LiveCapture.awaitCount(delivered::get, tcpFrames, 10_000));
+            assertEquals(tcpFrames, source.frames());
+            assertEquals(0, wrongThread.get(), "each frame on its own socket's thread, with its socket as interface");
+            assertTrue(source.bytes() > 0);
+
+            source.close();
+            source.close();
+            assertTimeoutPreemptively(Duration.ofSeconds(5), source::awaitEnd);
+            assertNull(source.failure());
+            FrameInjector.send(net.client, NetnsPair.CLIENT_INTERFACE, frames);
+            Thread.sleep(100);
+            assertEquals(tcpFrames, delivered.get(), "nothing delivered after close");
+            assertEquals(new KernelStats(tcpFrames, 0, 0), source.kernelStats(), "final statistics kept");
+            assertEquals(0, source.drops());
+            assertTrue(Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith("tracker-afpacket-")), "event loop threads ended");
+            assertTrue(openDescriptors() <= descriptors, "sockets and event loop descriptors closed");
+            assertEquals(List.of(), packetSockets(net.server), "no packet socket left in the namespace");
+        }
+    }
+
+    private static FrameSink noSink()
+    {
+        return (segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId, tunnelId) ->
+        {
+        };
+    }
+
+    /** The lines of /proc/net/packet inside {@code namespace}: one per packet socket open there. */
+    private static List<String> packetSockets(final String namespace) throws Exception
+    {
+        return NetnsPair.call(namespace, 10, () -> NetnsPair.run(List.of(NetnsPair.find("cat"), "/proc/net/packet"))
+            .lines().skip(1).toList());
+    }
+
+    private static long openDescriptors() throws IOException
+    {
+        try (Stream<Path> descriptors = Files.list(Path.of("/proc/self/fd")))
+        {
+            return descriptors.count();
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package dev.flowtracker.ingest.source.afpacket;
+
+import dev.flowtracker.ingest.capture.CaptureFiles;
+import dev.flowtracker.ingest.capture.CaptureReader;
+
+import java.io.IOException;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Sends the Ethernet frames of a capture file out of an interface as they are (an AF_PACKET socket that only sends),
+ * optionally with VLAN tags inserted: a way to put frames with a known layout on a veth, where the peer's receive path
+ * (VLAN untagging included) handles them as it would a tap's.
+ */
+final class FrameInjector
+{
+    private FrameInjector()
+    {
+    }
+
+    /** Every frame of {@code capture} (Ethernet link type), in order. */
+    static List<byte[]> read(final Path capture) throws IOException
+    {
+        final List<byte[]> frames = new ArrayList<>();
+        try (CaptureReader reader = CaptureFiles.open(capture))
+        {
+            while (reader.read((segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId) ->
+                frames.add(segment.asSlice(offset, capturedLength).toArray(ValueLayout.JAVA_BYTE)), 1024) > 0)
+            {
+                // all of it
+            }
+        }
+        return frames;
+    }
+
+    /** The frame with 802.1Q-style tags inserted after the MAC addresses: {@code tags} holds TPID, VLAN id pairs. */
+    static byte[] withTags(final byte[] frame, final int... tags)
+    {
+        final byte[] tagged = new byte[frame.length + tags.length * 2];
+        System.arraycopy(frame, 0, tagged, 0, 12);
+        int at = 12;
+        for (int i = 0; i < tags.length; i += 2)
+        {
+            tagged[at++] = (byte)(tags[i] >>> 8);
+            tagged[at++] = (byte)tags[i];
+            tagged[at++] = (byte)(tags[i + 1] >>> 8 & 0x0F);
+            tagged[at++] = (byte)tags[i + 1];
+        }
+        System.arraycopy(frame, 12, tagged, at, frame.length - 12);
+        return tagged;
+    }
+
+    /** Sends {@code frames} in order out of {@code interfaceName} in namespace {@code namespace}. */
+    static void send(final String namespace, final String interfaceName, final List<byte[]> frames) throws Exception
+    {
+        NetnsPair.call(namespace, 30, () ->
+        {
+            final int fd = Libc.socket(Libc.AF_PACKET, Libc.SOCK_RAW, 0);
+            try
+            {
+                Libc.bindPacket(fd, Libc.ifNameToIndex(interfaceName), 0);
+                for (final byte[] frame : frames)
+                {
+                    TestLibc.send(fd, frame);
+                }
+            }
+            finally
+            {
+                Libc.close(fd);
+            }
+            return null;
+        });
+    }
+}
