@@ -22,6 +22,8 @@ import dev.flowtracker.ingest.metrics.FlowEndCounters;
 import dev.flowtracker.ingest.metrics.TrackerMetrics;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.SourceException;
+import dev.flowtracker.ingest.source.afpacket.AfPacketOptions;
+import dev.flowtracker.ingest.source.afpacket.AfPacketSource;
 import dev.flowtracker.ingest.source.mirror.MirrorOptions;
 import dev.flowtracker.ingest.source.mirror.MirrorProtocol;
 import dev.flowtracker.ingest.source.mirror.MirrorSource;
@@ -51,6 +53,7 @@ final class RunCommand
 {
     static final String HELP = """
         usage: tracker run --pcap FILE [--pcap FILE ...] [options]
+               tracker run --interface IF [--interface IF ...] [--fanout N] [options]
                tracker run --vxlan-listen ADDR:PORT | --geneve-listen ADDR:PORT [options]
 
         The daemon: replays capture files through the streaming pipeline (frames are decoded into a ring, and
@@ -60,6 +63,15 @@ final class RunCommand
 
         options:
               --pcap FILE     a pcap/pcapng file to replay (repeatable; files are read in order as one stream)
+          -i, --interface IF  capture live on IF with an AF_PACKET TPACKET_V3 ring (repeatable; needs CAP_NET_RAW).
+                              Live: a full ring drops frames (counted), idle timeouts run on wall time
+              --fanout N      N sockets per interface in one PACKET_FANOUT hash group, one event loop each
+              --promiscuous   put the interfaces in promiscuous mode while capturing (CAP_NET_ADMIN)
+              --no-filter     no kernel filter (by default a classic BPF program passes only TCP over IPv4/IPv6,
+                              with or without VLAN tags)
+              --ring-blocks N, --block-size N, --block-timeout D
+                              the kernel ring: blocks (default 64) of N bytes (default 1M), handed over when full
+                              or after D (default 10ms)
               --vxlan-listen ADDR:PORT, --geneve-listen ADDR:PORT
                               receive mirrored traffic (e.g. cloud traffic mirroring) as VXLAN (UDP 4789) or
                               Geneve (UDP 6081); the VNI is part of each connection's identity (record "vni").
@@ -499,6 +511,8 @@ final class RunCommand
         WebConfig webConfig = WebConfig.NONE;
         boolean exitAtEnd;
 
+        final AfPacketOptions.Builder capture = AfPacketOptions.builder();
+        boolean capturing;
         final List<MirrorOptions> mirrors = new ArrayList<>();
         int mirrorThreads = MirrorOptions.DEFAULT_THREADS;
 
@@ -509,6 +523,10 @@ final class RunCommand
             if (!files.isEmpty())
             {
                 sources.add(new CaptureFileSource(files, replaySpeed));
+            }
+            if (capturing)
+            {
+                sources.add(new AfPacketSource(capture.build()));
             }
             for (final MirrorOptions mirror : mirrors)
             {
@@ -550,6 +568,18 @@ final class RunCommand
                     case "--checkpoint-interval" ->
                         options.checkpointIntervalNanos = Durations.parseNanos(value(args, ++i, arg), arg);
                     case "--checkpoint-at-end" -> options.checkpointAtEnd = true;
+                    case "-i", "--interface" ->
+                    {
+                        options.capture.addInterface(value(args, ++i, arg));
+                        options.capturing = true;
+                    }
+                    case "--fanout" -> options.capture.fanout(positive(value(args, ++i, arg), arg));
+                    case "--promiscuous" -> options.capture.promiscuous(true);
+                    case "--no-filter" -> options.capture.tcpOnlyFilter(false);
+                    case "--ring-blocks" -> options.capture.blockCount(positive(value(args, ++i, arg), arg));
+                    case "--block-size" -> options.capture.blockSize(bytes(value(args, ++i, arg), arg));
+                    case "--block-timeout" ->
+                        options.capture.blockTimeoutNanos(Durations.parseNanos(value(args, ++i, arg), arg));
                     case "--vxlan-listen" -> options.mirrors.add(mirror(MirrorProtocol.VXLAN, value(args, ++i, arg), arg));
                     case "--geneve-listen" ->
                         options.mirrors.add(mirror(MirrorProtocol.GENEVE, value(args, ++i, arg), arg));
@@ -606,11 +636,23 @@ final class RunCommand
             {
                 throw new UsageException("--checkpoint-at-end needs --state-dir");
             }
-            if (!options.help && options.files.isEmpty() && options.mirrors.isEmpty())
+            if (!options.help && options.files.isEmpty() && options.mirrors.isEmpty() && !options.capturing)
             {
-                throw new UsageException("nothing to read: give --pcap FILE, --vxlan-listen or --geneve-listen");
+                throw new UsageException(
+                    "nothing to read: give --pcap FILE, --interface IF, --vxlan-listen or --geneve-listen");
             }
-            if (!options.files.isEmpty() && !options.mirrors.isEmpty())
+            if (options.capturing)
+            {
+                try
+                {
+                    options.capture.build(); // checks the capture options now, as usage errors
+                }
+                catch (final IllegalArgumentException e)
+                {
+                    throw new UsageException(e.getMessage());
+                }
+            }
+            if (!options.files.isEmpty() && (!options.mirrors.isEmpty() || options.capturing))
             {
                 throw new UsageException("--pcap replays files losslessly and live sources never wait: use one kind");
             }

@@ -11,6 +11,7 @@ import dev.flowtracker.core.tcp.TrafficCounters;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 import dev.flowtracker.ingest.source.PacketSource;
+import dev.flowtracker.ingest.source.afpacket.AfPacketSource;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -109,6 +110,21 @@ public final class TrackerMetrics implements AutoCloseable
         for (final PacketSource source : sources)
         {
             byKind.computeIfAbsent(source.kind(), kind -> new ArrayList<>()).add(source);
+        }
+        for (final PacketSource source : sources)
+        {
+            if (source instanceof AfPacketSource capture)
+            {
+                for (final String name : capture.options().interfaces())
+                {
+                    counter("tracker.capture.kernel.packets", "AF_PACKET PACKET_STATISTICS packets, per interface",
+                        capture, c -> c.kernelStats(name).packets(), "interface", name);
+                    counter("tracker.capture.kernel.drops", "AF_PACKET PACKET_STATISTICS drops (the ring was full)",
+                        capture, c -> c.kernelStats(name).drops(), "interface", name);
+                    counter("tracker.capture.kernel.freezes", "AF_PACKET PACKET_STATISTICS queue freezes",
+                        capture, c -> c.kernelStats(name).freezes(), "interface", name);
+                }
+            }
         }
         byKind.forEach((kind, ofKind) ->
         {
