@@ -55,6 +55,8 @@ final class BoundedFlowTable
     private int size;
     private final int[] head = {NONE, NONE, NONE};
     private final int[] tail = {NONE, NONE, NONE};
+    /** Connections in each phase's idle list: single writer, read racily by metrics (see {@link #phaseSize}). */
+    private final long[] phaseSizes = new long[FlowPhase.values().length];
     private final int emergencyEnter;
     private final int emergencyLeave;
     private boolean emergency;
@@ -377,6 +379,7 @@ final class BoundedFlowTable
         slots.set(LONG, offset + LAST_ACTIVE_OFFSET, nowNanos);
         slots.set(INT, offset + NEXT_OFFSET, NONE);
         slots.set(INT, offset + PREV_OFFSET, tail[phase]);
+        phaseSizes[phase]++;
         if (tail[phase] == NONE)
         {
             head[phase] = slot;
@@ -394,6 +397,7 @@ final class BoundedFlowTable
         final int phase = slots.get(INT, offset + PHASE_OFFSET);
         final int prev = slots.get(INT, offset + PREV_OFFSET);
         final int next = slots.get(INT, offset + NEXT_OFFSET);
+        phaseSizes[phase]--;
         if (prev == NONE)
         {
             head[phase] = next;
@@ -410,6 +414,12 @@ final class BoundedFlowTable
         {
             slots.set(INT, slotOffset(next) + PREV_OFFSET, prev);
         }
+    }
+
+    /** Connections now in {@code phase}; any thread may read it (the value may be a moment stale). */
+    long phaseSize(final FlowPhase phase)
+    {
+        return (long)TrafficCounters.LONGS.getOpaque(phaseSizes, phase.ordinal());
     }
 
     private int slotHash(final int slot)

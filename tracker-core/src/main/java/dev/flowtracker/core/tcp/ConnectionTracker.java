@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * Follows every TCP connection in a stream of decoded segments, in capture order, and hands each finished
@@ -37,6 +38,8 @@ public final class ConnectionTracker
     private long connectionsReused;
     private long connectionsTimedOut;
     private long timerCapHits;
+    private final TrafficCounters counters = new TrafficCounters();
+    private LongConsumer handshakeRtts;
     /** The latest time seen: packet time never runs backwards for the idle lists, even if capture order does. */
     private long clockNanos = Long.MIN_VALUE;
 
@@ -137,6 +140,7 @@ public final class ConnectionTracker
                 connection = newConnection(p, hash, 0);
                 table.insert(connection);
             }
+            counters.hold(connection);
         }
         else if (isReuse(connection, p))
         {
@@ -156,13 +160,14 @@ public final class ConnectionTracker
                 table.replace(connection, successor);
                 connection = successor;
             }
+            counters.hold(connection);
             if (reusedPorts)
             {
                 connection.reusedPorts = true;
                 connection.pendingFlags = AnalysisFlag.REUSED_PORTS.bit();
             }
         }
-        connection.onSegment(p, connection.isFromA(p));
+        track(connection, p);
         if (bounded != null)
         {
             bounded.touch(connection, clockNanos);
@@ -170,6 +175,42 @@ public final class ConnectionTracker
         if (lifecycle == Lifecycle.ZEEK)
         {
             schedule(connection);
+        }
+    }
+
+    /** The connection accounts the segment; the live counters follow what it did. */
+    private void track(final TcpConnection connection, final DecodedPacket p)
+    {
+        final boolean fromA = connection.isFromA(p);
+        final TcpEndpoint sender = fromA ? connection.a : connection.b;
+        final int origBefore = connection.originator().state.ordinal();
+        final int respBefore = connection.responder().state.ordinal();
+        final long outsideWindow = sender.outsideWindow;
+        final long rstOutsideWindow = sender.rstOutsideWindow;
+        final long dataAfterRst = sender.dataAfterRst;
+        final boolean rttSeenBefore = connection.initialRttSeen;
+
+        final int flags = connection.onSegment(p, fromA);
+
+        final int direction = sender == connection.originator() ? TrafficCounters.ORIG : TrafficCounters.RESP;
+        counters.onSegment(direction, flags);
+        counters.moveStates(connection, origBefore, respBefore);
+        // The three only grow, so their sum changes whenever one does.
+        if (sender.outsideWindow + sender.rstOutsideWindow + sender.dataAfterRst !=
+            outsideWindow + rstOutsideWindow + dataAfterRst)
+        {
+            counters.onSecurityEvents(direction, SecuritySignal.OUTSIDE_WINDOW, sender.outsideWindow - outsideWindow);
+            counters.onSecurityEvents(direction, SecuritySignal.RST_OUTSIDE_WINDOW,
+                sender.rstOutsideWindow - rstOutsideWindow);
+            counters.onSecurityEvents(direction, SecuritySignal.DATA_AFTER_RST, sender.dataAfterRst - dataAfterRst);
+        }
+        if (!rttSeenBefore && connection.initialRttSeen)
+        {
+            counters.handshakeRttSamples++;
+            if (handshakeRtts != null)
+            {
+                handshakeRtts.accept(connection.initialRttNanos);
+            }
         }
     }
 
@@ -222,6 +263,7 @@ public final class ConnectionTracker
         {
             connection.endReason = reason;
         }
+        counters.release(connection);
         listener.onConnectionEnd(connection);
     }
 
@@ -288,6 +330,7 @@ public final class ConnectionTracker
         connection.zeek.reset(zeekOptions);
         connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
         connectionsCreated++;
+        counters.hold(connection);
         // The clock resumes where the checkpointed tracker's was (at least): a first packet at that same instant
         // must not expire anything the uninterrupted tracker would not have.
         clockNanos = Math.max(clockNanos, Math.max(connection.idleSinceNanos, connection.lastTimestampNanos));
@@ -295,6 +338,27 @@ public final class ConnectionTracker
         {
             schedule(connection);
         }
+    }
+
+    /** Live counters for metrics: any thread may read them (see {@link TrafficCounters}). */
+    public TrafficCounters counters()
+    {
+        return counters;
+    }
+
+    /**
+     * Receives each connection's handshake RTT (tshark's initial RTT, nanoseconds) when it is first measured, on this
+     * tracker's thread; it must not allocate or block. Set before the first segment; null for none.
+     */
+    public void onHandshakeRtt(final LongConsumer observer)
+    {
+        this.handshakeRtts = observer;
+    }
+
+    /** Connections in {@code phase} now; any thread may read it. 0 for every phase when unbounded. */
+    public long activeConnections(final FlowPhase phase)
+    {
+        return bounded != null ? bounded.phaseSize(phase) : 0;
     }
 
     public Lifecycle lifecycle()

@@ -209,8 +209,12 @@ public final class TcpConnection
         return sender.baseSeqSet && p.seq != sender.baseSeq;
     }
 
-    /** Accounts one segment; {@code fromA} says which side sent it. */
-    void onSegment(final DecodedPacket p, final boolean fromA)
+    /**
+     * Accounts one segment; {@code fromA} says which side sent it.
+     *
+     * @return the {@link AnalysisFlag} bits the segment carries.
+     */
+    int onSegment(final DecodedPacket p, final boolean fromA)
     {
         final TcpEndpoint sender = fromA ? a : b;
         final TcpEndpoint receiver = fromA ? b : a;
@@ -323,6 +327,7 @@ public final class TcpConnection
                 endReason = EndReason.FIN;
             }
         }
+        return flags;
     }
 
     /**

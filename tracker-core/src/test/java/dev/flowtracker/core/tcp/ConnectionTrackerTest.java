@@ -756,4 +756,38 @@ class ConnectionTrackerTest
             assertEquals(1, c.resp().packets());
         }
     }
+
+    @Test
+    void shouldCountSegmentsFlagsStatesAndHandshakeRttLiveAsSegmentsArrive()
+    {
+        final ConnectionTracker tracker = new ConnectionTracker(4, c -> { }, Lifecycle.ZEEK,
+            ZeekOptions.builder().build(), FlowLimits.builder().maxFlows(16).build());
+        final List<Long> rtts = new ArrayList<>();
+        tracker.onHandshakeRtt(rtts::add);
+        final TrafficCounters counters = tracker.counters();
+        tracker.onSegment(Segments.ipv4(0, CLIENT_IP, CLIENT_PORT, SERVER_IP, SERVER_PORT, SYN, CLIENT_ISN, 0, 0, 1000));
+        assertEquals(1, counters.endpoints(TrafficCounters.ORIG, TcpState.SYN_SENT));
+        assertEquals(1, tracker.activeConnections(FlowPhase.OPENING));
+        tracker.onSegment(Segments.ipv4(3 * MS, SERVER_IP, SERVER_PORT, CLIENT_IP, CLIENT_PORT, SYN | ACK, SERVER_ISN,
+            CLIENT_ISN + 1, 0, 1000));
+        tracker.onSegment(Segments.ipv4(5 * MS, CLIENT_IP, CLIENT_PORT, SERVER_IP, SERVER_PORT, ACK, CLIENT_ISN + 1,
+            SERVER_ISN + 1, 0, 1000));
+        assertEquals(List.of(5 * MS), rtts, "last SYN to first ACK, once");
+        assertEquals(1, counters.endpoints(TrafficCounters.ORIG, TcpState.ESTABLISHED));
+        assertEquals(1, counters.endpoints(TrafficCounters.RESP, TcpState.ESTABLISHED));
+        assertEquals(0, counters.endpoints(TrafficCounters.ORIG, TcpState.SYN_SENT));
+        tracker.onSegment(Segments.ipv4(6 * MS, CLIENT_IP, CLIENT_PORT, SERVER_IP, SERVER_PORT, ACK, CLIENT_ISN + 1,
+            SERVER_ISN + 1, 100, 1000));
+        tracker.onSegment(Segments.ipv4(300 * MS, CLIENT_IP, CLIENT_PORT, SERVER_IP, SERVER_PORT, ACK, CLIENT_ISN + 1,
+            SERVER_ISN + 1, 100, 1000));
+        assertAll(
+            () -> assertEquals(4, counters.segments(TrafficCounters.ORIG)),
+            () -> assertEquals(1, counters.segments(TrafficCounters.RESP)),
+            () -> assertEquals(1, counters.analysisEvents(AnalysisFlag.RETRANSMISSION, TrafficCounters.ORIG)),
+            () -> assertEquals(0, counters.analysisEvents(AnalysisFlag.RETRANSMISSION, TrafficCounters.RESP)),
+            () -> assertEquals(1, tracker.activeConnections(FlowPhase.ESTABLISHED)));
+        tracker.finish(EndReason.END_OF_INPUT);
+        assertEquals(0, counters.endpoints(TrafficCounters.ORIG, TcpState.ESTABLISHED));
+        assertEquals(0, tracker.activeConnections(FlowPhase.ESTABLISHED));
+    }
 }

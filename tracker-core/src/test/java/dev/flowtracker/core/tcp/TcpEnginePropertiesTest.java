@@ -114,4 +114,81 @@ class TcpEnginePropertiesTest
         }
         assertEquals(sent, counted, "every segment counted exactly once");
     }
+
+    @Property(tries = 300)
+    void liveCountersAgreeWithTheRecordsAndFollowTheTable(
+        @ForAll("conversations") @Size(max = 200) final List<Step> steps,
+        @ForAll final int clientIsn, @ForAll final int serverIsn,
+        @ForAll @IntRange(min = 1, max = 3) final int capacity)
+    {
+        final long[] flagTotals = new long[AnalysisFlag.count()];
+        final long[] signalTotals = new long[SecuritySignal.count()];
+        final long[] rttRecords = new long[1];
+        final ConnectionTracker tracker = new ConnectionTracker(4, c ->
+        {
+            for (final TcpEndpoint e : List.of(c.originator(), c.responder()))
+            {
+                for (final AnalysisFlag flag : AnalysisFlag.values())
+                {
+                    flagTotals[flag.ordinal()] += e.analysisCount(flag);
+                }
+                for (final SecuritySignal signal : SecuritySignal.values())
+                {
+                    signalTotals[signal.ordinal()] += signal.of(e);
+                }
+            }
+            rttRecords[0] += c.initialRttSeen ? 1 : 0;
+        }, Lifecycle.ZEEK, ZeekOptions.builder().build(), FlowLimits.builder().maxFlows(capacity).build());
+        final List<Long> rtts = new ArrayList<>();
+        tracker.onHandshakeRtt(rtts::add);
+        final TrafficCounters counters = tracker.counters();
+        final int[] nextSeq = {clientIsn, serverIsn};
+        long nanos = 1_000_000_000L;
+        long sent = 0;
+        for (final Step s : steps)
+        {
+            final int side = s.fromClient() ? 0 : 1;
+            nextSeq[side] += s.seqDelta();
+            nanos += s.gapMicros() * 1000L;
+            tracker.onSegment(Segments.ipv4(nanos, s.fromClient() ? 1 : 2,
+                s.fromClient() ? (s.otherTuple() ? 5000 : 4000) : 80, s.fromClient() ? 2 : 1,
+                s.fromClient() ? 80 : (s.otherTuple() ? 5000 : 4000), s.flags(), nextSeq[side],
+                nextSeq[1 - side] + s.ackDelta(), s.payload(), s.window()));
+            sent++;
+            long phases = 0;
+            for (final FlowPhase phase : FlowPhase.values())
+            {
+                phases += tracker.activeConnections(phase);
+            }
+            assertEquals(tracker.activeConnections(), phases, "every held connection is in one phase");
+            assertEquals(tracker.activeConnections(), endpoints(counters, TrafficCounters.ORIG), "originators held");
+            assertEquals(tracker.activeConnections(), endpoints(counters, TrafficCounters.RESP), "responders held");
+        }
+        tracker.finish(EndReason.END_OF_INPUT);
+
+        assertEquals(0, endpoints(counters, TrafficCounters.ORIG) + endpoints(counters, TrafficCounters.RESP));
+        assertEquals(sent, counters.segments(TrafficCounters.ORIG) + counters.segments(TrafficCounters.RESP));
+        for (final AnalysisFlag flag : AnalysisFlag.values())
+        {
+            assertEquals(flagTotals[flag.ordinal()], counters.analysisEvents(flag, TrafficCounters.ORIG) +
+                counters.analysisEvents(flag, TrafficCounters.RESP), flag::label);
+        }
+        for (final SecuritySignal signal : SecuritySignal.values())
+        {
+            assertEquals(signalTotals[signal.ordinal()], counters.securityEvents(signal, TrafficCounters.ORIG) +
+                counters.securityEvents(signal, TrafficCounters.RESP), signal::label);
+        }
+        assertEquals(rttRecords[0], rtts.size(), "one RTT sample per connection that measured one");
+        assertTrue(rtts.stream().allMatch(rtt -> rtt >= 0));
+    }
+
+    private static long endpoints(final TrafficCounters counters, final int side)
+    {
+        long total = 0;
+        for (final TcpState state : TcpState.values())
+        {
+            total += counters.endpoints(side, state);
+        }
+        return total;
+    }
 }

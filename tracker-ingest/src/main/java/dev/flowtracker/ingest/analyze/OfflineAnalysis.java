@@ -10,6 +10,7 @@ import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.capture.CaptureReader;
 import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.source.FrameSink;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -17,9 +18,10 @@ import java.lang.foreign.MemorySegment;
 /**
  * Reads capture files in order as one stream, decodes every frame, tracks connections and hands each finished
  * connection to a listener. Single-threaded: everything runs on the caller's thread. (The streaming pipeline
- * spreads the same steps over a ring and workers.)
+ * spreads the same steps over a ring and workers.) As a {@link FrameSink} it analyses a source's frames, tunnel
+ * ids included, as the reference the pipeline's records are compared with.
  */
-public final class OfflineAnalysis implements PacketHandler
+public final class OfflineAnalysis implements PacketHandler, FrameSink
 {
     /** Frames read per {@link CaptureReader#read} call: bounds the time between progress checks. */
     private static final int BATCH = 4096;
@@ -68,9 +70,19 @@ public final class OfflineAnalysis implements PacketHandler
         final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
         final int linkType, final long timestampNanos, final int interfaceId)
     {
+        onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
+            FrameSink.NO_TUNNEL);
+    }
+
+    /** A frame of mirror session {@code tunnelId} ({@link FrameSink#NO_TUNNEL} for none). */
+    @Override
+    public void onFrame(
+        final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
+        final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId)
+    {
         tracker.advanceTime(timestampNanos);
-        final DecodedPacket segmentToTrack =
-            intake.onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId);
+        final DecodedPacket segmentToTrack = intake.onFrame(segment, offset, capturedLength, wireLength, linkType,
+            timestampNanos, interfaceId, tunnelId);
         if (segmentToTrack != null)
         {
             tracker.onSegment(segmentToTrack);

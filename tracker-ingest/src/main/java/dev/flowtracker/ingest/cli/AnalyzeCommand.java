@@ -2,23 +2,19 @@ package dev.flowtracker.ingest.cli;
 
 import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.tcp.EndReason;
+import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.CaptureStats;
-import dev.flowtracker.ingest.analyze.OfflineAnalysis;
 import dev.flowtracker.ingest.capture.CaptureFiles;
 import dev.flowtracker.ingest.capture.CaptureReader;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
+import dev.flowtracker.ingest.output.RecordWriter;
+import dev.flowtracker.ingest.pipeline.Pipeline;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,11 +28,15 @@ import java.util.Locale;
  */
 final class AnalyzeCommand
 {
+    private static final int RING_SIZE = 1 << 16;
+    private static final int BATCH = 4096;
+
     static final String HELP = """
         usage: tracker analyze [options] FILE...
 
         Reads pcap or pcapng files (gzip-compressed ones too, detected by content) in the order given, as one
-        stream, and writes one JSON object per TCP connection per line (Zeek conn.log field names plus a "tcp"
+        stream, through the streaming pipeline (as run, but exiting at the end, without HTTP or timeouts), and
+        writes one JSON object per TCP connection per line (Zeek conn.log field names plus a "tcp"
         object; see docs/flow-record.md). A summary goes to stderr.
 
         options:
@@ -47,6 +47,8 @@ final class AnalyzeCommand
           -C, --ignore-checksums
                               do not verify IPv4 and TCP checksums (Zeek's -C; by default a bad TCP checksum
                               is a C in the history and the segment is left out of Zeek's view)
+              --workers N     shard workers tracking in parallel (default: cores - 1, at least 1); the records
+                              are the same for any N, only their order may differ
           -q, --quiet         no summary on stderr
               --progress      show a progress bar on stderr even when it is not a terminal
               --no-progress   never show a progress bar (default: shown when stderr is a terminal)
@@ -82,10 +84,10 @@ final class AnalyzeCommand
             out.print(HELP);
             return ExitCodes.OK;
         }
-        final Writer records;
+        final RecordWriter records;
         try
         {
-            records = openOutput(out, options.output);
+            records = options.output == null ? RecordWriter.toStream(out) : RecordWriter.toFile(options.output, 0, 0);
         }
         catch (final IOException e)
         {
@@ -95,43 +97,41 @@ final class AnalyzeCommand
         return analyze(options, records);
     }
 
-    private int analyze(final Options options, final Writer records)
+    /**
+     * Reads the files on this thread into the streaming pipeline (as {@code run} does, losslessly, with unbounded
+     * flow tables: nothing times out but what Zeek's timers end) and writes the records off the workers.
+     */
+    private int analyze(final Options options, final RecordWriter records)
     {
-        final FlowRecordFormat format = new FlowRecordFormat();
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
-        final OfflineAnalysis analysis = new OfflineAnalysis(connection ->
-        {
-            try
+        final Pipeline pipeline = new Pipeline(options.workers, RING_SIZE, true, 1, options.lifecycle, zeekOptions,
+            FlowLimits.UNBOUNDED, null, worker ->
             {
-                records.append(format.format(connection)).append('\n');
-            }
-            catch (final IOException e)
-            {
-                throw new UncheckedIOException(e);
-            }
-        }, options.lifecycle, zeekOptions);
+                final FlowRecordFormat format = new FlowRecordFormat();
+                return connection -> records.write(format.format(connection));
+            });
         final boolean showProgress = options.progress == null ? Progress.stderrIsTerminal() : options.progress;
         final Progress progress = new Progress(err, showProgress && !options.quiet);
         final long start = System.nanoTime();
         int exit = ExitCodes.OK;
         String failure = null;
-        for (int i = 0; i < options.files.size() && failure == null; i++)
+        for (int i = 0; i < options.files.size() && failure == null && records.failure() == null; i++)
         {
             final Path file = options.files.get(i);
             try (CaptureReader reader = CaptureFiles.open(file))
             {
-                final int fileIndex = i;
-                progress.startFile(file, fileIndex, options.files.size());
-                analysis.read(reader, () -> progress.update(reader, analysis.stats()));
+                progress.startFile(file, i, options.files.size());
+                while (reader.read(pipeline, BATCH) > 0 && records.failure() == null)
+                {
+                    if (progress.enabled())
+                    {
+                        progress.update(reader, pipeline.stats());
+                    }
+                }
             }
             catch (final NoSuchFileException e)
             {
                 failure = file + ": no such file";
-            }
-            catch (final UncheckedIOException e)
-            {
-                // The record sink failed mid-file (disk full, closed pipe): stop reading, report, exit 1.
-                failure = "error writing flow records: " + describe(e);
             }
             catch (final IOException e)
             {
@@ -139,18 +139,13 @@ final class AnalyzeCommand
             }
         }
         progress.clear();
-        try
+        pipeline.finish(EndReason.END_OF_INPUT);
+        records.close();
+        if (records.failure() != null)
         {
-            analysis.finish(EndReason.END_OF_INPUT);
-            records.flush();
-            if (options.output != null)
-            {
-                records.close();
-            }
-        }
-        catch (final IOException | UncheckedIOException e)
-        {
-            err.println("tracker analyze: error writing flow records: " + describe(e));
+            // The record sink failed (disk full, closed pipe): reading stopped there.
+            err.println("tracker analyze: error writing flow records (" + records.lost() + " lost): " +
+                records.failure());
             return ExitCodes.INPUT_ERROR;
         }
         if (failure != null)
@@ -160,24 +155,19 @@ final class AnalyzeCommand
         }
         if (!options.quiet)
         {
-            printSummary(analysis.stats(), System.nanoTime() - start, options.files.size());
+            printSummary(pipeline.stats(), records.written(), System.nanoTime() - start, options.files.size(),
+                pipeline.workers());
         }
         return exit;
     }
 
-    /** A buffered UTF-8 writer on {@code output}, or on {@code out} when it is null. */
-    static Writer openOutput(final PrintStream out, final Path output) throws IOException
-    {
-        final OutputStream stream = output == null ? out : Files.newOutputStream(output);
-        return new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), 1 << 16);
-    }
-
-    private void printSummary(final CaptureStats stats, final long elapsedNanos, final int files)
+    private void printSummary(
+        final CaptureStats stats, final long connections, final long elapsedNanos, final int files, final int workers)
     {
         final double seconds = elapsedNanos / 1e9;
         err.printf(Locale.ROOT, "tracker analyze: %d file(s), %,d packets (%,d TCP), %,d bytes, %,d connections " +
-                "in %.3f s (%,.0f packets/s)%n",
-            files, stats.frames(), stats.tcpSegments(), stats.wireBytes(), stats.connections(), seconds,
+                "in %.3f s with %d worker(s) (%,.0f packets/s)%n",
+            files, stats.frames(), stats.tcpSegments(), stats.wireBytes(), connections, seconds, workers,
             seconds > 0 ? stats.frames() / seconds : 0.0);
         final StringBuilder events = new StringBuilder();
         for (final DecodeEvent event : DecodeEvent.values())
@@ -214,6 +204,7 @@ final class AnalyzeCommand
         boolean quiet;
         Boolean progress;
         boolean help;
+        int workers = Pipeline.defaultWorkers();
 
         static Options parse(final String[] args) throws UsageException
         {
@@ -235,6 +226,25 @@ final class AnalyzeCommand
                     case "--progress" -> options.progress = Boolean.TRUE;
                     case "--no-progress" -> options.progress = Boolean.FALSE;
                     case "-C", "--ignore-checksums" -> options.ignoreChecksums = true;
+                    case "--workers" ->
+                    {
+                        if (i + 1 >= args.length)
+                        {
+                            throw new UsageException("--workers needs a number");
+                        }
+                        try
+                        {
+                            options.workers = Integer.parseInt(args[++i]);
+                        }
+                        catch (final NumberFormatException e)
+                        {
+                            throw new UsageException("--workers needs a number, got '" + args[i] + "'");
+                        }
+                        if (options.workers < 1 || options.workers > 256)
+                        {
+                            throw new UsageException("--workers must be 1 to 256, was " + options.workers);
+                        }
+                    }
                     case "--lifecycle" ->
                     {
                         if (i + 1 >= args.length)

@@ -41,6 +41,11 @@ final class Progress
         }
     }
 
+    boolean enabled()
+    {
+        return enabled;
+    }
+
     void startFile(final Path file, final int index, final int count)
     {
         final Path name = file.getFileName();

@@ -15,10 +15,25 @@ import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Checkpointing;
 import dev.flowtracker.ingest.pipeline.Pipeline;
+import dev.flowtracker.ingest.http.HttpApi;
+import dev.flowtracker.ingest.http.HttpServer;
+import dev.flowtracker.ingest.http.WebConfig;
+import dev.flowtracker.ingest.metrics.FlowEndCounters;
+import dev.flowtracker.ingest.metrics.TrackerMetrics;
+import dev.flowtracker.ingest.source.PacketSource;
+import dev.flowtracker.ingest.source.SourceException;
+import dev.flowtracker.ingest.source.afpacket.AfPacketOptions;
+import dev.flowtracker.ingest.source.afpacket.AfPacketSource;
+import dev.flowtracker.ingest.source.mirror.MirrorOptions;
+import dev.flowtracker.ingest.source.mirror.MirrorProtocol;
+import dev.flowtracker.ingest.source.mirror.MirrorSource;
+import dev.flowtracker.ingest.source.pcap.CaptureFileSource;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,13 +53,31 @@ final class RunCommand
 {
     static final String HELP = """
         usage: tracker run --pcap FILE [--pcap FILE ...] [options]
+               tracker run --interface IF [--interface IF ...] [--fanout N] [options]
+               tracker run --vxlan-listen ADDR:PORT | --geneve-listen ADDR:PORT [options]
 
-        Replays capture files through the streaming pipeline: frames are decoded into a ring, and shard
-        workers (each owning the connections whose symmetric 4-tuple hash falls in its shard) track them.
-        Writes one JSON flow record per connection as it ends (same schema as analyze).
+        The daemon: replays capture files through the streaming pipeline (frames are decoded into a ring, and
+        shard workers, each owning the connections whose symmetric 4-tuple hash falls in its shard, track them),
+        writes one JSON flow record per connection as it ends (same schema as analyze), and serves metrics and
+        the flow API over HTTP. After the input ends it keeps serving until stopped, unless --exit-at-end.
 
         options:
               --pcap FILE     a pcap/pcapng file to replay (repeatable; files are read in order as one stream)
+          -i, --interface IF  capture live on IF with an AF_PACKET TPACKET_V3 ring (repeatable; needs CAP_NET_RAW).
+                              Live: a full ring drops frames (counted), idle timeouts run on wall time
+              --fanout N      N sockets per interface in one PACKET_FANOUT hash group, one event loop each
+              --promiscuous   put the interfaces in promiscuous mode while capturing (CAP_NET_ADMIN)
+              --no-filter     no kernel filter (by default a classic BPF program passes only TCP over IPv4/IPv6,
+                              with or without VLAN tags)
+              --ring-blocks N, --block-size N, --block-timeout D
+                              the kernel ring: blocks (default 64) of N bytes (default 1M), handed over when full
+                              or after D (default 10ms)
+              --vxlan-listen ADDR:PORT, --geneve-listen ADDR:PORT
+                              receive mirrored traffic (e.g. cloud traffic mirroring) as VXLAN (UDP 4789) or
+                              Geneve (UDP 6081); the VNI is part of each connection's identity (record "vni").
+                              Live: a full ring drops frames (counted), idle timeouts run on wall time.
+              --mirror-threads N  receiving sockets per listen address (SO_REUSEPORT, one event loop each;
+                              default 1)
               --workers N     shard workers (default: cores - 1, at least 1)
               --ring-size N   ring slots, a power of two (default 65536)
               --replay-speed X
@@ -76,16 +109,28 @@ final class RunCommand
               --checkpoint-interval D   wall-clock time between checkpoints (default 60s)
               --checkpoint-at-end       at the end of input, checkpoint open connections instead of writing
                               them (a capture split over several runs, one file each)
+        HTTP (GET /metrics for Prometheus, /health, /ready, /flows?limit=N&sort=retransmission|bytes|duration|rtt,
+        /flows/{uid}):
+              --http-listen HOST:PORT   where to serve (default 127.0.0.1:9127; port 0 picks a free one, printed
+                              on stderr)
+              --no-http       no HTTP server (the command then exits when the input ends)
+              --web-config FILE   TLS and basic auth, in the Prometheus exporters' web-config format
+                              (tls_server_config: cert_file, key_file; basic_auth_users: user: bcrypt hash)
+              --exit-at-end   exit when the input ends instead of serving until stopped
           -q, --quiet         no summary on stderr
           -h, --help          show this help
 
         SIGTERM or SIGINT stops the replay gracefully: every connection still open is written with
         end_reason "shutdown" (or, with --state-dir, checkpointed) before the process exits.
 
-        exit codes: 0 ok; 1 input or output error (records seen before it are still written); 2 usage error;
+        exit codes: 0 ok; 1 input or output error (or the HTTP address cannot be bound) (records seen before it are still written); 2 usage error;
         143/130 after SIGTERM/SIGINT (records flushed)
         """;
 
+    /** The HTTP server's default port (metrics, API), on the loopback address. */
+    static final int DEFAULT_HTTP_PORT = 9127;
+    /** How often a live pipeline's clock moves the workers' time on when no packet arrives. */
+    private static final long CLOCK_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** How long a shutdown signal waits for the records of open connections to be written. */
     private static final long SHUTDOWN_GRACE_SECONDS = 30;
 
@@ -141,10 +186,30 @@ final class RunCommand
         }
         final Checkpointing checkpointing = store == null ? null :
             new Checkpointing(store, options.checkpointIntervalNanos, options.checkpointAtEnd, records::flush);
+        final List<PacketSource> sources = options.sources();
+        final boolean live = sources.stream().anyMatch(PacketSource::live);
+        int producers = 0;
+        for (final PacketSource source : sources)
+        {
+            producers += source.deliveryThreads();
+        }
+        final FlowEndCounters[] flowEnds = new FlowEndCounters[options.workers];
         final Pipeline pipeline;
         try
         {
-            pipeline = newPipeline(options, zeekOptions, limits, checkpointing, records);
+            pipeline = new Pipeline(options.workers, options.ringSize, !live, producers, options.lifecycle,
+                zeekOptions, limits, checkpointing, worker ->
+                {
+                    final FlowRecordFormat format = new FlowRecordFormat();
+                    final FlowEndCounters ends = new FlowEndCounters();
+                    flowEnds[worker] = ends;
+                    // Formatting stays on the worker (the connection is recycled after this call); the disk does not.
+                    return connection ->
+                    {
+                        ends.count(connection);
+                        records.write(format.format(connection));
+                    };
+                });
         }
         catch (final UncheckedIOException e)
         {
@@ -158,12 +223,42 @@ final class RunCommand
             err.printf(Locale.ROOT, "tracker run: restored %,d connections from %s%n", pipeline.restoredFlows(),
                 options.stateDir);
         }
-        // A shutdown signal asks the replay to stop; the hook then waits until every open connection is written.
+        final AtomicBoolean inputFinished = new AtomicBoolean();
+        final AtomicBoolean ready = new AtomicBoolean();
+        final TrackerMetrics metrics = new TrackerMetrics(new TrackerMetrics.Parts(pipeline, sources, flowEnds, records,
+            limits.maxFlows(), inputFinished::get));
+        HttpServer http = null;
+        if (options.httpListen != null)
+        {
+            try
+            {
+                http = HttpServer.start(options.httpListen, new HttpApi(metrics, () -> pipeline, ready::get),
+                    options.webConfig);
+                err.println("tracker run: serving HTTP on " + (options.webConfig.tls() ? "https" : "http") + "://" +
+                    hostPort(http.address()));
+            }
+            catch (final IOException e)
+            {
+                err.println("tracker run: " + e.getMessage());
+                pipeline.finish(EndReason.SHUTDOWN);
+                records.close();
+                closeQuietly(store);
+                metrics.close();
+                return ExitCodes.INPUT_ERROR;
+            }
+        }
+        // A shutdown signal stops the sources; the hook then waits until every open connection is written.
         final AtomicBoolean stopRequested = new AtomicBoolean();
+        final CountDownLatch stopSignal = new CountDownLatch(1);
         final CountDownLatch flushed = new CountDownLatch(1);
         final Thread shutdownHook = new Thread(() ->
         {
             stopRequested.set(true);
+            stopSignal.countDown();
+            for (final PacketSource source : sources)
+            {
+                source.close();
+            }
             try
             {
                 flushed.await(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
@@ -176,10 +271,20 @@ final class RunCommand
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         try
         {
-            return replay(options, pipeline, records, limits, stopRequested);
+            return track(options, sources, live, pipeline, records, limits, stopRequested, stopSignal, ready,
+                inputFinished, http);
         }
         finally
         {
+            for (final PacketSource source : sources)
+            {
+                source.close();
+            }
+            if (http != null)
+            {
+                http.close();
+            }
+            metrics.close();
             closeQuietly(store);
             flushed.countDown();
             try
@@ -191,6 +296,12 @@ final class RunCommand
                 // the JVM is already shutting down: the hook has run or is running
             }
         }
+    }
+
+    private static String hostPort(final InetSocketAddress address)
+    {
+        final String host = address.getHostString();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     private static void closeQuietly(final CheckpointStore store)
@@ -208,50 +319,58 @@ final class RunCommand
         }
     }
 
-    private static Pipeline newPipeline(
-        final Options options, final ZeekOptions zeekOptions, final FlowLimits limits,
-        final Checkpointing checkpointing, final RecordWriter records)
+    private int track(
+        final Options options, final List<PacketSource> sources, final boolean live, final Pipeline pipeline,
+        final RecordWriter records, final FlowLimits limits, final AtomicBoolean stopRequested,
+        final CountDownLatch stopSignal, final AtomicBoolean ready, final AtomicBoolean inputFinished,
+        final HttpServer http)
     {
-        return new Pipeline(options.workers, options.ringSize, true, options.lifecycle,
-            zeekOptions, limits, checkpointing, worker ->
-            {
-                final FlowRecordFormat format = new FlowRecordFormat();
-                // Formatting stays on the worker (the connection is recycled after this call); the disk does not.
-                return connection -> records.write(format.format(connection));
-            });
-    }
-
-    private int replay(
-        final Options options, final Pipeline pipeline, final RecordWriter records, final FlowLimits limits,
-        final AtomicBoolean stopRequested)
-    {
-        final PacketHandler source = options.replaySpeed > 0 ?
-            new ReplayPacer(pipeline, options.replaySpeed, stopRequested::get) : pipeline;
-        // Paced replays read in small batches so that a stop request is seen between them promptly.
-        final int batch = options.replaySpeed > 0 ? 64 : 4096;
         final long start = System.nanoTime();
         String failure = null;
-        for (int i = 0; i < options.files.size() && failure == null && !stopRequested.get(); i++)
+        int firstProducer = 0;
+        final List<PacketSource> started = new ArrayList<>();
+        for (final PacketSource source : sources)
         {
-            final Path file = options.files.get(i);
-            try (CaptureReader reader = CaptureFiles.open(file))
+            final int base = firstProducer;
+            try
             {
-                while (!stopRequested.get() && reader.read(source, batch) > 0)
+                source.start(thread -> pipeline.sink(base + thread));
+                started.add(source);
+                if (source.live())
                 {
-                    // replay the whole file, or until stopped
+                    err.println("tracker run: receiving " + source.description()); // after start: the bound port
                 }
             }
-            catch (final NoSuchFileException e)
+            catch (final SourceException e)
             {
-                failure = file + ": no such file";
+                failure = e.getMessage(); // names the file, interface or address
+                break;
             }
-            catch (final IOException e)
+            firstProducer += source.deliveryThreads();
+        }
+        if (failure == null)
+        {
+            ready.set(true);
+            if (live)
             {
-                failure = AnalyzeCommand.describe(e);
+                pipeline.startClock(CLOCK_PERIOD_NANOS);
             }
+            for (final PacketSource source : started)
+            {
+                awaitEndUninterruptibly(source);
+                if (source.failure() != null && failure == null)
+                {
+                    failure = source.failure().getMessage();
+                }
+            }
+        }
+        for (final PacketSource source : started)
+        {
+            source.close();
         }
         final boolean stopped = stopRequested.get();
         pipeline.finish(stopped ? EndReason.SHUTDOWN : EndReason.END_OF_INPUT);
+        inputFinished.set(true);
         int exit = ExitCodes.OK;
         records.close(); // every record written and flushed; a file closed
         if (failure != null)
@@ -277,24 +396,83 @@ final class RunCommand
         }
         if (!options.quiet)
         {
-            final double seconds = (System.nanoTime() - start) / 1e9;
-            err.printf(Locale.ROOT, "tracker run: %,d packets (%,d TCP), %,d connections, %d workers %s, ring %d, " +
-                    "ring_full drops %d, in %.3f s (%,.0f packets/s)%n",
-                pipeline.stats().frames(), pipeline.stats().tcpSegments(), records.written(), pipeline.workers(),
-                Arrays.toString(pipeline.segmentsPerWorker()), pipeline.ringSize(), pipeline.ringFullDrops(), seconds,
-                seconds > 0 ? pipeline.stats().frames() / seconds : 0.0);
-            err.printf(Locale.ROOT, "tracker run: flow table %,d flows; removed idle %s, emergency %s, capacity %s; " +
-                    "emergency mode entered %d times%n",
-                limits.maxFlows(), removals(pipeline, FlowRemoval.IDLE_TIMEOUT),
-                removals(pipeline, FlowRemoval.EMERGENCY_TIMEOUT), removals(pipeline, FlowRemoval.CAPACITY),
-                pipeline.emergencyEntries());
-            if (options.stateDir != null)
+            summary(options, pipeline, records, limits, (System.nanoTime() - start) / 1e9);
+            for (final PacketSource source : started)
             {
-                err.printf(Locale.ROOT, "tracker run: checkpoints written %d, skipped %d, failed %d%n",
-                    pipeline.checkpointsWritten(), pipeline.checkpointsSkipped(), pipeline.checkpointsFailed());
+                err.printf(Locale.ROOT, "tracker run: source %s %s: %,d frames, %,d bytes, %,d dropped before " +
+                    "delivery%n", source.kind(), source.description(), source.frames(), source.bytes(), source.drops());
             }
         }
+        if (http != null && !stopped && !options.exitAtEnd)
+        {
+            err.println("tracker run: input finished; still serving HTTP on " + hostPort(http.address()) +
+                " until stopped (SIGTERM or SIGINT)");
+            awaitUninterruptibly(stopSignal);
+        }
         return exit;
+    }
+
+    private void summary(
+        final Options options, final Pipeline pipeline, final RecordWriter records, final FlowLimits limits,
+        final double seconds)
+    {
+        err.printf(Locale.ROOT, "tracker run: %,d packets (%,d TCP), %,d connections, %d workers %s, ring %d, " +
+                "ring_full drops %d, in %.3f s (%,.0f packets/s)%n",
+            pipeline.stats().frames(), pipeline.stats().tcpSegments(), records.written(), pipeline.workers(),
+            Arrays.toString(pipeline.segmentsPerWorker()), pipeline.ringSize(), pipeline.ringFullDrops(), seconds,
+            seconds > 0 ? pipeline.stats().frames() / seconds : 0.0);
+        err.printf(Locale.ROOT, "tracker run: flow table %,d flows; removed idle %s, emergency %s, capacity %s; " +
+                "emergency mode entered %d times%n",
+            limits.maxFlows(), removals(pipeline, FlowRemoval.IDLE_TIMEOUT),
+            removals(pipeline, FlowRemoval.EMERGENCY_TIMEOUT), removals(pipeline, FlowRemoval.CAPACITY),
+            pipeline.emergencyEntries());
+        if (options.stateDir != null)
+        {
+            err.printf(Locale.ROOT, "tracker run: checkpoints written %d, skipped %d, failed %d%n",
+                pipeline.checkpointsWritten(), pipeline.checkpointsSkipped(), pipeline.checkpointsFailed());
+        }
+    }
+
+    private static void awaitEndUninterruptibly(final PacketSource source)
+    {
+        boolean interrupted = false;
+        while (true)
+        {
+            try
+            {
+                source.awaitEnd();
+                break;
+            }
+            catch (final InterruptedException e)
+            {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitUninterruptibly(final CountDownLatch latch)
+    {
+        boolean interrupted = false;
+        while (true)
+        {
+            try
+            {
+                latch.await();
+                break;
+            }
+            catch (final InterruptedException e)
+            {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** "N (opening a, established b, closed c)" for one removal reason. */
@@ -328,6 +506,34 @@ final class RunCommand
         long rotateNanos;
         long checkpointIntervalNanos = TimeUnit.SECONDS.toNanos(60);
         boolean checkpointAtEnd;
+        /** Where the HTTP server listens; null for none. */
+        InetSocketAddress httpListen = new InetSocketAddress(InetAddress.getLoopbackAddress(), DEFAULT_HTTP_PORT);
+        WebConfig webConfig = WebConfig.NONE;
+        boolean exitAtEnd;
+
+        final AfPacketOptions.Builder capture = AfPacketOptions.builder();
+        boolean capturing;
+        final List<MirrorOptions> mirrors = new ArrayList<>();
+        int mirrorThreads = MirrorOptions.DEFAULT_THREADS;
+
+        /** The packet sources the options ask for, not started. */
+        List<PacketSource> sources()
+        {
+            final List<PacketSource> sources = new ArrayList<>();
+            if (!files.isEmpty())
+            {
+                sources.add(new CaptureFileSource(files, replaySpeed));
+            }
+            if (capturing)
+            {
+                sources.add(new AfPacketSource(capture.build()));
+            }
+            for (final MirrorOptions mirror : mirrors)
+            {
+                sources.add(new MirrorSource(mirror.withThreads(mirrorThreads)));
+            }
+            return sources;
+        }
 
         FlowLimits limits()
         {
@@ -362,6 +568,26 @@ final class RunCommand
                     case "--checkpoint-interval" ->
                         options.checkpointIntervalNanos = Durations.parseNanos(value(args, ++i, arg), arg);
                     case "--checkpoint-at-end" -> options.checkpointAtEnd = true;
+                    case "-i", "--interface" ->
+                    {
+                        options.capture.addInterface(value(args, ++i, arg));
+                        options.capturing = true;
+                    }
+                    case "--fanout" -> options.capture.fanout(positive(value(args, ++i, arg), arg));
+                    case "--promiscuous" -> options.capture.promiscuous(true);
+                    case "--no-filter" -> options.capture.tcpOnlyFilter(false);
+                    case "--ring-blocks" -> options.capture.blockCount(positive(value(args, ++i, arg), arg));
+                    case "--block-size" -> options.capture.blockSize(bytes(value(args, ++i, arg), arg));
+                    case "--block-timeout" ->
+                        options.capture.blockTimeoutNanos(Durations.parseNanos(value(args, ++i, arg), arg));
+                    case "--vxlan-listen" -> options.mirrors.add(mirror(MirrorProtocol.VXLAN, value(args, ++i, arg), arg));
+                    case "--geneve-listen" ->
+                        options.mirrors.add(mirror(MirrorProtocol.GENEVE, value(args, ++i, arg), arg));
+                    case "--mirror-threads" -> options.mirrorThreads = positive(value(args, ++i, arg), arg);
+                    case "--http-listen" -> options.httpListen = listenAddress(value(args, ++i, arg), arg);
+                    case "--no-http" -> options.httpListen = null;
+                    case "--exit-at-end" -> options.exitAtEnd = true;
+                    case "--web-config" -> options.webConfig = webConfig(Path.of(value(args, ++i, arg)));
                     case "--rotate-size" -> options.rotateBytes = bytes(value(args, ++i, arg), arg);
                     case "--rotate-interval" -> options.rotateNanos = Durations.parseNanos(value(args, ++i, arg), arg);
                     case "--replay-speed" ->
@@ -410,11 +636,93 @@ final class RunCommand
             {
                 throw new UsageException("--checkpoint-at-end needs --state-dir");
             }
-            if (!options.help && options.files.isEmpty())
+            if (!options.help && options.files.isEmpty() && options.mirrors.isEmpty() && !options.capturing)
             {
-                throw new UsageException("nothing to read: give --pcap FILE (live sources are not available yet)");
+                throw new UsageException(
+                    "nothing to read: give --pcap FILE, --interface IF, --vxlan-listen or --geneve-listen");
+            }
+            if (options.capturing)
+            {
+                try
+                {
+                    options.capture.build(); // checks the capture options now, as usage errors
+                }
+                catch (final IllegalArgumentException e)
+                {
+                    throw new UsageException(e.getMessage());
+                }
+            }
+            if (!options.files.isEmpty() && (!options.mirrors.isEmpty() || options.capturing))
+            {
+                throw new UsageException("--pcap replays files losslessly and live sources never wait: use one kind");
+            }
+            if (options.mirrorThreads > MirrorOptions.MAX_THREADS)
+            {
+                throw new UsageException("--mirror-threads must be at most " + MirrorOptions.MAX_THREADS);
             }
             return options;
+        }
+
+        /** HOST:PORT, [IPv6]:PORT or :PORT (all addresses); port 0 picks a free one. */
+        static InetSocketAddress listenAddress(final String text, final String option) throws UsageException
+        {
+            final int colon = text.lastIndexOf(':');
+            if (colon < 0)
+            {
+                throw new UsageException(option + " needs HOST:PORT, got '" + text + "'");
+            }
+            String host = text.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]"))
+            {
+                host = host.substring(1, host.length() - 1);
+            }
+            final int port;
+            try
+            {
+                port = Integer.parseInt(text.substring(colon + 1));
+            }
+            catch (final NumberFormatException e)
+            {
+                throw new UsageException(option + " needs a port number after ':', got '" + text + "'");
+            }
+            if (port < 0 || port > 65535)
+            {
+                throw new UsageException(option + " port must be 0 to 65535, got " + port);
+            }
+            try
+            {
+                return host.isEmpty() ? new InetSocketAddress(port) :
+                    new InetSocketAddress(InetAddress.getByName(host), port);
+            }
+            catch (final java.net.UnknownHostException e)
+            {
+                throw new UsageException(option + ": unknown host '" + host + "'");
+            }
+        }
+
+        private static MirrorOptions mirror(final MirrorProtocol protocol, final String text, final String option)
+            throws UsageException
+        {
+            try
+            {
+                return MirrorOptions.of(protocol, text);
+            }
+            catch (final IllegalArgumentException e)
+            {
+                throw new UsageException(option + ": " + e.getMessage());
+            }
+        }
+
+        private static WebConfig webConfig(final Path file) throws UsageException
+        {
+            try
+            {
+                return WebConfig.load(file);
+            }
+            catch (final IOException e)
+            {
+                throw new UsageException("--web-config " + file + ": " + e.getMessage());
+            }
         }
 
         private static String value(final String[] args, final int index, final String option)

@@ -182,6 +182,14 @@ public final class FlowRecordFormat
         out.append(text);
     }
 
+    /** The connection's uid, as its record shows it. */
+    public static String uid(final TcpConnection c)
+    {
+        final StringBuilder out = new StringBuilder(UID_LENGTH + 1);
+        appendUid(out, c);
+        return out.toString();
+    }
+
     /**
      * A Zeek-style uid ("C" + base62) derived from the connection's identity, first packet time and generation,
      * so the same input always yields the same uids, whichever worker handled the connection.

@@ -115,6 +115,12 @@ public final class RecordWriter implements AutoCloseable
         return written.get();
     }
 
+    /** Records handed over and not yet written; any thread. */
+    public int queued()
+    {
+        return queue.size();
+    }
+
     /** Records lost to write errors. */
     public long lost()
     {

@@ -17,6 +17,8 @@ public final class PacketEvent
     static final int FINISH = 3;
     /** Every worker snapshots its live connections into its checkpoint. */
     static final int CHECKPOINT = 4;
+    /** Nothing to do: ends a batch so that idle workers look at a pending flow query. */
+    static final int NUDGE = 5;
 
     final DecodedPacket packet = new DecodedPacket();
     int kind;

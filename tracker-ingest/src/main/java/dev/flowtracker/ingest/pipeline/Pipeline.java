@@ -16,6 +16,7 @@ import dev.flowtracker.core.tcp.FlowPhase;
 import dev.flowtracker.core.tcp.FlowRemoval;
 import dev.flowtracker.core.tcp.FlowStateCodec;
 import dev.flowtracker.core.tcp.TcpConnection;
+import dev.flowtracker.core.tcp.TrafficCounters;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.CaptureStats;
@@ -25,6 +26,7 @@ import dev.flowtracker.ingest.checkpoint.CheckpointException;
 import dev.flowtracker.ingest.checkpoint.CheckpointInfo;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 import dev.flowtracker.ingest.source.FrameSink;
+import org.HdrHistogram.Recorder;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -34,6 +36,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -41,15 +44,16 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
 /**
- * Decode on the source thread, track on N shard workers, joined by a Disruptor ring (see package-info for the
- * picture). The source calls {@link #onFrame} for every captured frame; {@link #finish} emits the connections
- * still open and stops the workers.
+ * Decode on the source threads, track on N shard workers, joined by a Disruptor ring (see package-info for the
+ * picture). Each source delivery thread calls its own {@link #sink(int)} for every captured frame ({@link #onFrame}
+ * is producer 0's); {@link #finish} emits the connections still open and stops the workers.
  *
  * <p>Backpressure: a lossless pipeline (file replay) makes the source wait for a free slot; a lossy one (live
  * capture) never waits: when the ring is full the frame is dropped and counted in {@link #ringFullDrops()}.
  *
- * <p>{@link #onFrame} and {@link #finish} belong to one source thread. The listener built for worker {@code i}
- * is called on that worker's thread only.
+ * <p>Sink {@code i} belongs to one delivery thread. {@link #finish} is called once, after the sources have
+ * stopped, from any thread. Accessors documented "any thread" may be read while running (metrics); the others
+ * after {@link #finish}. The listener built for worker {@code i} is called on that worker's thread only.
  */
 public final class Pipeline implements PacketHandler
 {
@@ -74,6 +78,14 @@ public final class Pipeline implements PacketHandler
     private final AtomicLong checkpointsSkipped = new AtomicLong();
     private final AtomicLong checkpointsFailed = new AtomicLong();
     private final AtomicReference<String> checkpointFailure = new AtomicReference<>();
+    /** Time to write and commit one shard's checkpoint (ns), recorded on the checkpoint writer thread. */
+    private final Recorder checkpointDurations = new Recorder(1, ShardCheckpoints.MAX_DURATION_NANOS, 3);
+    /** Wall-clock millis of the latest committed checkpoint, 0 before the first. */
+    private final AtomicLong lastCheckpointMillis = new AtomicLong();
+    /** Per worker: its connections' handshake RTTs (ns), recorded on the worker thread, read at scrape time. */
+    private final Recorder[] handshakeRtts;
+    /** Highest RTT a recorder holds; longer ones are recorded as this (a handshake longer than a minute). */
+    public static final long MAX_RECORDED_NANOS = TimeUnit.MINUTES.toNanos(1);
     /** Wall-clock (System.nanoTime) instant of the next periodic checkpoint; the one thread that checks owns it. */
     private long nextCheckpointNanos;
     private static final long CLOCK_CHECK_PACKET_NANOS = 100_000_000L;
@@ -133,17 +145,20 @@ public final class Pipeline implements PacketHandler
         }
         this.workers = workers;
         this.lossless = lossless;
-        // A live pipeline has a clock thread besides its sources, so it always has several producers.
-        final ProducerType producerType = producers == 1 && lossless ? ProducerType.SINGLE : ProducerType.MULTI;
-        this.disruptor = new Disruptor<>(PacketEvent::new, ringSize, workerThreads(), producerType,
+        // Several threads publish: the sources' delivery threads, a live pipeline's clock, and whoever calls finish.
+        this.disruptor = new Disruptor<>(PacketEvent::new, ringSize, workerThreads(), ProducerType.MULTI,
             new BlockingWaitStrategy());
         this.shardWorkers = new ShardWorker[workers];
         this.workersFinished = new CountDownLatch(workers);
+        this.handshakeRtts = new Recorder[workers];
         for (int i = 0; i < workers; i++)
         {
             shardWorkers[i] =
                 new ShardWorker(i, lifecycle, zeekOptions, limits.perShard(workers), listenerForWorker.apply(i),
                     workersFinished);
+            final Recorder recorder = new Recorder(1, MAX_RECORDED_NANOS, 3);
+            handshakeRtts[i] = recorder;
+            shardWorkers[i].tracker().onHandshakeRtt(nanos -> recorder.recordValue(Math.clamp(nanos, 0, MAX_RECORDED_NANOS)));
         }
         this.checkpointing = checkpointing;
         if (checkpointing != null)
@@ -158,7 +173,8 @@ public final class Pipeline implements PacketHandler
             {
                 shardWorkers[i].enableCheckpoints(new ShardCheckpoints(i, checkpointing.store(), checkpointing.flushRecords(),
                     checkpointWriter,
-                    checkpointsWritten, checkpointsSkipped, checkpointsFailed, checkpointFailure));
+                    checkpointsWritten, checkpointsSkipped, checkpointsFailed, checkpointFailure, checkpointDurations,
+                    lastCheckpointMillis));
             }
             this.restoredFlows = restore(checkpointing.store());
             this.nextCheckpointNanos = System.nanoTime() + checkpointing.intervalNanos();
@@ -603,6 +619,121 @@ public final class Pipeline implements PacketHandler
     public int ringSize()
     {
         return ring.getBufferSize();
+    }
+
+    /** Free ring slots now; any thread. */
+    public long ringRemaining()
+    {
+        return ring.remainingCapacity();
+    }
+
+    /** Ring events published but not yet processed by worker {@code worker}; any thread. */
+    public long workerLag(final int worker)
+    {
+        return Math.max(0, ring.getCursor() - disruptor.getSequenceValueFor(shardWorkers[worker]));
+    }
+
+    /** Worker {@code worker}'s live traffic counters; any thread may read them. */
+    public TrafficCounters trafficCounters(final int worker)
+    {
+        return shardWorkers[worker].tracker().counters();
+    }
+
+    /** Segments worker {@code worker} has tracked; any thread (a moment stale). */
+    public long workerSegments(final int worker)
+    {
+        return shardWorkers[worker].segments();
+    }
+
+    /** Connections held now in {@code phase}, all workers; any thread (a moment stale). */
+    public long activeConnections(final FlowPhase phase)
+    {
+        long total = 0;
+        for (final ShardWorker worker : shardWorkers)
+        {
+            total += worker.tracker().activeConnections(phase);
+        }
+        return total;
+    }
+
+    /** Connections created so far, all workers (restored ones included); any thread (a moment stale). */
+    public long connectionsCreated()
+    {
+        long total = 0;
+        for (final ShardWorker worker : shardWorkers)
+        {
+            total += worker.tracker().connectionsCreated();
+        }
+        return total;
+    }
+
+    /** Workers whose flow table is in emergency mode now; any thread (a moment stale). */
+    public int workersInEmergency()
+    {
+        int total = 0;
+        for (final ShardWorker worker : shardWorkers)
+        {
+            total += worker.tracker().inEmergency() ? 1 : 0;
+        }
+        return total;
+    }
+
+    /** Off-heap bytes of all flow tables' bookkeeping (fixed at start). */
+    public long flowTableOffHeapBytes()
+    {
+        long total = 0;
+        for (final ShardWorker worker : shardWorkers)
+        {
+            total += worker.tracker().flowTableOffHeapBytes();
+        }
+        return total;
+    }
+
+    /** Worker {@code worker}'s handshake RTT recorder (nanoseconds); read it with an interval histogram. */
+    public Recorder handshakeRtts(final int worker)
+    {
+        return handshakeRtts[worker];
+    }
+
+    /** Checkpoint write-and-commit durations (nanoseconds). */
+    public Recorder checkpointDurations()
+    {
+        return checkpointDurations;
+    }
+
+    /** Wall-clock millis of the latest committed checkpoint; 0 before the first. */
+    public long lastCheckpointMillis()
+    {
+        return lastCheckpointMillis.get();
+    }
+
+    /**
+     * Asks every worker to answer {@code query} from its table between ring batches; wait with
+     * {@link FlowQuery#await}. After {@link #finish} the answer is empty. Any thread, one query at a time.
+     */
+    public void query(final FlowQuery query)
+    {
+        for (final ShardWorker worker : shardWorkers)
+        {
+            worker.ask(query);
+        }
+        // Idle workers only look between batches: give them one. A full ring needs no nudge (they are busy).
+        try
+        {
+            final long sequence = ring.tryNext();
+            ring.get(sequence).kind = PacketEvent.NUDGE;
+            ring.publish(sequence);
+        }
+        catch (final InsufficientCapacityException e)
+        {
+            // busy workers end batches soon enough
+        }
+    }
+
+    /** Whether {@link #finish} has run (the workers have stopped). */
+    public boolean finished()
+    {
+        return finished;
     }
 
     /**

@@ -5,11 +5,15 @@ import dev.flowtracker.core.tcp.FlowStateCodec;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 import dev.flowtracker.ingest.checkpoint.EntrySink;
 
+import org.HdrHistogram.Recorder;
+
 import java.io.IOException;
+
 import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -24,6 +28,10 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class ShardCheckpoints
 {
+    private final Recorder durations;
+    private final AtomicLong lastSuccessMillis;
+    /** Longest duration the recorder holds (its highest trackable value); longer ones count as this. */
+    static final long MAX_DURATION_NANOS = TimeUnit.HOURS.toNanos(1);
     private final int shard;
     private final CheckpointStore store;
     private final Runnable flushRecords;
@@ -40,8 +48,11 @@ final class ShardCheckpoints
 
     ShardCheckpoints(
         final int shard, final CheckpointStore store, final Runnable flushRecords, final ExecutorService writer, final AtomicLong written,
-        final AtomicLong skipped, final AtomicLong failed, final AtomicReference<String> lastFailure)
+        final AtomicLong skipped, final AtomicLong failed, final AtomicReference<String> lastFailure,
+        final Recorder durations, final AtomicLong lastSuccessMillis)
     {
+        this.durations = durations;
+        this.lastSuccessMillis = lastSuccessMillis;
         this.shard = shard;
         this.store = store;
         this.flushRecords = flushRecords;
@@ -124,8 +135,11 @@ final class ShardCheckpoints
     {
         try
         {
+            final long start = System.nanoTime();
             flushRecords.run(); // records of connections gone from this snapshot must not sit in a buffer
             store.write(shard, entries, FlowStateCodec.MAX_ENCODED_BYTES, packetTimeNanos, this::pushEntries);
+            durations.recordValue(Math.min(System.nanoTime() - start, MAX_DURATION_NANOS));
+            lastSuccessMillis.set(System.currentTimeMillis());
             written.incrementAndGet();
         }
         catch (final IOException | RuntimeException e)

@@ -6,8 +6,12 @@ import dev.flowtracker.core.tcp.ConnectionTracker;
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.ingest.output.FlowRecordFormat;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Tracks the connections of one shard. Sees every ring event: packet time advances its timers on every frame,
@@ -26,6 +30,25 @@ final class ShardWorker implements EventHandler<PacketEvent>
     private long packetTimeNanos;
     /** Set before the ring starts when the pipeline checkpoints; null otherwise. */
     private ShardCheckpoints checkpoints;
+    /** A flow query waiting for this worker's answer (set by the asking thread, taken between batches). */
+    private final AtomicReference<FlowQuery> pendingQuery = new AtomicReference<>();
+    /** Set once the worker has finished: it answers no more queries. */
+    private volatile boolean stopped;
+    private final FlowRecordFormat queryFormat = new FlowRecordFormat();
+    /** Segments tracked; single writer, read by metrics at any time. */
+    private static final VarHandle SEGMENTS;
+
+    static
+    {
+        try
+        {
+            SEGMENTS = MethodHandles.lookup().findVarHandle(ShardWorker.class, "segments", long.class);
+        }
+        catch (final ReflectiveOperationException e)
+        {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     ShardWorker(
         final int shard, final Lifecycle lifecycle, final ZeekOptions zeekOptions, final FlowLimits limits,
@@ -56,7 +79,7 @@ final class ShardWorker implements EventHandler<PacketEvent>
     @Override
     public void onEvent(final PacketEvent event, final long sequence, final boolean endOfBatch)
     {
-        if (event.kind != PacketEvent.FINISH && event.packet.timestampNanos > packetTimeNanos)
+        if (event.kind <= PacketEvent.TIME && event.packet.timestampNanos > packetTimeNanos)
         {
             packetTimeNanos = event.packet.timestampNanos;
         }
@@ -86,6 +109,12 @@ final class ShardWorker implements EventHandler<PacketEvent>
             {
                 try
                 {
+                    stopped = true;
+                    final FlowQuery unanswered = pendingQuery.getAndSet(null);
+                    if (unanswered != null)
+                    {
+                        unanswered.skip();
+                    }
                     if (event.endReason != null)
                     {
                         tracker.finish(event.endReason);
@@ -108,6 +137,24 @@ final class ShardWorker implements EventHandler<PacketEvent>
         if (endOfBatch)
         {
             lastSequence = sequence;
+            if (pendingQuery.get() != null)
+            {
+                final FlowQuery query = pendingQuery.getAndSet(null);
+                if (query != null)
+                {
+                    query.answer(tracker, queryFormat);
+                }
+            }
+        }
+    }
+
+    /** Asks this worker to answer {@code query} after its current batch; any thread, one query at a time. */
+    void ask(final FlowQuery query)
+    {
+        pendingQuery.set(query);
+        if (stopped && pendingQuery.compareAndSet(query, null))
+        {
+            query.skip(); // it will not look again
         }
     }
 
@@ -116,10 +163,10 @@ final class ShardWorker implements EventHandler<PacketEvent>
         return shard;
     }
 
-    /** Segments this worker tracked (its shard's). */
+    /** Segments this worker tracked (its shard's); any thread (a moment stale). */
     long segments()
     {
-        return segments;
+        return (long)SEGMENTS.getOpaque(this);
     }
 
     /** The last ring sequence this worker finished a batch at: the distance to the producer is its lag. */

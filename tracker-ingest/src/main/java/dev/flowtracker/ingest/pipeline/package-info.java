@@ -1,27 +1,30 @@
 /**
- * The streaming pipeline: one source thread decodes frames straight into preallocated ring events; worker
- * threads each own one shard of the flow space and the connections in it.
+ * The streaming pipeline: each source delivery thread decodes frames straight into preallocated ring events
+ * through its own {@code SourcePort}; worker threads each own one shard of the flow space and the connections in
+ * it.
  *
  * <pre>
- *   source thread                      LMAX Disruptor ring                  worker threads
+ *   source delivery threads            LMAX Disruptor ring                  worker threads
  *  +-----------------------+     +-------------------------------+     +----------------------------+
- *  | capture reader        |     | PacketEvent[ring size]        |     | ShardWorker 0: tracker,    |
- *  | decode -> event slot  |---->| (DecodedPacket, kind, shard)  |---->|   owns hash % N == 0       |
- *  | defragment            |     | single producer, preallocated |  +->| ShardWorker 1 ...          |
- *  | offline: wait if full |     |                               |  |  | ShardWorker N-1            |
- *  | live: drop, ring_full |     +-------------------------------+  |  +-------------+--------------+
- *  +-----------------------+        every worker sees every event --+                |
- *                                   (time advances everywhere; a segment            v
- *                                    is tracked only by its shard)        RecordWriter thread (one
- *                                                                          line per finished connection,
- *                                                                          off the workers; rotation)
+ *  | pcap replay / AF_PACKET|    | PacketEvent[ring size]        |     | ShardWorker 0: tracker,    |
+ *  | socket / VXLAN channel|     | (DecodedPacket, kind, shard)  |---->|   owns hash % N == 0       |
+ *  | SourcePort i: decode, |---->| multi-producer, preallocated  |  +->| ShardWorker 1 ...          |
+ *  |  defragment, publish  |     |                               |  |  | ShardWorker N-1            |
+ *  | replay: wait if full  |     +-------------------------------+  |  +------+-------------+-------+
+ *  | live: drop, ring_full |        ^  every worker sees every event-+         |             |
+ *  +-----------------------+        |  (time advances everywhere; a          v             v
+ *  clock thread (live only): -------+   segment is tracked only by   RecordWriter      flow queries
+ *   wall-clock TIME events,            its shard)                     thread (records,  (HTTP /flows,
+ *   periodic CHECKPOINT                                               rotation)         between batches)
  * </pre>
  *
  * The shard is {@code FlowHash % workers}: the hash is symmetric, so both directions of a connection land on the
- * same worker and each connection has exactly one writer. No locks on the packet path.
+ * same worker and each connection has exactly one writer. No locks on the packet path; publishing claims a slot
+ * with one CAS (several producers).
  *
  * <p>Each worker's tracker has a bounded flow table (its share of {@link dev.flowtracker.core.tcp.FlowLimits}):
- * fixed off-heap bookkeeping, pooled connections, idle expiry per phase driven by packet time, emergency timeouts
- * and least-recently-active eviction, every removal counted and emitted.
+ * fixed off-heap bookkeeping, pooled connections, idle expiry per phase driven by packet time (and by the clock's
+ * wall time for live sources), emergency timeouts and least-recently-active eviction, every removal counted and
+ * emitted. Workers keep their counters themselves; metrics read them when scraped.
  */
 package dev.flowtracker.ingest.pipeline;

@@ -58,7 +58,7 @@ class FlowsCommandTest
         assertEquals(0, analyze.exit(), analyze.err());
 
         // Zeek keeps closed connections for its close delay: at the end of the sample all nine are still held.
-        final Result run = tracker("run", "--pcap", SAMPLE.toString(), "--workers", "2", "--state-dir",
+        final Result run = tracker("run", "--no-http", "--pcap", SAMPLE.toString(), "--workers", "2", "--state-dir",
             state.toString(), "--checkpoint-at-end", "-o", dir.resolve("records.jsonl").toString());
         assertEquals(0, run.exit(), run.err());
         assertEquals("", Files.readString(dir.resolve("records.jsonl")), "kept open in the checkpoint, not written");
@@ -87,8 +87,8 @@ class FlowsCommandTest
     {
         assertEquals(ExitCodes.USAGE, tracker("flows").exit());
         assertEquals(ExitCodes.USAGE, tracker("flows", "--state-dir", "x", "--limit", "0").exit());
-        assertEquals(ExitCodes.USAGE, tracker("run", "--pcap", "x", "--checkpoint-at-end").exit());
-        assertEquals(ExitCodes.USAGE, tracker("run", "--pcap", "x", "--rotate-size", "64M").exit());
-        assertEquals(ExitCodes.USAGE, tracker("run", "--pcap", "x", "-o", "y", "--rotate-size", "lots").exit());
+        assertEquals(ExitCodes.USAGE, tracker("run", "--no-http", "--pcap", "x", "--checkpoint-at-end").exit());
+        assertEquals(ExitCodes.USAGE, tracker("run", "--no-http", "--pcap", "x", "--rotate-size", "64M").exit());
+        assertEquals(ExitCodes.USAGE, tracker("run", "--no-http", "--pcap", "x", "-o", "y", "--rotate-size", "lots").exit());
     }
 }

@@ -1,0 +1,204 @@
+package dev.flowtracker.ingest.http;
+
+import at.favre.lib.crypto.bcrypt.BCrypt;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * TLS and basic-auth settings for the HTTP server, read from a web-config file in the format Prometheus exporters
+ * use (exporter-toolkit):
+ *
+ * <pre>
+ * tls_server_config:
+ *   cert_file: /etc/tracker/tls.crt     # PEM certificate chain
+ *   key_file: /etc/tracker/tls.key      # PEM private key (PKCS#8)
+ * basic_auth_users:
+ *   prometheus: $2y$10$...              # bcrypt hash of the password
+ * </pre>
+ *
+ * Relative paths are relative to the file's directory. Unknown keys are an error (a typo must not silently turn
+ * authentication off). Immutable after loading; shared by the server's threads.
+ */
+public final class WebConfig
+{
+    /** Plain HTTP, no authentication. */
+    public static final WebConfig NONE = new WebConfig(null, Map.of());
+    private static final Set<String> TOP_LEVEL_KEYS = Set.of("tls_server_config", "basic_auth_users", "http_server_config");
+
+    private final SslContext sslContext;
+    /** User to bcrypt hash. */
+    private final Map<String, String> users;
+    /** Authorization headers already verified: bcrypt is slow on purpose, a scraper sends the same one each time. */
+    private final Set<String> verified = ConcurrentHashMap.newKeySet();
+
+    private WebConfig(final SslContext sslContext, final Map<String, String> users)
+    {
+        this.sslContext = sslContext;
+        this.users = users;
+    }
+
+    /**
+     * Reads a web-config file.
+     *
+     * @throws IOException with a one-line message naming the problem (missing file, bad YAML, unknown key, a
+     *                     certificate or key that cannot be read, a password that is not a bcrypt hash).
+     */
+    public static WebConfig load(final Path file) throws IOException
+    {
+        final JsonNode root;
+        try
+        {
+            root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file, StandardCharsets.UTF_8));
+        }
+        catch (final NoSuchFileException e)
+        {
+            throw new IOException("no such file");
+        }
+        catch (final com.fasterxml.jackson.core.JacksonException e)
+        {
+            throw new IOException("not valid YAML: " + e.getOriginalMessage().replaceAll("\\s+", " ").strip());
+        }
+        if (root == null || root.isMissingNode() || root.isNull())
+        {
+            return NONE;
+        }
+        if (!root.isObject())
+        {
+            throw new IOException("expected a mapping with tls_server_config and/or basic_auth_users");
+        }
+        for (final Iterator<String> keys = root.fieldNames(); keys.hasNext(); )
+        {
+            final String key = keys.next();
+            if (!TOP_LEVEL_KEYS.contains(key))
+            {
+                throw new IOException("unknown key '" + key + "' (expected tls_server_config, basic_auth_users)");
+            }
+        }
+        final Path base = file.toAbsolutePath().getParent();
+        SslContext ssl = null;
+        final JsonNode tls = root.get("tls_server_config");
+        if (tls != null && !tls.isNull())
+        {
+            final Path cert = path(base, tls, "cert_file");
+            final Path key = path(base, tls, "key_file");
+            try
+            {
+                ssl = SslContextBuilder.forServer(cert.toFile(), key.toFile()).build();
+            }
+            catch (final Exception e)
+            {
+                throw new IOException("tls_server_config: cannot use " + cert + " and " + key + ": " + e.getMessage());
+            }
+        }
+        final Map<String, String> users = new TreeMap<>();
+        final JsonNode auth = root.get("basic_auth_users");
+        if (auth != null && !auth.isNull())
+        {
+            if (!auth.isObject())
+            {
+                throw new IOException("basic_auth_users must map user names to bcrypt hashes");
+            }
+            for (final Map.Entry<String, JsonNode> entry : auth.properties())
+            {
+                final String hash = entry.getValue().asText("");
+                if (!hash.matches("\\$2[abxy]?\\$\\d\\d\\$[./A-Za-z0-9]{53}"))
+                {
+                    throw new IOException("basic_auth_users: the password of '" + entry.getKey() +
+                        "' is not a bcrypt hash (make one with: htpasswd -nbBC 10 '' PASSWORD | tr -d ':\\n')");
+                }
+                users.put(entry.getKey(), hash);
+            }
+        }
+        return new WebConfig(ssl, Map.copyOf(users));
+    }
+
+    private static Path path(final Path base, final JsonNode section, final String key) throws IOException
+    {
+        final JsonNode value = section.get(key);
+        if (value == null || value.asText("").isEmpty())
+        {
+            throw new IOException("tls_server_config needs " + key);
+        }
+        final Path path = base.resolve(value.asText());
+        if (!Files.isReadable(path))
+        {
+            throw new IOException("tls_server_config " + key + " " + path + ": cannot read it");
+        }
+        return path;
+    }
+
+    /** The server's TLS context, or null for plain HTTP. */
+    SslContext sslContext()
+    {
+        return sslContext;
+    }
+
+    /** Whether the server speaks TLS. */
+    public boolean tls()
+    {
+        return sslContext != null;
+    }
+
+    /** Whether requests need a user and password. */
+    public boolean requiresAuthentication()
+    {
+        return !users.isEmpty();
+    }
+
+    /** Whether a request with this Authorization header may be answered. */
+    boolean authorized(final String authorization)
+    {
+        if (users.isEmpty())
+        {
+            return true;
+        }
+        if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6))
+        {
+            return false;
+        }
+        if (verified.contains(authorization))
+        {
+            return true;
+        }
+        final String decoded;
+        try
+        {
+            decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+        }
+        catch (final IllegalArgumentException e)
+        {
+            return false;
+        }
+        final int colon = decoded.indexOf(':');
+        if (colon < 0)
+        {
+            return false;
+        }
+        final String hash = users.get(decoded.substring(0, colon));
+        if (hash == null)
+        {
+            return false;
+        }
+        final boolean ok = BCrypt.verifyer().verify(decoded.substring(colon + 1).toCharArray(), hash).verified;
+        if (ok && verified.size() < 64)
+        {
+            verified.add(authorization);
+        }
+        return ok;
+    }
+}
