@@ -24,9 +24,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link AfPacketSource} against the {@link dev.flowtracker.ingest.source.PacketSource} contract (life cycle, one sink
- * per delivery thread, nothing left open, close stops delivery) and its one-line errors. Written before the shared
- * {@code PacketSourceContractTest} existed; its checks are the ones that test will make of every source.
+ * What AF_PACKET adds to the shared contract ({@link AfPacketSourceContractTest}): its one-line errors (unknown
+ * interface, missing CAP_NET_RAW), the availability probe, and that closing releases its own resources (the packet
+ * sockets in the namespace, event loop threads, descriptors) while the final kernel statistics stay readable.
  */
 class AfPacketSourceTest
 {
