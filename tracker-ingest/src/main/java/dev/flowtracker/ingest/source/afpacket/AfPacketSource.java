@@ -34,7 +34,8 @@ import java.util.function.IntFunction;
  * Sockets are numbered interface by interface, fanout member by member: socket {@code i} is interface
  * {@code i / fanout}, member {@code i % fanout}; it is delivery thread {@code i} and the frames' interface id.
  *
- * <p>Threads: {@link #start} and {@link #close} are for one controlling thread; each event loop thread alone reads
+ * <p>Threads: {@link #start} and {@link #close} are for a controlling thread, never a delivery thread (a sink that
+ * closes its source would wait for itself: refused); each event loop thread alone reads
  * its ring and calls its sink; the counters may be read from any thread (a moment stale). A socket whose interface
  * is removed stops and reports through {@link #failure()}; the others keep capturing, and {@link #awaitEnd} returns
  * once every socket has stopped or the source is closed.
@@ -367,22 +368,34 @@ public final class AfPacketSource implements PacketSource
 
     /**
      * Stops every event loop (each finishes the block it is reading), then reads the sockets' final statistics,
-     * unmaps the rings and closes the sockets. Idempotent.
+     * unmaps the rings and closes the sockets. Idempotent; a second caller waits for the first to finish.
+     *
+     * @throws IllegalStateException when called from a delivery thread (it would wait for itself).
      */
     @Override
-    public synchronized void close()
+    public void close()
     {
-        if (closed)
-        {
-            return;
-        }
-        closed = true;
-        stopLoops();
         for (final RingIoHandle handle : handles)
         {
-            handle.socket().close();
+            if (handle.loop().inEventLoop())
+            {
+                throw new IllegalStateException("close() called from a delivery thread of " + description());
+            }
         }
-        ended.countDown();
+        synchronized (this)
+        {
+            if (closed)
+            {
+                return;
+            }
+            closed = true;
+            stopLoops();
+            for (final RingIoHandle handle : handles)
+            {
+                handle.socket().close();
+            }
+            ended.countDown();
+        }
     }
 
     private void stopLoops()

@@ -24,9 +24,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link AfPacketSource} against the {@link dev.flowtracker.ingest.source.PacketSource} contract (life cycle, one sink
- * per delivery thread, nothing left open, close stops delivery) and its one-line errors. Written before the shared
- * {@code PacketSourceContractTest} existed; its checks are the ones that test will make of every source.
+ * What AF_PACKET adds to the shared contract ({@link AfPacketSourceContractTest}): its one-line errors (unknown
+ * interface, missing CAP_NET_RAW), the availability probe, that a sink cannot close its own source (it would wait for
+ * itself), and that closing releases its own resources (the packet sockets in the namespace, event loop threads,
+ * descriptors) while the final kernel statistics stay readable.
  */
 class AfPacketSourceTest
 {
@@ -113,6 +114,7 @@ class AfPacketSourceTest
             final AfPacketSource source = new AfPacketSource(options);
             final AtomicLong delivered = new AtomicLong();
             final AtomicLong wrongThread = new AtomicLong();
+            final AtomicReference<Throwable> closeFromLoop = new AtomicReference<>();
             final List<Integer> sinksBuilt = Collections.synchronizedList(new ArrayList<>());
             NetnsPair.call(net.server, 30, () ->
             {
@@ -127,7 +129,17 @@ class AfPacketSourceTest
                         {
                             wrongThread.incrementAndGet();
                         }
-                        delivered.incrementAndGet();
+                        if (delivered.incrementAndGet() == 1)
+                        {
+                            try
+                            {
+                                source.close(); // from a delivery thread: refused, as it would wait for itself
+                            }
+                            catch (final IllegalStateException e)
+                            {
+                                closeFromLoop.set(e);
+                            }
+                        }
                     };
                 });
                 return null;
@@ -142,6 +154,7 @@ class AfPacketSourceTest
             assertEquals(tcpFrames, LiveCapture.awaitCount(delivered::get, tcpFrames, 10_000));
             assertEquals(tcpFrames, source.frames());
             assertEquals(0, wrongThread.get(), "each frame on its own socket's thread, with its socket as interface");
+            assertTrue(closeFromLoop.get() instanceof IllegalStateException, "close() from a sink refused");
             assertTrue(source.bytes() > 0);
 
             source.close();

@@ -6,6 +6,7 @@ import dev.flowtracker.ingest.capture.CaptureReader;
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -55,22 +56,38 @@ final class FrameInjector
     /** Sends {@code frames} in order out of {@code interfaceName} in namespace {@code namespace}. */
     static void send(final String namespace, final String interfaceName, final List<byte[]> frames) throws Exception
     {
-        NetnsPair.call(namespace, 30, () ->
+        send(namespace, interfaceName, frames, 1, Duration.ofSeconds(30));
+    }
+
+    /**
+     * Sends {@code frames} {@code copies} times over; stops early (without error) once {@code timeLimit} has passed.
+     * Returns the frames sent.
+     */
+    static long send(final String namespace, final String interfaceName, final List<byte[]> frames, final int copies,
+        final Duration timeLimit) throws Exception
+    {
+        final long deadline = System.nanoTime() + timeLimit.toNanos();
+        return NetnsPair.call(namespace, timeLimit.toSeconds() + 10, () ->
         {
+            long sent = 0;
             final int fd = Libc.socket(Libc.AF_PACKET, Libc.SOCK_RAW, 0);
             try
             {
                 Libc.bindPacket(fd, Libc.ifNameToIndex(interfaceName), 0);
-                for (final byte[] frame : frames)
+                for (int copy = 0; copy < copies && System.nanoTime() - deadline < 0; copy++)
                 {
-                    TestLibc.send(fd, frame);
+                    for (final byte[] frame : frames)
+                    {
+                        TestLibc.send(fd, frame);
+                        sent++;
+                    }
                 }
             }
             finally
             {
                 Libc.close(fd);
             }
-            return null;
+            return sent;
         });
     }
 }
