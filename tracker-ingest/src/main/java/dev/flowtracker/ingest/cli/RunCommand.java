@@ -6,11 +6,8 @@ import dev.flowtracker.core.tcp.FlowPhase;
 import dev.flowtracker.core.tcp.FlowRemoval;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
-import dev.flowtracker.ingest.capture.PacketHandler;
-import dev.flowtracker.ingest.capture.ReplayPacer;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
+import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Checkpointing;
@@ -34,7 +31,6 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -357,7 +353,7 @@ final class RunCommand
             }
             for (final PacketSource source : started)
             {
-                awaitEndUninterruptibly(source);
+                Uninterruptibly.await(source::awaitEnd);
                 if (source.failure() != null && failure == null)
                 {
                     failure = source.failure().getMessage();
@@ -407,7 +403,7 @@ final class RunCommand
         {
             err.println("tracker run: input finished; still serving HTTP on " + hostPort(http.address()) +
                 " until stopped (SIGTERM or SIGINT)");
-            awaitUninterruptibly(stopSignal);
+            Uninterruptibly.await(stopSignal::await);
         }
         return exit;
     }
@@ -430,48 +426,6 @@ final class RunCommand
         {
             err.printf(Locale.ROOT, "tracker run: checkpoints written %d, skipped %d, failed %d%n",
                 pipeline.checkpointsWritten(), pipeline.checkpointsSkipped(), pipeline.checkpointsFailed());
-        }
-    }
-
-    private static void awaitEndUninterruptibly(final PacketSource source)
-    {
-        boolean interrupted = false;
-        while (true)
-        {
-            try
-            {
-                source.awaitEnd();
-                break;
-            }
-            catch (final InterruptedException e)
-            {
-                interrupted = true;
-            }
-        }
-        if (interrupted)
-        {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void awaitUninterruptibly(final CountDownLatch latch)
-    {
-        boolean interrupted = false;
-        while (true)
-        {
-            try
-            {
-                latch.await();
-                break;
-            }
-            catch (final InterruptedException e)
-            {
-                interrupted = true;
-            }
-        }
-        if (interrupted)
-        {
-            Thread.currentThread().interrupt();
         }
     }
 

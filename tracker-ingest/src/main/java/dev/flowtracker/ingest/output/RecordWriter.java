@@ -1,5 +1,7 @@
 package dev.flowtracker.ingest.output;
 
+import dev.flowtracker.ingest.concurrent.Uninterruptibly;
+
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -106,7 +108,7 @@ public final class RecordWriter implements AutoCloseable
     {
         final CountDownLatch flushed = new CountDownLatch(1);
         put(new Entry(null, flushed));
-        awaitUninterruptibly(flushed);
+        Uninterruptibly.await(flushed::await);
     }
 
     /** Records written. */
@@ -149,64 +151,12 @@ public final class RecordWriter implements AutoCloseable
         }
         closed = true;
         put(STOP);
-        boolean interrupted = false;
-        while (thread.isAlive())
-        {
-            try
-            {
-                thread.join();
-            }
-            catch (final InterruptedException e)
-            {
-                interrupted = true;
-            }
-        }
-        if (interrupted)
-        {
-            Thread.currentThread().interrupt();
-        }
+        Uninterruptibly.await(thread::join);
     }
 
     private void put(final Entry entry)
     {
-        boolean interrupted = false;
-        while (true)
-        {
-            try
-            {
-                queue.put(entry);
-                break;
-            }
-            catch (final InterruptedException e)
-            {
-                interrupted = true; // a record is never dropped for an interrupt
-            }
-        }
-        if (interrupted)
-        {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void awaitUninterruptibly(final CountDownLatch latch)
-    {
-        boolean interrupted = false;
-        while (true)
-        {
-            try
-            {
-                latch.await();
-                break;
-            }
-            catch (final InterruptedException e)
-            {
-                interrupted = true;
-            }
-        }
-        if (interrupted)
-        {
-            Thread.currentThread().interrupt();
-        }
+        Uninterruptibly.await(() -> queue.put(entry)); // a record is never dropped for an interrupt
     }
 
     private void run()

@@ -25,6 +25,7 @@ import dev.flowtracker.ingest.capture.PacketHandler;
 import dev.flowtracker.ingest.checkpoint.CheckpointException;
 import dev.flowtracker.ingest.checkpoint.CheckpointInfo;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
+import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 import dev.flowtracker.ingest.source.FrameSink;
 import org.HdrHistogram.Recorder;
 
@@ -411,7 +412,7 @@ public final class Pipeline implements PacketHandler
         if (clockThread != null)
         {
             LockSupport.unpark(clockThread);
-            joinUninterruptibly(clockThread);
+            Uninterruptibly.await(clockThread::join);
         }
         final long sequence = ring.next(); // the end marker is never dropped
         final PacketEvent slot = ring.get(sequence);
@@ -421,19 +422,7 @@ public final class Pipeline implements PacketHandler
         slot.endReason = keepOpen ? null : reason;
         ring.publish(sequence);
         // Wait on the workers themselves: their last records must be out before this returns.
-        boolean interrupted = false;
-        while (true)
-        {
-            try
-            {
-                workersFinished.await();
-                break;
-            }
-            catch (final InterruptedException e)
-            {
-                interrupted = true;
-            }
-        }
+        final boolean interrupted = Uninterruptibly.awaitReportingInterrupt(workersFinished::await);
         disruptor.shutdown();
         if (checkpointWriter != null)
         {
@@ -471,27 +460,6 @@ public final class Pipeline implements PacketHandler
     public long clockTicksSkipped()
     {
         return clockTicksSkipped.get();
-    }
-
-    private static void joinUninterruptibly(final Thread thread)
-    {
-        boolean interrupted = false;
-        while (true)
-        {
-            try
-            {
-                thread.join();
-                break;
-            }
-            catch (final InterruptedException e)
-            {
-                interrupted = true;
-            }
-        }
-        if (interrupted)
-        {
-            Thread.currentThread().interrupt();
-        }
     }
 
     public int workers()

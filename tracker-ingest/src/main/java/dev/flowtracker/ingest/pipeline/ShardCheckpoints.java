@@ -4,6 +4,7 @@ import dev.flowtracker.core.tcp.ConnectionTracker;
 import dev.flowtracker.core.tcp.FlowStateCodec;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 import dev.flowtracker.ingest.checkpoint.EntrySink;
+import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 
 import org.HdrHistogram.Recorder;
 
@@ -90,28 +91,19 @@ final class ShardCheckpoints
         {
             return;
         }
-        boolean interrupted = false;
-        while (true)
+        final Future<?> writing = inFlight;
+        Uninterruptibly.await(() ->
         {
             try
             {
-                inFlight.get();
-                break;
-            }
-            catch (final InterruptedException e)
-            {
-                interrupted = true;
+                writing.get();
             }
             catch (final ExecutionException e)
             {
-                break; // counted by write itself
+                // counted by write itself
             }
-        }
+        });
         inFlight = null;
-        if (interrupted)
-        {
-            Thread.currentThread().interrupt();
-        }
     }
 
     private void encode(final ConnectionTracker tracker)

@@ -1,5 +1,6 @@
 package dev.flowtracker.ingest.source.mirror;
 
+import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 import dev.flowtracker.ingest.source.FrameSink;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.SourceException;
@@ -377,23 +378,7 @@ public final class MirrorSource implements PacketSource
             shutDown();
             ended.countDown();
         }
-        boolean interrupted = false;
-        while (true)
-        {
-            try
-            {
-                ended.await();
-                break;
-            }
-            catch (final InterruptedException e)
-            {
-                interrupted = true;
-            }
-        }
-        if (interrupted)
-        {
-            Thread.currentThread().interrupt();
-        }
+        Uninterruptibly.await(ended::await);
     }
 
     /** Closes the sockets, then stops the loops and waits for their threads, then frees the scratch memory. */

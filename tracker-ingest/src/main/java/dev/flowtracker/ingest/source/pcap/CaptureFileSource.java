@@ -4,6 +4,7 @@ import dev.flowtracker.ingest.capture.CaptureFiles;
 import dev.flowtracker.ingest.capture.CaptureReader;
 import dev.flowtracker.ingest.capture.PacketHandler;
 import dev.flowtracker.ingest.capture.ReplayPacer;
+import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 import dev.flowtracker.ingest.source.FrameSink;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.SourceException;
@@ -184,22 +185,6 @@ public final class CaptureFileSource implements PacketSource
     public void close()
     {
         stopRequested = true;
-        boolean interrupted = false;
-        while (true)
-        {
-            try
-            {
-                awaitEnd();
-                break;
-            }
-            catch (final InterruptedException e)
-            {
-                interrupted = true;
-            }
-        }
-        if (interrupted)
-        {
-            Thread.currentThread().interrupt();
-        }
+        Uninterruptibly.await(this::awaitEnd);
     }
 }
