@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.flowtracker.ingest.source.afpacket.AfPacket;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,13 +47,16 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>One exception, printed on every run: the AF_PACKET kernel statistics ({@link #LIVE_CAPTURE_ONLY}) exist only
  * while capturing on an interface, which a replay does not; an expression that uses nothing but them must be valid
- * but cannot be required to return data here. Every other metric, whatever the source, must be there.
+ * here, and {@link #shouldReturnDataForKernelCaptureExpressionsWhileCapturingOnLoopback} requires their data from
+ * a tracker capturing on {@code lo}. Every other metric, whatever the source, must be there.
  */
 class PrometheusIntegrationTest
 {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration DATA_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+    /** Linux's capability number for raw and packet sockets. */
+    private static final int CAP_NET_RAW = 13;
     /** An equality or regex label matcher whose value is literal words, or an alternation of them. */
     private static final Pattern LITERAL_MATCHER =
         Pattern.compile("\\b([a-z_]+)\\s*=~?\\s*\"\\(?([A-Za-z0-9_.:]+(?:\\|[A-Za-z0-9_.:]+)*)\\)?\"");
@@ -141,6 +146,65 @@ class PrometheusIntegrationTest
             trackerLog);
         assertTrue(servedAfterInput, "the tracker keeps serving after the end of its input (no --exit-at-end)");
         assertEquals(143, exitStatus, "tracker run stops on SIGTERM:\n" + trackerLog);
+    }
+
+    /**
+     * The expressions the replay cannot check: a tracker capturing on {@code lo} with AF_PACKET (Prometheus's own
+     * scrapes of it are the traffic) must give every one of them data. Needs CAP_NET_RAW; skipped without it.
+     */
+    @Test
+    void shouldReturnDataForKernelCaptureExpressionsWhileCapturingOnLoopback(@TempDir final Path dir)
+        throws IOException, InterruptedException
+    {
+        final Path binary = Tools.onPath("prometheus").orElseGet(() -> Assumptions.abort(
+            "skipped: prometheus is not installed (apt-get install prometheus; .ci/run does)"));
+        Assumptions.assumeTrue(AfPacket.isAvailable(), () -> "skipped: no AF_PACKET capture here: " +
+            AfPacket.unavailabilityCause().getMessage());
+        Assumptions.assumeTrue(hasEffectiveCapability(CAP_NET_RAW),
+            "skipped: capturing on lo needs CAP_NET_RAW (run the tests as root; CI does)");
+        final Map<String, String> liveOnly = new LinkedHashMap<>();
+        final Map<String, String> failures;
+        final String trackerLog;
+        try (TrackerProcess tracker = TrackerProcess.startWithSources(
+                 dir.resolve("tracker"), List.of("--interface", "lo"), START_TIMEOUT);
+             PrometheusProcess prometheus =
+                 PrometheusProcess.start(binary, dir.resolve("prometheus"), tracker.address(), START_TIMEOUT))
+        {
+            expressionsToCheck(tracker.address()).forEach((label, expr) ->
+            {
+                if (usesOnlyLiveCaptureMetrics(expr))
+                {
+                    liveOnly.put(label, expr);
+                }
+            });
+            failures = awaitData(prometheus, liveOnly);
+            failures.putAll(unknownLabelValues(prometheus, liveOnly));
+            trackerLog = tracker.stderr();
+            tracker.stop(STOP_TIMEOUT);
+        }
+        System.out.println("PrometheusIntegrationTest: capturing on lo, " + liveOnly.size() +
+            " AF_PACKET-only expressions required to return data: " + liveOnly.keySet() + "; problems: " +
+            failures.size());
+        assertTrue(!liveOnly.isEmpty(), "the dashboards use the AF_PACKET statistics " + LIVE_CAPTURE_ONLY);
+        final StringBuilder report = new StringBuilder();
+        failures.forEach((label, why) -> report.append("\n  ").append(label).append(": ").append(why)
+            .append("\n      ").append(liveOnly.get(label)));
+        assertTrue(failures.isEmpty(), failures.size() + " of " + liveOnly.size() +
+            " AF_PACKET expressions returned no data while capturing on lo:" + report + "\ntracker stderr:\n" +
+            trackerLog);
+    }
+
+    /** Whether this process has {@code capability} in its effective set (/proc/self/status, CapEff). */
+    private static boolean hasEffectiveCapability(final int capability) throws IOException
+    {
+        for (final String line : Files.readAllLines(Path.of("/proc/self/status")))
+        {
+            if (line.startsWith("CapEff:"))
+            {
+                return (Long.parseUnsignedLong(line.substring("CapEff:".length()).trim(), 16) & (1L << capability)) != 0;
+            }
+        }
+        return false;
     }
 
     /** How many of the labels are of each kind (dashboard targets, variable queries, rules, alert operands). */

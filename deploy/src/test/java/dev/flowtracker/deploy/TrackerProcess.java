@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 
 /**
  * {@code tracker run} in a child JVM (this JVM's java and class path, with the root pom's JVM options), replaying
- * captures and serving HTTP on a free loopback port until stopped. Owned by the test thread.
+ * captures (or capturing live) and serving HTTP on a free loopback port until stopped. Owned by the test thread.
  */
 final class TrackerProcess implements AutoCloseable
 {
@@ -32,10 +32,22 @@ final class TrackerProcess implements AutoCloseable
     }
 
     /**
-     * Starts the tracker on {@code captures} with {@code --http-listen 127.0.0.1:0}, checkpoints every second in
-     * {@code dir}, and waits until it says where it serves.
+     * Starts the tracker replaying {@code captures} with {@code --http-listen 127.0.0.1:0}, checkpoints every second
+     * in {@code dir}, and waits until it says where it serves.
      */
     static TrackerProcess start(final Path dir, final List<Path> captures, final Duration timeout)
+        throws IOException, InterruptedException
+    {
+        final List<String> sources = new ArrayList<>();
+        for (final Path capture : captures)
+        {
+            sources.addAll(List.of("--pcap", capture.toString()));
+        }
+        return startWithSources(dir, sources, timeout);
+    }
+
+    /** The same as {@link #start} with any {@code run} source options ({@code --interface lo}, ...). */
+    static TrackerProcess startWithSources(final Path dir, final List<String> sources, final Duration timeout)
         throws IOException, InterruptedException
     {
         Files.createDirectories(dir);
@@ -43,10 +55,7 @@ final class TrackerProcess implements AutoCloseable
         command.add(ProcessHandle.current().info().command().orElseThrow());
         command.addAll(DeployFiles.trackerJvmOptions());
         command.addAll(List.of("-Xmx512m", "-cp", System.getProperty("java.class.path"), MAIN_CLASS, "run"));
-        for (final Path capture : captures)
-        {
-            command.addAll(List.of("--pcap", capture.toString()));
-        }
+        command.addAll(sources);
         command.addAll(List.of("--workers", "2", "--max-flows", "100000", "--http-listen", "127.0.0.1:0",
             "--state-dir", dir.resolve("state").toString(), "--checkpoint-interval", "1s",
             "-o", dir.resolve("records.jsonl").toString()));
