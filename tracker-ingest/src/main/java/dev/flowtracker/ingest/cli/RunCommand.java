@@ -83,6 +83,9 @@ final class RunCommand
               --rotate-size N     with -o: start a new file when it reaches N bytes (suffix k, M or G); the
                               full one is renamed FILE.<UTC time>
               --rotate-interval D with -o: start a new file when it has been open for D
+              --record-buffer N   records kept in memory while the output cannot be written (a full disk), retried
+                              every second (default 64M bytes; suffix k, M or G); beyond it the newest are
+                              dropped and counted (tracker_records_lost_total{reason="buffer_full"})
               --lifecycle L   zeek (default) or tshark, as for analyze
           -C, --ignore-checksums
                               as for analyze
@@ -159,8 +162,8 @@ final class RunCommand
         final RecordWriter records;
         try
         {
-            records = options.output == null ? RecordWriter.toStream(out) :
-                RecordWriter.toFile(options.output, options.rotateBytes, options.rotateNanos);
+            records = options.output == null ? RecordWriter.toStream(out, options.recordBufferBytes) :
+                RecordWriter.toFile(options.output, options.rotateBytes, options.rotateNanos, options.recordBufferBytes);
         }
         catch (final IOException e)
         {
@@ -367,16 +370,11 @@ final class RunCommand
         final boolean stopped = stopRequested.get();
         pipeline.finish(stopped ? EndReason.SHUTDOWN : EndReason.END_OF_INPUT);
         inputFinished.set(true);
+        final boolean keepServing = http != null && !stopped && !options.exitAtEnd;
         int exit = ExitCodes.OK;
-        records.close(); // every record written and flushed; a file closed
         if (failure != null)
         {
             err.println("tracker run: error: " + failure);
-            exit = ExitCodes.INPUT_ERROR;
-        }
-        if (records.failure() != null)
-        {
-            err.println("tracker run: error writing flow records (" + records.lost() + " lost): " + records.failure());
             exit = ExitCodes.INPUT_ERROR;
         }
         if (stopped)
@@ -390,33 +388,50 @@ final class RunCommand
                 pipeline.checkpointFailure());
             exit = ExitCodes.INPUT_ERROR;
         }
-        if (!options.quiet)
+        if (keepServing)
         {
-            summary(options, pipeline, records, limits, (System.nanoTime() - start) / 1e9);
-            for (final PacketSource source : started)
-            {
-                err.printf(Locale.ROOT, "tracker run: source %s %s: %,d frames, %,d bytes, %,d dropped before " +
-                    "delivery%n", source.kind(), source.description(), source.frames(), source.bytes(), source.drops());
-            }
-        }
-        if (http != null && !stopped && !options.exitAtEnd)
-        {
+            // The records stay with the writer while the daemon serves: a failing sink keeps being retried.
+            records.flush();
+            summary(options, pipeline, records, limits, (System.nanoTime() - start) / 1e9, started);
             err.println("tracker run: input finished; still serving HTTP on " + hostPort(http.address()) +
                 " until stopped (SIGTERM or SIGINT)");
             Uninterruptibly.await(stopSignal::await);
+        }
+        records.close(); // every record written and flushed (a failing sink retried for a while); a file closed
+        if (records.lost() > 0)
+        {
+            err.printf(Locale.ROOT, "tracker run: error writing flow records: %s; %,d lost (%,d for a full buffer, " +
+                    "%,d still unwritable at exit), %,d written%n", records.failure(), records.lost(),
+                records.lost(RecordWriter.LossReason.BUFFER_FULL), records.lost(RecordWriter.LossReason.SHUTDOWN),
+                records.written());
+            exit = ExitCodes.INPUT_ERROR;
+        }
+        else if (records.failure() != null)
+        {
+            err.printf(Locale.ROOT, "tracker run: warning: writing flow records failed %,d times (first: %s) and " +
+                "recovered; no record lost%n", records.sinkFailures(), records.failure());
+        }
+        if (!keepServing)
+        {
+            summary(options, pipeline, records, limits, (System.nanoTime() - start) / 1e9, started);
         }
         return exit;
     }
 
     private void summary(
         final Options options, final Pipeline pipeline, final RecordWriter records, final FlowLimits limits,
-        final double seconds)
+        final double seconds, final List<PacketSource> started)
     {
+        if (options.quiet)
+        {
+            return;
+        }
         err.printf(Locale.ROOT, "tracker run: %,d packets (%,d TCP), %,d connections, %d workers %s, ring %d, " +
-                "ring_full drops %d, in %.3f s (%,.0f packets/s)%n",
-            pipeline.stats().frames(), pipeline.stats().tcpSegments(), records.written(), pipeline.workers(),
-            Arrays.toString(pipeline.segmentsPerWorker()), pipeline.ringSize(), pipeline.ringFullDrops(), seconds,
-            seconds > 0 ? pipeline.stats().frames() / seconds : 0.0);
+                "ring_full drops %d, in %.3f s (%,.0f packets/s); %,d records written%n",
+            pipeline.stats().frames(), pipeline.stats().tcpSegments(), pipeline.connectionsCreated(),
+            pipeline.workers(), Arrays.toString(pipeline.segmentsPerWorker()), pipeline.ringSize(),
+            pipeline.ringFullDrops(), seconds, seconds > 0 ? pipeline.stats().frames() / seconds : 0.0,
+            records.written());
         err.printf(Locale.ROOT, "tracker run: flow table %,d flows; removed idle %s, emergency %s, capacity %s; " +
                 "emergency mode entered %d times%n",
             limits.maxFlows(), removals(pipeline, FlowRemoval.IDLE_TIMEOUT),
@@ -426,6 +441,11 @@ final class RunCommand
         {
             err.printf(Locale.ROOT, "tracker run: checkpoints written %d, skipped %d, failed %d%n",
                 pipeline.checkpointsWritten(), pipeline.checkpointsSkipped(), pipeline.checkpointsFailed());
+        }
+        for (final PacketSource source : started)
+        {
+            err.printf(Locale.ROOT, "tracker run: source %s %s: %,d frames, %,d bytes, %,d dropped before " +
+                "delivery%n", source.kind(), source.description(), source.frames(), source.bytes(), source.drops());
         }
     }
 
@@ -458,6 +478,7 @@ final class RunCommand
         Path stateDir;
         long rotateBytes;
         long rotateNanos;
+        long recordBufferBytes = RecordWriter.DEFAULT_BUFFER_BYTES;
         long checkpointIntervalNanos = TimeUnit.SECONDS.toNanos(60);
         boolean checkpointAtEnd;
         /** Where the HTTP server listens; null for none. */
@@ -544,6 +565,7 @@ final class RunCommand
                     case "--web-config" -> options.webConfig = webConfig(Path.of(value(args, ++i, arg)));
                     case "--rotate-size" -> options.rotateBytes = bytes(value(args, ++i, arg), arg);
                     case "--rotate-interval" -> options.rotateNanos = Durations.parseNanos(value(args, ++i, arg), arg);
+                    case "--record-buffer" -> options.recordBufferBytes = bytes(value(args, ++i, arg), arg);
                     case "--replay-speed" ->
                     {
                         final String text = value(args, ++i, arg);

@@ -258,9 +258,20 @@ public final class TrackerMetrics implements AutoCloseable
     private void bindOutput(final Pipeline pipeline, final RecordWriter records)
     {
         counter("tracker.records.written", "Flow records written to the sink", records, RecordWriter::written);
-        counter("tracker.records.lost", "Flow records that could not be written", records, RecordWriter::lost,
-            "reason", "write_error");
+        for (final RecordWriter.LossReason reason : RecordWriter.LossReason.values())
+        {
+            counter("tracker.records.lost", "Flow records that could not be written", records, r -> r.lost(reason),
+                "reason", reason.label());
+        }
         gauge("tracker.records.queued", "Records waiting for the writer thread", records, RecordWriter::queued);
+        gauge("tracker.records.backlog", "Records waiting for the sink to take them (grows while it fails)",
+            records, RecordWriter::backlogRecords);
+        gauge("tracker.records.backlog.bytes", "Bytes of records waiting for the sink to take them", records,
+            RecordWriter::backlogBytes);
+        gauge("tracker.records.sink.failing", "1 while the flow-record sink fails (records are buffered)", records,
+            r -> r.failing() ? 1 : 0);
+        counter("tracker.records.sink.failures", "Failed write attempts to the flow-record sink", records,
+            RecordWriter::sinkFailures);
         counter("tracker.checkpoints", "Shard checkpoints by result", pipeline, Pipeline::checkpointsWritten,
             "result", "written");
         counter("tracker.checkpoints", "Shard checkpoints by result", pipeline, Pipeline::checkpointsSkipped,

@@ -2,17 +2,24 @@ package dev.flowtracker.ingest.output;
 
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.GatheringByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -24,48 +31,126 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Writes flow records (one line each) on its own thread, so that shard workers never wait on the disk: a worker
  * encodes its record and hands the bytes over through a bounded queue. A full queue makes the worker wait (file
- * replay is lossless); a write error loses the record, counted, and the daemon keeps tracking.
+ * replay is lossless); the writer thread drains it whatever the disk does.
+ *
+ * <p>When the sink fails (a full disk, a lost mount, a closed pipe) the daemon keeps tracking: records wait in a
+ * bounded in-memory backlog ({@code bufferBytes}) and the writer retries every {@code retryNanos}, resuming exactly
+ * where the kernel stopped (gathering writes whose short counts are followed record by record, so no record is cut
+ * or written twice in a file). A record that does not fit in the backlog is dropped and counted
+ * ({@link LossReason#BUFFER_FULL}); what is still unwritten when the writer closes, after
+ * {@code closeGraceNanos} of retries, is counted too ({@link LossReason#SHUTDOWN}). Nothing is lost uncounted.
  *
  * <p>To a file, output rotates: when the file reaches {@code rotateBytes} or has been open {@code rotateNanos},
  * it is closed and renamed to {@code NAME.yyyyMMdd'T'HHmmss.SSS'Z'} (the time it was closed; {@code -0001},
- * {@code -0002}... when several close within a millisecond) and a new file is started under the configured name. 0 turns either trigger off.
+ * {@code -0002}... when several close within a millisecond) and a new file is started under the configured name.
+ * 0 turns either trigger off. Rotation waits for a record boundary.
  *
  * <p>{@link #write} may be called from any thread; {@link #flush} and {@link #close} from one controlling
- * thread at a time. The writer thread owns the output stream.
+ * thread at a time; the counters from any thread. The writer thread owns the channel and the backlog.
  */
 public final class RecordWriter implements AutoCloseable
 {
+    /** Why records were not written. */
+    public enum LossReason
+    {
+        /** The sink was failing and the backlog was full. */
+        BUFFER_FULL("buffer_full"),
+        /** The sink was still failing when the writer closed. */
+        SHUTDOWN("shutdown");
+
+        private final String label;
+
+        LossReason(final String label)
+        {
+            this.label = label;
+        }
+
+        /** The metric label value. */
+        public String label()
+        {
+            return label;
+        }
+    }
+
+    /** Backlog bound unless configured: about 100 k records of typical size. */
+    public static final long DEFAULT_BUFFER_BYTES = 64L << 20;
+    private static final long DEFAULT_RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long DEFAULT_CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final DateTimeFormatter ROTATED_SUFFIX =
         DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
-    /** Records handed over but not written yet, at most. */
+    /** Records handed over but not taken by the writer thread yet, at most. */
     private static final int QUEUE_CAPACITY = 4096;
     private static final int DRAIN_BATCH = 256;
+    /** Records per gathering write (well under the kernel's IOV_MAX of 1024). */
+    private static final int GATHER = 256;
+    private static final long IDLE_POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** A queue entry: a record's bytes, or a flush barrier. */
-    private record Entry(byte[] line, CountDownLatch flushed)
+    private record Entry(ByteBuffer line, Barrier barrier)
     {
+    }
+
+    /** A flush waiting for every record in the backlog before it to be written, or for the sink to fail. */
+    private static final class Barrier
+    {
+        final CountDownLatch done = new CountDownLatch(1);
+        /** How many records had entered the backlog when the writer thread met this barrier. */
+        long backlogEntriesBefore;
+        volatile boolean written;
     }
 
     private static final Entry STOP = new Entry(null, null);
 
+    /** Opens (again) the channel records go to. */
+    @FunctionalInterface
+    interface ChannelOpener
+    {
+        GatheringByteChannel open() throws IOException;
+    }
+
     private final BlockingQueue<Entry> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     private final Path file;
+    private final ChannelOpener opener;
     private final long rotateBytes;
     private final long rotateNanos;
+    private final long bufferBytes;
+    private final long retryNanos;
+    private final long closeGraceNanos;
     private final Thread thread;
     private final AtomicLong written = new AtomicLong();
-    private final AtomicLong lost = new AtomicLong();
+    private final AtomicLong[] lost = new AtomicLong[LossReason.values().length];
+    private final AtomicLong backlogRecords = new AtomicLong();
+    private final AtomicLong backlogBytes = new AtomicLong();
     private final AtomicLong rotations = new AtomicLong();
+    private final AtomicLong sinkFailures = new AtomicLong();
     private final AtomicReference<String> failure = new AtomicReference<>();
-    private OutputStream out;
+    private volatile boolean failing;
+
+    // Writer thread only.
+    private final ArrayDeque<ByteBuffer> backlog = new ArrayDeque<>();
+    private final List<Barrier> barriers = new ArrayList<>();
+    private final ByteBuffer[] gather = new ByteBuffer[GATHER];
+    private GatheringByteChannel out;
+    /** Records that entered / left the backlog (left: written, or lost at shutdown), in order. */
+    private long backlogEntered;
+    private long backlogLeft;
     private long bytesInFile;
     private long openedNanos;
+    private long nextAttemptNanos;
     private boolean closed;
 
     /** Records to {@code console} (standard output): no rotation; it is flushed, never closed. */
     public static RecordWriter toStream(final OutputStream console)
     {
-        return new RecordWriter(new BufferedOutputStream(console, 1 << 16), null, 0, 0);
+        return toStream(console, DEFAULT_BUFFER_BYTES);
+    }
+
+    /** Records to {@code console}, with at most {@code bufferBytes} waiting while it fails. */
+    public static RecordWriter toStream(final OutputStream console, final long bufferBytes)
+    {
+        final GatheringByteChannel channel = new StreamChannel(console);
+        return new RecordWriter(null, () -> channel, channel, 0, 0, bufferBytes, DEFAULT_RETRY_NANOS,
+            DEFAULT_CLOSE_GRACE_NANOS);
     }
 
     /**
@@ -76,39 +161,76 @@ public final class RecordWriter implements AutoCloseable
     public static RecordWriter toFile(final Path file, final long rotateBytes, final long rotateNanos)
         throws IOException
     {
-        return new RecordWriter(open(file), file, rotateBytes, rotateNanos);
+        return toFile(file, rotateBytes, rotateNanos, DEFAULT_BUFFER_BYTES);
     }
 
-    private RecordWriter(final OutputStream out, final Path file, final long rotateBytes, final long rotateNanos)
+    /**
+     * Records to {@code file} as {@link #toFile(Path, long, long)}, with at most {@code bufferBytes} of records
+     * waiting while it cannot be written.
+     *
+     * @throws IOException when the file cannot be created.
+     */
+    public static RecordWriter toFile(
+        final Path file, final long rotateBytes, final long rotateNanos, final long bufferBytes) throws IOException
     {
+        final ChannelOpener opener = () -> FileChannel.open(file, StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        return new RecordWriter(file, opener, opener.open(), rotateBytes, rotateNanos, bufferBytes,
+            DEFAULT_RETRY_NANOS, DEFAULT_CLOSE_GRACE_NANOS);
+    }
+
+    /** Records to whatever {@code opener} opens (tests inject failures), {@code first} already open. */
+    static RecordWriter toChannel(
+        final ChannelOpener opener, final long bufferBytes, final long retryNanos, final long closeGraceNanos)
+        throws IOException
+    {
+        return new RecordWriter(null, opener, opener.open(), 0, 0, bufferBytes, retryNanos, closeGraceNanos);
+    }
+
+    private RecordWriter(
+        final Path file, final ChannelOpener opener, final GatheringByteChannel first, final long rotateBytes,
+        final long rotateNanos, final long bufferBytes, final long retryNanos, final long closeGraceNanos)
+    {
+        if (bufferBytes <= 0)
+        {
+            throw new IllegalArgumentException("the record buffer must be positive, was " + bufferBytes);
+        }
         this.file = file;
+        this.opener = opener;
         this.rotateBytes = rotateBytes;
         this.rotateNanos = rotateNanos;
-        this.out = out;
+        this.bufferBytes = bufferBytes;
+        this.retryNanos = retryNanos;
+        this.closeGraceNanos = closeGraceNanos;
+        for (int i = 0; i < lost.length; i++)
+        {
+            lost[i] = new AtomicLong();
+        }
+        this.out = first;
         this.openedNanos = System.nanoTime();
         this.thread = new Thread(this::run, "tracker-records");
         this.thread.setDaemon(true);
         this.thread.start();
     }
 
-    private static OutputStream open(final Path file) throws IOException
-    {
-        return new BufferedOutputStream(Files.newOutputStream(file), 1 << 16);
-    }
-
     /** Hands one record (without its newline) to the writer thread; waits while the queue is full. */
     public void write(final CharSequence record)
     {
         final byte[] bytes = (record + "\n").getBytes(StandardCharsets.UTF_8);
-        put(new Entry(bytes, null));
+        put(new Entry(ByteBuffer.wrap(bytes), null));
     }
 
-    /** Returns once every record handed over before this call is written and flushed out of this process. */
-    public void flush()
+    /**
+     * Waits until every record handed over before this call is written out of this process (true), or until the
+     * sink is found failing with some of them still in the backlog (false): a flush never waits for a disk to
+     * come back.
+     */
+    public boolean flush()
     {
-        final CountDownLatch flushed = new CountDownLatch(1);
-        put(new Entry(null, flushed));
-        Uninterruptibly.await(flushed::await);
+        final Barrier barrier = new Barrier();
+        put(new Entry(null, barrier));
+        Uninterruptibly.await(barrier.done::await);
+        return barrier.written;
     }
 
     /** Records written. */
@@ -117,16 +239,51 @@ public final class RecordWriter implements AutoCloseable
         return written.get();
     }
 
-    /** Records handed over and not yet written; any thread. */
+    /** Records handed over and not yet taken by the writer thread; any thread. */
     public int queued()
     {
         return queue.size();
     }
 
-    /** Records lost to write errors. */
+    /** Records taken by the writer thread and waiting to be written (a failing sink makes this grow). */
+    public long backlogRecords()
+    {
+        return backlogRecords.get();
+    }
+
+    /** Bytes of {@link #backlogRecords()}; at most the configured buffer. */
+    public long backlogBytes()
+    {
+        return backlogBytes.get();
+    }
+
+    /** Records not written, all reasons. */
     public long lost()
     {
-        return lost.get();
+        long total = 0;
+        for (final AtomicLong count : lost)
+        {
+            total += count.get();
+        }
+        return total;
+    }
+
+    /** Records not written for {@code reason}. */
+    public long lost(final LossReason reason)
+    {
+        return lost[reason.ordinal()].get();
+    }
+
+    /** Whether the last write attempt failed (records wait in the backlog until one succeeds). */
+    public boolean failing()
+    {
+        return failing;
+    }
+
+    /** Write attempts that failed (each is followed by a retry {@code retryNanos} later). */
+    public long sinkFailures()
+    {
+        return sinkFailures.get();
     }
 
     /** Files closed and renamed by rotation. */
@@ -141,7 +298,10 @@ public final class RecordWriter implements AutoCloseable
         return failure.get();
     }
 
-    /** Writes everything handed over, flushes, closes a file (not standard output) and stops the thread. */
+    /**
+     * Writes everything handed over (retrying a failing sink for the close grace period, then counting what is
+     * left as lost), closes a file (not standard output) and stops the thread.
+     */
     @Override
     public void close()
     {
@@ -162,97 +322,182 @@ public final class RecordWriter implements AutoCloseable
     private void run()
     {
         final List<Entry> batch = new ArrayList<>(DRAIN_BATCH);
+        long stopDeadline = 0;
+        boolean stopping = false;
         while (true)
         {
+            final long waitNanos = stopping ? Math.min(retryNanos, Math.max(0, stopDeadline - System.nanoTime())) :
+                backlog.isEmpty() ? idlePollNanos() : failing ? Math.max(0, nextAttemptNanos - System.nanoTime()) : 0;
             try
             {
-                batch.add(queue.poll(rotateNanos > 0 ? Math.min(rotateNanos, TimeUnit.SECONDS.toNanos(1)) :
-                    TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS));
+                final Entry first = waitNanos > 0 ? queue.poll(waitNanos, TimeUnit.NANOSECONDS) : queue.poll();
+                if (first != null)
+                {
+                    batch.add(first);
+                    queue.drainTo(batch, DRAIN_BATCH - 1);
+                }
             }
             catch (final InterruptedException e)
             {
                 continue; // only close() stops this thread
             }
-            queue.drainTo(batch, DRAIN_BATCH - 1);
-            boolean stop = false;
             for (final Entry entry : batch)
             {
-                if (entry == null)
-                {
-                    continue; // poll timed out: a chance to rotate an idle file by age
-                }
                 if (entry == STOP)
                 {
-                    stop = true;
+                    stopping = true;
+                    stopDeadline = System.nanoTime() + closeGraceNanos;
                 }
-                else if (entry.flushed() != null)
+                else if (entry.barrier() != null)
                 {
-                    flushOut();
-                    entry.flushed().countDown();
+                    entry.barrier().backlogEntriesBefore = backlogEntered;
+                    barriers.add(entry.barrier());
                 }
                 else
                 {
-                    try
-                    {
-                        writeLine(entry.line());
-                    }
-                    catch (final RuntimeException e)
-                    {
-                        // This thread must outlive any failure: workers wait on its queue.
-                        lost.incrementAndGet();
-                        failure.compareAndSet(null, e.toString());
-                    }
+                    accept(entry.line());
                 }
             }
             batch.clear();
-            if (stop)
+            if (!failing || System.nanoTime() - nextAttemptNanos >= 0)
             {
-                flushOut();
-                if (file != null)
-                {
-                    closeOut();
-                }
+                writeBacklog();
+            }
+            releaseBarriers();
+            if (!failing)
+            {
+                maybeRotateByAge();
+            }
+            if (stopping && queue.isEmpty() && (backlog.isEmpty() || System.nanoTime() - stopDeadline >= 0))
+            {
+                finish();
                 return;
             }
-            if (queue.isEmpty())
-            {
-                flushOut(); // nothing waiting: let readers (tail -f, a collector) see what there is
-            }
-            maybeRotate();
         }
     }
 
-    private void writeLine(final byte[] line)
+    private long idlePollNanos()
     {
-        if (out == null && file != null)
+        return rotateNanos > 0 ? Math.min(rotateNanos, IDLE_POLL_NANOS) : IDLE_POLL_NANOS;
+    }
+
+    private void accept(final ByteBuffer line)
+    {
+        if (backlogBytes.get() + line.remaining() > bufferBytes)
         {
-            reopen(); // after a failed rotation: try again for every record, so output resumes when it can
-        }
-        if (out == null)
-        {
-            lost.incrementAndGet();
+            lost[LossReason.BUFFER_FULL.ordinal()].incrementAndGet(); // the newest goes: the oldest waited longest
             return;
         }
-        try
+        backlog.addLast(line);
+        backlogEntered++;
+        backlogRecords.incrementAndGet();
+        backlogBytes.addAndGet(line.remaining());
+    }
+
+    /** Writes as much of the backlog as the sink takes; a failure leaves the rest for a retry. */
+    private void writeBacklog()
+    {
+        while (!backlog.isEmpty())
         {
-            out.write(line);
-            written.incrementAndGet();
-            bytesInFile += line.length;
-        }
-        catch (final IOException e)
-        {
-            lost.incrementAndGet();
-            failure.compareAndSet(null, describe(e));
-        }
-        if (rotateBytes > 0 && bytesInFile >= rotateBytes)
-        {
-            rotate();
+            if (out == null && !reopen())
+            {
+                return;
+            }
+            // With a size limit, stop at the record that reaches it, so the file is rotated right after it.
+            long budget = rotateBytes > 0 ? rotateBytes - bytesInFile : Long.MAX_VALUE;
+            int count = 0;
+            for (final Iterator<ByteBuffer> lines = backlog.iterator(); lines.hasNext() && count < GATHER && budget > 0; )
+            {
+                final ByteBuffer line = lines.next();
+                gather[count++] = line;
+                budget -= line.remaining();
+            }
+            final long wrote;
+            try
+            {
+                wrote = out.write(gather, 0, count);
+            }
+            catch (final IOException e)
+            {
+                fail(describe(e));
+                return;
+            }
+            finally
+            {
+                Arrays.fill(gather, 0, count, null);
+            }
+            if (wrote <= 0)
+            {
+                fail("the output took no bytes");
+                return;
+            }
+            failing = false;
+            bytesInFile += wrote;
+            backlogBytes.addAndGet(-wrote);
+            while (!backlog.isEmpty() && !backlog.peekFirst().hasRemaining())
+            {
+                backlog.pollFirst();
+                backlogLeft++;
+                backlogRecords.decrementAndGet();
+                written.incrementAndGet();
+            }
+            if (rotateBytes > 0 && bytesInFile >= rotateBytes && atRecordBoundary())
+            {
+                rotate();
+            }
         }
     }
 
-    private void maybeRotate()
+    private boolean atRecordBoundary()
     {
-        if (file != null && rotateNanos > 0 && bytesInFile > 0 && System.nanoTime() - openedNanos >= rotateNanos)
+        return backlog.isEmpty() || backlog.peekFirst().position() == 0;
+    }
+
+    private void fail(final String why)
+    {
+        failing = true;
+        sinkFailures.incrementAndGet();
+        failure.compareAndSet(null, why);
+        nextAttemptNanos = System.nanoTime() + retryNanos;
+    }
+
+    /**
+     * Releases the flushes whose records are all written (true), and, while the sink fails, the rest (false). A
+     * record dropped for a full buffer never entered the backlog: it is counted lost, not waited for.
+     */
+    private void releaseBarriers()
+    {
+        for (int i = barriers.size() - 1; i >= 0; i--)
+        {
+            final Barrier barrier = barriers.get(i);
+            final boolean allWritten = backlogLeft >= barrier.backlogEntriesBefore;
+            if (allWritten || failing)
+            {
+                barrier.written = allWritten;
+                barrier.done.countDown();
+                barriers.remove(i);
+            }
+        }
+    }
+
+    private void finish()
+    {
+        lost[LossReason.SHUTDOWN.ordinal()].addAndGet(backlog.size());
+        failing = failing || !backlog.isEmpty();
+        backlog.clear();
+        backlogRecords.set(0);
+        backlogBytes.set(0);
+        releaseBarriers();
+        if (file != null)
+        {
+            closeOut();
+        }
+    }
+
+    private void maybeRotateByAge()
+    {
+        if (file != null && rotateNanos > 0 && bytesInFile > 0 && System.nanoTime() - openedNanos >= rotateNanos &&
+            atRecordBoundary())
         {
             rotate();
         }
@@ -284,34 +529,21 @@ public final class RecordWriter implements AutoCloseable
         reopen();
     }
 
-    private void reopen()
+    /** Opens the channel again (after a rotation or a failed one); false, counted as a failure, when it cannot. */
+    private boolean reopen()
     {
-        try
-        {
-            out = open(file);
-        }
-        catch (final IOException e)
-        {
-            out = null; // the records meanwhile are counted as lost
-            failure.compareAndSet(null, "cannot reopen " + file + ": " + describe(e));
-        }
         bytesInFile = 0;
         openedNanos = System.nanoTime();
-    }
-
-    private void flushOut()
-    {
-        if (out == null)
-        {
-            return;
-        }
         try
         {
-            out.flush();
+            out = opener.open();
+            return true;
         }
         catch (final IOException e)
         {
-            failure.compareAndSet(null, describe(e));
+            out = null;
+            fail("cannot reopen " + file + ": " + describe(e));
+            return false;
         }
     }
 
@@ -335,5 +567,70 @@ public final class RecordWriter implements AutoCloseable
     private static String describe(final IOException e)
     {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /**
+     * An output stream as a gathering channel: each buffer is written whole, then the stream is flushed. A failure
+     * leaves the buffer it hit unwritten (a stream cannot say how much it took, so a retry may repeat part of a
+     * line). A {@link PrintStream} hides its errors; they are read back with {@code checkError}.
+     */
+    private static final class StreamChannel implements GatheringByteChannel
+    {
+        private final OutputStream stream;
+
+        StreamChannel(final OutputStream stream)
+        {
+            this.stream = stream;
+        }
+
+        @Override
+        public long write(final ByteBuffer[] sources, final int offset, final int length) throws IOException
+        {
+            long total = 0;
+            for (int i = offset; i < offset + length; i++)
+            {
+                final ByteBuffer source = sources[i];
+                final int remaining = source.remaining();
+                stream.write(source.array(), source.arrayOffset() + source.position(), remaining);
+                checkPrintStream();
+                source.position(source.limit());
+                total += remaining;
+            }
+            stream.flush();
+            checkPrintStream();
+            return total;
+        }
+
+        private void checkPrintStream() throws IOException
+        {
+            if (stream instanceof PrintStream print && print.checkError())
+            {
+                throw new IOException("the output stream reported an error");
+            }
+        }
+
+        @Override
+        public long write(final ByteBuffer[] sources) throws IOException
+        {
+            return write(sources, 0, sources.length);
+        }
+
+        @Override
+        public int write(final ByteBuffer source) throws IOException
+        {
+            return (int)write(new ByteBuffer[] {source}, 0, 1);
+        }
+
+        @Override
+        public boolean isOpen()
+        {
+            return true;
+        }
+
+        @Override
+        public void close()
+        {
+            // standard output is flushed, never closed
+        }
     }
 }

@@ -2,6 +2,8 @@ package dev.flowtracker.ingest.pipeline;
 
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 
+import java.util.function.BooleanSupplier;
+
 /**
  * How a pipeline checkpoints its live connections: into {@code store}, every {@code intervalNanos} of wall-clock
  * time (0: only at the end), restoring what the store holds when the pipeline starts. At a shutdown the open
@@ -11,9 +13,10 @@ import dev.flowtracker.ingest.checkpoint.CheckpointStore;
  *
  * <p>{@code flushRecords} runs before each checkpoint is committed (on the checkpoint thread): records of
  * connections that ended before the snapshot must be out of the process's buffers by then, or a kill after the
- * commit would lose them (they are in neither the output nor the checkpoint).
+ * commit would lose them (they are in neither the output nor the checkpoint). It answers false when it could not
+ * (the sink is failing and holds them in memory); that commit is then skipped.
  */
-public record Checkpointing(CheckpointStore store, long intervalNanos, boolean checkpointAtEnd, Runnable flushRecords)
+public record Checkpointing(CheckpointStore store, long intervalNanos, boolean checkpointAtEnd, BooleanSupplier flushRecords)
 {
     public Checkpointing
     {
@@ -23,7 +26,7 @@ public record Checkpointing(CheckpointStore store, long intervalNanos, boolean c
         }
         if (flushRecords == null)
         {
-            throw new IllegalArgumentException("a record flush is required (a no-op when records are not buffered)");
+            throw new IllegalArgumentException("a record flush is required (always true when records are not buffered)");
         }
         if (intervalNanos < 0)
         {

@@ -1,11 +1,13 @@
 package dev.flowtracker.ingest.output;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.GatheringByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +18,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The record writer thread: every record once, in each writer's order; flush barrier; rotation; write errors. */
+/**
+ * The record writer thread: every record once, in each writer's order; flush barrier; rotation; a failing sink
+ * (records buffered, retried, resumed without a cut or a repeat; dropped and counted when the buffer is full or at
+ * close).
+ */
 class RecordWriterTest
 {
     @Test
@@ -124,32 +130,141 @@ class RecordWriterTest
     }
 
     @Test
-    void shouldCountRecordsLostToWriteErrorsAndKeepGoing()
+    void shouldBufferWhileTheSinkFailsThenResumeWithoutCuttingOrRepeatingARecord() throws IOException
     {
-        final OutputStream failing = new OutputStream()
+        final FillableChannel disk = new FillableChannel();
+        disk.allowance = 1_000; // the disk fills up in the middle of a record
+        final RecordWriter writer = RecordWriter.toChannel(() -> disk, 1 << 20, 10_000_000L, 0);
+        final List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++)
         {
-            @Override
-            public void write(final int b) throws IOException
-            {
-                throw new IOException("No space left on device");
-            }
-
-            @Override
-            public void write(final byte[] b, final int off, final int len) throws IOException
-            {
-                throw new IOException("No space left on device");
-            }
-        };
-        final RecordWriter writer = RecordWriter.toStream(failing);
-        // Larger than the 64 KB buffer in front of the stream, so the writes reach it.
-        final String record = "x".repeat(100_000);
-        for (int i = 0; i < 5; i++)
-        {
+            final String record = "{\"n\":" + i + "}";
+            expected.add(record);
             writer.write(record);
         }
+        assertFalse(writer.flush(), "a flush does not wait for a full disk");
+        assertTrue(writer.failing());
+        assertEquals("No space left on device", writer.failure());
+        assertTrue(writer.written() < 1_000, "written before the disk filled: " + writer.written());
+        assertEquals(1_000, writer.written() + writer.backlogRecords(), "every record is written or waiting");
+        assertEquals(0, writer.lost());
+
+        disk.allowance = Long.MAX_VALUE; // space freed: the next retry writes the rest
+        final long deadline = System.nanoTime() + 30_000_000_000L;
+        while (writer.written() < 1_000 && System.nanoTime() < deadline)
+        {
+            writer.flush();
+        }
+        assertTrue(writer.flush());
+        assertFalse(writer.failing());
+        assertEquals(0, writer.backlogRecords());
+        assertEquals(0, writer.backlogBytes());
         writer.close();
+        assertEquals(expected, List.of(disk.contents().split("\n")));
+        assertEquals(0, writer.lost());
+        assertTrue(writer.sinkFailures() > 0);
+    }
+
+    @Test
+    void shouldDropAndCountTheNewestRecordsWhenTheBufferIsFullWhileTheSinkFails() throws IOException
+    {
+        final FillableChannel disk = new FillableChannel();
+        final String record = "x".repeat(98); // 100 bytes with a letter and the newline
+        final RecordWriter writer = RecordWriter.toChannel(() -> disk, 1_000, 10_000_000L, 0);
+        for (int i = 0; i < 25; i++)
+        {
+            writer.write(record + (char)('a' + i));
+        }
+        assertFalse(writer.flush());
+        assertEquals(10, writer.backlogRecords(), "1,000 bytes of buffer hold ten 100-byte records");
+        assertEquals(15, writer.lost(RecordWriter.LossReason.BUFFER_FULL));
+        disk.allowance = Long.MAX_VALUE;
+        final long deadline = System.nanoTime() + 30_000_000_000L;
+        while (writer.backlogRecords() > 0 && System.nanoTime() < deadline)
+        {
+            writer.flush();
+        }
+        writer.close();
+        final String[] lines = disk.contents().split("\n");
+        assertEquals(writer.written(), lines.length);
+        assertEquals(25, writer.written() + writer.lost(RecordWriter.LossReason.BUFFER_FULL), "every record counted");
+        assertEquals(record + 'a', lines[0], "the oldest records are kept");
+        assertEquals(0, writer.lost(RecordWriter.LossReason.SHUTDOWN));
+    }
+
+    @Test
+    void shouldCountRecordsStillUnwritableWhenClosed() throws IOException
+    {
+        final FillableChannel disk = new FillableChannel();
+        final RecordWriter writer = RecordWriter.toChannel(() -> disk, 1 << 20, 10_000_000L, 100_000_000L);
+        for (int i = 0; i < 5; i++)
+        {
+            writer.write("{\"n\":" + i + "}");
+        }
+        writer.close();
+        assertEquals(5, writer.lost(RecordWriter.LossReason.SHUTDOWN));
         assertEquals(5, writer.lost());
         assertEquals(0, writer.written());
         assertEquals("No space left on device", writer.failure());
+        assertTrue(writer.sinkFailures() >= 2, "retried during the close grace: " + writer.sinkFailures());
+    }
+
+    /**
+     * A disk with {@code allowance} bytes of space: a write takes what fits (a short count, as the kernel does)
+     * and the next one fails with ENOSPC's message. Written on the writer thread, changed by the test thread.
+     */
+    private static final class FillableChannel implements GatheringByteChannel
+    {
+        volatile long allowance;
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+        @Override
+        public synchronized long write(final ByteBuffer[] sources, final int offset, final int length)
+            throws IOException
+        {
+            if (allowance <= 0)
+            {
+                throw new IOException("No space left on device");
+            }
+            long total = 0;
+            for (int i = offset; i < offset + length && allowance > 0; i++)
+            {
+                final ByteBuffer source = sources[i];
+                final int n = (int)Math.min(source.remaining(), allowance);
+                bytes.write(source.array(), source.arrayOffset() + source.position(), n);
+                source.position(source.position() + n);
+                allowance -= n;
+                total += n;
+            }
+            return total;
+        }
+
+        synchronized String contents()
+        {
+            return bytes.toString(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public long write(final ByteBuffer[] sources) throws IOException
+        {
+            return write(sources, 0, sources.length);
+        }
+
+        @Override
+        public int write(final ByteBuffer source) throws IOException
+        {
+            return (int)write(new ByteBuffer[] {source}, 0, 1);
+        }
+
+        @Override
+        public boolean isOpen()
+        {
+            return true;
+        }
+
+        @Override
+        public void close()
+        {
+        }
     }
 }

@@ -120,7 +120,7 @@ class PipelineCheckpointTest
         long restored;
         try (CheckpointStore store = new CheckpointStore(stateDir))
         {
-            final Pipeline first = pipeline(workersBefore, lifecycle, new Checkpointing(store, 0, false, () -> { }), restarted);
+            final Pipeline first = pipeline(workersBefore, lifecycle, new Checkpointing(store, 0, false, () -> true), restarted);
             replay(capture, new FrameRange(first, 0, frames / 2));
             first.checkpoint(); // a periodic one in the middle, superseded by the final one
             first.finish(EndReason.SHUTDOWN);
@@ -128,7 +128,7 @@ class PipelineCheckpointTest
         }
         try (CheckpointStore store = new CheckpointStore(stateDir))
         {
-            final Pipeline second = pipeline(workersAfter, lifecycle, new Checkpointing(store, 0, false, () -> { }), restarted);
+            final Pipeline second = pipeline(workersAfter, lifecycle, new Checkpointing(store, 0, false, () -> true), restarted);
             restored = second.restoredFlows();
             replay(capture, new FrameRange(second, frames / 2, Long.MAX_VALUE));
             second.finish(EndReason.END_OF_INPUT);
@@ -157,7 +157,7 @@ class PipelineCheckpointTest
     {
         try (CheckpointStore store = new CheckpointStore(stateDir))
         {
-            final Pipeline first = pipeline(1, Lifecycle.ZEEK, new Checkpointing(store, 0, false, () -> { }), new ArrayList<>());
+            final Pipeline first = pipeline(1, Lifecycle.ZEEK, new Checkpointing(store, 0, false, () -> true), new ArrayList<>());
             replay(SAMPLE, new FrameRange(first, 0, 20));
             first.finish(EndReason.SHUTDOWN);
         }
@@ -171,7 +171,7 @@ class PipelineCheckpointTest
         try (CheckpointStore store = new CheckpointStore(stateDir))
         {
             final UncheckedIOException failure = assertThrows(UncheckedIOException.class,
-                () -> pipeline(1, Lifecycle.ZEEK, new Checkpointing(store, 0, false, () -> { }), new ArrayList<>()));
+                () -> pipeline(1, Lifecycle.ZEEK, new Checkpointing(store, 0, false, () -> true), new ArrayList<>()));
             assertTrue(failure.getCause().getMessage().contains(stateDir.toString()), failure.getCause().getMessage());
         }
     }
