@@ -3,6 +3,7 @@ package dev.flowtracker.ingest.http;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -32,6 +33,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,12 +42,18 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The daemon's HTTP server (Netty): one event-loop thread for connections and one worker thread that answers
  * requests ({@link HttpApi}), so a scrape or a flow query never runs on the event loop and no client, however slow
- * or dead, holds up a pipeline thread. Requests beyond a small queue get 503. Idle connections close after
- * {@link #IDLE_SECONDS}; a response is written once and a slow reader only fills its own channel's buffer.
+ * or dead, holds up a pipeline thread. Each connection has one request answered at a time (pipelined ones wait in
+ * a short per-connection queue, and a connection that overfills it gets 503 and is closed), so one greedy client
+ * cannot fill the answering queue for the others. Idle connections close after
+ * {@link #IDLE_SECONDS}; a response is written once and a slow reader only fills its own channel's buffer, and
+ * while that buffer is over its high-water mark the server stops reading that client's further requests. At most
+ * {@link #MAX_CONNECTIONS} connections are open at once (more are closed as they arrive), so stalled clients cannot
+ * take the file descriptors that output rotation and checkpoints need.
  *
  * <p>Optional TLS and basic authentication, configured by a {@link WebConfig} file as Prometheus exporters do.
  */
@@ -53,7 +61,11 @@ public final class HttpServer implements AutoCloseable
 {
     static final int IDLE_SECONDS = 60;
     private static final int MAX_REQUEST_BYTES = 16 * 1024;
-    private static final int QUEUED_REQUESTS = 64;
+    static final int MAX_CONNECTIONS = 128;
+    /** One request in flight per connection, so the shared queue never turns a well-behaved client away. */
+    private static final int QUEUED_REQUESTS = MAX_CONNECTIONS;
+    /** Pipelined requests a connection may have waiting behind its one in flight; more close it with a 503. */
+    private static final int MAX_PIPELINED = 8;
 
     private final EventLoopGroup group;
     private final ExecutorService answering;
@@ -89,6 +101,7 @@ public final class HttpServer implements AutoCloseable
                 return thread;
             });
         final SslContext ssl = webConfig.sslContext();
+        final AtomicInteger connections = new AtomicInteger(); // only the event loop changes it
         try
         {
             final Channel channel = new ServerBootstrap()
@@ -100,6 +113,13 @@ public final class HttpServer implements AutoCloseable
                     @Override
                     protected void initChannel(final SocketChannel ch)
                     {
+                        if (connections.get() >= MAX_CONNECTIONS)
+                        {
+                            ch.close();
+                            return;
+                        }
+                        connections.incrementAndGet();
+                        ch.closeFuture().addListener(closed -> connections.decrementAndGet());
                         if (ssl != null)
                         {
                             ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
@@ -137,12 +157,17 @@ public final class HttpServer implements AutoCloseable
         answering.shutdownNow();
     }
 
-    /** Decodes a request on the event loop and answers it on the answering thread. */
+    /**
+     * Decodes a request on the event loop and answers it on the answering thread, one request of its connection at
+     * a time. One handler per connection; its fields belong to the event loop.
+     */
     private static final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest>
     {
         private final HttpApi api;
         private final WebConfig webConfig;
         private final ExecutorService answering;
+        private final ArrayDeque<Runnable> pipelined = new ArrayDeque<>();
+        private boolean inFlight;
 
         RequestHandler(final HttpApi api, final WebConfig webConfig, final ExecutorService answering)
         {
@@ -183,21 +208,40 @@ public final class HttpServer implements AutoCloseable
             }
             final String accept = request.headers().get(HttpHeaderNames.ACCEPT);
             final String path = uri.path();
+            final Runnable answer = () ->
+            {
+                HttpApi.Response response;
+                try
+                {
+                    response = api.get(path, parameters, accept);
+                }
+                catch (final RuntimeException e)
+                {
+                    response = HttpApi.Response.text(500, "internal error: " + e);
+                }
+                respond(ctx, response, keepAlive, head).addListener(written -> answered(ctx));
+            };
+            if (!inFlight)
+            {
+                dispatch(ctx, answer);
+            }
+            else if (pipelined.size() < MAX_PIPELINED)
+            {
+                pipelined.addLast(answer);
+                ctx.channel().config().setAutoRead(false); // read more once these are answered
+            }
+            else
+            {
+                respond(ctx, HttpApi.Response.text(503, "too many pipelined requests"), false, false);
+            }
+        }
+
+        private void dispatch(final ChannelHandlerContext ctx, final Runnable answer)
+        {
+            inFlight = true;
             try
             {
-                answering.execute(() ->
-                {
-                    HttpApi.Response answer;
-                    try
-                    {
-                        answer = api.get(path, parameters, accept);
-                    }
-                    catch (final RuntimeException e)
-                    {
-                        answer = HttpApi.Response.text(500, "internal error: " + e);
-                    }
-                    respond(ctx, answer, keepAlive, head);
-                });
+                answering.execute(answer);
             }
             catch (final RejectedExecutionException e)
             {
@@ -205,19 +249,36 @@ public final class HttpServer implements AutoCloseable
             }
         }
 
-        private static void respond(
+        /** On the event loop once an answer is written: the next pipelined request, or reading again. */
+        private void answered(final ChannelHandlerContext ctx)
+        {
+            inFlight = false;
+            if (!ctx.channel().isActive())
+            {
+                pipelined.clear(); // nobody to answer
+                return;
+            }
+            final Runnable next = pipelined.pollFirst();
+            if (next != null)
+            {
+                dispatch(ctx, next);
+            }
+            else
+            {
+                ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+            }
+        }
+
+        private static ChannelFuture respond(
             final ChannelHandlerContext ctx, final HttpApi.Response answer, final boolean keepAlive, final boolean head)
         {
             final FullHttpResponse response = response(answer, head);
             if (keepAlive)
             {
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-                ctx.writeAndFlush(response);
+                return ctx.writeAndFlush(response);
             }
-            else
-            {
-                ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-            }
+            return ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
         }
 
         private static FullHttpResponse response(final HttpApi.Response answer, final boolean head)
@@ -228,6 +289,14 @@ public final class HttpServer implements AutoCloseable
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, answer.contentType());
             response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, answer.body().length);
             return response;
+        }
+
+        @Override
+        public void channelWritabilityChanged(final ChannelHandlerContext ctx) throws Exception
+        {
+            // A client that does not read its answers gets no more of its requests read until it does.
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable() && pipelined.isEmpty());
+            super.channelWritabilityChanged(ctx);
         }
 
         @Override

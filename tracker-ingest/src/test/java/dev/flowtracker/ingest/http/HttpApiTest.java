@@ -22,6 +22,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,6 +33,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -194,6 +196,91 @@ class HttpApiTest
         final HttpResponse<String> after = get("/flows", null);
         assertEquals(200, after.statusCode());
         assertEquals(0, JSON.readTree(after.body()).size(), "nothing open after the end of input");
+    }
+
+    /**
+     * Clients that stall half-way through a request, flood pipelined requests without reading an answer, vanish
+     * with a reset, or open more connections than the server keeps: the pipeline still tracks the whole capture
+     * and a well-behaved client still gets its answers.
+     */
+    @Test
+    void shouldKeepTrackingAndAnsweringWhileClientsStallFloodOrVanish() throws Exception
+    {
+        start(2);
+        final List<Socket> abusers = new ArrayList<>();
+        try
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                final Socket stalled = connect();
+                stalled.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n".getBytes(
+                    StandardCharsets.US_ASCII)); // and never the blank line that ends the request
+                abusers.add(stalled);
+            }
+            final byte[] pipelined = "GET /flows?limit=1000 HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+                .repeat(100).getBytes(StandardCharsets.US_ASCII);
+            for (int i = 0; i < 3; i++)
+            {
+                final Socket flooding = new Socket();
+                flooding.setReceiveBufferSize(4096);
+                flooding.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.address().getPort()));
+                flooding.getOutputStream().write(pipelined); // and never reads an answer
+                abusers.add(flooding);
+            }
+            final Socket vanishing = connect();
+            vanishing.getOutputStream().write("GET /flows?limit=1000 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(
+                StandardCharsets.US_ASCII));
+            vanishing.setSoLinger(true, 0);
+            vanishing.close(); // a reset while its answer is being made
+
+            source.start(pipeline::sink);
+            source.awaitEnd();
+            pipeline.finish(EndReason.END_OF_INPUT);
+            records.flush();
+            assertEquals(9, written.toString(StandardCharsets.UTF_8).lines().count(), "every connection tracked");
+
+            final HttpResponse<String> health = get("/health", null);
+            assertEquals(200, health.statusCode(), health.body());
+            final Map<String, Double> samples = parse(get("/metrics", "text/plain").body());
+            assertEquals(9.0, samples.get("tracker_records_written_total"));
+
+            // Connections beyond the limit are closed as they arrive (the ten stalled ones are still open).
+            for (int i = 0; i < HttpServer.MAX_CONNECTIONS; i++)
+            {
+                abusers.add(connect());
+            }
+            final Socket beyond = connect();
+            beyond.setSoTimeout(10_000);
+            assertEquals(-1, beyond.getInputStream().read(), "closed by the server at once");
+            beyond.close();
+        }
+        finally
+        {
+            for (final Socket abuser : abusers)
+            {
+                abuser.close();
+            }
+        }
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        HttpResponse<String> afterwards = null;
+        while (System.nanoTime() < deadline)
+        {
+            try
+            {
+                afterwards = get("/health", null);
+                break;
+            }
+            catch (final IOException e)
+            {
+                Thread.sleep(100); // the server has not seen the closes yet
+            }
+        }
+        assertTrue(afterwards != null && afterwards.statusCode() == 200, "served again once the clients left");
+    }
+
+    private Socket connect() throws IOException
+    {
+        return new Socket(InetAddress.getLoopbackAddress(), server.address().getPort());
     }
 
     private HttpResponse<String> get(final String path, final String accept) throws Exception
