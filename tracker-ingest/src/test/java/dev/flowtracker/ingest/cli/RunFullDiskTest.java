@@ -3,6 +3,10 @@ package dev.flowtracker.ingest.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flowtracker.ingest.capture.PcapTestWriter;
+import dev.flowtracker.ingest.capture.TestFrames;
+import dev.flowtracker.ingest.checkpoint.CheckpointStore;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -32,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code tracker run} writing its records onto a really full disk: a small tmpfs this test mounts (root only;
  * skipped with a message elsewhere) and fills with a filler file before the daemon starts. The daemon keeps
  * tracking, holds the records in memory and retries; freed space lets every record out, none cut or repeated; a
- * disk that never frees up ends with every record counted as lost by reason and exit status 1.
+ * disk that never frees up ends with every record counted as lost by reason and exit status 1. A state directory
+ * on a disk that fills up: checkpoints fail, counted, the daemon goes on, and checkpoints again once there is space.
  */
 class RunFullDiskTest
 {
@@ -132,6 +137,56 @@ class RunFullDiskTest
         assertTrue(log.contains("tracker run: 254 packets"), "the daemon kept tracking every packet: " + log);
     }
 
+    @Test
+    void shouldCountCheckpointsThatFailOnAFullDiskKeepTrackingAndCheckpointAgainOnceThereIsSpace() throws Exception
+    {
+        final Path stderr = dir.resolve("stderr.txt");
+        final Path capture = slowConnection(dir.resolve("slow.pcap"));
+        final Process tracker = start(capture, stderr, "--replay-speed", "1", "--state-dir",
+            disk.resolve("state").toString(), "--checkpoint-interval", "200ms", "-o", dir.resolve("records.jsonl")
+                .toString(), "--http-listen", "127.0.0.1:0", "-C");
+        try
+        {
+            final String metrics = awaitHttp(tracker, stderr);
+            awaitMetrics(metrics, text -> value(text, "tracker_checkpoints_total{result=\"written\"}") >= 1, stderr);
+            final Path filler = fillDisk();
+            final String failing = awaitMetrics(metrics,
+                text -> value(text, "tracker_checkpoints_total{result=\"failed\"}") >= 1, stderr);
+            final double writtenWhileFull = value(failing, "tracker_checkpoints_total{result=\"written\"}");
+            assertTrue(tracker.isAlive(), "a failed checkpoint does not stop the daemon");
+            Files.delete(filler);
+            awaitMetrics(metrics, text ->
+                value(text, "tracker_checkpoints_total{result=\"written\"}") > writtenWhileFull, stderr);
+            tracker.destroy();
+            assertTrue(tracker.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "stops on SIGTERM");
+        }
+        finally
+        {
+            tracker.destroyForcibly();
+        }
+        final String log = Files.readString(stderr);
+        assertEquals(143, tracker.exitValue(), log);
+        assertTrue(log.contains("checkpoint(s) failed, latest: checkpoint of shard"), log);
+    }
+
+    /** One connection that sends a little every 100 ms for a minute: packets keep the replay's checkpoints going. */
+    private static Path slowConnection(final Path file) throws IOException
+    {
+        final int client = 0x0A00_0001;
+        final int server = 0x0A00_0002;
+        final PcapTestWriter pcap = PcapTestWriter.ethernet();
+        pcap.record(0, 0, TestFrames.tcp(client, server, 40000, 80, 100, 0, TestFrames.SYN, new byte[0]));
+        pcap.record(0, 1000, TestFrames.tcp(server, client, 80, 40000, 500, 101, TestFrames.SYN | TestFrames.ACK,
+            new byte[0]));
+        pcap.record(0, 2000, TestFrames.tcp(client, server, 40000, 80, 101, 501, TestFrames.ACK, new byte[0]));
+        for (int tenth = 1; tenth <= 600; tenth++)
+        {
+            pcap.record(tenth / 10, (tenth % 10) * 100_000L, TestFrames.tcp(client, server, 40000, 80,
+                101 + 10L * (tenth - 1), 501, TestFrames.ACK | TestFrames.PSH, new byte[10]));
+        }
+        return pcap.writeTo(file);
+    }
+
     /** Fills the tmpfs with one file until the kernel says it is full. */
     private Path fillDisk() throws IOException
     {
@@ -155,9 +210,16 @@ class RunFullDiskTest
 
     private Process start(final Path stderr, final String... options) throws IOException
     {
+        return start(SAMPLE, stderr, options);
+    }
+
+    private Process start(final Path capture, final Path stderr, final String... options) throws IOException
+    {
         final List<String> command = new ArrayList<>(List.of(
-            ProcessHandle.current().info().command().orElseThrow(), "-cp", System.getProperty("java.class.path"),
-            TrackerCli.class.getName(), "run", "--pcap", SAMPLE.toString(), "--workers", "2"));
+            ProcessHandle.current().info().command().orElseThrow()));
+        command.addAll(CheckpointStore.jvmOptions());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"),
+            TrackerCli.class.getName(), "run", "--pcap", capture.toString(), "--workers", "2"));
         command.addAll(Arrays.asList(options));
         return new ProcessBuilder(command).redirectError(stderr.toFile())
             .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
