@@ -20,7 +20,7 @@ import java.nio.file.Path;
  *  +-------+-----+-----+--------+--------+----------+   +---------+-----------+----------+----------+
  * </pre>
  */
-public final class PcapWriter implements Closeable
+public final class PcapWriter implements FrameOutput, Closeable
 {
     /** Magic of microsecond files, as written little-endian. */
     public static final int MAGIC_MICROSECONDS = 0xA1B2_C3D4;
@@ -65,6 +65,7 @@ public final class PcapWriter implements Closeable
      * @param capturedLength bytes of {@code frame} from {@code offset} to write (at most the snapshot length).
      * @param wireLength     the frame's length on the wire (at least {@code capturedLength}).
      */
+    @Override
     public void write(
         final long timestampNanos, final byte[] frame, final int offset, final int capturedLength,
         final int wireLength) throws IOException

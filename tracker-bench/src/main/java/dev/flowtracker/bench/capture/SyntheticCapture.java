@@ -59,48 +59,61 @@ public final class SyntheticCapture
         final Path output, final long flows, final boolean ipv6, final boolean exchange, final long gapNanos,
         final long seed) throws IOException
     {
+        try (PcapWriter writer = new PcapWriter(output, LINKTYPE_ETHERNET, SNAP_LENGTH, false))
+        {
+            final long duration = concurrentFlows(writer, flows, ipv6, exchange, gapNanos, seed);
+            return new Result(writer.records(), writer.bytes(), flows, duration);
+        }
+    }
+
+    /**
+     * The same frames to any output (Ethernet, link type 1), e.g. straight into a pipeline.
+     *
+     * @return nanoseconds of packet time the frames span.
+     */
+    public static long concurrentFlows(
+        final FrameOutput writer, final long flows, final boolean ipv6, final boolean exchange, final long gapNanos,
+        final long seed) throws IOException
+    {
         final SplittableRandom random = new SplittableRandom(seed);
         final TcpFrames frames = new TcpFrames();
         long time = START_NANOS;
-        try (PcapWriter writer = new PcapWriter(output, LINKTYPE_ETHERNET, SNAP_LENGTH, false))
+        for (long i = 0; i < flows; i++)
         {
-            for (long i = 0; i < flows; i++)
+            final int clientPort = 1024 + (int)((i / CLIENTS) % 64_512);
+            final int server = (int)(i & 0xFF);
+            if (ipv6)
             {
-                final int clientPort = 1024 + (int)((i / CLIENTS) % 64_512);
-                final int server = (int)(i & 0xFF);
-                if (ipv6)
-                {
-                    frames.ipv6(IPV6_CLIENT_HIGH, i + 1, clientPort, IPV6_SERVER_HIGH, server + 1, 443);
-                }
-                else
-                {
-                    frames.ipv4(CLIENT_BASE + i % CLIENTS, clientPort, SERVER_BASE + server, 443);
-                }
-                final int clientIsn = random.nextInt();
-                final int serverIsn = random.nextInt();
-                final int ts = tsVal(time);
-                write(writer, frames, time, true, clientIsn, 0, TcpFrames.SYN, 0, ts, 0);
-                time += gapNanos;
-                write(writer, frames, time, false, serverIsn, clientIsn + 1, TcpFrames.SYN | TcpFrames.ACK, 0,
-                    ts + 1, ts);
-                time += gapNanos;
-                write(writer, frames, time, true, clientIsn + 1, serverIsn + 1, TcpFrames.ACK, 0, ts + 2, ts + 1);
-                time += gapNanos;
-                if (exchange)
-                {
-                    write(writer, frames, time, true, clientIsn + 1, serverIsn + 1, TcpFrames.PSH | TcpFrames.ACK,
-                        REQUEST_BYTES, ts + 3, ts + 1);
-                    time += gapNanos;
-                    write(writer, frames, time, false, serverIsn + 1, clientIsn + 1 + REQUEST_BYTES,
-                        TcpFrames.PSH | TcpFrames.ACK, RESPONSE_BYTES, ts + 4, ts + 3);
-                    time += gapNanos;
-                    write(writer, frames, time, true, clientIsn + 1 + REQUEST_BYTES, serverIsn + 1 + RESPONSE_BYTES,
-                        TcpFrames.ACK, 0, ts + 5, ts + 4);
-                    time += gapNanos;
-                }
+                frames.ipv6(IPV6_CLIENT_HIGH, i + 1, clientPort, IPV6_SERVER_HIGH, server + 1, 443);
             }
-            return new Result(writer.records(), writer.bytes(), flows, time - START_NANOS);
+            else
+            {
+                frames.ipv4(CLIENT_BASE + i % CLIENTS, clientPort, SERVER_BASE + server, 443);
+            }
+            final int clientIsn = random.nextInt();
+            final int serverIsn = random.nextInt();
+            final int ts = tsVal(time);
+            write(writer, frames, time, true, clientIsn, 0, TcpFrames.SYN, 0, ts, 0);
+            time += gapNanos;
+            write(writer, frames, time, false, serverIsn, clientIsn + 1, TcpFrames.SYN | TcpFrames.ACK, 0,
+                ts + 1, ts);
+            time += gapNanos;
+            write(writer, frames, time, true, clientIsn + 1, serverIsn + 1, TcpFrames.ACK, 0, ts + 2, ts + 1);
+            time += gapNanos;
+            if (exchange)
+            {
+                write(writer, frames, time, true, clientIsn + 1, serverIsn + 1, TcpFrames.PSH | TcpFrames.ACK,
+                    REQUEST_BYTES, ts + 3, ts + 1);
+                time += gapNanos;
+                write(writer, frames, time, false, serverIsn + 1, clientIsn + 1 + REQUEST_BYTES,
+                    TcpFrames.PSH | TcpFrames.ACK, RESPONSE_BYTES, ts + 4, ts + 3);
+                time += gapNanos;
+                write(writer, frames, time, true, clientIsn + 1 + REQUEST_BYTES, serverIsn + 1 + RESPONSE_BYTES,
+                    TcpFrames.ACK, 0, ts + 5, ts + 4);
+                time += gapNanos;
+            }
         }
+        return time - START_NANOS;
     }
 
     /**
@@ -236,7 +249,7 @@ public final class SyntheticCapture
     }
 
     private static void write(
-        final PcapWriter writer, final TcpFrames frames, final long time, final boolean fromClient, final int seq,
+        final FrameOutput writer, final TcpFrames frames, final long time, final boolean fromClient, final int seq,
         final int ack, final int flags, final int payload, final int tsVal, final int tsEcr) throws IOException
     {
         final int wire = frames.build(fromClient, seq, ack, flags, WINDOW, payload, payload, tsVal, tsEcr);
