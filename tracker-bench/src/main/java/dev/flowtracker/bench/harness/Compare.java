@@ -265,7 +265,8 @@ public final class Compare
         }
         return String.format(Locale.ROOT, "`TRACKER_JAVA_OPTS=%s bin/tracker analyze F` (%.2f s with the recorder" +
             " on), recording kept at `%s`:%n%n", jfr.replace(recording.toString(), "analyze.jfr"), m.wallSeconds(),
-            recording) + JfrHotFrames.read(recording).markdown(6);
+            recording.startsWith(options.root) ? options.root.relativize(recording) : recording) +
+            JfrHotFrames.read(recording).markdown(6);
     }
 
     private static long countFrames(final Path capture) throws IOException
