@@ -1,7 +1,6 @@
 package dev.flowtracker.bench.capture;
 
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -32,7 +31,7 @@ final class FrameRewriter
     private static final int PROTOCOL_UDP = 17;
     private static final int PROTOCOL_ICMPV6 = 58;
 
-    private final Map<Integer, Integer> ipv4Index = new LinkedHashMap<>();
+    private final Map<Integer, Integer> ipv4Index = new HashMap<>();
     private final Map<Ipv6, Integer> ipv6Index = new HashMap<>();
     private int ipv4Block;
 
