@@ -20,6 +20,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,7 +42,8 @@ import java.util.concurrent.TimeUnit;
  *
  * Ours keeps one pooled {@link TcpConnection} on the heap per flow (about 2 KB with its endpoints and Zeek summary)
  * plus 40 off-heap bytes of index and slot record; setup prints what it measured. The table must fit the heap set
- * in {@link Fork}; 10 M flows do not fit in this machine's memory (see the README), hence the largest size here.
+ * in {@link Fork}: before filling a large table, setup measures the first flows and fails cleanly when the rest
+ * would not fit (10 M flows at about 2 KB each do not fit in 12 GB; see the README).
  * Connections are created but never fed a segment, so every flow sits in the opening phase's idle list.
  *
  * <p>In package {@code dev.flowtracker.core.tcp} (a split package, no JPMS) because the table is package-private.
@@ -65,9 +67,16 @@ public class FlowTableBenchmark
     private static final long SERVER = 0xC000_0201L;
     private static final int SERVER_PORT = 443;
 
-    /** Live flows in the table (and entries in the map); the states read it from {@link BenchmarkParams}. */
-    @Param({"10000", "1000000", "4000000"})
+    /**
+     * Live flows in the table (and entries in the map); the states read it from {@link BenchmarkParams}. A size
+     * whose table would not fit the heap fails in setup with a message saying so (see {@link Table#fill}), and JMH
+     * goes on with the next benchmark.
+     */
+    @Param({"10000", "1000000", "4000000", "10000000"})
     public int flows;
+
+    /** Flows filled before the heap a full table needs is estimated. */
+    private static final int FIT_SAMPLE = 50_000;
 
     @Benchmark
     public int getOrCreateUpdate(final Table s)
@@ -180,6 +189,10 @@ public class FlowTableBenchmark
                 (connection, removal, phase) -> { });
             for (int flow = 0; flow < flows; flow++)
             {
+                if (flow == FIT_SAMPLE && flows > 2 * FIT_SAMPLE)
+                {
+                    requireFit(flows, heapBefore);
+                }
                 writeFlowKey(packet, flow);
                 packet.timestampNanos = ++clock;
                 final int hash = FlowHash.of(packet);
@@ -192,6 +205,28 @@ public class FlowTableBenchmark
             final long heapBytes = usedHeapAfterGc() - heapBefore;
             System.out.printf("%nFlowTableBenchmark: %,d flows (drawn from %,d): heap %,d bytes per flow, off-heap %d" +
                 " bytes per flow%n", table.size(), universe, heapBytes / flows, table.offHeapBytes() / flows);
+        }
+
+        /**
+         * Fails setup, before the heap runs out, when the full table would not fit: the heap the first
+         * {@link #FIT_SAMPLE} flows took, scaled to {@code flows}, against what {@code -Xmx} leaves. Setup failing
+         * is a clean JMH failure of this benchmark only; an OutOfMemoryError half-way would take minutes of GC
+         * thrashing first.
+         */
+        private static void requireFit(final int flows, final long heapBefore)
+        {
+            final long used = usedHeapAfterGc();
+            final double perFlow = (double)(used - heapBefore) / FIT_SAMPLE;
+            final double needed = perFlow * (flows - FIT_SAMPLE);
+            final long left = Runtime.getRuntime().maxMemory() - used;
+            if (needed > 0.9 * left)
+            {
+                throw new IllegalStateException(String.format(Locale.ROOT, "FlowTableBenchmark: %,d flows" +
+                    " do not fit: at %,.0f bytes of heap per flow (measured over the first %,d) the table needs" +
+                    " about %.1f GB more, and -Xmx leaves %.1f GB. Not run; give the fork more heap" +
+                    " (-jvmArgsAppend -Xmx<size>) on a machine that has it (tracker-bench/README.md)", flows, perFlow,
+                    FIT_SAMPLE, needed / 1e9, left / 1e9));
+            }
         }
 
         @TearDown(Level.Trial)

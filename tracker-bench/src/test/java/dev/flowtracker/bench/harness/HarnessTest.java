@@ -1,0 +1,98 @@
+package dev.flowtracker.bench.harness;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The harness's arithmetic and bookkeeping: medians, GNU time's output, the targets, the README section. */
+class HarnessTest
+{
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldTakeTheMiddleValueOrTheMeanOfTheMiddleTwo()
+    {
+        assertEquals(new Stats(3, 1, 9, 5), Stats.of(9, 1, 3, 4, 2));
+        assertEquals(new Stats(2.5, 1, 4, 4), Stats.of(4, 1, 3, 2));
+        assertEquals(1.0, Stats.of(2, 1, 3).relativeSpread(), 1e-9);
+    }
+
+    @Test
+    void shouldReadGnuTimesNumbersAfterANonZeroStatusLine()
+    {
+        final TimedProcess.Measurement m = TimedProcess.parse(
+            List.of("Command exited with non-zero status 1", "2.41 106424 1.60 0.22"), 1, "tail");
+        assertEquals(1, m.exitCode());
+        assertEquals(2.41, m.wallSeconds(), 1e-9);
+        assertEquals(106_424, m.maxRssKilobytes());
+        assertEquals(1.82, m.cpuSeconds(), 1e-9);
+        assertFalse(m.ok());
+        assertFalse(TimedProcess.parse(List.of("garbage"), 0, "").ok(), "no numbers is a failure");
+    }
+
+    @Test
+    void shouldMeasureAWholeProcessUnderGnuTime() throws IOException, InterruptedException
+    {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(TimedProcess.GNU_TIME),
+            "skipped: GNU time is not installed (apt-get install time)");
+        final TimedProcess.Measurement m = TimedProcess.run(List.of("sh", "-c", "echo oops >&2; exit 3"), Map.of(),
+            dir, dir.resolve("err"));
+        assertEquals(3, m.exitCode());
+        assertTrue(m.wallSeconds() >= 0 && m.maxRssKilobytes() > 0);
+        assertEquals("oops", m.stderrTail());
+    }
+
+    @Test
+    void shouldJudgeTheTargetsFromMedians()
+    {
+        final List<Compare.ToolResult> results = List.of(
+            result("tracker", 2.0, 200_000), result("tshark", 70.0, 500_000), result("tcptrace", 3.0, 20_000),
+            result("tcpdump", 0.5, 6_000));
+        final Targets targets = Targets.evaluate(results, 2_500_000, null, 10_000_000);
+        final List<Targets.Target> list = targets.targets();
+        assertEquals(Boolean.FALSE, list.get(0).met(), "1.5x tcptrace is short of 2x: " + list.get(0));
+        assertEquals(Boolean.TRUE, list.get(1).met(), "35x tshark: " + list.get(1));
+        assertEquals(Boolean.FALSE, list.get(2).met(), "25 % of tcpdump's rate: " + list.get(2));
+        assertEquals(Boolean.FALSE, list.get(3).met(), "200 MB is more than a quarter of 500 MB: " + list.get(3));
+        assertNull(list.get(4).met(), "no footprint: not measured");
+        assertEquals(5, list.size(), "2.5 M packets: no capture-size complaint");
+        assertTrue(targets.anyMissed());
+    }
+
+    @Test
+    void shouldReplaceOnlyTheMarkedSectionOfTheReadme() throws IOException
+    {
+        final Path readme = dir.resolve("README.md");
+        Files.writeString(readme, "# bench\n\nintro\n");
+        Compare.writeIntoReadme(readme, "first run\n");
+        final String once = Files.readString(readme);
+        assertTrue(once.startsWith("# bench\n\nintro\n"));
+        assertTrue(once.contains(Compare.BEGIN + "\nfirst run\n" + Compare.END));
+        Files.writeString(readme, once + "\n## after\n");
+        Compare.writeIntoReadme(readme, "second run\n");
+        final String twice = Files.readString(readme);
+        assertFalse(twice.contains("first run"));
+        assertTrue(twice.contains(Compare.BEGIN + "\nsecond run\n" + Compare.END));
+        assertTrue(twice.endsWith("\n## after\n"), "what follows the section stays");
+    }
+
+    private static Compare.ToolResult result(final String name, final double wall, final long rssKilobytes)
+    {
+        final Tool tool = new Tool(name, name, List.of(name), List.of());
+        return new Compare.ToolResult(tool, List.of(
+            new TimedProcess.Measurement(0, wall, rssKilobytes, wall, 0, ""),
+            new TimedProcess.Measurement(0, wall * 1.1, rssKilobytes, wall, 0, ""),
+            new TimedProcess.Measurement(0, wall * 0.9, rssKilobytes, wall, 0, "")));
+    }
+}
