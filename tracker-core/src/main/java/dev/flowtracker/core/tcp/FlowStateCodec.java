@@ -38,7 +38,7 @@ public final class FlowStateCodec
     /** "FTCS" (flow tracker connection state) when the first four bytes are read as ASCII. */
     static final int MAGIC = 0x5343_5446;
     /** Bump when any state class changes its field list; old checkpoints are then rejected, not misread. */
-    static final int FORMAT_VERSION = 3;
+    static final int FORMAT_VERSION = 4;
     static final int HEADER_BYTES = 2 * Integer.BYTES;
     static final int VERSION_OFFSET = Integer.BYTES;
     static final int BODY_LENGTH_OFFSET = VERSION_OFFSET + Short.BYTES;

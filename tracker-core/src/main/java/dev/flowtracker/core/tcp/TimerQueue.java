@@ -1,23 +1,33 @@
 package dev.flowtracker.core.tcp;
 
-import java.util.Arrays;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
- * A binary min-heap of (instant, connection) entries: each connection's earliest pending timer. Entries go stale
- * when a connection's timers move; the tracker skips those when it pops them ({@link
- * TcpConnection#scheduledTimerNanos} holds the live one). Arrays grow by doubling, so steady state allocates
- * nothing. Single-threaded: owned by the tracker.
+ * A binary min-heap of (instant, slot, serial) entries: each flow's earliest pending timer, by its flow-table slot
+ * and the serial of the flow in that slot. Entries go stale when a flow's timers move or the slot changes hands; the
+ * tracker skips those when it pops them (the store's {@link FlowStateStore#scheduledTimer} and
+ * {@link FlowStateStore#serial} hold the live ones). Off-heap, 16 bytes an entry, doubling when full, so the heap
+ * does not grow with the number of flows and steady state allocates nothing. Single-threaded: owned by the tracker.
  */
 final class TimerQueue
 {
-    private long[] instants;
-    private TcpConnection[] connections;
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final int INSTANT_OFFSET = 0;
+    private static final int SLOT_OFFSET = 8;
+    private static final int SERIAL_OFFSET = 12;
+    private static final int ENTRY_BYTES = 16;
+
+    private MemorySegment entries;
+    private int length;
     private int size;
 
     TimerQueue(final int initialCapacity)
     {
-        instants = new long[Math.max(16, initialCapacity)];
-        connections = new TcpConnection[instants.length];
+        length = Math.max(16, initialCapacity);
+        entries = Arena.ofAuto().allocate((long)length * ENTRY_BYTES, 8);
     }
 
     int size()
@@ -25,46 +35,49 @@ final class TimerQueue
         return size;
     }
 
-    void push(final long instant, final TcpConnection connection)
+    void push(final long instant, final int slot, final int serial)
     {
-        if (size == instants.length)
+        if (size == length)
         {
-            instants = Arrays.copyOf(instants, size * 2);
-            connections = Arrays.copyOf(connections, size * 2);
+            final MemorySegment grown = Arena.ofAuto().allocate((long)length * 2 * ENTRY_BYTES, 8);
+            MemorySegment.copy(entries, 0, grown, 0, (long)size * ENTRY_BYTES);
+            entries = grown;
+            length *= 2;
         }
         int child = size++;
         while (child > 0)
         {
             final int parent = (child - 1) >>> 1;
-            if (instants[parent] <= instant)
+            if (instant(parent) <= instant)
             {
                 break;
             }
-            instants[child] = instants[parent];
-            connections[child] = connections[parent];
+            copy(parent, child);
             child = parent;
         }
-        instants[child] = instant;
-        connections[child] = connection;
+        set(child, instant, slot, serial);
     }
 
     /** Instant of the earliest entry; {@link Long#MAX_VALUE} when empty. */
     long peekInstant()
     {
-        return size == 0 ? Long.MAX_VALUE : instants[0];
+        return size == 0 ? Long.MAX_VALUE : instant(0);
     }
 
-    TcpConnection peekConnection()
+    int peekSlot()
     {
-        return connections[0];
+        return entries.get(INT, SLOT_OFFSET);
+    }
+
+    int peekSerial()
+    {
+        return entries.get(INT, SERIAL_OFFSET);
     }
 
     void pop()
     {
         final int last = --size;
-        instants[0] = instants[last];
-        connections[0] = connections[last];
-        connections[last] = null;
+        copy(last, 0);
         if (last > 0)
         {
             siftDown(0);
@@ -72,22 +85,23 @@ final class TimerQueue
     }
 
     /**
-     * Drops the stale entries (those whose connection's live timer is elsewhere or gone) and restores heap order in
-     * linear time. Stale entries otherwise pile up at the rate connections come and go, not with the number alive.
+     * Drops the stale entries (those whose flow's live timer is elsewhere or gone) and restores heap order in linear
+     * time. Stale entries otherwise pile up at the rate flows come and go, not with the number alive.
      */
-    void dropStale()
+    void dropStale(final FlowStateStore store)
     {
         int kept = 0;
         for (int i = 0; i < size; i++)
         {
-            if (connections[i].scheduledTimerNanos == instants[i])
+            final long base = (long)i * ENTRY_BYTES;
+            final int slot = entries.get(INT, base + SLOT_OFFSET);
+            if (store.serial(slot) == entries.get(INT, base + SERIAL_OFFSET) &&
+                store.scheduledTimer(slot) == entries.get(LONG, base + INSTANT_OFFSET))
             {
-                instants[kept] = instants[i];
-                connections[kept] = connections[i];
+                copy(i, kept);
                 kept++;
             }
         }
-        Arrays.fill(connections, kept, size, null);
         size = kept;
         for (int parent = (size >>> 1) - 1; parent >= 0; parent--)
         {
@@ -97,8 +111,10 @@ final class TimerQueue
 
     private void siftDown(final int start)
     {
-        final long instant = instants[start];
-        final TcpConnection connection = connections[start];
+        final long base = (long)start * ENTRY_BYTES;
+        final long instant = entries.get(LONG, base + INSTANT_OFFSET);
+        final int slot = entries.get(INT, base + SLOT_OFFSET);
+        final int serial = entries.get(INT, base + SERIAL_OFFSET);
         int parent = start;
         while (true)
         {
@@ -107,25 +123,44 @@ final class TimerQueue
             {
                 break;
             }
-            if (child + 1 < size && instants[child + 1] < instants[child])
+            if (child + 1 < size && instant(child + 1) < instant(child))
             {
                 child++;
             }
-            if (instant <= instants[child])
+            if (instant <= instant(child))
             {
                 break;
             }
-            instants[parent] = instants[child];
-            connections[parent] = connections[child];
+            copy(child, parent);
             parent = child;
         }
-        instants[parent] = instant;
-        connections[parent] = connection;
+        set(parent, instant, slot, serial);
     }
 
     void clear()
     {
-        Arrays.fill(connections, 0, size, null);
         size = 0;
+    }
+
+    private long instant(final int i)
+    {
+        return entries.get(LONG, (long)i * ENTRY_BYTES + INSTANT_OFFSET);
+    }
+
+    private void set(final int i, final long instant, final int slot, final int serial)
+    {
+        final long base = (long)i * ENTRY_BYTES;
+        entries.set(LONG, base + INSTANT_OFFSET, instant);
+        entries.set(INT, base + SLOT_OFFSET, slot);
+        entries.set(INT, base + SERIAL_OFFSET, serial);
+    }
+
+    private void copy(final int from, final int to)
+    {
+        // Slot and serial move together as one long.
+        final long source = (long)from * ENTRY_BYTES;
+        final long target = (long)to * ENTRY_BYTES;
+        entries.set(LONG, target + INSTANT_OFFSET, entries.get(LONG, source + INSTANT_OFFSET));
+        entries.set(LONG, target + SLOT_OFFSET, entries.get(LONG, source + SLOT_OFFSET));
     }
 }
