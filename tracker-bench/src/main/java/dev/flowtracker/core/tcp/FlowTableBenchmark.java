@@ -33,14 +33,16 @@ import java.util.concurrent.TimeUnit;
  *       the {@link FlowHash} the tracker computes per segment).</li>
  *   <li>{@link #getOrCreateUpdateOnePercentNew}: ours, flows drawn uniformly from 1/0.99 times as many as the table
  *       holds, so about 1 % of ops miss and {@code create} a flow in the full table: the eviction path (least
- *       recently active removed, its pooled connection reset for the new flow). The miss share is printed.</li>
+ *       recently active removed, a working object reset for the new flow). The miss share is printed.</li>
  *   <li>{@link #chronicleAcquireUpdate}: the baseline, an in-memory (off-heap) Chronicle Map of a 16-byte key to a
  *       256-byte value, {@code acquireContext} (get-or-create, the value bound off-heap under the entry's lock) and
  *       two fields updated in place. Chronicle Map has no eviction, so there is no baseline for the eviction op.</li>
  * </ul>
  *
- * Ours keeps one pooled {@link TcpConnection} on the heap per flow (about 2 KB with its endpoints and Zeek summary)
- * plus 40 off-heap bytes of index and slot record; setup prints what it measured. The table must fit the heap set
+ * Ours keeps each flow's whole state in a 1,408-byte off-heap record plus about 40 off-heap bytes of index and slot
+ * bookkeeping, and binds flows to a fixed working set of {@link TcpConnection} objects on the heap (at most
+ * {@link FlowLimits#DEFAULT_WORKING_SET}); with more flows than that, a random op mostly misses the working set and
+ * pays a write-back and a decode. Setup prints what it measured. The table must fit the heap set
  * in {@link Fork}; 10 M flows do not fit in this machine's memory (see the README), hence the largest size here.
  * Connections are created but never fed a segment, so every flow sits in the opening phase's idle list.
  *

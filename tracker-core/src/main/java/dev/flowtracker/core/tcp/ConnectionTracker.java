@@ -394,15 +394,19 @@ public final class ConnectionTracker
     }
 
     /**
-     * Off-heap bytes of the flow table now: its index and bookkeeping, and the chunks of flow records committed so
-     * far (a bounded table commits at most {@link #flowTableMaxOffHeapBytes}).
+     * Off-heap bytes of the flow table now: its index and bookkeeping, the chunks of flow records committed so far
+     * (a bounded table's records take at most what {@link #flowTableMaxOffHeapBytes} says) and the timer queue. Any
+     * thread may read it (the value may be a moment stale).
      */
     public long flowTableOffHeapBytes()
     {
-        return bounded != null ? bounded.offHeapBytes() : table.offHeapBytes();
+        return (bounded != null ? bounded.offHeapBytes() : table.offHeapBytes()) + timers.offHeapBytes();
     }
 
-    /** Off-heap bytes of a full bounded table, fixed at start; {@link Long#MAX_VALUE} when unbounded. */
+    /**
+     * Off-heap bytes of a full bounded table (index, bookkeeping, records), fixed at start; {@link Long#MAX_VALUE}
+     * when unbounded. The timer queue comes on top (16 bytes per queued timer, about two per connection at most).
+     */
     public long flowTableMaxOffHeapBytes()
     {
         return bounded != null ? bounded.maxOffHeapBytes() : Long.MAX_VALUE;

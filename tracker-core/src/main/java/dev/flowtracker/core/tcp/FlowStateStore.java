@@ -18,9 +18,8 @@ import java.util.Arrays;
  * size, not by the number of flows.
  *
  * <p>Records live in chunks of up to {@value #MAX_CHUNK_RECORDS} slots ({@value #UNBOUNDED_CHUNK_RECORDS} when
- * unbounded), allocated when the first slot of a chunk is
- * first used: a bounded store never holds more than {@code capacity} records, and a small run stays small. Each
- * record:
+ * unbounded), allocated when the first slot of a chunk is first used: a bounded store never holds more than
+ * {@code capacity} records, and a small run stays small. Each record:
  *
  * <pre>
  *   0                   1                   2                   3
@@ -79,6 +78,8 @@ final class FlowStateStore
     /** A little-endian view of each chunk, made once: the codec writes through it without allocating. */
     private ByteBuffer[] views = new ByteBuffer[4];
     private int chunkCount;
+    /** Bytes of the chunks so far: written by the owner, read by any thread (metrics). */
+    private volatile long committedBytes;
     /** Slots ever handed out; those below are live or on the free list. */
     private int created;
     private int freeHead = NONE;
@@ -296,15 +297,10 @@ final class FlowStateStore
         return working.length;
     }
 
-    /** Off-heap bytes committed so far (whole chunks). */
+    /** Off-heap bytes committed so far (whole chunks); any thread may read it. */
     long offHeapBytes()
     {
-        long bytes = 0;
-        for (int i = 0; i < chunkCount; i++)
-        {
-            bytes += chunks[i].byteSize();
-        }
-        return bytes;
+        return committedBytes;
     }
 
     /** Off-heap bytes when every slot is in use ({@link Long#MAX_VALUE} when unbounded). */
@@ -437,6 +433,7 @@ final class FlowStateStore
         chunks[chunkCount] = chunk;
         views[chunkCount] = chunk.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         chunkCount++;
+        committedBytes += chunk.byteSize(); // single writer
     }
 
     private MemorySegment header(final int slot)

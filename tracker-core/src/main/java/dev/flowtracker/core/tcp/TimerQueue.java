@@ -137,6 +137,12 @@ final class TimerQueue
         set(parent, instant, slot, serial);
     }
 
+    /** Off-heap bytes of the queue now (it doubles when full); any thread may read it. */
+    long offHeapBytes()
+    {
+        return entries.byteSize();
+    }
+
     void clear()
     {
         size = 0;
