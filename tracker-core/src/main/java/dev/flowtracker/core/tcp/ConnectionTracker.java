@@ -418,7 +418,10 @@ public final class ConnectionTracker
         return store.workingSetSize();
     }
 
-    /** Segments, timers and visits whose connection was not in the working set and had to be decoded. */
+    /**
+     * Segments, timers and visits whose connection was not in the working set and had to be decoded. Any thread may
+     * read it (the value may be a moment stale).
+     */
     public long workingSetMisses()
     {
         return store.misses();

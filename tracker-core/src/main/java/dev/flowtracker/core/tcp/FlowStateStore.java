@@ -75,8 +75,12 @@ final class FlowStateStore
     private final int chunkMask;
     private final Arena arena = Arena.ofAuto();
     private MemorySegment[] chunks = new MemorySegment[4];
-    /** A little-endian view of each chunk, made once: the codec writes through it without allocating. */
-    private ByteBuffer[] views = new ByteBuffer[4];
+    /**
+     * The codec runs on this heap copy of one body, moved to and from the record in one bulk copy: faster than field
+     * by field through a view of the segment, and it allocates nothing.
+     */
+    private final byte[] scratch = new byte[TcpConnection.ENCODED_BYTES];
+    private final ByteBuffer scratchView = ByteBuffer.wrap(scratch).order(ByteOrder.LITTLE_ENDIAN);
     private int chunkCount;
     /** Bytes of the chunks so far: written by the owner, read by any thread (metrics). */
     private volatile long committedBytes;
@@ -94,7 +98,8 @@ final class FlowStateStore
     private final int[] freeWorking;
     private int freeWorkingCount;
     private int workingCreated;
-    private long misses;
+    /** Written by the owner only (its cost is nothing beside a miss's decode), read by any thread (metrics). */
+    private volatile long misses;
 
     /**
      * @param capacity slots at most ({@link Integer#MAX_VALUE}: unbounded, chunks are added as needed).
@@ -186,7 +191,7 @@ final class FlowStateStore
             touch(resident - 1);
             return working[resident - 1];
         }
-        misses++;
+        misses = misses + 1; // single writer
         final int w = takeWorkingObject();
         final TcpConnection connection = working[w];
         load(slot, connection);
@@ -357,10 +362,10 @@ final class FlowStateStore
     {
         final int slot = connection.slot;
         final long offset = offset(slot);
-        final ByteBuffer view = views[slot >>> chunkShift];
-        view.position((int)offset + BODY_OFFSET);
-        connection.encode(view);
+        scratchView.clear();
+        connection.encode(scratchView);
         final MemorySegment chunk = chunks[slot >>> chunkShift];
+        MemorySegment.copy(scratch, 0, chunk, ValueLayout.JAVA_BYTE, offset + BODY_OFFSET, scratch.length);
         chunk.set(LONG, offset + TIMER_OFFSET, connection.scheduledTimerNanos);
         chunk.set(INT, offset + RESIDENT_OFFSET, 0);
         connection.slot = NONE;
@@ -369,9 +374,10 @@ final class FlowStateStore
     private void load(final int slot, final TcpConnection connection)
     {
         final long offset = offset(slot);
-        final ByteBuffer view = views[slot >>> chunkShift];
-        view.position((int)offset + BODY_OFFSET);
-        connection.decode(view); // every encoded field is assigned, so the object's previous flow leaves nothing
+        MemorySegment.copy(chunks[slot >>> chunkShift], ValueLayout.JAVA_BYTE, offset + BODY_OFFSET, scratch, 0,
+            scratch.length);
+        scratchView.clear();
+        connection.decode(scratchView); // every encoded field is assigned, so the previous flow leaves nothing
         connection.zeek.reset(zeekOptions);
         connection.scheduledTimerNanos = chunks[slot >>> chunkShift].get(LONG, offset + TIMER_OFFSET);
     }
@@ -427,11 +433,9 @@ final class FlowStateStore
         if (chunkCount == chunks.length)
         {
             chunks = Arrays.copyOf(chunks, chunkCount * 2);
-            views = Arrays.copyOf(views, chunkCount * 2);
         }
         final MemorySegment chunk = arena.allocate((long)(chunkMask + 1) * RECORD_BYTES, 8);
         chunks[chunkCount] = chunk;
-        views[chunkCount] = chunk.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         chunkCount++;
         committedBytes += chunk.byteSize(); // single writer
     }
