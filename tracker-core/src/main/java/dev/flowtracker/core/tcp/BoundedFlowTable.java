@@ -265,14 +265,17 @@ final class BoundedFlowTable
         }
     }
 
-    /** Binds each flow in turn (each object is valid only during its call). */
+    /**
+     * Visits each flow for reading ({@link FlowStateStore#view}: the working set stays as it was); each object is
+     * valid only during its call.
+     */
     void forEach(final Consumer<TcpConnection> action)
     {
         for (int phase = 0; phase < head.length; phase++)
         {
             for (int slot = head[phase]; slot != NONE; slot = next(slot))
             {
-                action.accept(store.bind(slot));
+                action.accept(store.view(slot));
             }
         }
     }

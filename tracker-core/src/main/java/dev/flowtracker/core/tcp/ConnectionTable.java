@@ -144,10 +144,13 @@ final class ConnectionTable
         size--;
     }
 
-    /** Binds each flow in turn, in index order (each object is valid only during its call). */
+    /**
+     * Visits each flow for reading, in index order ({@link FlowStateStore#view}: the working set stays as it was);
+     * each object is valid only during its call.
+     */
     void forEach(final Consumer<TcpConnection> action)
     {
-        forEachSlot(slot -> action.accept(store.bind(slot)));
+        forEachSlot(slot -> action.accept(store.view(slot)));
     }
 
     /** The slot of every flow, in index order. */

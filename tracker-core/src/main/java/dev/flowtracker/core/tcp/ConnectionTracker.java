@@ -301,8 +301,10 @@ public final class ConnectionTracker
     }
 
     /**
-     * Visits every connection still in the table, in no particular order, each bound to a working object only for
-     * its call: the action must not keep them (nor call this tracker).
+     * Visits every connection still in the table, in no particular order, for reading: a connection outside the
+     * working set is decoded into a visitor object, so a visit (a checkpoint, an HTTP query) does not evict the
+     * connections the traffic is using. Each object is valid only during its call: the action must not keep or
+     * change them, nor call this tracker.
      */
     public void forEachActive(final Consumer<TcpConnection> action)
     {

@@ -98,6 +98,8 @@ final class FlowStateStore
     private final int[] freeWorking;
     private int freeWorkingCount;
     private int workingCreated;
+    /** Holds a flow outside the working set while it is visited ({@link #view}); made on first use. */
+    private TcpConnection visitor;
     /** Written by the owner only (its cost is nothing beside a miss's decode), read by any thread (metrics). */
     private volatile long misses;
 
@@ -197,6 +199,26 @@ final class FlowStateStore
         load(slot, connection);
         attach(slot, w);
         return connection;
+    }
+
+    /**
+     * The slot's flow for reading only, without disturbing the working set: its working object if bound, else a
+     * visitor object decoded from the record (nothing is written back, no flow is evicted). Valid until the next
+     * call of any method here; the caller must not change it.
+     */
+    TcpConnection view(final int slot)
+    {
+        final int resident = header(slot).get(INT, offset(slot) + RESIDENT_OFFSET);
+        if (resident != 0)
+        {
+            return working[resident - 1];
+        }
+        if (visitor == null)
+        {
+            visitor = new TcpConnection();
+        }
+        load(slot, visitor);
+        return visitor;
     }
 
     /**

@@ -326,6 +326,34 @@ class WorkingSetTest
         }
     }
 
+    // ================================================================ visits
+
+    /** A checkpoint or HTTP query visits every flow without evicting the ones in the working set. */
+    @Test
+    void shouldVisitEveryFlowWithoutEvictingTheWorkingSet()
+    {
+        final ConnectionTracker tracker = new ConnectionTracker(16, c -> { }, Lifecycle.ZEEK, ZeekOptions.DEFAULTS,
+            FlowLimits.builder().maxFlows(64).workingSet(2).build());
+        final DecodedPacket p = Segments.ipv4(0, 0, 0, 0xC0A8_0001L, 443, Tcp.SYN, 0, 0, 0, 65535);
+        for (int flow = 0; flow < 10; flow++)
+        {
+            openFlow(tracker, p, flow);
+        }
+        final long misses = tracker.workingSetMisses();
+        final List<Integer> ports = new ArrayList<>();
+        tracker.forEachActive(c -> ports.add(c.originatorPort()));
+        assertEquals(10, ports.size());
+        assertEquals(10, ports.stream().distinct().count(), "each flow visited once, as itself: " + ports);
+        assertEquals(misses, tracker.workingSetMisses(), "a visit is not a miss");
+
+        // Flows 8 and 9 were the last two bound: still bound after the visit.
+        segment(tracker, p, 2_000_000_000L, 0x0A00_0000L, 1024 + 9, 0xC0A8_0001L, 443, Tcp.ACK, 1001, 5001);
+        segment(tracker, p, 2_000_000_001L, 0x0A00_0000L, 1024 + 8, 0xC0A8_0001L, 443, Tcp.ACK, 1001, 5001);
+        assertEquals(misses, tracker.workingSetMisses(), "the visit evicted a flow of the working set");
+        segment(tracker, p, 2_000_000_002L, 0x0A00_0000L, 1024, 0xC0A8_0001L, 443, Tcp.ACK, 1001, 5001);
+        assertEquals(misses + 1, tracker.workingSetMisses(), "flow 0 is outside the working set");
+    }
+
     // ================================================================ memory
 
     /**
