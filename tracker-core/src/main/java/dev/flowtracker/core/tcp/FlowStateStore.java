@@ -19,7 +19,9 @@ import java.util.Arrays;
  *
  * <p>Records live in chunks of up to {@value #MAX_CHUNK_RECORDS} slots ({@value #UNBOUNDED_CHUNK_RECORDS} when
  * unbounded), allocated when the first slot of a chunk is first used: a bounded store never holds more than
- * {@code capacity} records, and a small run stays small. Each record:
+ * {@code capacity} records, and a small run stays small. A chunk keeps its records' headers side by side and their
+ * bodies after them, so that lookups, timers and the working set's bookkeeping touch a few compact cache lines and
+ * only a miss touches a body. Each record's header, in the chunk's header area:
  *
  * <pre>
  *   0                   1                   2                   3
@@ -27,22 +29,25 @@ import java.util.Arrays;
  *  +---------------------------------------------------------------+
  *  |                      Flow hash (FlowHash)                     |
  *  +---------------------------------------------------------------+
- *  |      Working object holding the flow + 1 (0: in the record)  |
+ *  |     Working object holding the flow + 1 (0: in the record)    |
  *  +---------------------------------------------------------------+
  *  |        Serial: tells the slot's successive flows apart        |
  *  +---------------------------------------------------------------+
  *  |                 Next free slot (while free)                   |
  *  +---------------------------------------------------------------+
- *  |          Scheduled Zeek timer (while not in a working        |
- *  +                object; TcpConnection.scheduledTimerNanos)     +
+ *  |   Scheduled Zeek timer, while not in a working object (its    |
+ *  +               TcpConnection.scheduledTimerNanos)              +
  *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *
+ *  and, in the chunk's body area, 8-byte aligned:
  *  +---------------------------------------------------------------+
  *  |     Body: TcpConnection#encode, the checkpoint body      ...
  *  +---------------------------------------------------------------+
  * </pre>
  *
- * <p>Objects handed out are only valid until the next {@link #bind}, {@link #bindFresh} or {@link #release} of
- * another slot: callers hold at most one at a time. An unbounded store (offline analysis) hands the object of an
+ * <p>Objects handed out are only valid until the next {@link #bind}, {@link #bindFresh}, {@link #view} or
+ * {@link #release} of another slot: callers hold at most one at a time. An unbounded store (offline analysis) hands the object of an
  * ended flow over to its listener, which may keep it ({@link #handOver}; a new object takes its place); a bounded
  * one recycles it.
  *
@@ -64,9 +69,11 @@ final class FlowStateStore
     private static final int SERIAL_OFFSET = 8;
     private static final int FREE_NEXT_OFFSET = 12;
     private static final int TIMER_OFFSET = 16;
-    static final int BODY_OFFSET = 24;
-    /** Bytes of one record, header and body, 8-byte aligned. */
-    static final int RECORD_BYTES = (BODY_OFFSET + TcpConnection.ENCODED_BYTES + 7) & ~7;
+    static final int HEADER_BYTES = 24;
+    /** Bytes of one body, 8-byte aligned. */
+    static final int BODY_BYTES = (TcpConnection.ENCODED_BYTES + 7) & ~7;
+    /** Bytes of one record, header and body. */
+    static final int RECORD_BYTES = HEADER_BYTES + BODY_BYTES;
 
     private final int capacity;
     private final ZeekOptions zeekOptions;
@@ -74,7 +81,9 @@ final class FlowStateStore
     private final int chunkShift;
     private final int chunkMask;
     private final Arena arena = Arena.ofAuto();
-    private MemorySegment[] chunks = new MemorySegment[4];
+    /** Per chunk: the headers side by side (what lookups, timers and the working set read), then the bodies. */
+    private MemorySegment[] headers = new MemorySegment[4];
+    private MemorySegment[] bodies = new MemorySegment[4];
     /**
      * The codec runs on this heap copy of one body, moved to and from the record in one bulk copy: faster than field
      * by field through a view of the segment, and it allocates nothing.
@@ -292,7 +301,7 @@ final class FlowStateStore
         final long offset = offset(slot);
         final int resident = chunk.get(INT, offset + RESIDENT_OFFSET);
         return resident != 0 ? working[resident - 1].matches(p) :
-            TcpConnection.encodedMatches(chunk, offset + BODY_OFFSET, p);
+            TcpConnection.encodedMatches(bodies[slot >>> chunkShift], bodyOffset(slot), p);
     }
 
     long firstTimestampNanos(final int slot)
@@ -301,7 +310,7 @@ final class FlowStateStore
         final long offset = offset(slot);
         final int resident = chunk.get(INT, offset + RESIDENT_OFFSET);
         return resident != 0 ? working[resident - 1].firstTimestampNanos :
-            TcpConnection.encodedFirstTimestampNanos(chunk, offset + BODY_OFFSET);
+            TcpConnection.encodedFirstTimestampNanos(bodies[slot >>> chunkShift], bodyOffset(slot));
     }
 
     long generation(final int slot)
@@ -310,7 +319,7 @@ final class FlowStateStore
         final long offset = offset(slot);
         final int resident = chunk.get(INT, offset + RESIDENT_OFFSET);
         return resident != 0 ? working[resident - 1].generation :
-            TcpConnection.encodedGeneration(chunk, offset + BODY_OFFSET);
+            TcpConnection.encodedGeneration(bodies[slot >>> chunkShift], bodyOffset(slot));
     }
 
     /** Binds that had to decode a record (the flow was not in the working set). */
@@ -386,8 +395,9 @@ final class FlowStateStore
         final long offset = offset(slot);
         scratchView.clear();
         connection.encode(scratchView);
-        final MemorySegment chunk = chunks[slot >>> chunkShift];
-        MemorySegment.copy(scratch, 0, chunk, ValueLayout.JAVA_BYTE, offset + BODY_OFFSET, scratch.length);
+        MemorySegment.copy(scratch, 0, bodies[slot >>> chunkShift], ValueLayout.JAVA_BYTE, bodyOffset(slot),
+            scratch.length);
+        final MemorySegment chunk = headers[slot >>> chunkShift];
         chunk.set(LONG, offset + TIMER_OFFSET, connection.scheduledTimerNanos);
         chunk.set(INT, offset + RESIDENT_OFFSET, 0);
         connection.slot = NONE;
@@ -396,12 +406,12 @@ final class FlowStateStore
     private void load(final int slot, final TcpConnection connection)
     {
         final long offset = offset(slot);
-        MemorySegment.copy(chunks[slot >>> chunkShift], ValueLayout.JAVA_BYTE, offset + BODY_OFFSET, scratch, 0,
+        MemorySegment.copy(bodies[slot >>> chunkShift], ValueLayout.JAVA_BYTE, bodyOffset(slot), scratch, 0,
             scratch.length);
         scratchView.clear();
         connection.decode(scratchView); // every encoded field is assigned, so the previous flow leaves nothing
         connection.zeek.reset(zeekOptions);
-        connection.scheduledTimerNanos = chunks[slot >>> chunkShift].get(LONG, offset + TIMER_OFFSET);
+        connection.scheduledTimerNanos = headers[slot >>> chunkShift].get(LONG, offset + TIMER_OFFSET);
     }
 
     private void touch(final int w)
@@ -452,23 +462,32 @@ final class FlowStateStore
 
     private void addChunk()
     {
-        if (chunkCount == chunks.length)
+        if (chunkCount == headers.length)
         {
-            chunks = Arrays.copyOf(chunks, chunkCount * 2);
+            headers = Arrays.copyOf(headers, chunkCount * 2);
+            bodies = Arrays.copyOf(bodies, chunkCount * 2);
         }
         final MemorySegment chunk = arena.allocate((long)(chunkMask + 1) * RECORD_BYTES, 8);
-        chunks[chunkCount] = chunk;
+        headers[chunkCount] = chunk.asSlice(0, (long)(chunkMask + 1) * HEADER_BYTES);
+        bodies[chunkCount] = chunk.asSlice((long)(chunkMask + 1) * HEADER_BYTES);
         chunkCount++;
         committedBytes += chunk.byteSize(); // single writer
     }
 
     private MemorySegment header(final int slot)
     {
-        return chunks[slot >>> chunkShift];
+        return headers[slot >>> chunkShift];
     }
 
+    /** Of the slot's header in its chunk's headers. */
     private long offset(final int slot)
     {
-        return (long)(slot & chunkMask) * RECORD_BYTES;
+        return (long)(slot & chunkMask) * HEADER_BYTES;
+    }
+
+    /** Of the slot's body in its chunk's bodies. */
+    private long bodyOffset(final int slot)
+    {
+        return (long)(slot & chunkMask) * BODY_BYTES;
     }
 }
