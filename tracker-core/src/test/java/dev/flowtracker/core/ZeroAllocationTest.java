@@ -5,6 +5,9 @@ import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.PacketDecoder;
 import dev.flowtracker.core.tcp.ConnectionTracker;
+import dev.flowtracker.core.tcp.FlowLimits;
+import dev.flowtracker.core.tcp.Lifecycle;
+import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.core.wire.LinkType;
 import org.junit.jupiter.api.Test;
 
@@ -50,6 +53,56 @@ class ZeroAllocationTest
             assertEquals(PACKETS, decoded);
             assertEquals(1, tracker.activeConnections());
             assertTrue(allocated < ALLOWED_BYTES, "allocated " + allocated + " bytes for " + PACKETS + " packets");
+        }
+    }
+
+    /**
+     * Sixteen connections take turns on a working set of two objects, so every segment writes one connection back to
+     * its off-heap record and decodes another: still nothing allocated, in the unbounded and the bounded table.
+     */
+    @Test
+    void shouldAllocateNothingPerPacketWhenEverySegmentMissesTheWorkingSet()
+    {
+        final ThreadMXBean threads = (ThreadMXBean)ManagementFactory.getThreadMXBean();
+        assertTrue(threads.isThreadAllocatedMemorySupported(), "JVM cannot measure allocation");
+        threads.setThreadAllocatedMemoryEnabled(true);
+        for (final FlowLimits limits : new FlowLimits[]{
+            FlowLimits.UNBOUNDED.withWorkingSet(2), FlowLimits.builder().maxFlows(64).workingSet(2).build()})
+        {
+            try (Arena arena = Arena.ofConfined())
+            {
+                final byte[] frame = vlanTcpFrame();
+                final MemorySegment segment = arena.allocate(frame.length);
+                MemorySegment.copy(MemorySegment.ofArray(frame), 0, segment, 0, frame.length);
+                final DecodedPacket packet = new DecodedPacket();
+                assertEquals(DecodeEvent.TCP_SEGMENT,
+                    new PacketDecoder().decode(segment, 0, frame.length, frame.length, LinkType.EN10MB, packet));
+                final ConnectionTracker tracker = new ConnectionTracker(16, c -> { }, Lifecycle.ZEEK,
+                    ZeekOptions.DEFAULTS, limits);
+
+                interleave(packet, tracker, 0, PACKETS); // warm-up: JIT, the connections, the timer queue
+                final long missesBefore = tracker.workingSetMisses();
+                final long threadId = Thread.currentThread().threadId();
+                final long before = threads.getThreadAllocatedBytes(threadId);
+                interleave(packet, tracker, PACKETS, PACKETS);
+                final long allocated = threads.getThreadAllocatedBytes(threadId) - before;
+
+                assertEquals(16, tracker.activeConnections());
+                assertEquals(PACKETS, tracker.workingSetMisses() - missesBefore, "every segment should miss");
+                assertTrue(allocated < ALLOWED_BYTES,
+                    "allocated " + allocated + " bytes for " + PACKETS + " packets with " + limits);
+            }
+        }
+    }
+
+    private static void interleave(
+        final DecodedPacket packet, final ConnectionTracker tracker, final int first, final int count)
+    {
+        for (int i = first; i < first + count; i++)
+        {
+            packet.timestampNanos = i * 1000L;
+            packet.srcPort = 40000 + (i & 15);
+            tracker.onSegment(packet);
         }
     }
 

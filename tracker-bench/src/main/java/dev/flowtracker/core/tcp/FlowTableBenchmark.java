@@ -34,16 +34,18 @@ import java.util.concurrent.TimeUnit;
  *       the {@link FlowHash} the tracker computes per segment).</li>
  *   <li>{@link #getOrCreateUpdateOnePercentNew}: ours, flows drawn uniformly from 1/0.99 times as many as the table
  *       holds, so about 1 % of ops miss and {@code create} a flow in the full table: the eviction path (least
- *       recently active removed, its pooled connection reset for the new flow). The miss share is printed.</li>
+ *       recently active removed, a working object reset for the new flow). The miss share is printed.</li>
  *   <li>{@link #chronicleAcquireUpdate}: the baseline, an in-memory (off-heap) Chronicle Map of a 16-byte key to a
  *       256-byte value, {@code acquireContext} (get-or-create, the value bound off-heap under the entry's lock) and
  *       two fields updated in place. Chronicle Map has no eviction, so there is no baseline for the eviction op.</li>
  * </ul>
  *
- * Ours keeps one pooled {@link TcpConnection} on the heap per flow (about 2 KB with its endpoints and Zeek summary)
- * plus 40 off-heap bytes of index and slot record; setup prints what it measured. The table must fit the heap set
- * in {@link Fork}: before filling a large table, setup measures the first flows and fails cleanly when the rest
- * would not fit (10 M flows at about 2 KB each do not fit in 12 GB; see the README).
+ * Ours keeps each flow's whole state in a 1,408-byte off-heap record plus about 40 off-heap bytes of index and slot
+ * bookkeeping, and binds flows to a fixed working set of {@link TcpConnection} objects on the heap (at most
+ * {@link FlowLimits#DEFAULT_WORKING_SET}); with more flows than that, a random op mostly misses the working set and
+ * pays a write-back and a decode. Setup prints what it measured. Before filling a large table, setup measures the
+ * first flows and fails cleanly when the rest would not fit the heap set in {@link Fork} or the machine's available
+ * memory (10 M flows need about 15 GB off-heap; see the README).
  * Connections are created but never fed a segment, so every flow sits in the opening phase's idle list.
  *
  * <p>In package {@code dev.flowtracker.core.tcp} (a split package, no JPMS) because the table is package-private.
@@ -185,13 +187,14 @@ public class FlowTableBenchmark
             packet.dstLow = SERVER;
             packet.dstPort = SERVER_PORT;
             final long heapBefore = usedHeapAfterGc();
+            final long offHeapBefore = table.offHeapBytes(); // the index and slot records, sized for every flow
             table = new BoundedFlowTable(FlowLimits.builder().maxFlows(flows).build(), ZeekOptions.DEFAULTS,
                 (connection, removal, phase) -> { });
             for (int flow = 0; flow < flows; flow++)
             {
                 if (flow == FIT_SAMPLE && flows > 2 * FIT_SAMPLE)
                 {
-                    requireFit(flows, heapBefore);
+                    requireFit(flows, heapBefore, table.offHeapBytes() - offHeapBefore);
                 }
                 writeFlowKey(packet, flow);
                 packet.timestampNanos = ++clock;
@@ -208,25 +211,49 @@ public class FlowTableBenchmark
         }
 
         /**
-         * Fails setup, before the heap runs out, when the full table would not fit: the heap the first
-         * {@link #FIT_SAMPLE} flows took, scaled to {@code flows}, against what {@code -Xmx} leaves. Setup failing
-         * is a clean JMH failure of this benchmark only; an OutOfMemoryError half-way would take minutes of GC
-         * thrashing first.
+         * Fails setup, before memory runs out, when the full table would not fit: the heap and off-heap memory the
+         * first {@link #FIT_SAMPLE} flows took, scaled to {@code flows}, against what {@code -Xmx} leaves and what
+         * the machine has available (MemAvailable). Setup failing is a clean JMH failure of this benchmark only; an
+         * OutOfMemoryError or the kernel's OOM killer half-way would come after minutes of thrashing.
          */
-        private static void requireFit(final int flows, final long heapBefore)
+        private static void requireFit(final int flows, final long heapBefore, final long offHeapGrowth)
         {
             final long used = usedHeapAfterGc();
-            final double perFlow = (double)(used - heapBefore) / FIT_SAMPLE;
-            final double needed = perFlow * (flows - FIT_SAMPLE);
-            final long left = Runtime.getRuntime().maxMemory() - used;
-            if (needed > 0.9 * left)
+            final double heapPerFlow = (double)(used - heapBefore) / FIT_SAMPLE;
+            final double offHeapPerFlow = (double)offHeapGrowth / FIT_SAMPLE;
+            final double heapNeeded = heapPerFlow * (flows - FIT_SAMPLE);
+            final double offHeapNeeded = offHeapPerFlow * (flows - FIT_SAMPLE);
+            final long heapLeft = Runtime.getRuntime().maxMemory() - used;
+            final long available = memAvailable();
+            if (heapNeeded > 0.9 * heapLeft || offHeapNeeded > 0.9 * available)
             {
                 throw new IllegalStateException(String.format(Locale.ROOT, "FlowTableBenchmark: %,d flows" +
-                    " do not fit: at %,.0f bytes of heap per flow (measured over the first %,d) the table needs" +
-                    " about %.1f GB more, and -Xmx leaves %.1f GB. Not run; give the fork more heap" +
-                    " (-jvmArgsAppend -Xmx<size>) on a machine that has it (tracker-bench/README.md)", flows, perFlow,
-                    FIT_SAMPLE, needed / 1e9, left / 1e9));
+                    " do not fit: at %,.0f bytes of heap and %,.0f bytes off-heap per flow (measured over the first" +
+                    " %,d) the table needs about %.1f GB more heap (-Xmx leaves %.1f GB) and %.1f GB more off-heap" +
+                    " (%.1f GB available). Not run; run it on a machine that has the memory" +
+                    " (tracker-bench/README.md)", flows, heapPerFlow, offHeapPerFlow, FIT_SAMPLE, heapNeeded / 1e9,
+                    heapLeft / 1e9, offHeapNeeded / 1e9, available / 1e9));
             }
+        }
+
+        /** The kernel's estimate of memory available to a new process (/proc/meminfo), or unlimited if unknown. */
+        private static long memAvailable()
+        {
+            try
+            {
+                for (final String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo")))
+                {
+                    if (line.startsWith("MemAvailable:"))
+                    {
+                        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                    }
+                }
+            }
+            catch (final java.io.IOException | NumberFormatException e)
+            {
+                // not Linux: only the heap check applies
+            }
+            return Long.MAX_VALUE;
         }
 
         @TearDown(Level.Trial)

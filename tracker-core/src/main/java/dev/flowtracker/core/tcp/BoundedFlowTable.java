@@ -7,13 +7,17 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
- * A fixed-capacity flow table: memory for its bookkeeping is allocated once, off-heap, and connection objects are
- * pooled per slot and recycled, so a tracker that sees millions of flows allocates nothing once the pool is full.
+ * A fixed-capacity flow table with no per-flow Java objects: each flow's whole engine state is a fixed-size
+ * off-heap record in a {@link FlowStateStore}, bound to one of a fixed working set of {@link TcpConnection} objects
+ * while the engine runs on it; the bookkeeping is allocated once, off-heap. Heap use is fixed by the working set,
+ * off-heap use by the capacity, and a tracker that sees millions of flows allocates nothing once the working set is
+ * full.
  *
- * <p>Two off-heap arrays: an open-addressing index (linear probing, backward-shift deletion, at most half full)
- * of slot numbers, and one record per slot holding the connection's hash, its links in the idle list of its
+ * <p>Besides the records, two off-heap arrays: an open-addressing index (linear probing, backward-shift deletion, at
+ * most half full) of slot numbers, and one entry per slot holding the flow's hash, its links in the idle list of its
  * {@link FlowPhase}, its phase and its last activity time. Each phase's idle list is ordered by last activity
  * (a touched connection moves to the tail), so expiry only looks at list heads and the least recently active
  * connection overall is the oldest of three heads: no scan of the table, ever.
@@ -28,7 +32,7 @@ final class BoundedFlowTable
         void onRemoved(TcpConnection connection, FlowRemoval removal, FlowPhase phase);
     }
 
-    private static final int NONE = -1;
+    private static final int NONE = FlowStateStore.NONE;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
 
@@ -48,10 +52,7 @@ final class BoundedFlowTable
     private final MemorySegment index;
     private final int indexMask;
     private final MemorySegment slots;
-    private final TcpConnection[] connections;
-    /** Slots ever handed out; slots below it are either live or on the free list. */
-    private int created;
-    private int freeHead = NONE;
+    private final FlowStateStore store;
     private int size;
     private final int[] head = {NONE, NONE, NONE};
     private final int[] tail = {NONE, NONE, NONE};
@@ -84,7 +85,7 @@ final class BoundedFlowTable
         this.index = arena.allocate(buckets * Integer.BYTES, 8);
         this.indexMask = (int)buckets - 1;
         this.slots = arena.allocate((long)capacity * SLOT_BYTES, 8);
-        this.connections = new TcpConnection[capacity];
+        this.store = new FlowStateStore(capacity, limits.workingSet(), zeekOptions, false);
         this.emergencyEnter = (int)Math.min(capacity, Math.max(1, (long)capacity * limits.emergencyEnterPercent() / 100));
         this.emergencyLeave = (int)Math.max(0, (long)capacity * limits.emergencyLeavePercent() / 100);
     }
@@ -115,10 +116,21 @@ final class BoundedFlowTable
         return removed[removal.ordinal()][phase.ordinal()];
     }
 
-    /** Bytes of off-heap bookkeeping, fixed at construction. */
+    FlowStateStore store()
+    {
+        return store;
+    }
+
+    /** Off-heap bytes committed: the bookkeeping (fixed at construction) and the records' chunks used so far. */
     long offHeapBytes()
     {
-        return index.byteSize() + slots.byteSize();
+        return index.byteSize() + slots.byteSize() + store.offHeapBytes();
+    }
+
+    /** Off-heap bytes when full. */
+    long maxOffHeapBytes()
+    {
+        return index.byteSize() + slots.byteSize() + store.maxOffHeapBytes();
     }
 
     TcpConnection find(final DecodedPacket p, final int hash)
@@ -131,9 +143,9 @@ final class BoundedFlowTable
                 return null;
             }
             final int slot = slotPlusOne - 1;
-            if (slotHash(slot) == hash && connections[slot].matches(p))
+            if (slotHash(slot) == hash && store.matches(slot, p))
             {
-                return connections[slot];
+                return store.bind(slot);
             }
         }
     }
@@ -148,14 +160,13 @@ final class BoundedFlowTable
         {
             evictLeastRecentlyActive();
         }
-        final int slot = acquireSlot();
-        final TcpConnection connection = connections[slot];
+        final int slot = store.acquire();
+        final TcpConnection connection = store.bindFresh(slot);
         connection.reset(p, hash, generation, zeekOptions);
-        connection.slot = slot;
         slots.set(INT, slotOffset(slot) + HASH_OFFSET, hash);
         insertIntoIndex(slot, hash);
         size++;
-        link(slot, FlowPhase.OPENING.ordinal(), p.timestampNanos);
+        link(connection, FlowPhase.OPENING.ordinal(), p.timestampNanos);
         if (!emergency && size >= emergencyEnter)
         {
             emergency = true;
@@ -176,8 +187,8 @@ final class BoundedFlowTable
         {
             evictLeastRecentlyActive();
         }
-        final int slot = acquireSlot();
-        final TcpConnection connection = connections[slot];
+        final int slot = store.acquire();
+        final TcpConnection connection = store.bindFresh(slot);
         try
         {
             FlowStateCodec.decode(encoded, connection);
@@ -188,12 +199,11 @@ final class BoundedFlowTable
             releaseSlot(slot);
             throw e;
         }
-        connection.slot = slot;
         slots.set(INT, slotOffset(slot) + HASH_OFFSET, connection.hash);
         insertIntoIndex(slot, connection.hash);
         size++;
         // A state from an unbounded tracker has no idle stamp: its last packet is the best stand-in.
-        link(slot, FlowPhase.of(connection).ordinal(),
+        link(connection, FlowPhase.of(connection).ordinal(),
             connection.idleSinceNanos != 0 ? connection.idleSinceNanos : connection.lastTimestampNanos);
         if (!emergency && size >= emergencyEnter)
         {
@@ -204,32 +214,30 @@ final class BoundedFlowTable
     }
 
     /**
-     * Takes back a connection that ended with its record emitted but whose 4-tuple continues with a new
-     * connection (port reuse): the same slot and object, reset for the packet.
+     * Takes back the slot of a connection that ended with its record emitted but whose 4-tuple continues with a new
+     * connection (port reuse): the same slot, a new flow in it reset for the packet.
      */
-    TcpConnection recycleForSuccessor(final TcpConnection ended, final DecodedPacket p, final long generation)
+    TcpConnection recycleForSuccessor(final int slot, final DecodedPacket p, final long generation)
     {
-        final int slot = ended.slot;
-        final int hash = ended.hash;
+        final int hash = slotHash(slot);
         unlink(slot);
-        ended.reset(p, hash, generation, zeekOptions);
-        ended.slot = slot;
-        link(slot, FlowPhase.OPENING.ordinal(), p.timestampNanos);
-        return ended;
+        store.renew(slot);
+        final TcpConnection successor = store.bindFresh(slot);
+        successor.reset(p, hash, generation, zeekOptions);
+        link(successor, FlowPhase.OPENING.ordinal(), p.timestampNanos);
+        return successor;
     }
 
-    /** Records activity: the connection moves to the tail of its phase's idle list. */
+    /** Records activity: the (bound) connection moves to the tail of its phase's idle list. */
     void touch(final TcpConnection connection, final long nowNanos)
     {
-        final int slot = connection.slot;
-        unlink(slot);
-        link(slot, FlowPhase.of(connection).ordinal(), nowNanos);
+        unlink(connection.slot);
+        link(connection, FlowPhase.of(connection).ordinal(), nowNanos);
     }
 
-    /** Removes a connection whose record has been (or is about to be) emitted by the caller. */
-    void remove(final TcpConnection connection)
+    /** Removes the flow in {@code slot}, whose record has been emitted by the caller. */
+    void remove(final int slot)
     {
-        final int slot = connection.slot;
         unlink(slot);
         removeFromIndex(slot);
         releaseSlot(slot);
@@ -257,13 +265,29 @@ final class BoundedFlowTable
         }
     }
 
+    /**
+     * Visits each flow for reading ({@link FlowStateStore#view}: the working set stays as it was); each object is
+     * valid only during its call.
+     */
     void forEach(final Consumer<TcpConnection> action)
     {
         for (int phase = 0; phase < head.length; phase++)
         {
             for (int slot = head[phase]; slot != NONE; slot = next(slot))
             {
-                action.accept(connections[slot]);
+                action.accept(store.view(slot));
+            }
+        }
+    }
+
+    /** The slot of every flow, in the order {@link #forEach} visits them. */
+    void forEachSlot(final IntConsumer action)
+    {
+        for (int phase = 0; phase < head.length; phase++)
+        {
+            for (int slot = head[phase]; slot != NONE; slot = next(slot))
+            {
+                action.accept(slot);
             }
         }
     }
@@ -301,34 +325,18 @@ final class BoundedFlowTable
 
     private void removeAndReport(final int slot, final FlowRemoval removal, final FlowPhase phase)
     {
-        final TcpConnection connection = connections[slot];
         removed[removal.ordinal()][phase.ordinal()]++;
         unlink(slot);
         removeFromIndex(slot);
-        // Report before the slot goes back to the pool: the listener emits the record from this object.
-        removals.onRemoved(connection, removal, phase);
+        // Report before the slot goes back to the store: the listener emits the record from the bound object.
+        removals.onRemoved(store.bind(slot), removal, phase);
         releaseSlot(slot);
-    }
-
-    private int acquireSlot()
-    {
-        if (freeHead != NONE)
-        {
-            final int slot = freeHead;
-            freeHead = next(slot);
-            return slot;
-        }
-        final int slot = created++;
-        connections[slot] = new TcpConnection(); // the pool fills once, up to capacity
-        return slot;
     }
 
     private void releaseSlot(final int slot)
     {
         size--;
-        connections[slot].slot = NONE;
-        setNext(slot, freeHead);
-        freeHead = slot;
+        store.release(slot);
         if (emergency && size < emergencyLeave)
         {
             emergency = false;
@@ -370,10 +378,11 @@ final class BoundedFlowTable
         index.setAtIndex(INT, hole, 0);
     }
 
-    /** Appends the slot to the tail of a phase's idle list, stamped with its last activity. */
-    private void link(final int slot, final int phase, final long nowNanos)
+    /** Appends the (bound) connection's slot to the tail of a phase's idle list, stamped with its last activity. */
+    private void link(final TcpConnection connection, final int phase, final long nowNanos)
     {
-        connections[slot].idleSinceNanos = nowNanos;
+        final int slot = connection.slot;
+        connection.idleSinceNanos = nowNanos;
         final long offset = slotOffset(slot);
         slots.set(INT, offset + PHASE_OFFSET, phase);
         slots.set(LONG, offset + LAST_ACTIVE_OFFSET, nowNanos);

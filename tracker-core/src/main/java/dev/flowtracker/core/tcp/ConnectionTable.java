@@ -2,27 +2,46 @@ package dev.flowtracker.core.tcp;
 
 import dev.flowtracker.core.decode.DecodedPacket;
 
-import java.util.Arrays;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
- * Open-addressing hash table (linear probing, backward-shift deletion) from a 4-tuple, in either direction, to its
- * live {@link TcpConnection}. Lookups allocate nothing. It doubles when three quarters full; bounded, off-heap
- * storage replaces it in the streaming pipeline.
+ * The unbounded flow table (offline analysis): an open-addressing index (linear probing, backward-shift deletion)
+ * from a 4-tuple, in either direction, to the slot of its live flow in a {@link FlowStateStore}, which holds each
+ * flow's state off-heap and binds it to a working object while the engine runs on it. Lookups allocate nothing.
+ * The index doubles when three quarters full and the store adds record chunks as needed; neither holds a Java
+ * object per flow. An ended flow's object is handed to the listener for good (a new one takes its place in the
+ * working set), as when every connection was its own object.
  *
  * <p>Owned by one tracker thread.
  */
 final class ConnectionTable
 {
-    private TcpConnection[] slots;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+
+    private final FlowStateStore store;
+    private final ZeekOptions zeekOptions;
+    /** Bucket -> slot + 1 (0 = empty). */
+    private MemorySegment index;
     private int mask;
     private int size;
 
-    ConnectionTable(final int initialCapacity)
+    ConnectionTable(final int initialCapacity, final int workingSetSize, final ZeekOptions zeekOptions)
     {
-        final int capacity = Integer.highestOneBit(Math.max(16, initialCapacity - 1) << 1);
-        slots = new TcpConnection[capacity];
-        mask = capacity - 1;
+        final int buckets = Integer.highestOneBit(Math.max(16, initialCapacity - 1) << 1);
+        this.index = Arena.ofAuto().allocate((long)buckets * Integer.BYTES, 8);
+        this.mask = buckets - 1;
+        this.zeekOptions = zeekOptions;
+        this.store = new FlowStateStore(Integer.MAX_VALUE, workingSetSize, zeekOptions, true);
+    }
+
+    FlowStateStore store()
+    {
+        return store;
     }
 
     int size()
@@ -30,103 +49,169 @@ final class ConnectionTable
         return size;
     }
 
+    /** Off-heap bytes in use: the index and the records' chunks. */
+    long offHeapBytes()
+    {
+        return index.byteSize() + store.offHeapBytes();
+    }
+
+    /** The packet's flow, bound to a working object, or null. */
     TcpConnection find(final DecodedPacket p, final int hash)
     {
-        for (int i = hash & mask; ; i = (i + 1) & mask)
+        for (int bucket = hash & mask; ; bucket = (bucket + 1) & mask)
         {
-            final TcpConnection candidate = slots[i];
-            if (candidate == null)
+            final int slotPlusOne = index.getAtIndex(INT, bucket);
+            if (slotPlusOne == 0)
             {
                 return null;
             }
-            if (candidate.hash == hash && candidate.matches(p))
+            final int slot = slotPlusOne - 1;
+            if (store.hash(slot) == hash && store.matches(slot, p))
             {
-                return candidate;
+                return store.bind(slot);
             }
         }
     }
 
-    void insert(final TcpConnection connection)
+    /** A new flow for the packet's 4-tuple, reset and in the table. */
+    TcpConnection create(final DecodedPacket p, final int hash, final long generation)
     {
-        if ((size + 1) * 4L > slots.length * 3L)
-        {
-            grow();
-        }
-        put(connection);
-        size++;
+        final int slot = store.acquire();
+        store.hash(slot, hash);
+        final TcpConnection connection = store.bindFresh(slot);
+        connection.reset(p, hash, generation, zeekOptions);
+        insert(slot, hash);
+        return connection;
     }
 
-    /** Puts {@code replacement} in the slot of {@code existing}, which must be present and have the same hash. */
-    void replace(final TcpConnection existing, final TcpConnection replacement)
+    /**
+     * A flow decoded from a checkpoint, put in the table.
+     *
+     * @throws IllegalArgumentException when the bytes are not a valid state; nothing is added then.
+     */
+    TcpConnection restore(final ByteBuffer encoded)
     {
-        for (int i = existing.hash & mask; ; i = (i + 1) & mask)
+        final int slot = store.acquire();
+        final TcpConnection connection = store.bindFresh(slot);
+        try
         {
-            if (slots[i] == existing)
-            {
-                slots[i] = replacement;
-                return;
-            }
+            FlowStateCodec.decode(encoded, connection);
         }
+        catch (final IllegalArgumentException e)
+        {
+            store.release(slot);
+            throw e;
+        }
+        store.hash(slot, connection.hash);
+        insert(slot, connection.hash);
+        return connection;
     }
 
-    void remove(final TcpConnection connection)
+    /** The slot of an ended flow whose 4-tuple continues with a new one (port reuse): a new flow in the slot. */
+    TcpConnection recycleForSuccessor(final int slot, final DecodedPacket p, final long generation)
     {
-        int hole = connection.hash & mask;
-        while (slots[hole] != connection)
+        store.renew(slot);
+        final TcpConnection successor = store.bindFresh(slot);
+        successor.reset(p, store.hash(slot), generation, zeekOptions);
+        return successor;
+    }
+
+    /** Removes the flow in {@code slot}, whose record has been emitted. */
+    void remove(final int slot)
+    {
+        int hole = store.hash(slot) & mask;
+        while (index.getAtIndex(INT, hole) != slot + 1)
         {
             hole = (hole + 1) & mask;
         }
         // Backward-shift deletion keeps every probe chain unbroken without tombstones.
-        for (int i = (hole + 1) & mask; slots[i] != null; i = (i + 1) & mask)
+        for (int bucket = (hole + 1) & mask; ; bucket = (bucket + 1) & mask)
         {
-            final int home = slots[i].hash & mask;
-            if (((i - home) & mask) >= ((i - hole) & mask))
+            final int slotPlusOne = index.getAtIndex(INT, bucket);
+            if (slotPlusOne == 0)
             {
-                slots[hole] = slots[i];
-                hole = i;
+                break;
+            }
+            final int home = store.hash(slotPlusOne - 1) & mask;
+            if (((bucket - home) & mask) >= ((bucket - hole) & mask))
+            {
+                index.setAtIndex(INT, hole, slotPlusOne);
+                hole = bucket;
             }
         }
-        slots[hole] = null;
+        index.setAtIndex(INT, hole, 0);
+        store.release(slot);
         size--;
     }
 
+    /**
+     * Visits each flow for reading, in index order ({@link FlowStateStore#view}: the working set stays as it was);
+     * each object is valid only during its call.
+     */
     void forEach(final Consumer<TcpConnection> action)
     {
-        for (final TcpConnection connection : slots)
+        forEachSlot(slot -> action.accept(store.view(slot)));
+    }
+
+    /** The slot of every flow, in index order. */
+    void forEachSlot(final IntConsumer action)
+    {
+        final int buckets = mask + 1;
+        for (int bucket = 0; bucket < buckets; bucket++)
         {
-            if (connection != null)
+            final int slotPlusOne = index.getAtIndex(INT, bucket);
+            if (slotPlusOne != 0)
             {
-                action.accept(connection);
+                action.accept(slotPlusOne - 1);
             }
         }
     }
 
+    /** Forgets every flow (their records must have been emitted). */
     void clear()
     {
-        Arrays.fill(slots, null);
+        forEachSlot(store::release);
+        index.fill((byte)0);
         size = 0;
     }
 
-    private void put(final TcpConnection connection)
+    private void insert(final int slot, final int hash)
     {
-        int i = connection.hash & mask;
-        while (slots[i] != null)
+        if ((size + 1) * 4L > (mask + 1) * 3L)
         {
-            i = (i + 1) & mask;
+            grow();
         }
-        slots[i] = connection;
+        put(index, mask, slot, hash);
+        size++;
+    }
+
+    private static void put(final MemorySegment index, final int mask, final int slot, final int hash)
+    {
+        int bucket = hash & mask;
+        while (index.getAtIndex(INT, bucket) != 0)
+        {
+            bucket = (bucket + 1) & mask;
+        }
+        index.setAtIndex(INT, bucket, slot + 1);
     }
 
     private void grow()
     {
-        final TcpConnection[] old = slots;
-        slots = new TcpConnection[old.length * 2];
-        mask = slots.length - 1;
-        for (final TcpConnection connection : old)
+        final MemorySegment old = index;
+        final int oldBuckets = mask + 1;
+        final int buckets = oldBuckets * 2;
+        if (buckets <= 0)
         {
-            if (connection != null)
+            throw new IllegalStateException("flow table index cannot grow past " + oldBuckets + " buckets");
+        }
+        index = Arena.ofAuto().allocate((long)buckets * Integer.BYTES, 8);
+        mask = buckets - 1;
+        for (int bucket = 0; bucket < oldBuckets; bucket++)
+        {
+            final int slotPlusOne = old.getAtIndex(INT, bucket);
+            if (slotPlusOne != 0)
             {
-                put(connection);
+                put(index, mask, slotPlusOne - 1, store.hash(slotPlusOne - 1));
             }
         }
     }

@@ -3,9 +3,8 @@ package dev.flowtracker.core.tcp;
 import dev.flowtracker.core.decode.DecodedPacket;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
-import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
@@ -15,6 +14,11 @@ import java.util.function.LongConsumer;
  * follows the configured {@link Lifecycle}: Zeek's reuse test and timers (driven by packet time through
  * {@link #advanceTime}), or tshark's {@code tcp.stream} rule. Connections still open at {@link #finish} are
  * emitted then, oldest first.
+ *
+ * <p>Per-flow state lives off-heap in the flow table's {@link FlowStateStore}; the engine runs on a fixed working
+ * set of {@link TcpConnection} objects bound to flows as their segments arrive ({@link FlowLimits#workingSet}), so
+ * the heap does not grow with the number of flows. Everything that outlives one segment (Zeek's timer queue, the
+ * idle lists, the index) holds slot numbers, not objects.
  *
  * <p>Single-threaded: owned by the thread that feeds it.
  */
@@ -29,6 +33,8 @@ public final class ConnectionTracker
     private final ConnectionTable table;
     /** The bounded table (limits with a capacity), or null. */
     private final BoundedFlowTable bounded;
+    /** The store of whichever table is in use. */
+    private final FlowStateStore store;
     private final FlowLimits limits;
     private final ConnectionListener listener;
     private final Lifecycle lifecycle;
@@ -57,17 +63,19 @@ public final class ConnectionTracker
     }
 
     /**
-     * A tracker whose flow table follows {@code limits}: unbounded (connections are new objects and stay until they
-     * end), or bounded (memory fixed at start, connections recycled, idle ones expired, the least recently active
-     * evicted when full; each removal is emitted and counted, see {@link #removed}).
+     * A tracker whose flow table follows {@code limits}: unbounded (connections stay until they end; the listener
+     * may keep the object it is given), or bounded (memory fixed at start, objects recycled, idle connections
+     * expired, the least recently active evicted when full; each removal is emitted and counted, see
+     * {@link #removed}).
      */
     public ConnectionTracker(
         final int initialCapacity, final ConnectionListener listener, final Lifecycle lifecycle,
         final ZeekOptions zeekOptions, final FlowLimits limits)
     {
         this.limits = limits;
-        this.table = limits.isBounded() ? null : new ConnectionTable(initialCapacity);
+        this.table = limits.isBounded() ? null : new ConnectionTable(initialCapacity, limits.workingSet(), zeekOptions);
         this.bounded = limits.isBounded() ? new BoundedFlowTable(limits, zeekOptions, this::onRemovedByTable) : null;
+        this.store = bounded != null ? bounded.store() : table.store();
         this.listener = listener;
         this.lifecycle = lifecycle;
         this.zeekOptions = zeekOptions;
@@ -97,19 +105,21 @@ public final class ConnectionTracker
         for (; fired < MAX_TIMERS_PER_PACKET && timers.peekInstant() <= nowNanos; )
         {
             final long instant = timers.peekInstant();
-            final TcpConnection connection = timers.peekConnection();
+            final int slot = timers.peekSlot();
+            final int serial = timers.peekSerial();
             timers.pop();
-            if (connection.scheduledTimerNanos != instant)
+            if (store.serial(slot) != serial || store.scheduledTimer(slot) != instant)
             {
                 continue; // stale entry: the connection's timers moved or it has gone
             }
+            final TcpConnection connection = store.bind(slot);
             connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
             fired++;
             if (connection.zeek.fireNextTimer(nowNanos))
             {
                 connectionsTimedOut++;
                 end(connection, EndReason.TIMEOUT);
-                removeFromTable(connection); // after the record: a bounded table recycles the object
+                removeFromTable(slot); // after the record: the slot and its object are reused
             }
             else
             {
@@ -131,15 +141,7 @@ public final class ConnectionTracker
         if (connection == null)
         {
             connectionsCreated++;
-            if (bounded != null)
-            {
-                connection = bounded.create(p, hash, 0);
-            }
-            else
-            {
-                connection = newConnection(p, hash, 0);
-                table.insert(connection);
-            }
+            connection = bounded != null ? bounded.create(p, hash, 0) : table.create(p, hash, 0);
             counters.hold(connection);
         }
         else if (isReuse(connection, p))
@@ -149,17 +151,10 @@ public final class ConnectionTracker
             connectionsReused++;
             connectionsCreated++;
             connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
+            final int slot = connection.slot;
             end(connection, EndReason.REUSED);
-            if (bounded != null)
-            {
-                connection = bounded.recycleForSuccessor(connection, p, generation);
-            }
-            else
-            {
-                final TcpConnection successor = newConnection(p, hash, generation);
-                table.replace(connection, successor);
-                connection = successor;
-            }
+            connection = bounded != null ? bounded.recycleForSuccessor(slot, p, generation) :
+                table.recycleForSuccessor(slot, p, generation);
             counters.hold(connection);
             if (reusedPorts)
             {
@@ -231,23 +226,23 @@ public final class ConnectionTracker
         if (next < connection.scheduledTimerNanos)
         {
             connection.scheduledTimerNanos = next;
-            timers.push(next, connection);
+            timers.push(next, connection.slot, store.serial(connection.slot));
             if (timers.size() > 2L * activeConnections() + STALE_TIMER_SLACK)
             {
-                timers.dropStale(); // amortised: runs after at least STALE_TIMER_SLACK pushes
+                timers.dropStale(store); // amortised: runs after at least STALE_TIMER_SLACK pushes
             }
         }
     }
 
-    private void removeFromTable(final TcpConnection connection)
+    private void removeFromTable(final int slot)
     {
         if (bounded != null)
         {
-            bounded.remove(connection);
+            bounded.remove(slot);
         }
         else
         {
-            table.remove(connection);
+            table.remove(slot);
         }
     }
 
@@ -265,6 +260,7 @@ public final class ConnectionTracker
         }
         counters.release(connection);
         listener.onConnectionEnd(connection);
+        store.handOver(connection.slot); // unbounded: the listener may keep the object
     }
 
     /**
@@ -273,16 +269,27 @@ public final class ConnectionTracker
      */
     public void finish(final EndReason reason)
     {
-        final List<TcpConnection> open = new ArrayList<>(activeConnections());
-        forEachActive(open::add);
-        open.sort(Comparator.comparingLong(TcpConnection::firstTimestampNanos).thenComparingLong(c -> c.generation));
-        timers.clear();
-        for (final TcpConnection connection : open)
+        final Integer[] open = new Integer[activeConnections()];
+        final int[] count = {0};
+        if (bounded != null)
         {
+            bounded.forEachSlot(slot -> open[count[0]++] = slot);
+        }
+        else
+        {
+            table.forEachSlot(slot -> open[count[0]++] = slot);
+        }
+        // Stable: ties keep the table's order.
+        Arrays.sort(open, Comparator.comparingLong((Integer slot) -> store.firstTimestampNanos(slot))
+            .thenComparingLong(slot -> store.generation(slot)));
+        timers.clear();
+        for (final int slot : open)
+        {
+            final TcpConnection connection = store.bind(slot);
             connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
             end(connection, reason);
         }
-        // Only now: a bounded table recycles what it forgets, and the records above were made from these objects.
+        // Only now: the slots go back to the store when the table forgets them.
         if (bounded != null)
         {
             bounded.clear();
@@ -293,7 +300,12 @@ public final class ConnectionTracker
         }
     }
 
-    /** Visits every connection still in the table, in no particular order; the action must not keep them. */
+    /**
+     * Visits every connection still in the table, in no particular order, for reading: a connection outside the
+     * working set is decoded into a visitor object, so a visit (a checkpoint, an HTTP query) does not evict the
+     * connections the traffic is using. Each object is valid only during its call: the action must not keep or
+     * change them, nor call this tracker.
+     */
     public void forEachActive(final Consumer<TcpConnection> action)
     {
         if (bounded != null)
@@ -316,17 +328,7 @@ public final class ConnectionTracker
      */
     public void restore(final ByteBuffer encoded)
     {
-        final TcpConnection connection;
-        if (bounded != null)
-        {
-            connection = bounded.restore(encoded);
-        }
-        else
-        {
-            connection = new TcpConnection();
-            FlowStateCodec.decode(encoded, connection);
-            table.insert(connection);
-        }
+        final TcpConnection connection = bounded != null ? bounded.restore(encoded) : table.restore(encoded);
         connection.zeek.reset(zeekOptions);
         connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
         connectionsCreated++;
@@ -393,10 +395,38 @@ public final class ConnectionTracker
         return bounded != null && bounded.inEmergency();
     }
 
-    /** Fixed off-heap bytes of the bounded table's bookkeeping; 0 when unbounded. */
+    /**
+     * Off-heap bytes of the flow table now: its index and bookkeeping, the chunks of flow records committed so far
+     * (a bounded table's records take at most what {@link #flowTableMaxOffHeapBytes} says) and the timer queue. Any
+     * thread may read it (the value may be a moment stale).
+     */
     public long flowTableOffHeapBytes()
     {
-        return bounded != null ? bounded.offHeapBytes() : 0;
+        return (bounded != null ? bounded.offHeapBytes() : table.offHeapBytes()) + timers.offHeapBytes();
+    }
+
+    /**
+     * Off-heap bytes of a full bounded table (index, bookkeeping, records), fixed at start; {@link Long#MAX_VALUE}
+     * when unbounded. The timer queue comes on top (16 bytes per queued timer, about two per connection at most).
+     */
+    public long flowTableMaxOffHeapBytes()
+    {
+        return bounded != null ? bounded.maxOffHeapBytes() : Long.MAX_VALUE;
+    }
+
+    /** Working objects the engine runs on at most (the only per-flow state on the heap). */
+    public int workingSetSize()
+    {
+        return store.workingSetSize();
+    }
+
+    /**
+     * Segments, timers and visits whose connection was not in the working set and had to be decoded. Any thread may
+     * read it (the value may be a moment stale).
+     */
+    public long workingSetMisses()
+    {
+        return store.misses();
     }
 
     public long connectionsCreated()
@@ -423,12 +453,5 @@ public final class ConnectionTracker
     public long connectionsTimedOut()
     {
         return connectionsTimedOut;
-    }
-
-    private TcpConnection newConnection(final DecodedPacket p, final int hash, final long generation)
-    {
-        final TcpConnection connection = new TcpConnection();
-        connection.reset(p, hash, generation, zeekOptions);
-        return connection;
     }
 }

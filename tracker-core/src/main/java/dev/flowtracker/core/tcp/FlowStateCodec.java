@@ -5,7 +5,8 @@ import java.nio.ByteOrder;
 
 /**
  * Binary form of one connection's whole state, for checkpoints: a restarted tracker decodes it and continues the
- * connection exactly where it stopped. Little-endian, fixed width:
+ * connection exactly where it stopped. The body is also what a flow table keeps off-heap for every connection
+ * outside its working set ({@link FlowStateStore}). Little-endian, fixed width:
  *
  * <pre>
  *   0                   1                   2                   3
@@ -38,7 +39,7 @@ public final class FlowStateCodec
     /** "FTCS" (flow tracker connection state) when the first four bytes are read as ASCII. */
     static final int MAGIC = 0x5343_5446;
     /** Bump when any state class changes its field list; old checkpoints are then rejected, not misread. */
-    static final int FORMAT_VERSION = 3;
+    static final int FORMAT_VERSION = 4;
     static final int HEADER_BYTES = 2 * Integer.BYTES;
     static final int VERSION_OFFSET = Integer.BYTES;
     static final int BODY_LENGTH_OFFSET = VERSION_OFFSET + Short.BYTES;

@@ -54,7 +54,8 @@ public final class TcpEndpoint
      * {@link SequenceAnalysis#UNACKED_SEGMENT_LIMIT}: a lower bound of tshark's list of unacknowledged segments.
      */
     int unackedSegments;
-    final long[] analysisCounts = new long[AnalysisFlag.count()];
+    /** Segments per {@link AnalysisFlag}, unsigned 32-bit (a flow would need 4 G flagged segments to wrap). */
+    final int[] analysisCounts = new int[AnalysisFlag.count()];
     boolean lastAckSeen;
 
     // Negotiated on the SYN; -1 / false when absent.
@@ -131,7 +132,7 @@ public final class TcpEndpoint
     }
 
     /** Bytes {@link #encode} writes. */
-    static final int ENCODED_BYTES = 12 + 16 * Integer.BYTES + 14 * Long.BYTES + AnalysisFlag.count() * Long.BYTES +
+    static final int ENCODED_BYTES = 12 + 16 * Integer.BYTES + 14 * Long.BYTES + AnalysisFlag.count() * Integer.BYTES +
         RTT_RING * (Integer.BYTES + Long.BYTES);
 
     /** Back to the state of a new endpoint, for a recycled connection; allocates nothing. */
@@ -214,7 +215,7 @@ public final class TcpEndpoint
         dst.putInt(unackedSegments);
         // The flag count guards against a build whose AnalysisFlag list differs reading the counts shifted.
         FlowStateCodec.putSmall(dst, analysisCounts.length);
-        FlowStateCodec.putLongs(dst, analysisCounts);
+        FlowStateCodec.putInts(dst, analysisCounts);
         FlowStateCodec.putBoolean(dst, lastAckSeen);
         dst.putInt(mss);
         FlowStateCodec.putBoolean(dst, sackPermitted);
@@ -269,7 +270,7 @@ public final class TcpEndpoint
             throw new IllegalArgumentException("connection state has " + flagCount +
                 " analysis flag counts, this build has " + analysisCounts.length);
         }
-        FlowStateCodec.getLongs(src, analysisCounts);
+        FlowStateCodec.getInts(src, analysisCounts);
         lastAckSeen = FlowStateCodec.getBoolean(src, "TcpEndpoint.lastAckSeen");
         mss = src.getInt();
         sackPermitted = FlowStateCodec.getBoolean(src, "TcpEndpoint.sackPermitted");
@@ -402,7 +403,7 @@ public final class TcpEndpoint
     /** Segments sent by this side that tshark would flag with {@code flag}. */
     public long analysisCount(final AnalysisFlag flag)
     {
-        return analysisCounts[flag.ordinal()];
+        return Integer.toUnsignedLong(analysisCounts[flag.ordinal()]);
     }
 
     /** The window-scale shift this side announced, or -1 when unknown or not in use. */

@@ -1,23 +1,35 @@
 package dev.flowtracker.core.tcp;
 
-import java.util.Arrays;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
 
 /**
- * A binary min-heap of (instant, connection) entries: each connection's earliest pending timer. Entries go stale
- * when a connection's timers move; the tracker skips those when it pops them ({@link
- * TcpConnection#scheduledTimerNanos} holds the live one). Arrays grow by doubling, so steady state allocates
- * nothing. Single-threaded: owned by the tracker.
+ * A binary min-heap of (instant, slot, serial) entries: each flow's earliest pending timer, by its flow-table slot
+ * and the serial of the flow in that slot. Entries go stale when a flow's timers move or the slot changes hands; the
+ * tracker skips those when it pops them (the store's {@link FlowStateStore#scheduledTimer} and
+ * {@link FlowStateStore#serial} hold the live ones). Off-heap, 16 bytes an entry (an array of instants and one of
+ * slot and serial packed in a long), doubling when full, so the heap does not grow with the number of flows and
+ * steady state allocates nothing.
+ *
+ * <p>The arrays are direct {@link LongBuffer}s (freed by the GC with the queue, counted against
+ * {@code -XX:MaxDirectMemorySize}) rather than segments of an automatic arena: every access to those checks that
+ * the arena is alive, which cost the Zeek lifecycle about a quarter of its time in the engine benchmark; a direct
+ * buffer's accesses check bounds only. Single-threaded: owned by the tracker.
  */
 final class TimerQueue
 {
-    private long[] instants;
-    private TcpConnection[] connections;
+    private LongBuffer instants;
+    /** Slot in the high half, serial in the low half. */
+    private LongBuffer ids;
+    private int length;
     private int size;
 
     TimerQueue(final int initialCapacity)
     {
-        instants = new long[Math.max(16, initialCapacity)];
-        connections = new TcpConnection[instants.length];
+        length = Math.max(16, initialCapacity);
+        instants = allocate(length);
+        ids = allocate(length);
     }
 
     int size()
@@ -25,46 +37,56 @@ final class TimerQueue
         return size;
     }
 
-    void push(final long instant, final TcpConnection connection)
+    void push(final long instant, final int slot, final int serial)
     {
-        if (size == instants.length)
+        if (size == length)
         {
-            instants = Arrays.copyOf(instants, size * 2);
-            connections = Arrays.copyOf(connections, size * 2);
+            instants = grow(instants);
+            ids = grow(ids);
+            length *= 2;
         }
+        // Locals: the JIT keeps the buffers in registers across the loop.
+        final LongBuffer instants = this.instants;
+        final LongBuffer ids = this.ids;
+        final long id = ((long)slot << 32) | (serial & 0xFFFF_FFFFL);
         int child = size++;
         while (child > 0)
         {
             final int parent = (child - 1) >>> 1;
-            if (instants[parent] <= instant)
+            final long parentInstant = instants.get(parent);
+            if (parentInstant <= instant)
             {
                 break;
             }
-            instants[child] = instants[parent];
-            connections[child] = connections[parent];
+            instants.put(child, parentInstant);
+            ids.put(child, ids.get(parent));
             child = parent;
         }
-        instants[child] = instant;
-        connections[child] = connection;
+        instants.put(child, instant);
+        ids.put(child, id);
     }
 
     /** Instant of the earliest entry; {@link Long#MAX_VALUE} when empty. */
     long peekInstant()
     {
-        return size == 0 ? Long.MAX_VALUE : instants[0];
+        return size == 0 ? Long.MAX_VALUE : instants.get(0);
     }
 
-    TcpConnection peekConnection()
+    int peekSlot()
     {
-        return connections[0];
+        return (int)(ids.get(0) >>> 32);
+    }
+
+    int peekSerial()
+    {
+        return (int)ids.get(0);
     }
 
     void pop()
     {
         final int last = --size;
-        instants[0] = instants[last];
-        connections[0] = connections[last];
-        connections[last] = null;
+        instants.put(0, instants.get(last));
+        ids.put(0, ids.get(last));
         if (last > 0)
         {
             siftDown(0);
@@ -72,22 +94,26 @@ final class TimerQueue
     }
 
     /**
-     * Drops the stale entries (those whose connection's live timer is elsewhere or gone) and restores heap order in
-     * linear time. Stale entries otherwise pile up at the rate connections come and go, not with the number alive.
+     * Drops the stale entries (those whose flow's live timer is elsewhere or gone) and restores heap order in linear
+     * time. Stale entries otherwise pile up at the rate flows come and go, not with the number alive.
      */
-    void dropStale()
+    void dropStale(final FlowStateStore store)
     {
+        final LongBuffer instants = this.instants;
+        final LongBuffer ids = this.ids;
         int kept = 0;
         for (int i = 0; i < size; i++)
         {
-            if (connections[i].scheduledTimerNanos == instants[i])
+            final long instant = instants.get(i);
+            final long id = ids.get(i);
+            final int slot = (int)(id >>> 32);
+            if (store.serial(slot) == (int)id && store.scheduledTimer(slot) == instant)
             {
-                instants[kept] = instants[i];
-                connections[kept] = connections[i];
+                instants.put(kept, instant);
+                ids.put(kept, id);
                 kept++;
             }
         }
-        Arrays.fill(connections, kept, size, null);
         size = kept;
         for (int parent = (size >>> 1) - 1; parent >= 0; parent--)
         {
@@ -97,8 +123,11 @@ final class TimerQueue
 
     private void siftDown(final int start)
     {
-        final long instant = instants[start];
-        final TcpConnection connection = connections[start];
+        final LongBuffer instants = this.instants;
+        final LongBuffer ids = this.ids;
+        final int size = this.size;
+        final long instant = instants.get(start);
+        final long id = ids.get(start);
         int parent = start;
         while (true)
         {
@@ -107,25 +136,52 @@ final class TimerQueue
             {
                 break;
             }
-            if (child + 1 < size && instants[child + 1] < instants[child])
+            long childInstant = instants.get(child);
+            if (child + 1 < size)
             {
-                child++;
+                final long rightInstant = instants.get(child + 1);
+                if (rightInstant < childInstant)
+                {
+                    child++;
+                    childInstant = rightInstant;
+                }
             }
-            if (instant <= instants[child])
+            if (instant <= childInstant)
             {
                 break;
             }
-            instants[parent] = instants[child];
-            connections[parent] = connections[child];
+            instants.put(parent, childInstant);
+            ids.put(parent, ids.get(child));
             parent = child;
         }
-        instants[parent] = instant;
-        connections[parent] = connection;
+        instants.put(parent, instant);
+        ids.put(parent, id);
+    }
+
+    /** Off-heap bytes of the queue now (it doubles when full); any thread may read it. */
+    long offHeapBytes()
+    {
+        return 2L * length * Long.BYTES;
     }
 
     void clear()
     {
-        Arrays.fill(connections, 0, size, null);
         size = 0;
+    }
+
+    private LongBuffer grow(final LongBuffer old)
+    {
+        final LongBuffer grown = allocate(length * 2);
+        grown.put(0, old, 0, size);
+        return grown;
+    }
+
+    private static LongBuffer allocate(final int entries)
+    {
+        if (entries > Integer.MAX_VALUE / Long.BYTES)
+        {
+            throw new IllegalStateException("timer queue cannot grow past " + entries / 2 + " entries");
+        }
+        return ByteBuffer.allocateDirect(entries * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
     }
 }

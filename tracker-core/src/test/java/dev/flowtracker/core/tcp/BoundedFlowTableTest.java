@@ -107,7 +107,6 @@ class BoundedFlowTableTest
 
         open(tracker, 6 * SECOND, 5);
         open(tracker, 7 * SECOND, 6);
-        System.err.println("DBG " + ended);
 
         assertEquals(List.of(2, 3), endedPorts(), "the two least recently active go, not the oldest");
         assertTrue(ended.stream().allMatch(e -> e.reason() == EndReason.EVICTED));

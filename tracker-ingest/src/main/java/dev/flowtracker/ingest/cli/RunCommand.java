@@ -92,7 +92,11 @@ final class RunCommand
 
         flow table (shared equally by the workers; memory fixed at start):
               --max-flows N   connections tracked at once (default 1000000); when full, the least recently
-                              active connection is evicted (record end_reason "evicted")
+                              active connection is evicted (record end_reason "evicted"). Their state is
+                              off-heap, about 1.45 KB each (committed as the table fills)
+              --working-set N connection objects each worker runs on (default 16384, about 2 KB of heap each);
+                              a connection outside it is decoded from its off-heap record when it next sees a
+                              segment
               --opening-timeout D       idle limit before the handshake completes (default 30s)
               --established-timeout D   idle limit once open, half-closed or picked up mid-stream (default 1h)
               --closed-timeout D        linger after FIN both ways or RST (default 10s)
@@ -583,6 +587,7 @@ final class RunCommand
                         }
                     }
                     case "--max-flows" -> options.limits.maxFlows(positive(value(args, ++i, arg), arg));
+                    case "--working-set" -> options.limits.workingSet(positive(value(args, ++i, arg), arg));
                     case "--opening-timeout" -> options.limits.timeout(FlowPhase.OPENING,
                         Durations.parseNanos(value(args, ++i, arg), arg));
                     case "--established-timeout" -> options.limits.timeout(FlowPhase.ESTABLISHED,

@@ -221,8 +221,12 @@ public final class TrackerMetrics implements AutoCloseable
             Pipeline::workersInEmergency);
         counter("tracker.flow.table.emergency.entries", "Times a flow table went into emergency mode", pipeline,
             Pipeline::emergencyEntries);
-        gauge("tracker.flow.table.offheap.bytes", "Off-heap memory of the flow tables' bookkeeping", pipeline,
+        gauge("tracker.flow.table.offheap.bytes",
+            "Off-heap memory of the flow tables: index, bookkeeping, connection records and timer queue", pipeline,
             Pipeline::flowTableOffHeapBytes);
+        counter("tracker.flow.table.working.set.misses",
+            "Connections decoded from their off-heap record because they were not in the working set", pipeline,
+            Pipeline::workingSetMisses);
     }
 
     private void bindAnalysis(final Pipeline pipeline)

@@ -99,28 +99,30 @@ public final class FlowQuery
     {
         try
         {
-            final PriorityQueue<TcpConnection> best = new PriorityQueue<>(Math.min(limit, 1024) + 1,
-                Comparator.comparingLong(sort::key));
+            // Records are formatted during the visit: each connection is bound to a working object only for its call.
+            final PriorityQueue<Match> best = new PriorityQueue<>(Math.min(limit, 1024) + 1,
+                Comparator.comparingLong(Match::key));
             tracker.forEachActive(connection ->
             {
                 if (uid != null)
                 {
                     if (uid.equals(FlowRecordFormat.uid(connection)))
                     {
-                        best.add(connection);
+                        best.add(new Match(sort.key(connection), format.format(connection).toString()));
                     }
                     return;
                 }
-                best.add(connection);
-                if (best.size() > limit)
+                final long key = sort.key(connection);
+                if (best.size() < limit || key > best.peek().key())
                 {
-                    best.poll();
+                    best.add(new Match(key, format.format(connection).toString()));
+                    if (best.size() > limit)
+                    {
+                        best.poll();
+                    }
                 }
             });
-            for (final TcpConnection connection : best)
-            {
-                matches.add(new Match(sort.key(connection), format.format(connection).toString()));
-            }
+            matches.addAll(best);
         }
         finally
         {

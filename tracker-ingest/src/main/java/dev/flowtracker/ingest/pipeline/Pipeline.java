@@ -646,13 +646,24 @@ public final class Pipeline implements PacketHandler
         return total;
     }
 
-    /** Off-heap bytes of all flow tables' bookkeeping (fixed at start). */
+    /** Off-heap bytes of all flow tables (index, bookkeeping, connection records committed so far, timers). */
     public long flowTableOffHeapBytes()
     {
         long total = 0;
         for (final ShardWorker worker : shardWorkers)
         {
             total += worker.tracker().flowTableOffHeapBytes();
+        }
+        return total;
+    }
+
+    /** Times a worker decoded a connection from its off-heap record because it was not in the working set. */
+    public long workingSetMisses()
+    {
+        long total = 0;
+        for (final ShardWorker worker : shardWorkers)
+        {
+            total += worker.tracker().workingSetMisses();
         }
         return total;
     }

@@ -23,7 +23,8 @@
  * with one CAS (several producers).
  *
  * <p>Each worker's tracker has a bounded flow table (its share of {@link dev.flowtracker.core.tcp.FlowLimits}):
- * fixed off-heap bookkeeping, pooled connections, idle expiry per phase driven by packet time (and by the clock's
+ * every connection's state in a fixed-size off-heap record, a fixed working set of connection objects on the heap,
+ * idle expiry per phase driven by packet time (and by the clock's
  * wall time for live sources), emergency timeouts and least-recently-active eviction, every removal counted and
  * emitted. Workers keep their counters themselves; metrics read them when scraped.
  */
