@@ -74,7 +74,7 @@ final class BoundedFlowTable
         this.limits = limits;
         this.zeekOptions = zeekOptions;
         this.removals = removals;
-        final long buckets = Long.highestOneBit(Math.max(16L, (long)capacity * 2 - 1) << 1);
+        final long buckets = buckets(capacity);
         if (buckets > (1L << 30))
         {
             throw new IllegalArgumentException("max flows too large for one table: " + capacity);
@@ -130,7 +130,19 @@ final class BoundedFlowTable
     /** Off-heap bytes when full. */
     long maxOffHeapBytes()
     {
-        return index.byteSize() + slots.byteSize() + store.maxOffHeapBytes();
+        return maxOffHeapBytes(capacity);
+    }
+
+    /** Off-heap bytes of a full table of {@code capacity} flows: index, bookkeeping and records. */
+    static long maxOffHeapBytes(final int capacity)
+    {
+        return buckets(capacity) * Integer.BYTES + (long)capacity * SLOT_BYTES + FlowStateStore.maxOffHeapBytes(capacity);
+    }
+
+    /** Index buckets for {@code capacity} flows: a power of two, at most half full. */
+    private static long buckets(final int capacity)
+    {
+        return Long.highestOneBit(Math.max(16L, (long)capacity * 2 - 1) << 1);
     }
 
     TcpConnection find(final DecodedPacket p, final int hash)

@@ -414,6 +414,15 @@ public final class ConnectionTracker
         return bounded != null ? bounded.maxOffHeapBytes() : Long.MAX_VALUE;
     }
 
+    /**
+     * What {@link #flowTableMaxOffHeapBytes} will say for a tracker with {@code limits}, before building one (whose
+     * index and bookkeeping are allocated at once): lets a daemon refuse a bound the JVM cannot hold.
+     */
+    public static long flowTableMaxOffHeapBytes(final FlowLimits limits)
+    {
+        return limits.isBounded() ? BoundedFlowTable.maxOffHeapBytes(limits.maxFlows()) : Long.MAX_VALUE;
+    }
+
     /** Working objects the engine runs on at most (the only per-flow state on the heap). */
     public int workingSetSize()
     {

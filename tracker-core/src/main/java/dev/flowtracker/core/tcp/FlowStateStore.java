@@ -128,8 +128,7 @@ final class FlowStateStore
         this.zeekOptions = zeekOptions;
         this.handOver = handOver;
         // Unbounded: small chunks, so that the many short-lived trackers of tests and tools commit little.
-        final int chunkRecords = capacity == Integer.MAX_VALUE ? UNBOUNDED_CHUNK_RECORDS :
-            (int)Math.min(MAX_CHUNK_RECORDS, Long.highestOneBit(Math.max(1L, capacity - 1L) << 1));
+        final int chunkRecords = chunkRecords(capacity);
         this.chunkShift = Integer.numberOfTrailingZeros(chunkRecords);
         this.chunkMask = chunkRecords - 1;
         final int k = Math.min(workingSetSize, capacity);
@@ -342,12 +341,24 @@ final class FlowStateStore
     /** Off-heap bytes when every slot is in use ({@link Long#MAX_VALUE} when unbounded). */
     long maxOffHeapBytes()
     {
+        return maxOffHeapBytes(capacity);
+    }
+
+    /** Off-heap bytes of a full store of {@code capacity} slots ({@link Long#MAX_VALUE} when unbounded). */
+    static long maxOffHeapBytes(final int capacity)
+    {
         if (capacity == Integer.MAX_VALUE)
         {
             return Long.MAX_VALUE;
         }
-        final long chunkRecords = chunkMask + 1L;
+        final long chunkRecords = chunkRecords(capacity);
         return (capacity + chunkRecords - 1) / chunkRecords * chunkRecords * RECORD_BYTES;
+    }
+
+    private static int chunkRecords(final int capacity)
+    {
+        return capacity == Integer.MAX_VALUE ? UNBOUNDED_CHUNK_RECORDS :
+            (int)Math.min(MAX_CHUNK_RECORDS, Long.highestOneBit(Math.max(1L, capacity - 1L) << 1));
     }
 
     private int takeWorkingObject()

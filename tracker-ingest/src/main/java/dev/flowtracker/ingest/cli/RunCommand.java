@@ -1,5 +1,6 @@
 package dev.flowtracker.ingest.cli;
 
+import dev.flowtracker.core.tcp.ConnectionTracker;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.FlowPhase;
@@ -26,9 +27,12 @@ import dev.flowtracker.ingest.source.mirror.MirrorProtocol;
 import dev.flowtracker.ingest.source.mirror.MirrorSource;
 import dev.flowtracker.ingest.source.pcap.CaptureFileSource;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -134,6 +138,8 @@ final class RunCommand
     static final int DEFAULT_HTTP_PORT = 9127;
     /** How often a live pipeline's clock moves the workers' time on when no packet arrives. */
     private static final long CLOCK_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Zeek timers queued per tracked connection at most (two 16-byte entries), in direct memory. */
+    private static final long TIMER_BYTES_PER_FLOW = 32;
     /** How long a shutdown signal waits for the records of open connections to be written. */
     private static final long SHUTDOWN_GRACE_SECONDS = 30;
 
@@ -195,6 +201,21 @@ final class RunCommand
         for (final PacketSource source : sources)
         {
             producers += source.deliveryThreads();
+        }
+        // The flow tables commit their records as they fill: a bound the JVM cannot hold must fail now, not
+        // with an OutOfMemoryError on a worker once the traffic gets there.
+        final long offHeapNeeded = ConnectionTracker.flowTableMaxOffHeapBytes(limits.perShard(options.workers)) *
+            options.workers + limits.maxFlows() * TIMER_BYTES_PER_FLOW;
+        final long directLimit = directMemoryLimit();
+        if (offHeapNeeded > directLimit)
+        {
+            err.printf(Locale.ROOT, "tracker run: --max-flows %,d needs %.2f GiB of off-heap memory for the flow " +
+                    "tables, and this JVM allows %.2f GiB of direct memory: raise -XX:MaxDirectMemorySize (it " +
+                    "defaults to the heap size, -Xmx) or lower --max-flows%n", limits.maxFlows(),
+                offHeapNeeded / (double)(1L << 30), directLimit / (double)(1L << 30));
+            closeQuietly(store);
+            records.close();
+            return ExitCodes.USAGE;
         }
         final FlowEndCounters[] flowEnds = new FlowEndCounters[options.workers];
         final Pipeline pipeline;
@@ -299,6 +320,15 @@ final class RunCommand
                 // the JVM is already shutting down: the hook has run or is running
             }
         }
+    }
+
+    /** The JVM's direct-memory limit: -XX:MaxDirectMemorySize, whose default (0) means the maximum heap size. */
+    static long directMemoryLimit()
+    {
+        final String option = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+            .getVMOption("MaxDirectMemorySize").getValue();
+        final long configured = Long.parseLong(option);
+        return configured > 0 ? configured : Runtime.getRuntime().maxMemory();
     }
 
     private static String hostPort(final InetSocketAddress address)

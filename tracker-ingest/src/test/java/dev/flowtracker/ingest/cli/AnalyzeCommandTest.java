@@ -495,6 +495,22 @@ class AnalyzeCommandTest
     }
 
     @Test
+    void runRefusesAFlowTableBoundTheJvmCannotHoldBeforeReadingAnything()
+    {
+        final long limit = RunCommand.directMemoryLimit();
+        // A bound well past this JVM's direct-memory limit (each flow takes more than 1 KB off-heap).
+        final long flows = Math.min(Integer.MAX_VALUE / 4, limit / 1024 + 1_000_000);
+        final Run refused = run("run", "--no-http", "--pcap", SAMPLE.toString(), "--workers", "2", "--max-flows",
+            Long.toString(flows));
+        assertEquals(2, refused.exit(), refused.err());
+        assertEquals(0, refused.out().length, "nothing tracked");
+        assertTrue(refused.err().startsWith("tracker run: --max-flows ") &&
+            refused.err().contains("GiB of off-heap memory for the flow tables, and this JVM allows") &&
+            refused.err().contains("-XX:MaxDirectMemorySize"), refused.err());
+        assertEquals(1, refused.err().lines().count(), refused.err());
+    }
+
+    @Test
     void analyzeGivesTheSameRecordsWithOneOrThreeWorkers()
     {
         final Run one = run("analyze", "--workers", "1", SAMPLE.toString());
