@@ -91,7 +91,8 @@ class PacketDecoderFuzzTest
         final PacketDecoder decoder = new PacketDecoder();
         decoder.verifyChecksums(verify);
         final DecodedPacket first = new DecodedPacket();
-        final DecodeEvent event = decode(decoder, MemorySegment.ofArray(exact), 0, captured, wire, linkType, first, where);
+        final DecodeEvent event =
+            decode(decoder, MemorySegment.ofArray(exact), 0, captured, wire, linkType, first, where);
         checkOutcome(event, first, captured, wire, where);
 
         // Inside guard bytes: a read before or after the frame changes the outcome.

@@ -33,7 +33,8 @@ class PcapReaderFuzzTest
         {
             for (final boolean nanos : new boolean[] {false, true})
             {
-                final PcapTestWriter writer = new PcapTestWriter(bigEndian, nanos, 96, PcapTestWriter.LINKTYPE_ETHERNET);
+                final PcapTestWriter writer =
+                    new PcapTestWriter(bigEndian, nanos, 96, PcapTestWriter.LINKTYPE_ETHERNET);
                 for (final SampleCaptures.Record record : records)
                 {
                     writer.record(record.seconds(), nanos ? record.micros() * 1000 : record.micros(), record.frame(),

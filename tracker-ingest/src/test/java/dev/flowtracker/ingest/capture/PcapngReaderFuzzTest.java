@@ -64,7 +64,8 @@ class PcapngReaderFuzzTest
         while (at + 3 <= chunks.length)
         {
             final int type = BLOCK_TYPES[(chunks[at] & 0xFF) % BLOCK_TYPES.length];
-            final int length = Math.min(((chunks[at + 1] & 0xFF) << 8) | (chunks[at + 2] & 0xFF), chunks.length - at - 3);
+            final int length =
+                Math.min(((chunks[at + 1] & 0xFF) << 8) | (chunks[at + 2] & 0xFF), chunks.length - at - 3);
             final byte[] body = Arrays.copyOfRange(chunks, at + 3, at + 3 + length);
             at += 3 + length;
             if (type == PcapngTestWriter.SECTION_HEADER && body.length >= 4)

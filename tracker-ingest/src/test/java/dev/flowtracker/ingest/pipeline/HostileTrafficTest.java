@@ -154,7 +154,7 @@ class HostileTrafficTest
             return held();
         }
 
-        /** A real client's connection (port {@code port}): handshake, then {@link #realData}, then {@link #realClose}. */
+        /** A real client's connection from {@code port}: this handshake, {@link #realData}, {@link #realClose}. */
         void realOpen(final int port)
         {
             send(REAL_CLIENTS | 1, port, SERVER, 80, SYN, 1000, 0, 0);
