@@ -59,7 +59,7 @@ class HostileTrafficTest
         private final byte[] frame = new byte[40 + 1460];
         private final MemorySegment segment = MemorySegment.ofArray(frame);
         long frames;
-        /** The most flows seen held while the workers were busy (phase counts read racily, see {@link #watch}). */
+        /** The most flows seen held while the workers were busy: reported, not exact (see {@link #watch}). */
         long peakHeld;
         /** The most flows held at a quiescent moment (ring drained, workers idle): an exact count. */
         long peakHeldQuiet;
@@ -106,7 +106,7 @@ class HostileTrafficTest
             {
                 watch();
             }
-            if (frames % 65_536 == 0)
+            if (frames % 16_384 == 0)
             {
                 peakHeldQuiet = Math.max(peakHeldQuiet, heldOnceQuiet());
             }
@@ -122,8 +122,8 @@ class HostileTrafficTest
 
         /**
          * Samples the flows held and the process's resident memory. The workers' phase counts are read one after
-         * the other while they run, so a connection changing phase meanwhile may be counted twice: up to one per
-         * worker too many.
+         * the other while they run, so connections moving between phases meanwhile may be counted twice: an
+         * estimate (the exact count is {@link #heldOnceQuiet}).
          */
         private void watch()
         {
@@ -203,7 +203,6 @@ class HostileTrafficTest
             assertEquals(frames, pipeline.stats().tcpSegments(), "every frame decoded as a TCP segment");
             assertEquals(pipeline.connectionsCreated(), records, "one record per connection: none lost silently");
             assertTrue(peakHeldQuiet <= MAX_FLOWS, "held " + peakHeldQuiet + " flows in a table of " + MAX_FLOWS);
-            assertTrue(peakHeld <= MAX_FLOWS + WORKERS, "held " + peakHeld + " flows in a table of " + MAX_FLOWS);
             assertTrue(reason(EndReason.EVICTED) <= capacity + emergency, "an evicted record was removed by the table");
             assertTrue(capacity + emergency + idle <= records, "each removal is a record");
             return this;
