@@ -799,7 +799,8 @@ public final class PacketDecoder
 
     private DecodeEvent decodeTcp(final long offset, final long end)
     {
-        if (!has(offset, TCP_FIXED_FIELDS_LENGTH))
+        // Both bounds: bytes after the IP length (Ethernet padding) are not TCP, even when captured.
+        if (!has(offset, TCP_FIXED_FIELDS_LENGTH) || offset + TCP_FIXED_FIELDS_LENGTH > end)
         {
             return DecodeEvent.TCP_HEADER_TRUNCATED;
         }

@@ -102,7 +102,8 @@ public final class ConnectionTracker
             return;
         }
         int fired = 0;
-        for (; fired < MAX_TIMERS_PER_PACKET && timers.peekInstant() <= nowNanos; )
+        // size() first: an empty queue's instant (Long.MAX_VALUE) is also a time a capture can carry.
+        for (; fired < MAX_TIMERS_PER_PACKET && timers.size() > 0 && timers.peekInstant() <= nowNanos; )
         {
             final long instant = timers.peekInstant();
             final int slot = timers.peekSlot();
@@ -126,7 +127,7 @@ public final class ConnectionTracker
                 schedule(connection);
             }
         }
-        if (fired == MAX_TIMERS_PER_PACKET && timers.peekInstant() <= nowNanos)
+        if (fired == MAX_TIMERS_PER_PACKET && timers.size() > 0 && timers.peekInstant() <= nowNanos)
         {
             timerCapHits++;
         }

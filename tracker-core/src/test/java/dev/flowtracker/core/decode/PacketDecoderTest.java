@@ -1058,6 +1058,20 @@ class PacketDecoderTest
         assertEquals(DecodeEvent.TCP_HEADER_TRUNCATED, decode(frame, 14 + 20, frame.length, LinkType.EN10MB));
     }
 
+    /** Found by PacketDecoderFuzzTest: the ports-to-window fields were read from the padding after the datagram. */
+    @Test
+    void shouldRejectTcpWhoseFixedFieldsRunPastTheIpLengthIntoPadding()
+    {
+        final byte[] datagram = ipv4(CLIENT_V4, SERVER_V4).totalLength(20 + 8).payload(standardTcp().build()).build();
+        final byte[] frame = ethernetIpv4(datagram);
+        assertEquals(DecodeEvent.TCP_HEADER_TRUNCATED, decode(frame, LinkType.EN10MB));
+        assertEquals(DecodeEvent.TCP_HEADER_TRUNCATED, decode(frame, 14 + 20 + 15, frame.length, LinkType.EN10MB));
+        final byte[] sixteen = ethernetIpv4(ipv4(CLIENT_V4, SERVER_V4).totalLength(20 + 16)
+            .payload(standardTcp().build()).build());
+        assertEquals(DecodeEvent.TCP_SEGMENT, decode(sixteen, LinkType.EN10MB), "16 bytes inside the datagram do");
+        assertEquals(DecodeEvent.TCP_SHORT_SEGMENT, packet.warning);
+    }
+
     @Test
     void shouldTrackButNotTrustTcpDataOffsetBelowFive()
     {

@@ -632,6 +632,26 @@ class ConnectionTrackerTest
         assertEquals(0, tracker.activeConnections());
     }
 
+    /** Found by TcpEngineFuzzTest: Long.MAX_VALUE is also the empty timer queue's instant, so it popped nothing. */
+    @Test
+    void shouldTrackSegmentsStampedAtTheLastRepresentableInstant()
+    {
+        for (final FlowLimits limits : List.of(FlowLimits.UNBOUNDED, FlowLimits.builder().maxFlows(2).build()))
+        {
+            final List<Ended> records = new ArrayList<>();
+            final ConnectionTracker zeek = new ConnectionTracker(4, c -> records.add(Ended.of(c)), Lifecycle.ZEEK,
+                ZeekOptions.DEFAULTS, limits);
+            zeek.onSegment(segment(Long.MAX_VALUE, CLIENT_IP, CLIENT_PORT, SERVER_IP, SERVER_PORT, SYN, CLIENT_ISN, 0,
+                0));
+            zeek.onSegment(segment(Long.MAX_VALUE, SERVER_IP, SERVER_PORT, CLIENT_IP, CLIENT_PORT, SYN | ACK,
+                SERVER_ISN, CLIENT_ISN + 1, 0));
+            assertEquals(0, zeek.timerCapHits());
+            zeek.finish(EndReason.END_OF_INPUT);
+            assertEquals(zeek.connectionsCreated(), records.size(), "one record per connection");
+            assertEquals(2, records.stream().mapToLong(r -> r.orig().packets() + r.resp().packets()).sum());
+        }
+    }
+
     @Test
     void shouldKeepCloseReasonAndUseGivenReasonForOthersAtFinish()
     {

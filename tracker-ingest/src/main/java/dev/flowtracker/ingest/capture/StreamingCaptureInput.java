@@ -18,8 +18,8 @@ public final class StreamingCaptureInput implements CaptureInput
     private final InputStream in;
     private final LongSupplier compressedPosition;
     private final long compressedTotal;
-    private byte[] buffer = new byte[INITIAL_CAPACITY];
-    private MemorySegment segment = MemorySegment.ofArray(buffer);
+    private byte[] buffer;
+    private MemorySegment segment;
     /** File position of buffer[0]. */
     private long windowStart;
     /** Valid bytes in the buffer. */
@@ -37,10 +37,20 @@ public final class StreamingCaptureInput implements CaptureInput
     public StreamingCaptureInput(
         final String name, final InputStream in, final LongSupplier compressedPosition, final long compressedTotal)
     {
+        this(name, in, compressedPosition, compressedTotal, INITIAL_CAPACITY);
+    }
+
+    /** With a first buffer of {@code initialCapacity} bytes: tests make small files slide and grow the window. */
+    StreamingCaptureInput(
+        final String name, final InputStream in, final LongSupplier compressedPosition, final long compressedTotal,
+        final int initialCapacity)
+    {
         this.name = name;
         this.in = in;
         this.compressedPosition = compressedPosition;
         this.compressedTotal = compressedTotal;
+        this.buffer = new byte[Math.max(1, initialCapacity)];
+        this.segment = MemorySegment.ofArray(buffer);
     }
 
     @Override
