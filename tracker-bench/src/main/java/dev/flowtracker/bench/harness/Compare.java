@@ -187,7 +187,8 @@ public final class Compare
     /** In-process state per flow at the asked size (or the fallback, when it does not fit), and RSS per flow. */
     private Footprint footprint() throws IOException, InterruptedException
     {
-        final long heap = Math.max(1L << 30, Math.min(24L << 30, Machine.memAvailableBytes() / 2)) >> 30 << 30;
+        // The flow state is off-heap (the direct-memory limit is given separately): the heap needs little.
+        final long heap = Math.max(1L << 30, Math.min(4L << 30, Machine.memAvailableBytes() / 4)) >> 30 << 30;
         Map<String, String> large = inProcess(options.footprintFlows, heap);
         Map<String, String> fallback = null;
         if (large.containsKey("does_not_fit") || !large.containsKey("bytes_per_flow"))
@@ -224,7 +225,8 @@ public final class Compare
     {
         final Path log = options.work.resolve("footprint-" + flows + ".txt");
         final List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx" + (heap >> 30) + "g", "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED", "-cp",
+            "-Xmx" + (heap >> 30) + "g", "-XX:MaxDirectMemorySize=" + Machine.memAvailableBytes() * 9 / 10,
+            "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED", "-cp",
             options.jar.toString(), FlowFootprint.class.getName(), "--flows", Long.toString(flows));
         final int exit = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start()
             .waitFor();

@@ -25,7 +25,8 @@ import java.util.concurrent.locks.LockSupport;
  * room a collector keeps (the harness measures the whole process's RSS beside it).
  *
  * <p>Before filling a large N it measures the first 100,000 flows and stops, exit status 3, with the estimate, when
- * the rest would not fit {@code -Xmx}: a clean "does not fit" instead of minutes of GC thrashing.
+ * the rest would not fit {@code -Xmx}, or (the flow state being off-heap) the direct-memory limit or the memory the
+ * machine has: a clean "does not fit" instead of minutes of GC thrashing or an OutOfMemoryError.
  *
  * <pre>
  * usage: FlowFootprint [--flows N (10000000)] [--workers W (cores - 1)] [--ipv6]
@@ -110,6 +111,7 @@ public final class FlowFootprint
         private final Pipeline pipeline;
         private final long checkAt;
         private final long heapAtStart;
+        private final long offHeapAtStart;
         private byte[] wrapped;
         private MemorySegment segment;
         private final long flows;
@@ -121,6 +123,7 @@ public final class FlowFootprint
             this.flows = flows;
             this.checkAt = checkAt;
             this.heapAtStart = checkAt > 0 ? liveHeap() : 0;
+            this.offHeapAtStart = pipeline.flowTableOffHeapBytes();
         }
 
         @Override
@@ -137,18 +140,32 @@ public final class FlowFootprint
             if (++frames == checkAt)
             {
                 awaitSegments(pipeline, frames);
-                final double perFlow = (double)(liveHeap() - heapAtStart) / (checkAt / 3);
+                // Flow state is mostly off-heap: both must fit, the off-heap part within the direct-memory limit
+                // and the memory the machine has.
+                final double heapPerFlow = (double)(liveHeap() - heapAtStart) / (checkAt / 3);
+                final double offHeapPerFlow = (double)(pipeline.flowTableOffHeapBytes() - offHeapAtStart) / (checkAt / 3);
                 final Runtime runtime = Runtime.getRuntime();
-                final double needed = perFlow * flows;
+                final double heapNeeded = heapPerFlow * flows;
+                final double offHeapNeeded = offHeapPerFlow * flows;
                 final long left = runtime.maxMemory() - heapAtStart;
-                if (needed > 0.9 * left)
+                final long offHeapLeft = Math.min(Machine.memAvailableBytes(), directMemoryLimit());
+                if (heapNeeded > 0.9 * left || offHeapNeeded > 0.9 * offHeapLeft)
                 {
                     throw new DoesNotFit(String.format(Locale.ROOT, "FlowFootprint: does_not_fit=true" +
-                        " bytes_per_flow_sample=%.1f sample_flows=%d needed_bytes=%.0f max_heap=%d", perFlow,
-                        checkAt / 3, needed, runtime.maxMemory()));
+                        " bytes_per_flow_sample=%.1f sample_flows=%d needed_bytes=%.0f max_heap=%d" +
+                        " off_heap_left=%d", heapPerFlow + offHeapPerFlow, checkAt / 3, heapNeeded + offHeapNeeded,
+                        runtime.maxMemory(), offHeapLeft));
                 }
             }
         }
+    }
+
+    /** -XX:MaxDirectMemorySize, whose default (0) is the maximum heap: the flow tables' arenas count against it. */
+    private static long directMemoryLimit()
+    {
+        final long configured = Long.parseLong(java.lang.management.ManagementFactory.getPlatformMXBean(
+            com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption("MaxDirectMemorySize").getValue());
+        return configured > 0 ? configured : Runtime.getRuntime().maxMemory();
     }
 
     /** Stops the generator when the table would not fit. */
