@@ -27,14 +27,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (three IPv4 4-tuples and one IPv6) fed to a {@link ConnectionTracker} with either lifecycle, bounded to 1-3 flows
  * or not. The engine must never throw, and must keep its books: after every segment the live counters follow the
  * table; every record has valid states and non-negative, consistent counters; at the end every connection created
- * was emitted once, every segment was counted once, the live totals equal the records' totals, and each open
- * connection's checkpoint encoding decodes to the same state.
+ * was emitted once, every segment was counted once, the live totals equal the records' totals, and (when the
+ * header asks) each open connection's checkpoint encoding decodes to the same state.
  *
  * <p>Input: a {@value #HEADER}-byte header, then {@value #STEP}-byte steps.
  * <pre>
  * header: [0] bit 0 tshark lifecycle, bits 1-2 capacity (0 = unbounded, else that many flows), bit 3 ignore
  *             checksums, bit 4 round-trip the open connections' checkpoints at the end; [1..3] ISN base, bits
- *             8-31 (0xFFFFFF puts every ISN 256 bytes before the wrap)
+ *             8-31 (0xFFFFFF puts the first client's ISN 256 bytes before the wrap; each tuple and side adds
+ *             0x800 to 0x3800)
  * step:   [0] bits 0-1 tuple, bit 2 from the responder, bit 3 SYN options (MSS, window scale, SACK permitted),
  *             bit 4 timestamps option, bits 5-7 a quirk (see {@link #quirk})
  *         [1] TCP flags
