@@ -188,14 +188,22 @@ public class FlowTableBenchmark
             packet.dstLow = SERVER;
             packet.dstPort = SERVER_PORT;
             final long heapBefore = usedHeapAfterGc();
-            final long offHeapBefore = table.offHeapBytes(); // the index and slot records, sized for every flow
             table = new BoundedFlowTable(FlowLimits.builder().maxFlows(flows).build(), ZeekOptions.DEFAULTS,
                 (connection, removal, phase) -> { });
+            // The sample starts once the working set is full: its objects are a fixed cost, not one per flow.
+            final int sampleStart = FlowLimits.DEFAULT_WORKING_SET;
+            long heapAtSampleStart = 0;
+            long offHeapAtSampleStart = 0;
             for (int flow = 0; flow < flows; flow++)
             {
-                if (flow == FIT_SAMPLE && flows > 2 * FIT_SAMPLE)
+                if (flow == sampleStart && flows > 2 * (sampleStart + FIT_SAMPLE))
                 {
-                    requireFit(flows, heapBefore, table.offHeapBytes() - offHeapBefore);
+                    heapAtSampleStart = usedHeapAfterGc();
+                    offHeapAtSampleStart = table.offHeapBytes();
+                }
+                if (flow == sampleStart + FIT_SAMPLE && flows > 2 * (sampleStart + FIT_SAMPLE))
+                {
+                    requireFit(flows - flow, heapAtSampleStart, table.offHeapBytes() - offHeapAtSampleStart);
                 }
                 writeFlowKey(packet, flow);
                 packet.timestampNanos = ++clock;
@@ -212,8 +220,9 @@ public class FlowTableBenchmark
         }
 
         /**
-         * Fails setup, before memory runs out, when the full table would not fit: the heap and off-heap memory the
-         * first {@link #FIT_SAMPLE} flows took, scaled to {@code flows}, against what {@code -Xmx} leaves and what
+         * Fails setup, before memory runs out, when the full table would not fit: the heap and off-heap memory
+         * {@link #FIT_SAMPLE} flows took once the working set was full, scaled to {@code flows} (those still to
+         * come), against what {@code -Xmx} leaves and what
          * the machine has available (MemAvailable). Setup failing is a clean JMH failure of this benchmark only; an
          * OutOfMemoryError or the kernel's OOM killer half-way would come after minutes of thrashing.
          */
@@ -222,8 +231,8 @@ public class FlowTableBenchmark
             final long used = usedHeapAfterGc();
             final double heapPerFlow = (double)(used - heapBefore) / FIT_SAMPLE;
             final double offHeapPerFlow = (double)offHeapGrowth / FIT_SAMPLE;
-            final double heapNeeded = heapPerFlow * (flows - FIT_SAMPLE);
-            final double offHeapNeeded = offHeapPerFlow * (flows - FIT_SAMPLE);
+            final double heapNeeded = heapPerFlow * flows;
+            final double offHeapNeeded = offHeapPerFlow * flows;
             final long heapLeft = Runtime.getRuntime().maxMemory() - used;
             final long available = Math.min(memAvailable(), directMemoryLimit());
             if (heapNeeded > 0.9 * heapLeft || offHeapNeeded > 0.9 * available)
