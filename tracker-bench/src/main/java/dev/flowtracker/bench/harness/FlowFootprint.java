@@ -148,7 +148,7 @@ public final class FlowFootprint
                 final double heapNeeded = heapPerFlow * flows;
                 final double offHeapNeeded = offHeapPerFlow * flows;
                 final long left = runtime.maxMemory() - heapAtStart;
-                final long offHeapLeft = Math.min(Machine.memAvailableBytes(), directMemoryLimit());
+                final long offHeapLeft = Math.min(Machine.memAvailableBytes(), FlowLimits.jvmDirectMemoryLimit());
                 if (heapNeeded > 0.9 * left || offHeapNeeded > 0.9 * offHeapLeft)
                 {
                     throw new DoesNotFit(String.format(Locale.ROOT, "FlowFootprint: does_not_fit=true" +
@@ -158,14 +158,6 @@ public final class FlowFootprint
                 }
             }
         }
-    }
-
-    /** -XX:MaxDirectMemorySize, whose default (0) is the maximum heap: the flow tables' arenas count against it. */
-    private static long directMemoryLimit()
-    {
-        final long configured = Long.parseLong(java.lang.management.ManagementFactory.getPlatformMXBean(
-            com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption("MaxDirectMemorySize").getValue());
-        return configured > 0 ? configured : Runtime.getRuntime().maxMemory();
     }
 
     /** Stops the generator when the table would not fit. */

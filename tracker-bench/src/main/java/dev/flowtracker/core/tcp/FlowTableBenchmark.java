@@ -234,7 +234,7 @@ public class FlowTableBenchmark
             final double heapNeeded = heapPerFlow * flows;
             final double offHeapNeeded = offHeapPerFlow * flows;
             final long heapLeft = Runtime.getRuntime().maxMemory() - used;
-            final long available = Math.min(memAvailable(), directMemoryLimit());
+            final long available = Math.min(memAvailable(), FlowLimits.jvmDirectMemoryLimit());
             if (heapNeeded > 0.9 * heapLeft || offHeapNeeded > 0.9 * available)
             {
                 throw new IllegalStateException(String.format(Locale.ROOT, "FlowTableBenchmark: %,d flows" +
@@ -244,14 +244,6 @@ public class FlowTableBenchmark
                     " has the memory (tracker-bench/README.md)", flows, heapPerFlow, offHeapPerFlow, FIT_SAMPLE, heapNeeded / 1e9,
                     heapLeft / 1e9, offHeapNeeded / 1e9, available / 1e9));
             }
-        }
-
-        /** -XX:MaxDirectMemorySize, whose default (0) is the maximum heap: arena allocations count against it. */
-        private static long directMemoryLimit()
-        {
-            final long configured = Long.parseLong(java.lang.management.ManagementFactory.getPlatformMXBean(
-                com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption("MaxDirectMemorySize").getValue());
-            return configured > 0 ? configured : Runtime.getRuntime().maxMemory();
         }
 
         /** The kernel's estimate of memory available to a new process (/proc/meminfo), or unlimited if unknown. */

@@ -1,5 +1,8 @@
 package dev.flowtracker.core.tcp;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+
+import java.lang.management.ManagementFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -12,6 +15,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FlowLimits
 {
+    /** Direct memory for each tracked connection's Zeek timers at most: two queue entries of 16 bytes. */
+    public static final long TIMER_BYTES_PER_FLOW = 2L * 2 * Long.BYTES;
+
     public static final long DEFAULT_OPENING_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
     public static final long DEFAULT_ESTABLISHED_TIMEOUT_NANOS = TimeUnit.HOURS.toNanos(1);
     public static final long DEFAULT_CLOSED_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -121,6 +127,17 @@ public final class FlowLimits
         final int share = (int)((maxFlows + (long)shards - 1) / shards);
         return new FlowLimits(share, timeoutNanos, emergencyTimeoutNanos, emergencyEnterPercent, emergencyLeavePercent,
             workingSet);
+    }
+
+    /**
+     * The JVM's direct-memory limit ({@code -XX:MaxDirectMemorySize}, whose default, 0, means the maximum heap):
+     * the flow tables' off-heap records are allocated against it.
+     */
+    public static long jvmDirectMemoryLimit()
+    {
+        final long configured = Long.parseLong(ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+            .getVMOption("MaxDirectMemorySize").getValue());
+        return configured > 0 ? configured : Runtime.getRuntime().maxMemory();
     }
 
     @Override

@@ -27,12 +27,9 @@ import dev.flowtracker.ingest.source.mirror.MirrorProtocol;
 import dev.flowtracker.ingest.source.mirror.MirrorSource;
 import dev.flowtracker.ingest.source.pcap.CaptureFileSource;
 
-import com.sun.management.HotSpotDiagnosticMXBean;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -138,8 +135,6 @@ final class RunCommand
     static final int DEFAULT_HTTP_PORT = 9127;
     /** How often a live pipeline's clock moves the workers' time on when no packet arrives. */
     private static final long CLOCK_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    /** Zeek timers queued per tracked connection at most (two 16-byte entries), in direct memory. */
-    private static final long TIMER_BYTES_PER_FLOW = 32;
     /** How long a shutdown signal waits for the records of open connections to be written. */
     private static final long SHUTDOWN_GRACE_SECONDS = 30;
 
@@ -205,8 +200,8 @@ final class RunCommand
         // The flow tables commit their records as they fill: a bound the JVM cannot hold must fail now, not
         // with an OutOfMemoryError on a worker once the traffic gets there.
         final long offHeapNeeded = ConnectionTracker.flowTableMaxOffHeapBytes(limits.perShard(options.workers)) *
-            options.workers + limits.maxFlows() * TIMER_BYTES_PER_FLOW;
-        final long directLimit = directMemoryLimit();
+            options.workers + limits.maxFlows() * FlowLimits.TIMER_BYTES_PER_FLOW;
+        final long directLimit = FlowLimits.jvmDirectMemoryLimit();
         if (offHeapNeeded > directLimit)
         {
             err.printf(Locale.ROOT, "tracker run: --max-flows %,d needs %.2f GiB of off-heap memory for the flow " +
@@ -320,15 +315,6 @@ final class RunCommand
                 // the JVM is already shutting down: the hook has run or is running
             }
         }
-    }
-
-    /** The JVM's direct-memory limit: -XX:MaxDirectMemorySize, whose default (0) means the maximum heap size. */
-    static long directMemoryLimit()
-    {
-        final String option = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
-            .getVMOption("MaxDirectMemorySize").getValue();
-        final long configured = Long.parseLong(option);
-        return configured > 0 ? configured : Runtime.getRuntime().maxMemory();
     }
 
     private static String hostPort(final InetSocketAddress address)

@@ -2,6 +2,7 @@ package dev.flowtracker.ingest.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.ingest.capture.PcapTestWriter;
 import dev.flowtracker.ingest.capture.TestFrames;
 import org.junit.jupiter.api.Assumptions;
@@ -497,7 +498,7 @@ class AnalyzeCommandTest
     @Test
     void runRefusesAFlowTableBoundTheJvmCannotHoldBeforeReadingAnything()
     {
-        final long limit = RunCommand.directMemoryLimit();
+        final long limit = FlowLimits.jvmDirectMemoryLimit();
         // A bound well past this JVM's direct-memory limit (each flow takes more than 1 KB off-heap).
         final long flows = Math.min(Integer.MAX_VALUE / 4, limit / 1024 + 1_000_000);
         final Run refused = run("run", "--no-http", "--pcap", SAMPLE.toString(), "--workers", "2", "--max-flows",
