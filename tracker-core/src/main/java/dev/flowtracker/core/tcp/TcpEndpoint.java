@@ -119,11 +119,13 @@ public final class TcpEndpoint
             final long sent = segmentTimes[ringHead];
             ringHead = (ringHead + 1) % RTT_RING;
             ringSize--;
-            if (ack == end && nanos >= sent)
+            final long rtt = nanos - sent;
+            // rtt < 0 with nanos >= sent is a difference past 2^63 ns: corrupt timestamps, not an RTT.
+            if (ack == end && nanos >= sent && rtt >= 0)
             {
-                final long rtt = nanos - sent;
                 rttSamples++;
-                rttSumNanos += rtt;
+                // Saturates rather than wraps, so absurd capture timestamps cannot turn the mean negative.
+                rttSumNanos = rttSumNanos > Long.MAX_VALUE - rtt ? Long.MAX_VALUE : rttSumNanos + rtt;
                 rttMinNanos = Math.min(rttMinNanos, rtt);
                 rttMaxNanos = Math.max(rttMaxNanos, rtt);
                 return;
@@ -333,7 +335,8 @@ public final class TcpEndpoint
 
     public long rttMeanNanos()
     {
-        return rttSamples == 0 ? -1 : rttSumNanos / rttSamples;
+        // Clamped because a saturated sum (absurd timestamps) understates the mean.
+        return rttSamples == 0 ? -1 : Math.clamp(rttSumNanos / rttSamples, rttMinNanos, rttMaxNanos);
     }
 
     /** Data segments that started beyond the right edge of the receiver's advertised window. */

@@ -73,6 +73,32 @@ class EndpointExtrasTest
         assertEquals(1, c.responder().rttSamples(), "the SYN+ACK, acknowledged by the handshake ACK");
     }
 
+    /** Found by TcpEngineFuzzTest in CI: RTTs near 2^62 ns overflowed the sum, so the mean fell below the minimum. */
+    @Test
+    void shouldKeepTheRttMeanBetweenMinAndMaxWhateverTheTimestamps()
+    {
+        final TcpEndpoint huge = new TcpEndpoint();
+        huge.rememberSegmentEnd(100, 0);
+        huge.sampleRtt(100, Long.MAX_VALUE - 1);
+        huge.rememberSegmentEnd(200, 0);
+        huge.sampleRtt(200, Long.MAX_VALUE - 3);
+        assertEquals(2, huge.rttSamples());
+        assertTrue(huge.rttMinNanos() <= huge.rttMeanNanos() && huge.rttMeanNanos() <= huge.rttMaxNanos(),
+            huge.rttMinNanos() + " <= " + huge.rttMeanNanos() + " <= " + huge.rttMaxNanos());
+
+        final TcpEndpoint pastTwoToThe63 = new TcpEndpoint();
+        pastTwoToThe63.rememberSegmentEnd(100, Long.MIN_VALUE);
+        pastTwoToThe63.sampleRtt(100, 1);
+        assertEquals(0, pastTwoToThe63.rttSamples(), "a difference past 2^63 ns is no RTT");
+
+        final TcpEndpoint ordinary = new TcpEndpoint();
+        ordinary.rememberSegmentEnd(100, 0);
+        ordinary.sampleRtt(100, 10 * MS);
+        ordinary.rememberSegmentEnd(200, 20 * MS);
+        ordinary.sampleRtt(200, 50 * MS);
+        assertEquals(20 * MS, ordinary.rttMeanNanos(), "the mean is exact when nothing saturates");
+    }
+
     @Test
     void shouldCountSequenceSpaceBeyondFourGibibytesAcrossTheWrap()
     {
