@@ -1,6 +1,7 @@
 package dev.flowtracker.bench;
 
 import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.tcp.ConnectionListener;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
@@ -36,6 +37,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
  * The whole in-process pipeline, in packets per second: a capture's frames, held in memory, replayed into
@@ -77,7 +79,6 @@ import java.util.concurrent.TimeUnit;
 public class PipelineBenchmark
 {
     private static final long PASS_GAP_NANOS = TimeUnit.HOURS.toNanos(2);
-    private static final int RING_SIZE = 1 << 16;
 
     @Param("samples/sample.pcap")
     public String capture;
@@ -122,6 +123,18 @@ public class PipelineBenchmark
         @Param("1")
         public int workers;
 
+        /**
+         * {@code offline}: the pipeline {@code analyze} builds ({@link Pipeline#offline}: one producer publishing
+         * in batches); {@code shared}: the one {@code run} builds, whose ring any thread may publish to, one event
+         * at a time.
+         */
+        @Param({"offline", "shared"})
+        public String ring;
+
+        /** Ring slots ({@code analyze} and {@code run} use 65,536). */
+        @Param("65536")
+        public int ringSize;
+
         private Pipeline pipeline;
         private RecordWriter records;
 
@@ -129,12 +142,19 @@ public class PipelineBenchmark
         public void start()
         {
             records = RecordWriter.toStream(OutputStream.nullOutputStream());
-            pipeline = new Pipeline(workers, RING_SIZE, true, 1, Lifecycle.ZEEK, ZeekOptions.DEFAULTS,
-                FlowLimits.UNBOUNDED, null, worker ->
-                {
-                    final FlowRecordFormat format = new FlowRecordFormat();
-                    return connection -> records.write(format.format(connection));
-                });
+            final IntFunction<ConnectionListener> listeners = worker ->
+            {
+                final FlowRecordFormat format = new FlowRecordFormat();
+                return connection -> records.write(format.format(connection));
+            };
+            pipeline = switch (ring)
+            {
+                case "offline" -> Pipeline.offline(workers, ringSize, Lifecycle.ZEEK, ZeekOptions.DEFAULTS,
+                    FlowLimits.UNBOUNDED, listeners);
+                case "shared" -> new Pipeline(workers, ringSize, true, 1, Lifecycle.ZEEK, ZeekOptions.DEFAULTS,
+                    FlowLimits.UNBOUNDED, null, listeners);
+                default -> throw new IllegalArgumentException("ring is offline or shared, was " + ring);
+            };
         }
 
         @TearDown(Level.Trial)

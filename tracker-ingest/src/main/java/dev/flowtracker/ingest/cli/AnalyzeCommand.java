@@ -104,8 +104,8 @@ final class AnalyzeCommand
     private int analyze(final Options options, final RecordWriter records)
     {
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
-        final Pipeline pipeline = new Pipeline(options.workers, RING_SIZE, true, 1, options.lifecycle, zeekOptions,
-            FlowLimits.UNBOUNDED, null, worker ->
+        final Pipeline pipeline = Pipeline.offline(options.workers, RING_SIZE, options.lifecycle, zeekOptions,
+            FlowLimits.UNBOUNDED, worker ->
             {
                 final FlowRecordFormat format = new FlowRecordFormat();
                 return connection -> records.write(format.format(connection));

@@ -60,6 +60,10 @@ public final class Pipeline implements PacketHandler
 {
     private final int workers;
     private final boolean lossless;
+    /** An {@link #offline} pipeline: one producer publishing in batches, no queries, no checkpoints. */
+    private final boolean offline;
+    /** Events an {@link #offline} producer fills before it publishes them together (one wake-up per batch). */
+    static final int PUBLISH_BATCH = 128;
     private final Disruptor<PacketEvent> disruptor;
     private final RingBuffer<PacketEvent> ring;
     private final ShardWorker[] shardWorkers;
@@ -132,6 +136,29 @@ public final class Pipeline implements PacketHandler
         final ZeekOptions zeekOptions, final FlowLimits limits, final Checkpointing checkpointing,
         final IntFunction<ConnectionListener> listenerForWorker)
     {
+        this(workers, ringSize, lossless, producers, false, lifecycle, zeekOptions, limits, checkpointing,
+            listenerForWorker);
+    }
+
+    /**
+     * A pipeline for reading capture files as fast as they read ({@code analyze}): lossless, fed by one thread
+     * through {@link #onFrame}, which also calls {@link #finish}. That thread publishes its events to the workers
+     * {@value #PUBLISH_BATCH} at a time, so the workers are woken once per batch rather than once per frame, and it
+     * claims slots without the multi-producer compare-and-swap. It takes no flow queries and no checkpoints: both
+     * would publish from a second thread.
+     */
+    public static Pipeline offline(
+        final int workers, final int ringSize, final Lifecycle lifecycle, final ZeekOptions zeekOptions,
+        final FlowLimits limits, final IntFunction<ConnectionListener> listenerForWorker)
+    {
+        return new Pipeline(workers, ringSize, true, 1, true, lifecycle, zeekOptions, limits, null, listenerForWorker);
+    }
+
+    private Pipeline(
+        final int workers, final int ringSize, final boolean lossless, final int producers, final boolean offline,
+        final Lifecycle lifecycle, final ZeekOptions zeekOptions, final FlowLimits limits,
+        final Checkpointing checkpointing, final IntFunction<ConnectionListener> listenerForWorker)
+    {
         if (producers < 1)
         {
             throw new IllegalArgumentException("producers must be at least 1, was " + producers);
@@ -144,11 +171,17 @@ public final class Pipeline implements PacketHandler
         {
             throw new IllegalArgumentException("ring size must be a power of two, was " + ringSize);
         }
+        if (ringSize < 2 * PUBLISH_BATCH && offline)
+        {
+            throw new IllegalArgumentException("an offline ring needs at least " + 2 * PUBLISH_BATCH + " slots");
+        }
         this.workers = workers;
         this.lossless = lossless;
-        // Several threads publish: the sources' delivery threads, a live pipeline's clock, and whoever calls finish.
-        this.disruptor = new Disruptor<>(PacketEvent::new, ringSize, workerThreads(), ProducerType.MULTI,
-            new BlockingWaitStrategy());
+        this.offline = offline;
+        // Otherwise several threads publish: the sources' delivery threads, a live pipeline's clock, flow queries'
+        // nudges, and whoever calls finish.
+        this.disruptor = new Disruptor<>(PacketEvent::new, ringSize, workerThreads(),
+            offline ? ProducerType.SINGLE : ProducerType.MULTI, new BlockingWaitStrategy());
         this.shardWorkers = new ShardWorker[workers];
         this.workersFinished = new CountDownLatch(workers);
         this.handshakeRtts = new Recorder[workers];
@@ -408,6 +441,7 @@ public final class Pipeline implements PacketHandler
             return;
         }
         finished = true;
+        ports[0].publishBatch();
         final Thread clockThread = clock;
         if (clockThread != null)
         {
@@ -692,6 +726,10 @@ public final class Pipeline implements PacketHandler
      */
     public void query(final FlowQuery query)
     {
+        if (offline)
+        {
+            throw new IllegalStateException("an offline pipeline takes no flow queries");
+        }
         for (final ShardWorker worker : shardWorkers)
         {
             worker.ask(query);
@@ -727,6 +765,9 @@ public final class Pipeline implements PacketHandler
         /** Whether this port starts periodic checkpoints (producer 0 of a replay; live pipelines use the clock). */
         private final boolean checksCheckpointClock;
         private long ringFullDrops;
+        /** Offline only: the first filled event not yet published, and how many follow it. */
+        private long unpublishedFrom;
+        private int unpublished;
         /** Frames since the wall clock was last looked at for a due checkpoint. */
         private int framesSinceClockCheck;
         private long packetTimeAtClockCheck = Long.MIN_VALUE / 2;
@@ -778,7 +819,33 @@ public final class Pipeline implements PacketHandler
                 slot.shard = Integer.remainderUnsigned(FlowHash.of(p), workers);
             }
             slot.packet.timestampNanos = timestampNanos;
-            ring.publish(sequence);
+            if (!offline)
+            {
+                ring.publish(sequence);
+            }
+            else
+            {
+                // Safe to hold back: a single-producer claim that has to wait for the workers makes the claimed
+                // (all filled) events visible first, and a batch is far smaller than the ring.
+                if (unpublished++ == 0)
+                {
+                    unpublishedFrom = sequence;
+                }
+                if (unpublished == PUBLISH_BATCH)
+                {
+                    publishBatch();
+                }
+            }
+        }
+
+        /** Offline: publishes the events filled since the last batch, waking the workers once. */
+        void publishBatch()
+        {
+            if (unpublished > 0)
+            {
+                ring.publish(unpublishedFrom, unpublishedFrom + unpublished - 1);
+                unpublished = 0;
+            }
         }
 
         long ringFullDrops()

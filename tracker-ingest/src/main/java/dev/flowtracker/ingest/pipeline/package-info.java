@@ -20,7 +20,9 @@
  *
  * The shard is {@code FlowHash % workers}: the hash is symmetric, so both directions of a connection land on the
  * same worker and each connection has exactly one writer. No locks on the packet path; publishing claims a slot
- * with one CAS (several producers).
+ * with one CAS (several producers). {@code analyze} builds {@link dev.flowtracker.ingest.pipeline.Pipeline#offline}:
+ * one reading thread is the only producer (a claim is a plain increment) and publishes its events in batches, so
+ * the workers are woken once per batch rather than once per frame.
  *
  * <p>Each worker's tracker has a bounded flow table (its share of {@link dev.flowtracker.core.tcp.FlowLimits}):
  * every connection's state in a fixed-size off-heap record, a fixed working set of connection objects on the heap,

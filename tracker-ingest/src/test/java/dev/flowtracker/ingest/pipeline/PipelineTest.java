@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.flowtracker.core.tcp.ConnectionListener;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.FlowRemoval;
@@ -26,6 +27,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -61,16 +63,34 @@ class PipelineTest
     {
     }
 
-    private static Pipelined pipelined(final Path capture, final Lifecycle lifecycle, final int workers)
-        throws IOException
+    /** Which ring: the shared one {@code run} builds, or {@link Pipeline#offline}'s (analyze) of the given size. */
+    private static Pipeline pipeline(
+        final boolean offlineRing, final int ringSize, final Lifecycle lifecycle, final int workers,
+        final List<String> lines)
     {
-        final List<String> lines = Collections.synchronizedList(new ArrayList<>());
-        final Pipeline pipeline = new Pipeline(workers, 1 << 10, true, lifecycle, ZeekOptions.DEFAULTS,
-            DEFAULT_LIMITS, worker ->
+        final IntFunction<ConnectionListener> listeners = worker ->
         {
             final FlowRecordFormat format = new FlowRecordFormat();
             return c -> lines.add(format.format(c).toString());
-        });
+        };
+        return offlineRing ?
+            Pipeline.offline(workers, ringSize, lifecycle, ZeekOptions.DEFAULTS, DEFAULT_LIMITS, listeners) :
+            new Pipeline(workers, ringSize, true, lifecycle, ZeekOptions.DEFAULTS, DEFAULT_LIMITS, listeners);
+    }
+
+    private static Pipelined pipelined(final Path capture, final Lifecycle lifecycle, final int workers)
+        throws IOException
+    {
+        // One worker on the shared ring, three on the offline one: each kind checks the other.
+        return pipelined(capture, lifecycle, workers, workers > 1, 1 << 10);
+    }
+
+    private static Pipelined pipelined(
+        final Path capture, final Lifecycle lifecycle, final int workers, final boolean offlineRing,
+        final int ringSize) throws IOException
+    {
+        final List<String> lines = Collections.synchronizedList(new ArrayList<>());
+        final Pipeline pipeline = pipeline(offlineRing, ringSize, lifecycle, workers, lines);
         try (CaptureReader reader = CaptureFiles.open(capture))
         {
             while (reader.read(pipeline, 4096) > 0)
@@ -150,6 +170,52 @@ class PipelineTest
             "not compared, Zeek's timer cap bit: " + timerCapped);
         assertTrue(comparedWithAnalysis > 0);
         assertTrue(timerCapped.size() <= 2, "the timer cap should be rare: " + timerCapped);
+    }
+
+    /**
+     * The offline ring holds up to {@link Pipeline#PUBLISH_BATCH} events back: the smallest ring it accepts (two
+     * batches, so the producer wraps and waits for the workers while it holds events) loses and delays nothing.
+     */
+    @Test
+    void shouldWriteTheSameRecordsThroughTheSmallestOfflineRing() throws IOException
+    {
+        final Path capture = largestCapture();
+        for (final int workers : new int[] {1, 2})
+        {
+            assertSameRecords(pipelined(capture, Lifecycle.ZEEK, 1, false, 1 << 10).records(),
+                pipelined(capture, Lifecycle.ZEEK, workers, true, 2 * Pipeline.PUBLISH_BATCH).records(),
+                capture + ": shared ring vs the smallest offline ring, " + workers + " workers");
+        }
+        assertThrows(IllegalArgumentException.class, () -> pipeline(true, Pipeline.PUBLISH_BATCH, Lifecycle.ZEEK, 1,
+            new ArrayList<>()), "a ring smaller than two batches");
+    }
+
+    @Test
+    void shouldRefuseFlowQueriesOnAnOfflinePipeline()
+    {
+        final Pipeline pipeline = pipeline(true, 1 << 10, Lifecycle.ZEEK, 1, new ArrayList<>());
+        try
+        {
+            assertThrows(IllegalStateException.class, () -> pipeline.query(FlowQuery.byUid("C0", 1)));
+        }
+        finally
+        {
+            pipeline.finish();
+        }
+    }
+
+    /** The corpus's largest capture when present (many wraps of a small ring), else the sample. */
+    private static Path largestCapture() throws IOException
+    {
+        Path largest = SAMPLE;
+        for (final Path capture : captures())
+        {
+            if (Files.size(capture) > Files.size(largest) && Files.size(capture) < 20_000_000)
+            {
+                largest = capture;
+            }
+        }
+        return largest;
     }
 
     /** Equal lists, or a failure naming the counts and the first difference (records are long). */
