@@ -20,10 +20,12 @@ public final class FrameIntake
     private final Defragmenter defragmenter = new Defragmenter(FRAGMENTED_DATAGRAMS);
     private final DecodedPacket packet = new DecodedPacket();
     private final CaptureStats stats = new CaptureStats();
+    private final boolean verifyChecksums;
 
     /** Whether IPv4 and TCP checksums are verified (see {@link PacketDecoder#verifyChecksums}). */
     public FrameIntake(final boolean verifyChecksums)
     {
+        this.verifyChecksums = verifyChecksums;
         decoder.verifyChecksums(verifyChecksums);
     }
 
@@ -48,6 +50,25 @@ public final class FrameIntake
         final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
         final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId)
     {
+        return onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId, tunnelId,
+            false);
+    }
+
+    /**
+     * As {@link #onFrame(MemorySegment, long, int, int, int, long, int, int)}; {@code checksumsPending} says the
+     * frame's checksums were left to the NIC of the host that sent it (see
+     * {@link dev.flowtracker.ingest.source.FrameSink#onFrameWithChecksumsPending}), so they are not verified.
+     */
+    public DecodedPacket onFrame(
+        final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
+        final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId,
+        final boolean checksumsPending)
+    {
+        final boolean skipChecksums = checksumsPending && verifyChecksums;
+        if (skipChecksums)
+        {
+            decoder.verifyChecksums(false);
+        }
         final DecodedPacket p = packet;
         p.timestampNanos = timestampNanos;
         p.wireLength = wireLength;
@@ -55,6 +76,10 @@ public final class FrameIntake
         p.interfaceId = interfaceId;
         p.frameNumber = stats.frames() + 1;
         final DecodeEvent event = decoder.decode(segment, offset, capturedLength, wireLength, linkType, p);
+        if (skipChecksums)
+        {
+            decoder.verifyChecksums(true);
+        }
         stats.onFrame(wireLength, capturedLength, event, p.warning);
         p.tunnelId = tunnelId;
         if (p.fragmentLength >= 0)

@@ -89,7 +89,9 @@ final class RunCommand
                               dropped and counted (tracker_records_lost_total{reason="buffer_full"})
               --lifecycle L   zeek (default) or tshark, as for analyze
           -C, --ignore-checksums
-                              as for analyze
+                              as for analyze. Without it, live capture still skips the frames this host sent
+                              with their checksums left to the network card (the kernel flags them), so
+                              capturing on a host that talks, not only on a tap, needs no -C
 
         flow table (shared equally by the workers; memory fixed at start):
               --max-flows N   connections tracked at once (default 1000000); when full, the least recently

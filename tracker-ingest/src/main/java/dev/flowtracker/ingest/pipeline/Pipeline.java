@@ -783,8 +783,26 @@ public final class Pipeline implements PacketHandler
             final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
             final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId)
         {
+            onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId, tunnelId,
+                false);
+        }
+
+        @Override
+        public void onFrameWithChecksumsPending(
+            final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
+            final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId)
+        {
+            onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId, tunnelId,
+                true);
+        }
+
+        private void onFrame(
+            final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
+            final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId,
+            final boolean checksumsPending)
+        {
             final DecodedPacket segmentToTrack = intake.onFrame(segment, offset, capturedLength, wireLength, linkType,
-                timestampNanos, interfaceId, tunnelId);
+                timestampNanos, interfaceId, tunnelId, checksumsPending);
             if (segmentToTrack != null)
             {
                 publish(segmentToTrack, PacketEvent.SEGMENT, timestampNanos);

@@ -26,4 +26,16 @@ public interface FrameSink
      */
     void onFrame(MemorySegment segment, long offset, int capturedLength, int wireLength, int linkType,
         long timestampNanos, int interfaceId, int tunnelId);
+
+    /**
+     * A frame whose checksums cannot be verified because they are not there yet: the capturing host sent it and
+     * left them to the network card (checksum offload; AF_PACKET's {@code TP_STATUS_CSUMNOTREADY}). Verifying
+     * them would call every segment this host sends bad. By default the frame is handled like any other.
+     */
+    default void onFrameWithChecksumsPending(
+        final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
+        final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId)
+    {
+        onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId, tunnelId);
+    }
 }

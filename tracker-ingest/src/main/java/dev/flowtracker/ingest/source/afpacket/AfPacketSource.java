@@ -344,6 +344,20 @@ public final class AfPacketSource implements PacketSource
         return total;
     }
 
+    /**
+     * Frames this host sent with their checksums left to the NIC (TP_STATUS_CSUMNOTREADY), all sockets: their
+     * checksums were not verified.
+     */
+    public long framesWithChecksumsPending()
+    {
+        long total = 0;
+        for (final RingIoHandle handle : handles)
+        {
+            total += handle.ring().checksumsPending();
+        }
+        return total;
+    }
+
     /** VLAN tags the kernel had taken off and that were put back into frames, all sockets. */
     public long vlanTagsRestored()
     {

@@ -14,6 +14,7 @@ import static dev.flowtracker.ingest.source.afpacket.Tpacket3.NSEC_OFFSET;
 import static dev.flowtracker.ingest.source.afpacket.Tpacket3.SEC_OFFSET;
 import static dev.flowtracker.ingest.source.afpacket.Tpacket3.SNAPLEN_OFFSET;
 import static dev.flowtracker.ingest.source.afpacket.Tpacket3.STATUS_OFFSET;
+import static dev.flowtracker.ingest.source.afpacket.Tpacket3.TP_STATUS_CSUMNOTREADY;
 import static dev.flowtracker.ingest.source.afpacket.Tpacket3.TP_STATUS_KERNEL;
 import static dev.flowtracker.ingest.source.afpacket.Tpacket3.TP_STATUS_USER;
 import static dev.flowtracker.ingest.source.afpacket.Tpacket3.TP_STATUS_VLAN_TPID_VALID;
@@ -72,6 +73,7 @@ final class BlockRing
     private long blocksOwned;
     private long malformedBlocksOwned;
     private long vlanTagsRestoredOwned;
+    private long checksumsPendingOwned;
     private long vlanTagsNotRestoredOwned;
     private long sinkFailuresOwned;
 
@@ -80,6 +82,7 @@ final class BlockRing
     private volatile long blocks;
     private volatile long malformedBlocks;
     private volatile long vlanTagsRestored;
+    private volatile long checksumsPending;
     private volatile long vlanTagsNotRestored;
     private volatile long sinkFailures;
 
@@ -202,8 +205,17 @@ final class BlockRing
         bytesOwned += wireLength;
         try
         {
-            sink.onFrame(ring, frame, capturedLength, wireLength, LinkType.EN10MB, timestampNanos, interfaceId,
-                FrameSink.NO_TUNNEL);
+            if ((status & TP_STATUS_CSUMNOTREADY) != 0)
+            {
+                checksumsPendingOwned++;
+                sink.onFrameWithChecksumsPending(ring, frame, capturedLength, wireLength, LinkType.EN10MB,
+                    timestampNanos, interfaceId, FrameSink.NO_TUNNEL);
+            }
+            else
+            {
+                sink.onFrame(ring, frame, capturedLength, wireLength, LinkType.EN10MB, timestampNanos, interfaceId,
+                    FrameSink.NO_TUNNEL);
+            }
         }
         catch (final RuntimeException e)
         {
@@ -223,6 +235,7 @@ final class BlockRing
         blocks = blocksOwned;
         malformedBlocks = malformedBlocksOwned;
         vlanTagsRestored = vlanTagsRestoredOwned;
+        checksumsPending = checksumsPendingOwned;
         vlanTagsNotRestored = vlanTagsNotRestoredOwned;
         sinkFailures = sinkFailuresOwned;
     }
@@ -249,6 +262,12 @@ final class BlockRing
     long malformedBlocks()
     {
         return malformedBlocks;
+    }
+
+    /** Frames this host sent whose checksums were left to the NIC (not verified). */
+    long checksumsPending()
+    {
+        return checksumsPending;
     }
 
     long vlanTagsRestored()

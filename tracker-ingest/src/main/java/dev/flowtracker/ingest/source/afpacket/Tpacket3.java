@@ -68,6 +68,8 @@ final class Tpacket3
 
     static final int TP_STATUS_KERNEL = 0;
     static final int TP_STATUS_USER = 1;
+    /** The host sent the frame and left its checksums to the NIC (ip_summed = CHECKSUM_PARTIAL): not filled in yet. */
+    static final int TP_STATUS_CSUMNOTREADY = 1 << 3;
     static final int TP_STATUS_VLAN_VALID = 1 << 4;
     static final int TP_STATUS_VLAN_TPID_VALID = 1 << 6;
 

@@ -49,9 +49,16 @@ final class LiveCapture implements AutoCloseable
     /** Starts capturing in {@code namespace} (the sockets are created there). */
     static LiveCapture start(final String namespace, final AfPacketOptions options) throws Exception
     {
+        return start(namespace, options, OPTIONS);
+    }
+
+    /** As {@link #start(String, AfPacketOptions)} with other Zeek options (e.g. checksums verified). */
+    static LiveCapture start(final String namespace, final AfPacketOptions options, final ZeekOptions zeekOptions)
+        throws Exception
+    {
         final AfPacketSource source = new AfPacketSource(options);
         final List<String> lines = Collections.synchronizedList(new ArrayList<>());
-        final Pipeline pipeline = new Pipeline(2, 1 << 14, false, source.deliveryThreads(), Lifecycle.ZEEK, OPTIONS,
+        final Pipeline pipeline = new Pipeline(2, 1 << 14, false, source.deliveryThreads(), Lifecycle.ZEEK, zeekOptions,
             FlowLimits.builder().maxFlows(10_000).build(), null, worker ->
         {
             final FlowRecordFormat format = new FlowRecordFormat();
@@ -118,10 +125,15 @@ final class LiveCapture implements AutoCloseable
 
     static Offline analyze(final Path capture) throws IOException
     {
+        return analyze(capture, OPTIONS);
+    }
+
+    static Offline analyze(final Path capture, final ZeekOptions zeekOptions) throws IOException
+    {
         final FlowRecordFormat format = new FlowRecordFormat();
         final List<String> lines = new ArrayList<>();
         final OfflineAnalysis analysis =
-            new OfflineAnalysis(c -> lines.add(format.format(c).toString()), Lifecycle.ZEEK, OPTIONS);
+            new OfflineAnalysis(c -> lines.add(format.format(c).toString()), Lifecycle.ZEEK, zeekOptions);
         try (CaptureReader reader = CaptureFiles.open(capture))
         {
             analysis.read(reader, null);
