@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
 /**
@@ -380,9 +381,14 @@ public final class AfPacketSource implements PacketSource
         return total;
     }
 
+    /** Longest {@link #close} waits for the kernel to hand over the blocks it is filling. */
+    static final long MAX_CLOSE_SETTLE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
     /**
-     * Stops every event loop (each finishes the block it is reading), then reads the sockets' final statistics,
-     * unmaps the rings and closes the sockets. Idempotent; a second caller waits for the first to finish.
+     * Waits for the kernel to hand over the blocks it was filling (their timeout, twice over, at most
+     * {@link #MAX_CLOSE_SETTLE_NANOS}), so frames captured before the call are read rather than unmapped with the
+     * ring. Then stops every event loop (each finishes the block it is reading), reads the sockets' final
+     * statistics, unmaps the rings and closes the sockets. Idempotent; a second caller waits for the first to finish.
      *
      * @throws IllegalStateException when called from a delivery thread (it would wait for itself).
      */
@@ -403,6 +409,12 @@ public final class AfPacketSource implements PacketSource
                 return;
             }
             closed = true;
+            if (started && ended.getCount() > 0)
+            {
+                // The kernel retires a partly filled block only when its timer fires; the loops read it then.
+                LockSupport.parkNanos(Math.min(MAX_CLOSE_SETTLE_NANOS,
+                    2 * options.blockTimeout().toNanos() + TimeUnit.MILLISECONDS.toNanos(5)));
+            }
             stopLoops();
             for (final RingIoHandle handle : handles)
             {
