@@ -123,6 +123,9 @@ public final class TrackerMetrics implements AutoCloseable
                         capture, c -> c.kernelStats(name).drops(), "interface", name);
                     counter("tracker.capture.kernel.freezes", "AF_PACKET PACKET_STATISTICS queue freezes",
                         capture, c -> c.kernelStats(name).freezes(), "interface", name);
+                    counter("tracker.capture.checksums.unverified",
+                        "AF_PACKET frames this host sent with checksums left to the NIC (TP_STATUS_CSUMNOTREADY)," +
+                            " so not verified", capture, c -> c.framesWithChecksumsPending(name), "interface", name);
                 }
             }
         }

@@ -359,6 +359,20 @@ public final class AfPacketSource implements PacketSource
         return total;
     }
 
+    /** {@link #framesWithChecksumsPending()} of one interface's sockets. */
+    public long framesWithChecksumsPending(final String interfaceName)
+    {
+        long total = 0;
+        for (final RingIoHandle handle : handles)
+        {
+            if (handle.socket().interfaceName().equals(interfaceName))
+            {
+                total += handle.ring().checksumsPending();
+            }
+        }
+        return total;
+    }
+
     /** VLAN tags the kernel had taken off and that were put back into frames, all sockets. */
     public long vlanTagsRestored()
     {
