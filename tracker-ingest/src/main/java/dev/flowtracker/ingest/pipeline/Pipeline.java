@@ -441,7 +441,10 @@ public final class Pipeline implements PacketHandler
             return;
         }
         finished = true;
-        ports[0].publishBatch();
+        if (offline)
+        {
+            ports[0].publishBatch(); // the thread that fed it calls finish (see offline)
+        }
         final Thread clockThread = clock;
         if (clockThread != null)
         {
