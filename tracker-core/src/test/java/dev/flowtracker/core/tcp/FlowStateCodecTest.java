@@ -1,10 +1,8 @@
 package dev.flowtracker.core.tcp;
 
 import com.sun.management.ThreadMXBean;
-import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.decode.DecodedPacket;
-import dev.flowtracker.core.decode.Defragmenter;
-import dev.flowtracker.core.decode.PacketDecoder;
+import dev.flowtracker.core.tcp.TestCaptures.Frame;
 import dev.flowtracker.core.wire.Tcp;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -17,9 +15,6 @@ import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.Array;
 import java.lang.reflect.Field;
@@ -265,7 +260,7 @@ class FlowStateCodecTest
     @Test
     void shouldContinueTheSampleCaptureFromEveryFrameAsIfNeverStopped()
     {
-        final List<Frame> frames = readCapture(SAMPLE);
+        final List<Frame> frames = TestCaptures.read(SAMPLE);
         assertTrue(frames.size() > 200, () -> "frames: " + frames.size());
         for (final Lifecycle lifecycle : Lifecycle.values())
         {
@@ -279,19 +274,19 @@ class FlowStateCodecTest
     @Test
     void shouldContinueCorpusCapturesFromTheirMiddleAsIfNeverStopped() throws IOException
     {
-        final Path pcaps = Path.of(System.getProperty("tracker.corpus", "../shared/corpus")).resolve("pcaps");
+        final Path pcaps = TestCaptures.corpus().resolve("pcaps");
         assumeTrue(Files.isDirectory(pcaps), () -> "skipped: no corpus at " + pcaps);
         // Zeek's own TCP traces: small, and full of the odd states (gaps, reuse, resets, partial connections).
         final List<Path> captures;
         try (Stream<Path> files = Files.list(pcaps.resolve("zeek")))
         {
-            captures = files.filter(f -> f.getFileName().toString().startsWith("tcp__") && isClassicPcap(f)).sorted()
+            captures = files.filter(f -> f.getFileName().toString().startsWith("tcp__") && TestCaptures.isClassicPcap(f)).sorted()
                 .toList();
         }
         assertFalse(captures.isEmpty());
         for (final Path capture : captures)
         {
-            final List<Frame> frames = readCapture(capture);
+            final List<Frame> frames = TestCaptures.read(capture);
             for (final Lifecycle lifecycle : Lifecycle.values())
             {
                 for (final int cut : new int[]{frames.size() / 3, frames.size() / 2, frames.size() * 2 / 3})
@@ -306,86 +301,6 @@ class FlowStateCodecTest
                     }
                 }
             }
-        }
-    }
-
-    /** A captured frame's time, and the TCP segment to track for it (null for other frames). */
-    record Frame(long nanos, DecodedPacket segment)
-    {
-    }
-
-    /** Decodes a classic pcap (either byte order, micro- or nanosecond times) as the offline analysis would. */
-    private static List<Frame> readCapture(final Path path)
-    {
-        final byte[] bytes;
-        try
-        {
-            bytes = Files.readAllBytes(path);
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
-        final ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        final int magic = b.getInt(0);
-        if (magic != 0xA1B2_C3D4 && magic != 0xA1B2_3C4D)
-        {
-            b.order(ByteOrder.BIG_ENDIAN);
-        }
-        final boolean nanosecond = b.getInt(0) == 0xA1B2_3C4D;
-        final int linkType = b.getInt(20) & 0xFFFF;
-        final MemorySegment segment = MemorySegment.ofArray(bytes);
-        final PacketDecoder decoder = new PacketDecoder();
-        decoder.verifyChecksums(true); // bad checksums are states too (Zeek's C letter)
-        final Defragmenter defragmenter = new Defragmenter(64);
-        final DecodedPacket packet = new DecodedPacket();
-        final List<Frame> frames = new ArrayList<>();
-        for (int offset = 24; offset + 16 <= bytes.length; )
-        {
-            final long seconds = b.getInt(offset) & 0xFFFF_FFFFL;
-            final long fraction = b.getInt(offset + 4) & 0xFFFF_FFFFL;
-            final int captured = b.getInt(offset + 8);
-            final int wire = b.getInt(offset + 12);
-            offset += 16;
-            if (captured < 0 || offset + captured > bytes.length)
-            {
-                break; // cut short
-            }
-            final long nanos = seconds * 1_000_000_000L + (nanosecond ? fraction : fraction * 1000);
-            packet.timestampNanos = nanos;
-            final DecodeEvent event = decoder.decode(segment, offset, captured, wire, linkType, packet);
-            DecodedPacket toTrack = event == DecodeEvent.TCP_SEGMENT ? packet : null;
-            if (packet.fragmentLength >= 0)
-            {
-                toTrack = defragmenter.offer(packet, event == DecodeEvent.TCP_SEGMENT);
-            }
-            DecodedPacket copy = null;
-            if (toTrack != null)
-            {
-                copy = new DecodedPacket();
-                copy.copyFrom(toTrack);
-            }
-            frames.add(new Frame(nanos, copy));
-            offset += captured;
-        }
-        return frames;
-    }
-
-    private static boolean isClassicPcap(final Path file)
-    {
-        try (InputStream in = Files.newInputStream(file))
-        {
-            final byte[] head = in.readNBytes(24);
-            if (head.length < 24)
-            {
-                return false;
-            }
-            final int magic = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getInt(0);
-            return magic == 0xA1B2_C3D4 || magic == 0xA1B2_3C4D || magic == 0xD4C3_B2A1 || magic == 0x4D3C_B2A1;
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
         }
     }
 
