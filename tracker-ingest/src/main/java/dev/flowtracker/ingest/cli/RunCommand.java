@@ -80,10 +80,12 @@ final class RunCommand
               --replay-speed X
                               replay at the captured pace times X (1 = real time, 10 = ten times faster)
               --topspeed      replay as fast as possible (the default)
-          -o, --output FILE   write flow records to FILE instead of standard output
+          -o, --output FILE   write flow records to FILE instead of standard output. An existing FILE is
+                              continued, never truncated (a torn last line a killed run left is cut first)
               --rotate-size N     with -o: start a new file when it reaches N bytes (suffix k, M or G); the
                               full one is renamed FILE.<UTC time>
               --rotate-interval D with -o: start a new file when it has been open for D
+              --rotate-at-exit    with -o: rename FILE to FILE.<UTC time> when the process exits
               --record-buffer N   records kept in memory while the output cannot be written (a full disk), retried
                               every second (default 64M bytes; suffix k, M or G); beyond it the newest are
                               dropped and counted (tracker_records_lost_total{reason="buffer_full"})
@@ -126,8 +128,9 @@ final class RunCommand
           -q, --quiet         no summary on stderr
           -h, --help          show this help
 
-        SIGTERM or SIGINT stops the replay gracefully: every connection still open is written with
-        end_reason "shutdown" (or, with --state-dir, checkpointed) before the process exits.
+        SIGTERM or SIGINT stops the sources gracefully: every connection still open is written with
+        end_reason "shutdown" (or, with --state-dir, checkpointed) and the output flushed before the process
+        exits; a second signal exits at once.
 
         exit codes: 0 ok; 1 input or output error (or the HTTP address cannot be bound) (records seen before it are still written); 2 usage error;
         143/130 after SIGTERM/SIGINT (records flushed)
@@ -170,13 +173,25 @@ final class RunCommand
         try
         {
             records = options.output == null ? RecordWriter.toStream(out, options.recordBufferBytes) :
-                RecordWriter.toFile(options.output, options.rotateBytes, options.rotateNanos, options.recordBufferBytes);
+                RecordWriter.continuing(options.output, options.rotateBytes, options.rotateNanos,
+                    options.rotateAtExit, options.recordBufferBytes);
         }
         catch (final IOException e)
         {
             err.println("tracker run: cannot write output file " + options.output + ": " +
                 AnalyzeCommand.describe(e));
             return ExitCodes.INPUT_ERROR;
+        }
+        if (records.tornBytesCut() > 0)
+        {
+            err.printf(Locale.ROOT, "tracker run: %s ended in an unfinished record (%,d bytes) left by an earlier " +
+                "run that was killed; cut it off, continuing after %,d bytes of whole records%n", options.output,
+                records.tornBytesCut(), records.continuedBytes());
+        }
+        else if (records.continuedBytes() > 0 && !options.quiet)
+        {
+            err.printf(Locale.ROOT, "tracker run: continuing %s after %,d bytes an earlier run wrote%n",
+                options.output, records.continuedBytes());
         }
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
         final FlowLimits limits = options.limits();
@@ -268,11 +283,13 @@ final class RunCommand
                 return ExitCodes.INPUT_ERROR;
             }
         }
-        // A shutdown signal stops the sources; the hook then waits until every open connection is written.
+        // A stop signal stops the sources; the command's own thread then finishes the pipeline, writes the final
+        // checkpoint or records and exits with 128 + the signal. The JVM's shutdown sequence is not involved (see
+        // StopSignals); a shutdown hook does the same only where the JVM refuses the signal handlers.
         final AtomicBoolean stopRequested = new AtomicBoolean();
         final CountDownLatch stopSignal = new CountDownLatch(1);
         final CountDownLatch flushed = new CountDownLatch(1);
-        final Thread shutdownHook = new Thread(() ->
+        final Runnable stop = () ->
         {
             stopRequested.set(true);
             stopSignal.countDown();
@@ -280,6 +297,11 @@ final class RunCommand
             {
                 source.close();
             }
+        };
+        final StopSignals signals = StopSignals.install("run", stop, err);
+        final Thread shutdownHook = signals.installed() ? null : new Thread(() ->
+        {
+            stop.run();
             try
             {
                 flushed.await(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
@@ -289,11 +311,15 @@ final class RunCommand
                 Thread.currentThread().interrupt();
             }
         }, "tracker-shutdown");
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        if (shutdownHook != null)
+        {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
         try
         {
-            return track(options, sources, live, pipeline, records, limits, stopRequested, stopSignal, ready,
-                inputFinished, http);
+            final int exit = track(options, sources, live, pipeline, records, limits, stopRequested, stopSignal, ready,
+                inputFinished, http, signals);
+            return signals.exitStatus(exit);
         }
         finally
         {
@@ -308,13 +334,17 @@ final class RunCommand
             metrics.close();
             closeQuietly(store);
             flushed.countDown();
-            try
+            signals.close();
+            if (shutdownHook != null)
             {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            }
-            catch (final IllegalStateException e)
-            {
-                // the JVM is already shutting down: the hook has run or is running
+                try
+                {
+                    Runtime.getRuntime().removeShutdownHook(shutdownHook);
+                }
+                catch (final IllegalStateException e)
+                {
+                    // the JVM is already shutting down: the hook has run or is running
+                }
             }
         }
     }
@@ -344,7 +374,7 @@ final class RunCommand
         final Options options, final List<PacketSource> sources, final boolean live, final Pipeline pipeline,
         final RecordWriter records, final FlowLimits limits, final AtomicBoolean stopRequested,
         final CountDownLatch stopSignal, final AtomicBoolean ready, final AtomicBoolean inputFinished,
-        final HttpServer http)
+        final HttpServer http, final StopSignals signals)
     {
         final long start = System.nanoTime();
         String failure = null;
@@ -401,8 +431,29 @@ final class RunCommand
         }
         if (stopped)
         {
-            err.println("tracker run: stopped by a shutdown signal; open connections " +
-                (options.stateDir != null ? "checkpointed in " + options.stateDir : "written with end_reason shutdown"));
+            final String by = "a shutdown signal" + switch (signals.signal())
+            {
+                case 0 -> "";
+                case 2 -> " (SIGINT)";
+                case 15 -> " (SIGTERM)";
+                default -> " (" + signals.signal() + ")";
+            };
+            if (options.stateDir == null)
+            {
+                err.println("tracker run: stopped by " + by + "; open connections written with end_reason shutdown");
+            }
+            else if (pipeline.finalCheckpointFailures() == 0)
+            {
+                err.printf(Locale.ROOT, "tracker run: stopped by %s; %,d open connections checkpointed in %s%n", by,
+                    pipeline.finalCheckpointFlows(), options.stateDir);
+            }
+            else
+            {
+                err.printf(Locale.ROOT, "tracker run: error: stopped by %s; the final checkpoint failed for %d of %d " +
+                        "workers (%s); only %,d open connections checkpointed in %s%n", by,
+                    pipeline.finalCheckpointFailures(), pipeline.workers(), pipeline.checkpointFailure(),
+                    pipeline.finalCheckpointFlows(), options.stateDir);
+            }
         }
         if (pipeline.checkpointsFailed() > 0)
         {
@@ -500,6 +551,7 @@ final class RunCommand
         Path stateDir;
         long rotateBytes;
         long rotateNanos;
+        boolean rotateAtExit;
         long recordBufferBytes = RecordWriter.DEFAULT_BUFFER_BYTES;
         long checkpointIntervalNanos = TimeUnit.SECONDS.toNanos(60);
         boolean checkpointAtEnd;
@@ -587,6 +639,7 @@ final class RunCommand
                     case "--web-config" -> options.webConfig = webConfig(Path.of(value(args, ++i, arg)));
                     case "--rotate-size" -> options.rotateBytes = bytes(value(args, ++i, arg), arg);
                     case "--rotate-interval" -> options.rotateNanos = Durations.parseNanos(value(args, ++i, arg), arg);
+                    case "--rotate-at-exit" -> options.rotateAtExit = true;
                     case "--record-buffer" -> options.recordBufferBytes = bytes(value(args, ++i, arg), arg);
                     case "--replay-speed" ->
                     {
@@ -627,9 +680,9 @@ final class RunCommand
                     default -> throw new UsageException("unknown option '" + arg + "'");
                 }
             }
-            if (options.output == null && (options.rotateBytes > 0 || options.rotateNanos > 0))
+            if (options.output == null && (options.rotateBytes > 0 || options.rotateNanos > 0 || options.rotateAtExit))
             {
-                throw new UsageException("--rotate-size and --rotate-interval need -o FILE");
+                throw new UsageException("--rotate-size, --rotate-interval and --rotate-at-exit need -o FILE");
             }
             if (options.stateDir == null && options.checkpointAtEnd)
             {

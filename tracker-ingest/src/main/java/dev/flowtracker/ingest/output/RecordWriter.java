@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -138,6 +140,10 @@ public final class RecordWriter implements AutoCloseable
     private long openedNanos;
     private long nextAttemptNanos;
     private boolean closed;
+    private final boolean rotateAtExit;
+    /** Set once at creation by {@link #continuing}. */
+    private long tornBytesCut;
+    private long continuedBytes;
 
     /** Records to {@code console} (standard output): no rotation; it is flushed, never closed. */
     public static RecordWriter toStream(final OutputStream console)
@@ -179,6 +185,109 @@ public final class RecordWriter implements AutoCloseable
             DEFAULT_RETRY_NANOS, DEFAULT_CLOSE_GRACE_NANOS);
     }
 
+    /**
+     * Records to {@code file}, continuing what an earlier run left there (a daemon's output must survive its
+     * restarts): an existing file is appended to, never truncated. A last line without its newline is the torn
+     * fragment of a record a killed process did not finish; it is cut off first ({@link #tornBytesCut}) so every
+     * line stays a whole record. Rotation by size counts the bytes already there, rotation by age the file's age
+     * (from its creation time where the file system records one, else from now). With {@code rotateAtExit} the file
+     * is rotated aside when the writer closes, so the next run starts a new one.
+     *
+     * @throws IOException when the file cannot be opened or repaired.
+     */
+    public static RecordWriter continuing(
+        final Path file, final long rotateBytes, final long rotateNanos, final boolean rotateAtExit,
+        final long bufferBytes) throws IOException
+    {
+        final ChannelOpener opener = () -> FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.APPEND);
+        final FileChannel first = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+            StandardOpenOption.WRITE);
+        final long torn;
+        final long size;
+        try
+        {
+            torn = cutTornLastLine(first);
+            size = first.size();
+            first.position(size);
+        }
+        catch (final IOException e)
+        {
+            first.close();
+            throw new IOException("cannot continue " + file + ": " + describe(e), e);
+        }
+        final RecordWriter writer = new RecordWriter(file, opener, first, rotateBytes, rotateNanos, bufferBytes,
+            DEFAULT_RETRY_NANOS, DEFAULT_CLOSE_GRACE_NANOS, size, fileAgeNanos(file, size), rotateAtExit);
+        writer.tornBytesCut = torn;
+        writer.continuedBytes = size;
+        return writer;
+    }
+
+    /** Truncates {@code channel} after its last newline; returns how many bytes were cut. */
+    private static long cutTornLastLine(final FileChannel channel) throws IOException
+    {
+        final long size = channel.size();
+        final ByteBuffer chunk = ByteBuffer.allocate(8192);
+        long end = size;
+        while (end > 0)
+        {
+            final long start = Math.max(0, end - chunk.capacity());
+            chunk.clear().limit((int)(end - start));
+            long at = start;
+            while (chunk.hasRemaining())
+            {
+                final int read = channel.read(chunk, at);
+                if (read < 0)
+                {
+                    throw new IOException("the file shrank while it was read");
+                }
+                at += read;
+            }
+            for (int i = chunk.position() - 1; i >= 0; i--)
+            {
+                if (chunk.get(i) == '\n')
+                {
+                    final long keep = start + i + 1;
+                    if (keep < size)
+                    {
+                        channel.truncate(keep);
+                    }
+                    return size - keep;
+                }
+            }
+            end = start;
+        }
+        if (size > 0)
+        {
+            channel.truncate(0); // no newline at all: one torn fragment
+        }
+        return size;
+    }
+
+    /** How long ago {@code file} was created, for age rotation; 0 when it is new or the file system cannot say. */
+    private static long fileAgeNanos(final Path file, final long size)
+    {
+        if (size == 0)
+        {
+            return 0;
+        }
+        try
+        {
+            final BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            final FileTime created = attributes.creationTime();
+            // Without a birth time, Java reports the modification time as the creation time: no age to go by.
+            if (created.equals(attributes.lastModifiedTime()))
+            {
+                return 0;
+            }
+            return Math.max(0, TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis() - created.toMillis()));
+        }
+        catch (final IOException e)
+        {
+            return 0;
+        }
+    }
+
     /** Records to whatever {@code opener} opens (tests inject failures), {@code first} already open. */
     static RecordWriter toChannel(
         final ChannelOpener opener, final long bufferBytes, final long retryNanos, final long closeGraceNanos)
@@ -190,6 +299,14 @@ public final class RecordWriter implements AutoCloseable
     private RecordWriter(
         final Path file, final ChannelOpener opener, final GatheringByteChannel first, final long rotateBytes,
         final long rotateNanos, final long bufferBytes, final long retryNanos, final long closeGraceNanos)
+    {
+        this(file, opener, first, rotateBytes, rotateNanos, bufferBytes, retryNanos, closeGraceNanos, 0, 0, false);
+    }
+
+    private RecordWriter(
+        final Path file, final ChannelOpener opener, final GatheringByteChannel first, final long rotateBytes,
+        final long rotateNanos, final long bufferBytes, final long retryNanos, final long closeGraceNanos,
+        final long bytesAlreadyInFile, final long fileAgeNanos, final boolean rotateAtExit)
     {
         if (bufferBytes <= 0)
         {
@@ -207,7 +324,9 @@ public final class RecordWriter implements AutoCloseable
             lost[i] = new AtomicLong();
         }
         this.out = first;
-        this.openedNanos = System.nanoTime();
+        this.bytesInFile = bytesAlreadyInFile;
+        this.openedNanos = System.nanoTime() - Math.min(fileAgeNanos, rotateNanos > 0 ? rotateNanos : 0);
+        this.rotateAtExit = rotateAtExit && file != null;
         this.thread = new Thread(this::run, "tracker-records");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -231,6 +350,18 @@ public final class RecordWriter implements AutoCloseable
         put(new Entry(null, barrier));
         Uninterruptibly.await(barrier.done::await);
         return barrier.written;
+    }
+
+    /** Bytes of a torn last line an earlier run left in the file, cut off when this writer continued it. */
+    public long tornBytesCut()
+    {
+        return tornBytesCut;
+    }
+
+    /** Bytes an earlier run had written to the file this writer continues (after the torn line was cut). */
+    public long continuedBytes()
+    {
+        return continuedBytes;
     }
 
     /** Records written. */
@@ -482,6 +613,7 @@ public final class RecordWriter implements AutoCloseable
 
     private void finish()
     {
+        cutPartialRecord();
         lost[LossReason.SHUTDOWN.ordinal()].addAndGet(backlog.size());
         failing = failing || !backlog.isEmpty();
         backlog.clear();
@@ -490,7 +622,34 @@ public final class RecordWriter implements AutoCloseable
         releaseBarriers();
         if (file != null)
         {
+            if (rotateAtExit && bytesInFile > 0 && out != null)
+            {
+                closeOut();
+                moveAside();
+            }
             closeOut();
+        }
+    }
+
+    /**
+     * A record the sink took only part of before it failed for good is counted lost, so its fragment must not stay
+     * in the file: the file is cut back to the last record boundary (a stream cannot be).
+     */
+    private void cutPartialRecord()
+    {
+        if (backlog.isEmpty() || backlog.peekFirst().position() == 0 || !(out instanceof FileChannel channel))
+        {
+            return;
+        }
+        final int partial = backlog.peekFirst().position();
+        try
+        {
+            channel.truncate(channel.size() - partial);
+            bytesInFile -= partial;
+        }
+        catch (final IOException e)
+        {
+            failure.compareAndSet(null, "cannot cut a partly written record from " + file + ": " + describe(e));
         }
     }
 
@@ -510,6 +669,13 @@ public final class RecordWriter implements AutoCloseable
             return;
         }
         closeOut();
+        moveAside();
+        reopen();
+    }
+
+    /** Renames the (closed) file to its rotated name. */
+    private void moveAside()
+    {
         try
         {
             final String base = file.getFileName() + "." + ROTATED_SUFFIX.format(Instant.now());
@@ -526,7 +692,6 @@ public final class RecordWriter implements AutoCloseable
         {
             failure.compareAndSet(null, "cannot rotate " + file + ": " + describe(e));
         }
-        reopen();
     }
 
     /** Opens the channel again (after a rotation or a failed one); false, counted as a failure, when it cannot. */

@@ -583,6 +583,37 @@ public final class Pipeline implements PacketHandler
         return checkpointsFailed.get();
     }
 
+    /**
+     * Connections in the checkpoints written when the pipeline finished (its final checkpoint); read after
+     * {@link #finish}.
+     */
+    public long finalCheckpointFlows()
+    {
+        long flows = 0;
+        for (final ShardWorker worker : shardWorkers)
+        {
+            if (worker.checkpoints() != null && worker.checkpoints().lastWriteCommitted())
+            {
+                flows += worker.checkpoints().lastWriteFlows();
+            }
+        }
+        return flows;
+    }
+
+    /** Workers whose final checkpoint was not committed (0 without checkpoints); read after {@link #finish}. */
+    public int finalCheckpointFailures()
+    {
+        int failures = 0;
+        for (final ShardWorker worker : shardWorkers)
+        {
+            if (worker.checkpoints() != null && !worker.checkpoints().lastWriteCommitted())
+            {
+                failures++;
+            }
+        }
+        return failures;
+    }
+
     /** The latest checkpoint failure in one line, or null. */
     public String checkpointFailure()
     {

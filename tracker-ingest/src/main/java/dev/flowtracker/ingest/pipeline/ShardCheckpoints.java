@@ -48,6 +48,7 @@ final class ShardCheckpoints
     /** Encoded length of each state in {@link #states}, in order. */
     private int[] lengths = new int[64];
     private Future<?> inFlight;
+    private boolean committedNow;
 
     ShardCheckpoints(
         final int shard, final CheckpointStore store, final BooleanSupplier flushRecords, final ExecutorService writer, final AtomicLong written,
@@ -79,12 +80,29 @@ final class ShardCheckpoints
         inFlight = writer.submit(() -> write(entries, packetTimeNanos));
     }
 
-    /** Waits for any write in progress, then encodes and writes the shard's live connections on this thread. */
-    void writeNow(final ConnectionTracker tracker, final long packetTimeNanos)
+    /**
+     * Waits for any write in progress, then encodes and writes the shard's live connections on this thread.
+     *
+     * @return whether the checkpoint was committed ({@link #lastWriteFlows} connections in it).
+     */
+    boolean writeNow(final ConnectionTracker tracker, final long packetTimeNanos)
     {
         awaitInFlight();
         encode(tracker);
-        write(count, packetTimeNanos);
+        committedNow = write(count, packetTimeNanos);
+        return committedNow;
+    }
+
+    /** Connections in the checkpoint {@link #writeNow} wrote last (worker thread, or any thread after it). */
+    int lastWriteFlows()
+    {
+        return count;
+    }
+
+    /** Whether the last {@link #writeNow} committed its checkpoint. */
+    boolean lastWriteCommitted()
+    {
+        return committedNow;
     }
 
     private void awaitInFlight()
@@ -125,7 +143,7 @@ final class ShardCheckpoints
         states.flip();
     }
 
-    private void write(final int entries, final long packetTimeNanos)
+    private boolean write(final int entries, final long packetTimeNanos)
     {
         try
         {
@@ -135,17 +153,20 @@ final class ShardCheckpoints
             if (!flushRecords.getAsBoolean())
             {
                 skipped.incrementAndGet();
-                return;
+                lastFailure.set("checkpoint of shard " + shard + " skipped: the flow-record output is failing");
+                return false;
             }
             store.write(shard, entries, FlowStateCodec.MAX_ENCODED_BYTES, packetTimeNanos, this::pushEntries);
             durations.recordValue(Math.min(System.nanoTime() - start, MAX_DURATION_NANOS));
             lastSuccessMillis.set(System.currentTimeMillis());
             written.incrementAndGet();
+            return true;
         }
         catch (final IOException | RuntimeException e)
         {
             failed.incrementAndGet();
             lastFailure.set("checkpoint of shard " + shard + " failed: " + e.getMessage());
+            return false;
         }
     }
 

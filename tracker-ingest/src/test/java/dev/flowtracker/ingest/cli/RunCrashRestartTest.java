@@ -38,7 +38,7 @@ class RunCrashRestartTest
     }
 
     /** One connection starting each second for 40 s; each sends 10 bytes a second for 6 s, then closes. */
-    private static List<Frame> traffic()
+    static List<Frame> traffic()
     {
         final List<Frame> frames = new ArrayList<>();
         for (int c = 0; c < 40; c++)
@@ -71,7 +71,7 @@ class RunCrashRestartTest
         return frames;
     }
 
-    private static Path write(final List<Frame> frames, final Path file) throws IOException
+    static Path write(final List<Frame> frames, final Path file) throws IOException
     {
         final PcapTestWriter pcap = PcapTestWriter.ethernet();
         for (final Frame frame : frames)
@@ -81,7 +81,7 @@ class RunCrashRestartTest
         return pcap.writeTo(file);
     }
 
-    private static Process tracker(final Path stderr, final String... args) throws IOException
+    static Process tracker(final Path stderr, final String... args) throws IOException
     {
         final List<String> command = new ArrayList<>(List.of(
             ProcessHandle.current().info().command().orElseThrow()));

@@ -138,6 +138,42 @@ class RunFullDiskTest
     }
 
     @Test
+    void shouldLeaveOnlyWholeRecordsWhenTheDiskFillsUpInTheMiddleOfARecord() throws Exception
+    {
+        // One free page: the kernel takes two records and part of the third, then the disk stays full.
+        final Path spare = disk.resolve("spare");
+        Files.write(spare, new byte[4096]);
+        fillDisk();
+        Files.delete(spare);
+        final Path records = disk.resolve("records.jsonl");
+        final Path stderr = dir.resolve("stderr.txt");
+        final Process tracker = start(stderr, "-o", records.toString(), "--no-http");
+        try
+        {
+            assertTrue(tracker.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "exits at the end of input");
+        }
+        finally
+        {
+            tracker.destroyForcibly();
+        }
+        final String log = Files.readString(stderr);
+        assertEquals(1, tracker.exitValue(), log);
+        final Matcher lost = Pattern.compile("([\\d,]+) lost \\(.*\\), ([\\d,]+) written").matcher(log);
+        assertTrue(lost.find(), log);
+        final byte[] bytes = Files.readAllBytes(records);
+        assertTrue(bytes.length > 0 && bytes[bytes.length - 1] == '\n', "the file ends at a record boundary");
+        final List<String> lines = Files.readAllLines(records);
+        assertEquals(number(lost.group(2)), lines.size(), "every line a written record: " + log);
+        assertTrue(lines.size() >= 1, log);
+        final List<String> all = analyze();
+        for (final String line : lines)
+        {
+            assertTrue(all.contains(line), "a whole record: " + line);
+        }
+        assertEquals(all.size(), lines.size() + number(lost.group(1)), "every record written or counted lost");
+    }
+
+    @Test
     void shouldCountCheckpointsThatFailOnAFullDiskKeepTrackingAndCheckpointAgainOnceThereIsSpace() throws Exception
     {
         final Path stderr = dir.resolve("stderr.txt");

@@ -1,12 +1,15 @@
 package dev.flowtracker.ingest.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flowtracker.ingest.capture.PcapTestWriter;
 import dev.flowtracker.ingest.capture.TestFrames;
+import dev.flowtracker.ingest.checkpoint.CheckpointInfo;
+import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,8 +20,14 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** {@code tracker run} in its own JVM, stopped by SIGTERM in the middle of a paced replay. */
+/**
+ * {@code tracker run} in its own JVM, stopped by SIGTERM or SIGINT in the middle of a paced replay: open connections
+ * are written (or, with a state directory, checkpointed and continued by the next run), the output file is continued
+ * by the next run rather than truncated, and the exit status is 128 + the signal.
+ */
 class RunShutdownTest
 {
     private static final int CLIENT = 0x0A00_0001;
@@ -38,6 +47,88 @@ class RunShutdownTest
                 TestFrames.ACK | TestFrames.PSH, new byte[10]));
         }
         return pcap.writeTo(dir.resolve("long.pcap"));
+    }
+
+    @ParameterizedTest(name = "SIG{0}")
+    @ValueSource(strings = {"TERM", "INT"})
+    void shouldCheckpointOpenConnectionsWhenStoppedAndContinueThemInTheSameOutputAfterARestart(
+        final String signal, @TempDir final Path dir) throws IOException, InterruptedException
+    {
+        final List<RunCrashRestartTest.Frame> frames = RunCrashRestartTest.traffic();
+        final Path capture = RunCrashRestartTest.write(frames, dir.resolve("whole.pcap"));
+        final Process whole = RunCrashRestartTest.tracker(dir.resolve("whole.err"), "run", "--no-http", "--pcap",
+            capture.toString(), "-C", "-o", dir.resolve("whole.jsonl").toString());
+        assertTrue(whole.waitFor(60, TimeUnit.SECONDS) && whole.exitValue() == 0,
+            "uninterrupted run: " + Files.readString(dir.resolve("whole.err")));
+        final List<String> expected = sorted(Files.readAllLines(dir.resolve("whole.jsonl")));
+        assertEquals(40, expected.size());
+
+        // 47 s of capture at 2x, signalled part-way: some connections ended, several open.
+        final Path records = dir.resolve("records.jsonl");
+        final Path stateDir = dir.resolve("state");
+        final Path firstErr = dir.resolve("first.err");
+        final Process first = RunCrashRestartTest.tracker(firstErr, "run", "--no-http", "--pcap", capture.toString(),
+            "-C", "--workers", "2", "--replay-speed", "2", "--state-dir", stateDir.toString(), "-o", records.toString());
+        final int exit;
+        try
+        {
+            // Signalled once the first connections have ended and been written.
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline && first.isAlive() &&
+                (!Files.exists(records) || Files.readAllLines(records).size() < 2))
+            {
+                Thread.sleep(100);
+            }
+            assertTrue(first.isAlive(), "the paced replay should still be running: " + Files.readString(firstErr));
+            assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(first.pid())).inheritIO().start()
+                .waitFor());
+            assertTrue(first.waitFor(30, TimeUnit.SECONDS), "did not stop within 30 s");
+            exit = first.exitValue();
+        }
+        finally
+        {
+            first.destroyForcibly();
+        }
+        final String firstLog = Files.readString(firstErr);
+        assertEquals("TERM".equals(signal) ? 143 : 130, exit, firstLog);
+        assertFalse(firstLog.contains("Exception"), "no stack trace: " + firstLog);
+        final int writtenBeforeStop = Files.readAllLines(records).size();
+        assertTrue(writtenBeforeStop > 0 && writtenBeforeStop < 40, "stopped part-way: " + writtenBeforeStop);
+
+        // The final checkpoint holds every open connection, and says so; the reader stopped after the frame with
+        // the newest packet time any shard saw, so the rest of the capture starts after it.
+        long resumeAfter = 0;
+        long checkpointed = 0;
+        try (CheckpointStore store = CheckpointStore.openForReading(stateDir))
+        {
+            for (final CheckpointInfo info : store.list())
+            {
+                resumeAfter = Math.max(resumeAfter, info.packetTimeNanos());
+                checkpointed += info.entries();
+            }
+        }
+        assertTrue(checkpointed > 0, "open connections were checkpointed: " + firstLog);
+        assertTrue(firstLog.contains(checkpointed + " open connections checkpointed in " + stateDir), firstLog);
+        final long cut = resumeAfter;
+        final Path rest = RunCrashRestartTest.write(frames.stream().filter(f -> f.nanos() > cut).toList(),
+            dir.resolve("rest.pcap"));
+
+        final Path secondErr = dir.resolve("second.err");
+        final Process second = RunCrashRestartTest.tracker(secondErr, "run", "--no-http", "--pcap", rest.toString(),
+            "-C", "--workers", "2", "--state-dir", stateDir.toString(), "-o", records.toString());
+        assertTrue(second.waitFor(60, TimeUnit.SECONDS) && second.exitValue() == 0,
+            "restart: " + Files.readString(secondErr));
+        assertTrue(Files.readString(secondErr).contains("restored " + checkpointed + " connections"),
+            Files.readString(secondErr));
+        assertEquals(expected, sorted(Files.readAllLines(records)),
+            "the records of both runs, in one file, equal one uninterrupted run's");
+    }
+
+    private static List<String> sorted(final List<String> lines)
+    {
+        final List<String> copy = new ArrayList<>(lines);
+        copy.sort(null);
+        return copy;
     }
 
     @Test

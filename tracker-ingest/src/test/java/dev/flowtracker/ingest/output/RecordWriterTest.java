@@ -166,6 +166,76 @@ class RecordWriterTest
     }
 
     @Test
+    void shouldContinueAnExistingFileAndCutTheTornLineAKilledRunLeft(@TempDir final Path dir) throws IOException
+    {
+        final Path file = dir.resolve("records.jsonl");
+        final String torn = "{\"n\":2,\"half";
+        Files.writeString(file, "{\"n\":0}\n{\"n\":1}\n" + torn);
+        final RecordWriter writer = RecordWriter.continuing(file, 0, 0, false, 1 << 20);
+        assertEquals(torn.length(), writer.tornBytesCut());
+        assertEquals(16, writer.continuedBytes(), "the two whole records are kept");
+        writer.write("{\"n\":3}");
+        writer.write("{\"n\":4}");
+        writer.close();
+        assertEquals(List.of("{\"n\":0}", "{\"n\":1}", "{\"n\":3}", "{\"n\":4}"), Files.readAllLines(file));
+        assertEquals(2, writer.written());
+    }
+
+    @Test
+    void shouldCutAFileWithoutAnyNewlineToNothingWhenContinuingIt(@TempDir final Path dir) throws IOException
+    {
+        final Path file = dir.resolve("records.jsonl");
+        Files.writeString(file, "{\"torn\"");
+        final RecordWriter writer = RecordWriter.continuing(file, 0, 0, false, 1 << 20);
+        writer.write("{\"n\":1}");
+        writer.close();
+        assertEquals(7, writer.tornBytesCut());
+        assertEquals(List.of("{\"n\":1}"), Files.readAllLines(file));
+    }
+
+    @Test
+    void shouldCountTheBytesAlreadyInAContinuedFileTowardsRotationBySize(@TempDir final Path dir) throws IOException
+    {
+        final Path file = dir.resolve("records.jsonl");
+        final String earlier = "e".repeat(99) + "\n";
+        Files.writeString(file, earlier.repeat(9)); // 900 bytes of a 1,000-byte limit
+        final RecordWriter writer = RecordWriter.continuing(file, 1_000, 0, false, 1 << 20);
+        for (int i = 0; i < 3; i++)
+        {
+            writer.write("n".repeat(98) + i);
+        }
+        writer.close();
+        assertEquals(1, writer.rotations(), "the first new record reached the limit");
+        try (Stream<Path> files = Files.list(dir))
+        {
+            final List<Path> rotated = files.filter(f -> !f.equals(file)).toList();
+            assertEquals(1, rotated.size(), rotated.toString());
+            final List<String> old = Files.readAllLines(rotated.getFirst());
+            assertEquals(10, old.size(), "nine earlier records and the one that reached the limit");
+            assertEquals("n".repeat(98) + 0, old.get(9));
+        }
+        assertEquals(List.of("n".repeat(98) + 1, "n".repeat(98) + 2), Files.readAllLines(file));
+    }
+
+    @Test
+    void shouldRotateTheFileAsideAtExitWhenAsked(@TempDir final Path dir) throws IOException
+    {
+        final Path file = dir.resolve("records.jsonl");
+        final RecordWriter writer = RecordWriter.continuing(file, 0, 0, true, 1 << 20);
+        writer.write("{\"n\":1}");
+        writer.close();
+        assertFalse(Files.exists(file), "moved aside at exit");
+        try (Stream<Path> files = Files.list(dir))
+        {
+            final List<Path> rotated = files.toList();
+            assertEquals(1, rotated.size(), rotated.toString());
+            assertTrue(rotated.getFirst().getFileName().toString().matches("records\\.jsonl\\.\\d{8}T\\d{6}\\.\\d{3}Z"),
+                rotated.toString());
+            assertEquals(List.of("{\"n\":1}"), Files.readAllLines(rotated.getFirst()));
+        }
+    }
+
+    @Test
     void shouldDropAndCountTheNewestRecordsWhenTheBufferIsFullWhileTheSinkFails() throws IOException
     {
         final FillableChannel disk = new FillableChannel();
