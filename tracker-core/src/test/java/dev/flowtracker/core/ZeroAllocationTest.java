@@ -95,6 +95,134 @@ class ZeroAllocationTest
         }
     }
 
+    /**
+     * Connections come and go: each of 100,000 opens, carries a request and a response and closes (twelve segments),
+     * a thousand open at once, every one a new 4-tuple. After warm-up (JIT, and the tables and timer queue grown to
+     * the size this churn needs) nothing is allocated per connection either: in the unbounded table (analyze) with
+     * Zeek's lifecycle, and in the bounded one (run) with both.
+     */
+    @Test
+    void shouldAllocateNothingPerConnectionWhenConnectionsChurn()
+    {
+        final ThreadMXBean threads = (ThreadMXBean)ManagementFactory.getThreadMXBean();
+        assertTrue(threads.isThreadAllocatedMemorySupported(), "JVM cannot measure allocation");
+        threads.setThreadAllocatedMemoryEnabled(true);
+        final int connections = 100_000;
+        for (final Lifecycle lifecycle : Lifecycle.values())
+        {
+            // tshark's lifecycle ends a connection only when its 4-tuple is reused: without a bound every one stays.
+            final FlowLimits[] tables = lifecycle == Lifecycle.ZEEK ?
+                new FlowLimits[]{FlowLimits.UNBOUNDED, FlowLimits.builder().maxFlows(4_096).workingSet(256).build()} :
+                new FlowLimits[]{FlowLimits.builder().maxFlows(4_096).workingSet(256).build()};
+            for (final FlowLimits limits : tables)
+            {
+                final long[] ended = new long[1];
+                // A listener that lets go of each connection, as the pipeline's do: the unbounded table recycles.
+                final ConnectionTracker tracker = new ConnectionTracker(4_096, c -> ended[0]++, lifecycle,
+                    ZeekOptions.DEFAULTS, limits, false);
+                final DecodedPacket packet = new DecodedPacket();
+                churn(packet, tracker, 0, connections); // warm-up: JIT, table growth, timer queue
+                churn(packet, tracker, connections, connections);
+                final long threadId = Thread.currentThread().threadId();
+                final long before = threads.getThreadAllocatedBytes(threadId);
+                churn(packet, tracker, 2 * connections, connections);
+                final long allocated = threads.getThreadAllocatedBytes(threadId) - before;
+                tracker.finish(dev.flowtracker.core.tcp.EndReason.END_OF_INPUT);
+
+                assertEquals(3L * connections, ended[0], lifecycle + " " + limits);
+                assertTrue(allocated < ALLOWED_BYTES, "allocated " + allocated + " bytes for " + connections +
+                    " connections (" + allocated / connections + " per connection) with " + lifecycle + ", " + limits);
+            }
+        }
+    }
+
+    /**
+     * Connections {@code first} to {@code first + count - 1}, twelve segments each; connection n sends its k-th at
+     * step n + k * 83, so about a thousand are open at once.
+     */
+    private static void churn(
+        final DecodedPacket packet, final ConnectionTracker tracker, final int first, final int count)
+    {
+        final int gap = 83;
+        for (int step = 0; step < count + 11 * gap; step++)
+        {
+            for (int k = 11; k >= 0; k--)
+            {
+                final int n = step - k * gap;
+                if (n >= 0 && n < count)
+                {
+                    segment(packet, first + n, k, (long)(first + step) * 1_000_000L);
+                    tracker.onSegment(packet);
+                }
+            }
+        }
+    }
+
+    private static void segment(final DecodedPacket packet, final int n, final int k, final long nanos)
+    {
+        final boolean fromClient = k == 0 || k == 2 || k == 3 || k == 6 || k == 8 || k == 11;
+        final int client = 0x0A00_0000 | (n >>> 14);
+        final int clientPort = 1024 + (n & 0x3FFF);
+        final int cIsn = n * 7919;
+        final int sIsn = n * 104729;
+        packet.timestampNanos = nanos;
+        packet.ipVersion = 4;
+        packet.ipLength = 40;
+        packet.tcpHeaderLength = 20;
+        packet.tcpHeaderComplete = true;
+        packet.srcHigh = 0;
+        packet.dstHigh = 0;
+        packet.srcLow = fromClient ? client : 0x0B00_0001;
+        packet.dstLow = fromClient ? 0x0B00_0001 : client;
+        packet.srcPort = fromClient ? clientPort : 80;
+        packet.dstPort = fromClient ? 80 : clientPort;
+        packet.window = 65535;
+        packet.payloadLength = 0;
+        packet.capturedPayloadLength = 0;
+        packet.tcpCapturedLength = 20;
+        packet.wireLength = 54;
+        packet.capturedLength = 54;
+        // seq/ack per step: SYN, SYN+ACK, ACK, request (100), ACK, response (300), ACK, FIN, ACK, FIN, ACK
+        switch (k)
+        {
+            case 0 -> tcp(packet, cIsn, 0, SYN);
+            case 1 -> tcp(packet, sIsn, cIsn + 1, SYN | ACK);
+            case 2 -> tcp(packet, cIsn + 1, sIsn + 1, ACK);
+            case 3 -> data(packet, cIsn + 1, sIsn + 1, 100);
+            case 4 -> tcp(packet, sIsn + 1, cIsn + 101, ACK);
+            case 5 -> data(packet, sIsn + 1, cIsn + 101, 300);
+            case 6 -> tcp(packet, cIsn + 101, sIsn + 301, ACK);
+            case 7 -> data(packet, sIsn + 301, cIsn + 101, 200);
+            case 8 -> tcp(packet, cIsn + 101, sIsn + 501, ACK | FIN);
+            case 9 -> tcp(packet, sIsn + 501, cIsn + 102, ACK);
+            case 10 -> tcp(packet, sIsn + 501, cIsn + 102, ACK | FIN);
+            default -> tcp(packet, cIsn + 102, sIsn + 502, ACK);
+        }
+    }
+
+    private static final int FIN = 0x01;
+    private static final int SYN = 0x02;
+    private static final int PSH = 0x08;
+    private static final int ACK = 0x10;
+
+    private static void tcp(final DecodedPacket packet, final int seq, final int ack, final int flags)
+    {
+        packet.seq = seq;
+        packet.ack = ack;
+        packet.flags = flags;
+    }
+
+    private static void data(final DecodedPacket packet, final int seq, final int ack, final int length)
+    {
+        tcp(packet, seq, ack, ACK | PSH);
+        packet.payloadLength = length;
+        packet.capturedPayloadLength = length;
+        packet.ipLength = 40 + length;
+        packet.tcpCapturedLength = 20 + length;
+        packet.wireLength = 14 + packet.ipLength;
+        packet.capturedLength = packet.wireLength;
+    }
+
     private static void interleave(
         final DecodedPacket packet, final ConnectionTracker tracker, final int first, final int count)
     {

@@ -30,13 +30,15 @@ final class ConnectionTable
     private int mask;
     private int size;
 
-    ConnectionTable(final int initialCapacity, final int workingSetSize, final ZeekOptions zeekOptions)
+    /** @param handOver whether an ended flow's object goes to the listener for good (it may keep it). */
+    ConnectionTable(
+        final int initialCapacity, final int workingSetSize, final ZeekOptions zeekOptions, final boolean handOver)
     {
         final int buckets = Integer.highestOneBit(Math.max(16, initialCapacity - 1) << 1);
         this.index = Arena.ofAuto().allocate((long)buckets * Integer.BYTES, 8);
         this.mask = buckets - 1;
         this.zeekOptions = zeekOptions;
-        this.store = new FlowStateStore(Integer.MAX_VALUE, workingSetSize, zeekOptions, true);
+        this.store = new FlowStateStore(Integer.MAX_VALUE, workingSetSize, zeekOptions, handOver);
     }
 
     FlowStateStore store()

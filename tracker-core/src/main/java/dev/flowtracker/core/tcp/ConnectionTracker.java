@@ -72,8 +72,22 @@ public final class ConnectionTracker
         final int initialCapacity, final ConnectionListener listener, final Lifecycle lifecycle,
         final ZeekOptions zeekOptions, final FlowLimits limits)
     {
+        this(initialCapacity, listener, lifecycle, zeekOptions, limits, true);
+    }
+
+    /**
+     * As {@link #ConnectionTracker(int, ConnectionListener, Lifecycle, ZeekOptions, FlowLimits)}; with
+     * {@code listenerKeepsConnections} false an unbounded table recycles an ended connection's object as a bounded
+     * one does (the listener keeps to {@link ConnectionListener}'s contract), so connections that come and go
+     * allocate nothing. True costs one new object per ended connection: for listeners that collect them.
+     */
+    public ConnectionTracker(
+        final int initialCapacity, final ConnectionListener listener, final Lifecycle lifecycle,
+        final ZeekOptions zeekOptions, final FlowLimits limits, final boolean listenerKeepsConnections)
+    {
         this.limits = limits;
-        this.table = limits.isBounded() ? null : new ConnectionTable(initialCapacity, limits.workingSet(), zeekOptions);
+        this.table = limits.isBounded() ? null :
+            new ConnectionTable(initialCapacity, limits.workingSet(), zeekOptions, listenerKeepsConnections);
         this.bounded = limits.isBounded() ? new BoundedFlowTable(limits, zeekOptions, this::onRemovedByTable) : null;
         this.store = bounded != null ? bounded.store() : table.store();
         this.listener = listener;

@@ -100,7 +100,8 @@ public final class Pipeline implements PacketHandler
      * @param ringSize      ring slots, a power of two.
      * @param lossless      whether the source waits when the ring is full (replay) or drops (live).
      * @param limits      the flow table's capacity and timeouts, shared equally between the workers.
-     * @param listenerForWorker builds the listener that receives worker {@code i}'s finished connections.
+     * @param listenerForWorker builds the listener that receives worker {@code i}'s finished connections; it must let go
+     *                          of each connection when it returns (the object is recycled), as its contract says.
      */
     public Pipeline(
         final int workers, final int ringSize, final boolean lossless, final Lifecycle lifecycle,

@@ -56,7 +56,8 @@ final class ShardWorker implements EventHandler<PacketEvent>
     {
         this.shard = shard;
         this.finished = finished;
-        this.tracker = new ConnectionTracker(1 << 12, listener, lifecycle, zeekOptions, limits);
+        // The pipeline's listeners format or count a connection and let go of it: its object is recycled.
+        this.tracker = new ConnectionTracker(1 << 12, listener, lifecycle, zeekOptions, limits, false);
     }
 
     /** The worker's tracker: read its counters only after the pipeline has finished. */
