@@ -201,6 +201,17 @@ public final class DecodedPacket
         return payloadLength - payloadBeyondLinkLength;
     }
 
+    /**
+     * Whether the snapshot length cut this segment inside its TCP header (the header itself is whole by the IP
+     * length, but fewer of its bytes were captured: options are lost). tshark still analyses such a segment but
+     * reports none of its analysis flags (see {@code TcpConnection.onSegment}); the decoder warns
+     * {@link DecodeEvent#TCP_HEADER_CUT_BY_SNAPLEN} for it.
+     */
+    public boolean tcpHeaderCutBySnaplen()
+    {
+        return tcpHeaderComplete && tcpCapturedLength < tcpHeaderLength;
+    }
+
     public boolean hasFlag(final int flag)
     {
         return (flags & flag) != 0;

@@ -262,7 +262,8 @@ public final class TcpConnection
     /**
      * Accounts one segment; {@code fromA} says which side sent it.
      *
-     * @return the {@link AnalysisFlag} bits the segment carries.
+     * @return the {@link AnalysisFlag} bits tshark reports on the segment (none when the snapshot length cut its
+     *     TCP header, see {@link DecodedPacket#tcpHeaderCutBySnaplen()}).
      */
     int onSegment(final DecodedPacket p, final boolean fromA)
     {
@@ -314,6 +315,12 @@ public final class TcpConnection
                 p.window, p.timestampNanos, initialRttSeen ? initialRttNanos : 0, flags);
             EndpointExtras.onSegment(sender, receiver, p, previousNextSeq, previousNextSeqKnown, rstSeenBefore);
             sender.lastAckSeen |= ack;
+        }
+        // tshark analyses a segment whose TCP header the snapshot length cut like a whole one (the state moves on,
+        // and the flags it earned stay its direction's last flags), but reports none of them: see SequenceAnalysis.
+        if (p.tcpHeaderCutBySnaplen())
+        {
+            flags = 0;
         }
         countFlags(sender, flags);
 

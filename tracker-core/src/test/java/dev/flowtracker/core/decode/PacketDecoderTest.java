@@ -1119,7 +1119,8 @@ class PacketDecoderTest
             () -> assertEquals(24, packet.tcpHeaderLength),
             () -> assertEquals(PAYLOAD, packet.payloadLength),
             () -> assertEquals(0, packet.capturedPayloadLength),
-            () -> assertEquals(-1, packet.mss));
+            () -> assertEquals(-1, packet.mss),
+            () -> assertTrue(packet.tcpHeaderCutBySnaplen(), "tcpHeaderCutBySnaplen"));
     }
 
     @Test
@@ -1132,6 +1133,7 @@ class PacketDecoderTest
         assertEquals(DecodeEvent.TCP_HEADER_CUT_BY_SNAPLEN, packet.warning);
         assertEquals(1460, packet.mss);
         assertFalse(packet.hasTimestamps);
+        assertTrue(packet.tcpHeaderCutBySnaplen());
     }
 
     @Test
@@ -1144,7 +1146,8 @@ class PacketDecoderTest
             () -> assertEquals(1400, packet.payloadLength),
             () -> assertEquals(100, packet.capturedPayloadLength),
             () -> assertEquals(1440, packet.ipLength),
-            () -> assertNull(packet.warning));
+            () -> assertNull(packet.warning),
+            () -> assertFalse(packet.tcpHeaderCutBySnaplen(), "only the payload is cut"));
     }
 
     @Test

@@ -93,6 +93,81 @@ class SequenceAnalysisTest
             () -> assertEquals(206, c.responder().payloadBytes(), "payload bytes still count the IP length"));
     }
 
+    // ================================================================ TCP header cut by the snapshot length
+
+    /**
+     * A pure ACK whose 32-byte TCP header (12 bytes of options: a SACK block) was captured only up to byte 24, as a
+     * 96-byte snapshot length cuts an IPv6 ACK with timestamps and SACK.
+     */
+    private void cutAck(final long nanos, final boolean fromClient, final int seq, final int ack, final int window)
+    {
+        final DecodedPacket p = fromClient ?
+            Segments.ipv4(nanos, CLIENT_IP, CLIENT_PORT, SERVER_IP, SERVER_PORT, ACK, seq, ack, 0, window) :
+            Segments.ipv4(nanos, SERVER_IP, SERVER_PORT, CLIENT_IP, CLIENT_PORT, ACK, seq, ack, 0, window);
+        p.tcpHeaderLength = 32;
+        p.ipLength = 52;
+        p.tcpCapturedLength = 24;
+        tracker.onSegment(p);
+    }
+
+    private void clientAck(final long nanos, final int ack, final int window)
+    {
+        tracker.onSegment(Segments.ipv4(nanos, CLIENT_IP, CLIENT_PORT, SERVER_IP, SERVER_PORT, ACK, CLIENT_ISN + 1,
+            ack, 0, window));
+    }
+
+    @Test
+    void shouldJudgeAcksAfterACutHeaderAgainstItsWindowButReportNothingOnIt()
+    {
+        handshake();
+        server(1030 * MS, PSH | ACK, SERVER_ISN + 1, CLIENT_ISN + 1, 100);
+        clientAck(1040 * MS, SERVER_ISN + 101, 8192);
+        cutAck(1050 * MS, true, CLIENT_ISN + 1, SERVER_ISN + 101, 16384); // a window update, not reported
+        clientAck(1060 * MS, SERVER_ISN + 101, 16384);                  // so this is duplicate ACK #1
+        cutAck(1070 * MS, true, CLIENT_ISN + 1, SERVER_ISN + 101, 16384); // #2, not reported
+        clientAck(1080 * MS, SERVER_ISN + 101, 16384);                  // #3
+
+        final TcpEndpoint clientSide = only().originator();
+        assertAll(
+            () -> assertEquals(2, clientSide.analysisCount(AnalysisFlag.DUPLICATE_ACK), "duplicate_ack"),
+            () -> assertEquals(0, clientSide.analysisCount(AnalysisFlag.WINDOW_UPDATE), "window_update"),
+            () -> assertEquals(7, clientSide.packets(), "the cut ACKs still count as packets"));
+    }
+
+    @Test
+    void shouldCountCutDuplicateAcksTowardsAFastRetransmission()
+    {
+        handshake();
+        server(1030 * MS, PSH | ACK, SERVER_ISN + 1, CLIENT_ISN + 1, 100);
+        server(1031 * MS, PSH | ACK, SERVER_ISN + 101, CLIENT_ISN + 1, 100);
+        server(1032 * MS, PSH | ACK, SERVER_ISN + 201, CLIENT_ISN + 1, 100);
+        clientAck(1040 * MS, SERVER_ISN + 101, 8192);
+        cutAck(1041 * MS, true, CLIENT_ISN + 1, SERVER_ISN + 101, 8192);
+        cutAck(1042 * MS, true, CLIENT_ISN + 1, SERVER_ISN + 101, 8192);
+        server(1045 * MS, PSH | ACK, SERVER_ISN + 101, CLIENT_ISN + 1, 100);
+
+        final TcpConnection c = only();
+        assertAll(
+            () -> assertEquals(0, c.originator().analysisCount(AnalysisFlag.DUPLICATE_ACK), "duplicate_ack"),
+            () -> assertEquals(1, c.responder().analysisCount(AnalysisFlag.FAST_RETRANSMISSION), "fast"),
+            () -> assertEquals(1, c.responder().analysisCount(AnalysisFlag.RETRANSMISSION), "retransmission"));
+    }
+
+    @Test
+    void shouldAnswerACutKeepAliveWithAKeepAliveAck()
+    {
+        handshake();
+        server(1030 * MS, PSH | ACK, SERVER_ISN + 1, CLIENT_ISN + 1, 100);
+        clientAck(1040 * MS, SERVER_ISN + 101, 8192);
+        cutAck(1050 * MS, false, SERVER_ISN + 100, CLIENT_ISN + 1, 8192);
+        clientAck(1060 * MS, SERVER_ISN + 101, 8192);
+
+        final TcpConnection c = only();
+        assertAll(
+            () -> assertEquals(0, c.responder().analysisCount(AnalysisFlag.KEEP_ALIVE), "keep_alive"),
+            () -> assertEquals(1, c.originator().analysisCount(AnalysisFlag.KEEP_ALIVE_ACK), "keep_alive_ack"));
+    }
+
     // ================================================================ a SYN again on a known stream
 
     @Test

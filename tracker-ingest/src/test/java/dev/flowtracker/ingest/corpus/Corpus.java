@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,6 +43,28 @@ final class Corpus
         Assumptions.assumeTrue(Files.isDirectory(dir.resolve("oracle")) && Files.isDirectory(dir.resolve("pcaps")),
             "skipped: the shared corpus is not at " + dir + " (set -Dtracker.corpus=DIR to point at it)");
         return dir;
+    }
+
+    /**
+     * Captures of our own kept in this repository with their tshark 4.0.17 oracles, laid out like the corpus
+     * ({@code oracle/NAME.json} beside {@code pcaps/NAME}): bulk transfers under loss captured with a 96-byte
+     * snapshot length ({@code scripts/record-snaplen-captures.sh}). Always present, so never skipped.
+     */
+    static Path snaplenCaptures()
+    {
+        final URL resource = Corpus.class.getResource("/conformance/snaplen/oracle");
+        if (resource == null)
+        {
+            throw new IllegalStateException("test resource conformance/snaplen is missing from the class path");
+        }
+        try
+        {
+            return Path.of(resource.toURI()).getParent();
+        }
+        catch (final URISyntaxException e)
+        {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Every tshark oracle file, sorted by path. */
