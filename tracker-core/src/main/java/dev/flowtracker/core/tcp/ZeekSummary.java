@@ -1215,6 +1215,22 @@ public final class ZeekSummary
         return new String(history, 0, historyLength, StandardCharsets.US_ASCII);
     }
 
+    /** Letters in {@link #history} (0 for none), for formatting it without a {@code String}. */
+    public int historyLength()
+    {
+        return historyLength;
+    }
+
+    /** The history's letter {@code index} (0 to {@link #historyLength} - 1), as an ASCII byte. */
+    public byte historyLetter(final int index)
+    {
+        if (index < 0 || index >= historyLength)
+        {
+            throw new IndexOutOfBoundsException("history letter " + index + " of " + historyLength);
+        }
+        return history[index];
+    }
+
     public boolean historyTruncated()
     {
         return historyTruncated;

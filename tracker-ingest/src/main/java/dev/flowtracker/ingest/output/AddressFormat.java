@@ -1,13 +1,16 @@
 package dev.flowtracker.ingest.output;
 
-/** Text forms of addresses held as longs: dotted IPv4 and RFC 5952 IPv6 (lower case, longest zero run as ::). */
+/**
+ * Text forms of addresses held as longs: dotted IPv4 and RFC 5952 IPv6 (lower case, longest zero run as ::). Appends
+ * to an {@link AsciiRecord} and allocates nothing.
+ */
 public final class AddressFormat
 {
     private AddressFormat()
     {
     }
 
-    public static void append(final StringBuilder out, final int ipVersion, final long high, final long low)
+    public static void append(final AsciiRecord out, final int ipVersion, final long high, final long low)
     {
         if (ipVersion == 4)
         {
@@ -19,31 +22,25 @@ public final class AddressFormat
         }
     }
 
-    public static void appendIpv4(final StringBuilder out, final long address)
+    public static void appendIpv4(final AsciiRecord out, final long address)
     {
         out.append((address >>> 24) & 0xFF).append('.').append((address >>> 16) & 0xFF).append('.')
             .append((address >>> 8) & 0xFF).append('.').append(address & 0xFF);
     }
 
-    public static void appendIpv6(final StringBuilder out, final long high, final long low)
+    public static void appendIpv6(final AsciiRecord out, final long high, final long low)
     {
-        final int[] groups = new int[8];
-        for (int i = 0; i < 4; i++)
-        {
-            groups[i] = (int)(high >>> (48 - 16 * i)) & 0xFFFF;
-            groups[i + 4] = (int)(low >>> (48 - 16 * i)) & 0xFFFF;
-        }
         int bestStart = -1;
         int bestLength = 1;
         for (int i = 0; i < 8; )
         {
-            if (groups[i] != 0)
+            if (group(high, low, i) != 0)
             {
                 i++;
                 continue;
             }
             int j = i;
-            while (j < 8 && groups[j] == 0)
+            while (j < 8 && group(high, low, j) == 0)
             {
                 j++;
             }
@@ -66,7 +63,13 @@ public final class AddressFormat
             {
                 out.append(':');
             }
-            out.append(Integer.toHexString(groups[i]));
+            out.appendHex16(group(high, low, i));
         }
+    }
+
+    /** The 16-bit group {@code i} (0 to 7, most significant first) of the address. */
+    private static int group(final long high, final long low, final int i)
+    {
+        return (int)((i < 4 ? high : low) >>> (48 - 16 * (i & 3))) & 0xFFFF;
     }
 }

@@ -16,14 +16,18 @@ public final class FlowRecordFormat
     private static final char[] BASE62 =
         "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final int UID_LENGTH = 17;
+    /** values() makes a new array on every call. */
+    private static final AnalysisFlag[] FLAGS = AnalysisFlag.values();
 
-    private final StringBuilder line = new StringBuilder(1024);
+    private final AsciiRecord line = new AsciiRecord(2048);
 
-    /** Formats the record, without the trailing newline; the result is valid until the next call. */
-    public CharSequence format(final TcpConnection c)
+    /**
+     * Formats the record, without the trailing newline, into this format's reusable buffer (nothing is allocated);
+     * the result is valid until the next call.
+     */
+    public AsciiRecord format(final TcpConnection c)
     {
-        final StringBuilder out = line;
-        out.setLength(0);
+        final AsciiRecord out = line.clear();
         final TcpEndpoint orig = c.originator();
         final TcpEndpoint resp = c.responder();
         out.append("{\"ts\":");
@@ -46,13 +50,25 @@ public final class FlowRecordFormat
         {
             appendSeconds(out, c.lastTimestampNanos() - c.firstTimestampNanos());
         }
-        out.append(",\"orig_bytes\":").append(Long.toUnsignedString(zeek.origBytes()));
-        out.append(",\"resp_bytes\":").append(Long.toUnsignedString(zeek.respBytes()));
+        out.append(",\"orig_bytes\":").appendUnsigned(zeek.origBytes());
+        out.append(",\"resp_bytes\":").appendUnsigned(zeek.respBytes());
         out.append(",\"conn_state\":");
         appendOptionalString(out, zeek.connState());
         out.append(",\"missed_bytes\":").append(zeek.missedBytes());
         out.append(",\"history\":");
-        appendOptionalString(out, zeek.history());
+        if (zeek.historyLength() == 0)
+        {
+            out.append("null");
+        }
+        else
+        {
+            out.append('"');
+            for (int i = 0; i < zeek.historyLength(); i++)
+            {
+                out.append((char)zeek.historyLetter(i));
+            }
+            out.append('"');
+        }
         out.append(",\"orig_pkts\":").append(orig.packets());
         out.append(",\"orig_ip_bytes\":").append(orig.ipBytes());
         out.append(",\"resp_pkts\":").append(resp.packets());
@@ -83,7 +99,7 @@ public final class FlowRecordFormat
         return out;
     }
 
-    private static void appendEndpoint(final StringBuilder out, final TcpEndpoint e)
+    private static void appendEndpoint(final AsciiRecord out, final TcpEndpoint e)
     {
         out.append("{\"state\":\"").append(e.state().name()).append('"');
         out.append(",\"isn\":");
@@ -117,7 +133,7 @@ public final class FlowRecordFormat
         out.append(",\"rst_outside_window\":").append(e.rstOutsideWindow());
         out.append(",\"data_after_rst\":").append(e.dataAfterRst()).append('}');
         out.append(",\"analysis\":{");
-        for (final AnalysisFlag flag : AnalysisFlag.values())
+        for (final AnalysisFlag flag : FLAGS)
         {
             if (flag.ordinal() > 0)
             {
@@ -129,7 +145,7 @@ public final class FlowRecordFormat
     }
 
     /** Appends a JSON string of letters and digits (no escaping needed), or null. */
-    private static void appendOptionalString(final StringBuilder out, final String value)
+    private static void appendOptionalString(final AsciiRecord out, final String value)
     {
         if (value == null)
         {
@@ -141,7 +157,7 @@ public final class FlowRecordFormat
         }
     }
 
-    private static void appendOptional(final StringBuilder out, final int value)
+    private static void appendOptional(final AsciiRecord out, final int value)
     {
         if (value >= 0)
         {
@@ -153,7 +169,7 @@ public final class FlowRecordFormat
         }
     }
 
-    private static void appendOptionalSeconds(final StringBuilder out, final long nanos)
+    private static void appendOptionalSeconds(final AsciiRecord out, final long nanos)
     {
         if (nanos >= 0)
         {
@@ -166,26 +182,19 @@ public final class FlowRecordFormat
     }
 
     /** Seconds with nanosecond precision, trailing zeros kept to microseconds: 1700000000.123456. */
-    static void appendSeconds(final StringBuilder out, final long nanos)
+    static void appendSeconds(final AsciiRecord out, final long nanos)
     {
         final long seconds = Math.floorDiv(nanos, 1_000_000_000L);
         final long fraction = Math.floorMod(nanos, 1_000_000_000L);
         out.append(seconds).append('.');
         final boolean submicro = fraction % 1000 != 0;
-        final long digits = submicro ? fraction : fraction / 1000;
-        final int width = submicro ? 9 : 6;
-        final String text = Long.toString(digits);
-        for (int i = text.length(); i < width; i++)
-        {
-            out.append('0');
-        }
-        out.append(text);
+        out.appendDigits(submicro ? fraction : fraction / 1000, submicro ? 9 : 6);
     }
 
     /** The connection's uid, as its record shows it. */
     public static String uid(final TcpConnection c)
     {
-        final StringBuilder out = new StringBuilder(UID_LENGTH + 1);
+        final AsciiRecord out = new AsciiRecord(UID_LENGTH + 1);
         appendUid(out, c);
         return out.toString();
     }
@@ -194,7 +203,7 @@ public final class FlowRecordFormat
      * A Zeek-style uid ("C" + base62) derived from the connection's identity, first packet time and generation,
      * so the same input always yields the same uids, whichever worker handled the connection.
      */
-    private static void appendUid(final StringBuilder out, final TcpConnection c)
+    private static void appendUid(final AsciiRecord out, final TcpConnection c)
     {
         long h1 = FlowHash.mix(c.originatorAddressHigh() ^ FlowHash.mix(c.originatorAddressLow()) ^
             ((long)c.originatorPort() << 32 | c.responderPort()));

@@ -29,11 +29,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Writes flow records (one line each) on its own thread, so that shard workers never wait on the disk: a worker
  * encodes its record and hands the bytes over through a bounded queue. A full queue makes the worker wait (file
- * replay is lossless); the writer thread drains it whatever the disk does.
+ * replay is lossless); the writer thread drains it whatever the disk does. An {@link AsciiRecord} is copied into a
+ * buffer from a pool the writer thread refills as it writes, so handing records over allocates nothing.
  *
  * <p>When the sink fails (a full disk, a lost mount, a closed pipe) the daemon keeps tracking: records wait in a
  * bounded in-memory backlog ({@code bufferBytes}) and the writer retries every {@code retryNanos}, resuming exactly
@@ -83,14 +85,12 @@ public final class RecordWriter implements AutoCloseable
     /** Records handed over but not taken by the writer thread yet, at most. */
     private static final int QUEUE_CAPACITY = 4096;
     private static final int DRAIN_BATCH = 256;
+    /** Longest single wait of a record handed to a full queue before it looks again. */
+    private static final long MAX_PUT_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** Records per gathering write (well under the kernel's IOV_MAX of 1024). */
     private static final int GATHER = 256;
     private static final long IDLE_POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    /** A queue entry: a record's bytes, or a flush barrier. */
-    private record Entry(ByteBuffer line, Barrier barrier)
-    {
-    }
 
     /** A flush waiting for every record in the backlog before it to be written, or for the sink to fail. */
     private static final class Barrier
@@ -101,7 +101,15 @@ public final class RecordWriter implements AutoCloseable
         volatile boolean written;
     }
 
-    private static final Entry STOP = new Entry(null, null);
+    /** Queued by {@link #close}: the writer thread finishes. */
+    private static final Object STOP = new Object();
+    /** Capacity of a pooled record buffer: a typical record (about 1.7 KB) fits, a rare longer one gets its own. */
+    static final int POOLED_BUFFER_BYTES = 4096;
+    /**
+     * Record buffers kept for reuse at most: as many as the queue and a drained batch hold, so a writer that lags
+     * does not turn into allocation (18 MB of heap at most); more are in flight only while the sink fails.
+     */
+    private static final int POOL_BUFFERS = QUEUE_CAPACITY + DRAIN_BATCH;
 
     /** Opens (again) the channel records go to. */
     @FunctionalInterface
@@ -110,7 +118,13 @@ public final class RecordWriter implements AutoCloseable
         GatheringByteChannel open() throws IOException;
     }
 
-    private final BlockingQueue<Entry> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    /** Records (a {@link ByteBuffer} each, newline included), flush {@link Barrier}s and {@link #STOP}, in order. */
+    private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    /**
+     * Record buffers the writer thread has finished with, for the next records: handing records over allocates
+     * nothing once the pool holds what is in flight.
+     */
+    private final BlockingQueue<ByteBuffer> pool = new ArrayBlockingQueue<>(POOL_BUFFERS);
     private final Path file;
     private final ChannelOpener opener;
     private final long rotateBytes;
@@ -335,8 +349,39 @@ public final class RecordWriter implements AutoCloseable
     /** Hands one record (without its newline) to the writer thread; waits while the queue is full. */
     public void write(final CharSequence record)
     {
+        if (record instanceof AsciiRecord ascii)
+        {
+            write(ascii);
+            return;
+        }
         final byte[] bytes = (record + "\n").getBytes(StandardCharsets.UTF_8);
-        put(new Entry(ByteBuffer.wrap(bytes), null));
+        put(ByteBuffer.wrap(bytes));
+    }
+
+    /**
+     * Hands one record (without its newline) to the writer thread, copied into a pooled buffer: allocates nothing
+     * while the writer keeps up. Waits while the queue is full.
+     */
+    public void write(final AsciiRecord record)
+    {
+        final int length = record.length() + 1;
+        ByteBuffer line = length <= POOLED_BUFFER_BYTES ? pool.poll() : null;
+        if (line == null)
+        {
+            line = ByteBuffer.allocate(Math.max(length, POOLED_BUFFER_BYTES));
+        }
+        line.clear();
+        line.put(record.bytes(), 0, record.length()).put((byte)'\n').flip();
+        put(line);
+    }
+
+    /** Gives a written (or dropped) record's buffer back for reuse. Writer thread. */
+    private void recycle(final ByteBuffer line)
+    {
+        if (line.capacity() == POOLED_BUFFER_BYTES)
+        {
+            pool.offer(line); // beyond the pool's bound it goes to the garbage collector
+        }
     }
 
     /**
@@ -347,7 +392,7 @@ public final class RecordWriter implements AutoCloseable
     public boolean flush()
     {
         final Barrier barrier = new Barrier();
-        put(new Entry(null, barrier));
+        put(barrier);
         Uninterruptibly.await(barrier.done::await);
         return barrier.written;
     }
@@ -445,14 +490,30 @@ public final class RecordWriter implements AutoCloseable
         Uninterruptibly.await(thread::join);
     }
 
-    private void put(final Entry entry)
+    /**
+     * Queues {@code entry}, waiting while the queue is full by parking with back-off rather than on the queue's
+     * condition (whose wait allocates a node each time). A record is never dropped for an interrupt: the interrupt
+     * is kept for the caller.
+     */
+    private void put(final Object entry)
     {
-        Uninterruptibly.await(() -> queue.put(entry)); // a record is never dropped for an interrupt
+        boolean interrupted = false;
+        long parkNanos = 1_000;
+        while (!queue.offer(entry))
+        {
+            LockSupport.parkNanos(this, parkNanos);
+            parkNanos = Math.min(parkNanos * 2, MAX_PUT_PARK_NANOS);
+            interrupted |= Thread.interrupted();
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void run()
     {
-        final List<Entry> batch = new ArrayList<>(DRAIN_BATCH);
+        final List<Object> batch = new ArrayList<>(DRAIN_BATCH);
         long stopDeadline = 0;
         boolean stopping = false;
         while (true)
@@ -461,7 +522,7 @@ public final class RecordWriter implements AutoCloseable
                 backlog.isEmpty() ? idlePollNanos() : failing ? Math.max(0, nextAttemptNanos - System.nanoTime()) : 0;
             try
             {
-                final Entry first = waitNanos > 0 ? queue.poll(waitNanos, TimeUnit.NANOSECONDS) : queue.poll();
+                final Object first = waitNanos > 0 ? queue.poll(waitNanos, TimeUnit.NANOSECONDS) : queue.poll();
                 if (first != null)
                 {
                     batch.add(first);
@@ -472,21 +533,21 @@ public final class RecordWriter implements AutoCloseable
             {
                 continue; // only close() stops this thread
             }
-            for (final Entry entry : batch)
+            for (final Object entry : batch)
             {
                 if (entry == STOP)
                 {
                     stopping = true;
                     stopDeadline = System.nanoTime() + closeGraceNanos;
                 }
-                else if (entry.barrier() != null)
+                else if (entry instanceof Barrier barrier)
                 {
-                    entry.barrier().backlogEntriesBefore = backlogEntered;
-                    barriers.add(entry.barrier());
+                    barrier.backlogEntriesBefore = backlogEntered;
+                    barriers.add(barrier);
                 }
                 else
                 {
-                    accept(entry.line());
+                    accept((ByteBuffer)entry);
                 }
             }
             batch.clear();
@@ -517,6 +578,7 @@ public final class RecordWriter implements AutoCloseable
         if (backlogBytes.get() + line.remaining() > bufferBytes)
         {
             lost[LossReason.BUFFER_FULL.ordinal()].incrementAndGet(); // the newest goes: the oldest waited longest
+            recycle(line);
             return;
         }
         backlog.addLast(line);
@@ -567,7 +629,7 @@ public final class RecordWriter implements AutoCloseable
             backlogBytes.addAndGet(-wrote);
             while (!backlog.isEmpty() && !backlog.peekFirst().hasRemaining())
             {
-                backlog.pollFirst();
+                recycle(backlog.pollFirst());
                 backlogLeft++;
                 backlogRecords.decrementAndGet();
                 written.incrementAndGet();

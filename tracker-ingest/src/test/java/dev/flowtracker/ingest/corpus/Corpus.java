@@ -11,6 +11,7 @@ import dev.flowtracker.ingest.analyze.OfflineAnalysis;
 import dev.flowtracker.ingest.capture.CaptureFiles;
 import dev.flowtracker.ingest.capture.CaptureReader;
 import dev.flowtracker.ingest.output.AddressFormat;
+import dev.flowtracker.ingest.output.AsciiRecord;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
@@ -194,9 +195,9 @@ final class Corpus
 
     private static Observed observe(final TcpConnection c)
     {
-        final StringBuilder orig = new StringBuilder();
+        final AsciiRecord orig = new AsciiRecord(40);
         AddressFormat.append(orig, c.ipVersion(), c.originatorAddressHigh(), c.originatorAddressLow());
-        final StringBuilder resp = new StringBuilder();
+        final AsciiRecord resp = new AsciiRecord(40);
         AddressFormat.append(resp, c.ipVersion(), c.responderAddressHigh(), c.responderAddressLow());
         return new Observed(orig.toString(), c.originatorPort(), resp.toString(), c.responderPort(),
             c.firstTimestampNanos() / 1e9, c.originator().packets(), c.responder().packets(), c);
