@@ -6,7 +6,9 @@ import java.lang.foreign.MemorySegment;
 /**
  * A capture file's bytes seen through a window: {@link #require} makes a range of file positions readable in
  * {@link #segment()} and says where it starts there. A memory-mapped file is one window over everything; a
- * compressed stream is a sliding buffer. Readers keep file positions, so error messages name true offsets.
+ * compressed stream is a sliding buffer. Readers keep file positions, so error messages name true offsets. Readers
+ * read forward: once they require position p, they read nothing before p again, so an input may drop those bytes
+ * (the sliding buffer does; a mapped file gives their pages back to the system).
  *
  * <p>Owned by the reading thread.
  */
@@ -30,6 +32,15 @@ public interface CaptureInput extends AutoCloseable
     long progressPosition(long position);
 
     long progressTotal();
+
+    /**
+     * Why bytes already read could not be given back to the system, or null: they then stay resident until the file
+     * is closed; what is read is the same either way.
+     */
+    default String releaseFailure()
+    {
+        return null;
+    }
 
     @Override
     void close() throws IOException;

@@ -20,6 +20,9 @@ public interface CaptureReader extends AutoCloseable
 
     long progressTotal();
 
+    /** {@link CaptureInput#releaseFailure()} of the file being read: null unless resident memory grows with it. */
+    String releaseFailure();
+
     @Override
     void close() throws IOException;
 }

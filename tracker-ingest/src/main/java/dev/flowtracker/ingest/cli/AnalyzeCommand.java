@@ -115,6 +115,7 @@ final class AnalyzeCommand
         final long start = System.nanoTime();
         int exit = ExitCodes.OK;
         String failure = null;
+        boolean warnedOfRelease = false;
         for (int i = 0; i < options.files.size() && failure == null && records.failure() == null; i++)
         {
             final Path file = options.files.get(i);
@@ -127,6 +128,12 @@ final class AnalyzeCommand
                     {
                         progress.update(reader, pipeline.stats());
                     }
+                }
+                if (reader.releaseFailure() != null && !warnedOfRelease)
+                {
+                    warnedOfRelease = true;
+                    err.println("tracker analyze: warning: " + file + ": pages already read stay in memory (" +
+                        reader.releaseFailure() + ")");
                 }
             }
             catch (final NoSuchFileException e)

@@ -131,6 +131,12 @@ public final class PcapReader implements CaptureReader
     }
 
     @Override
+    public String releaseFailure()
+    {
+        return input.releaseFailure();
+    }
+
+    @Override
     public void close() throws IOException
     {
         input.close();

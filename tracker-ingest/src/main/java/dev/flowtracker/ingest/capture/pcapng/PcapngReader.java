@@ -360,6 +360,12 @@ public final class PcapngReader implements CaptureReader
     }
 
     @Override
+    public String releaseFailure()
+    {
+        return input.releaseFailure();
+    }
+
+    @Override
     public void close() throws IOException
     {
         input.close();
