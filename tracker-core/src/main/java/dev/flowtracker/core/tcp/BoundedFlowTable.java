@@ -24,7 +24,7 @@ import java.util.function.IntConsumer;
  *
  * <p>Owned by one tracker thread.
  */
-final class BoundedFlowTable
+final class BoundedFlowTable implements FlowTable
 {
     /** Told about every connection the table removes on its own, before its slot is reused. */
     interface RemovalListener
@@ -95,40 +95,47 @@ final class BoundedFlowTable
         return capacity;
     }
 
-    int size()
+    @Override
+    public int size()
     {
         return size;
     }
 
-    boolean inEmergency()
+    @Override
+    public boolean inEmergency()
     {
         return emergency;
     }
 
     /** Times the table entered emergency mode. */
-    long emergencyEntries()
+    @Override
+    public long emergencyEntries()
     {
         return emergencyEntries;
     }
 
-    long removed(final FlowRemoval removal, final FlowPhase phase)
+    @Override
+    public long removed(final FlowRemoval removal, final FlowPhase phase)
     {
         return removed[removal.ordinal()][phase.ordinal()];
     }
 
-    FlowStateStore store()
+    @Override
+    public FlowStateStore store()
     {
         return store;
     }
 
     /** Off-heap bytes committed: the bookkeeping (fixed at construction) and the records' chunks used so far. */
-    long offHeapBytes()
+    @Override
+    public long offHeapBytes()
     {
         return index.byteSize() + slots.byteSize() + store.offHeapBytes();
     }
 
     /** Off-heap bytes when full. */
-    long maxOffHeapBytes()
+    @Override
+    public long maxOffHeapBytes()
     {
         return maxOffHeapBytes(capacity);
     }
@@ -145,7 +152,8 @@ final class BoundedFlowTable
         return Long.highestOneBit(Math.max(16L, (long)capacity * 2 - 1) << 1);
     }
 
-    TcpConnection find(final DecodedPacket p, final int hash)
+    @Override
+    public TcpConnection find(final DecodedPacket p, final int hash)
     {
         for (int bucket = hash & indexMask; ; bucket = (bucket + 1) & indexMask)
         {
@@ -166,7 +174,8 @@ final class BoundedFlowTable
      * A recycled connection for the packet's 4-tuple, reset and in the table. When the table is full the least
      * recently active connection is removed first and reported as {@link FlowRemoval#CAPACITY}.
      */
-    TcpConnection create(final DecodedPacket p, final int hash, final long generation)
+    @Override
+    public TcpConnection create(final DecodedPacket p, final int hash, final long generation)
     {
         if (size == capacity)
         {
@@ -193,7 +202,8 @@ final class BoundedFlowTable
      *
      * @throws IllegalArgumentException when the bytes are not a valid state; the slot goes back to the pool.
      */
-    TcpConnection restore(final ByteBuffer encoded)
+    @Override
+    public TcpConnection restore(final ByteBuffer encoded)
     {
         if (size == capacity)
         {
@@ -229,7 +239,8 @@ final class BoundedFlowTable
      * Takes back the slot of a connection that ended with its record emitted but whose 4-tuple continues with a new
      * connection (port reuse): the same slot, a new flow in it reset for the packet.
      */
-    TcpConnection recycleForSuccessor(final int slot, final DecodedPacket p, final long generation)
+    @Override
+    public TcpConnection recycleForSuccessor(final int slot, final DecodedPacket p, final long generation)
     {
         final int hash = slotHash(slot);
         unlink(slot);
@@ -241,14 +252,16 @@ final class BoundedFlowTable
     }
 
     /** Records activity: the (bound) connection moves to the tail of its phase's idle list. */
-    void touch(final TcpConnection connection, final long nowNanos)
+    @Override
+    public void touch(final TcpConnection connection, final long nowNanos)
     {
         unlink(connection.slot);
         link(connection, FlowPhase.of(connection).ordinal(), nowNanos);
     }
 
     /** Removes the flow in {@code slot}, whose record has been emitted by the caller. */
-    void remove(final int slot)
+    @Override
+    public void remove(final int slot)
     {
         unlink(slot);
         removeFromIndex(slot);
@@ -259,7 +272,8 @@ final class BoundedFlowTable
      * Removes every connection idle past its phase's timeout at {@code nowNanos} (the emergency timeout while the
      * table is nearly full), oldest first, reporting each.
      */
-    void expire(final long nowNanos)
+    @Override
+    public void expire(final long nowNanos)
     {
         for (int phase = 0; phase < head.length; phase++)
         {
@@ -281,7 +295,8 @@ final class BoundedFlowTable
      * Visits each flow for reading ({@link FlowStateStore#view}: the working set stays as it was); each object is
      * valid only during its call.
      */
-    void forEach(final Consumer<TcpConnection> action)
+    @Override
+    public void forEach(final Consumer<TcpConnection> action)
     {
         for (int phase = 0; phase < head.length; phase++)
         {
@@ -293,7 +308,8 @@ final class BoundedFlowTable
     }
 
     /** The slot of every flow, in the order {@link #forEach} visits them. */
-    void forEachSlot(final IntConsumer action)
+    @Override
+    public void forEachSlot(final IntConsumer action)
     {
         for (int phase = 0; phase < head.length; phase++)
         {
@@ -305,7 +321,8 @@ final class BoundedFlowTable
     }
 
     /** Forgets every connection (their records must have been emitted). */
-    void clear()
+    @Override
+    public void clear()
     {
         for (int phase = 0; phase < head.length; phase++)
         {
@@ -438,7 +455,8 @@ final class BoundedFlowTable
     }
 
     /** Connections now in {@code phase}; any thread may read it (the value may be a moment stale). */
-    long phaseSize(final FlowPhase phase)
+    @Override
+    public long phaseSize(final FlowPhase phase)
     {
         return (long)TrafficCounters.LONGS.getOpaque(phaseSizes, phase.ordinal());
     }

@@ -14,12 +14,12 @@ import java.util.function.IntConsumer;
  * from a 4-tuple, in either direction, to the slot of its live flow in a {@link FlowStateStore}, which holds each
  * flow's state off-heap and binds it to a working object while the engine runs on it. Lookups allocate nothing.
  * The index doubles when three quarters full and the store adds record chunks as needed; neither holds a Java
- * object per flow. An ended flow's object is handed to the listener for good (a new one takes its place in the
- * working set), as when every connection was its own object.
+ * object per flow. An ended flow's object is either recycled, or handed to a listener that keeps connections for
+ * good (a new one takes its place in the working set), as when every connection was its own object.
  *
  * <p>Owned by one tracker thread.
  */
-final class ConnectionTable
+final class ConnectionTable implements FlowTable
 {
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
 
@@ -41,24 +41,28 @@ final class ConnectionTable
         this.store = new FlowStateStore(Integer.MAX_VALUE, workingSetSize, zeekOptions, handOver);
     }
 
-    FlowStateStore store()
+    @Override
+    public FlowStateStore store()
     {
         return store;
     }
 
-    int size()
+    @Override
+    public int size()
     {
         return size;
     }
 
     /** Off-heap bytes in use: the index and the records' chunks. */
-    long offHeapBytes()
+    @Override
+    public long offHeapBytes()
     {
         return index.byteSize() + store.offHeapBytes();
     }
 
     /** The packet's flow, bound to a working object, or null. */
-    TcpConnection find(final DecodedPacket p, final int hash)
+    @Override
+    public TcpConnection find(final DecodedPacket p, final int hash)
     {
         for (int bucket = hash & mask; ; bucket = (bucket + 1) & mask)
         {
@@ -76,7 +80,8 @@ final class ConnectionTable
     }
 
     /** A new flow for the packet's 4-tuple, reset and in the table. */
-    TcpConnection create(final DecodedPacket p, final int hash, final long generation)
+    @Override
+    public TcpConnection create(final DecodedPacket p, final int hash, final long generation)
     {
         final int slot = store.acquire();
         store.hash(slot, hash);
@@ -91,7 +96,8 @@ final class ConnectionTable
      *
      * @throws IllegalArgumentException when the bytes are not a valid state; nothing is added then.
      */
-    TcpConnection restore(final ByteBuffer encoded)
+    @Override
+    public TcpConnection restore(final ByteBuffer encoded)
     {
         final int slot = store.acquire();
         final TcpConnection connection = store.bindFresh(slot);
@@ -110,7 +116,8 @@ final class ConnectionTable
     }
 
     /** The slot of an ended flow whose 4-tuple continues with a new one (port reuse): a new flow in the slot. */
-    TcpConnection recycleForSuccessor(final int slot, final DecodedPacket p, final long generation)
+    @Override
+    public TcpConnection recycleForSuccessor(final int slot, final DecodedPacket p, final long generation)
     {
         store.renew(slot);
         final TcpConnection successor = store.bindFresh(slot);
@@ -119,7 +126,8 @@ final class ConnectionTable
     }
 
     /** Removes the flow in {@code slot}, whose record has been emitted. */
-    void remove(final int slot)
+    @Override
+    public void remove(final int slot)
     {
         int hole = store.hash(slot) & mask;
         while (index.getAtIndex(INT, hole) != slot + 1)
@@ -150,13 +158,15 @@ final class ConnectionTable
      * Visits each flow for reading, in index order ({@link FlowStateStore#view}: the working set stays as it was);
      * each object is valid only during its call.
      */
-    void forEach(final Consumer<TcpConnection> action)
+    @Override
+    public void forEach(final Consumer<TcpConnection> action)
     {
         forEachSlot(slot -> action.accept(store.view(slot)));
     }
 
     /** The slot of every flow, in index order. */
-    void forEachSlot(final IntConsumer action)
+    @Override
+    public void forEachSlot(final IntConsumer action)
     {
         final int buckets = mask + 1;
         for (int bucket = 0; bucket < buckets; bucket++)
@@ -170,11 +180,54 @@ final class ConnectionTable
     }
 
     /** Forgets every flow (their records must have been emitted). */
-    void clear()
+    @Override
+    public void clear()
     {
         forEachSlot(store::release);
         index.fill((byte)0);
         size = 0;
+    }
+
+    /** Nothing to note: flows here have no idle timeout. */
+    @Override
+    public void touch(final TcpConnection connection, final long nowNanos)
+    {
+    }
+
+    /** Nothing expires here: flows end by their own lifecycle or at the end of input. */
+    @Override
+    public void expire(final long nowNanos)
+    {
+    }
+
+    @Override
+    public long maxOffHeapBytes()
+    {
+        return Long.MAX_VALUE;
+    }
+
+    @Override
+    public long phaseSize(final FlowPhase phase)
+    {
+        return 0;
+    }
+
+    @Override
+    public long removed(final FlowRemoval removal, final FlowPhase phase)
+    {
+        return 0;
+    }
+
+    @Override
+    public long emergencyEntries()
+    {
+        return 0;
+    }
+
+    @Override
+    public boolean inEmergency()
+    {
+        return false;
     }
 
     private void insert(final int slot, final int hash)

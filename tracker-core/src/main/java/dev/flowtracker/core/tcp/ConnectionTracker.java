@@ -29,11 +29,9 @@ public final class ConnectionTracker
     /** Stale timer entries tolerated beyond two per live connection before the queue is compacted. */
     private static final int STALE_TIMER_SLACK = 4096;
 
-    /** The unbounded table (no limits), or null. */
-    private final ConnectionTable table;
-    /** The bounded table (limits with a capacity), or null. */
-    private final BoundedFlowTable bounded;
-    /** The store of whichever table is in use. */
+    /** Unbounded ({@link ConnectionTable}) without limits, bounded ({@link BoundedFlowTable}) with a capacity. */
+    private final FlowTable table;
+    /** The table's record store. */
     private final FlowStateStore store;
     private final FlowLimits limits;
     private final ConnectionListener listener;
@@ -86,10 +84,9 @@ public final class ConnectionTracker
         final ZeekOptions zeekOptions, final FlowLimits limits, final boolean listenerKeepsConnections)
     {
         this.limits = limits;
-        this.table = limits.isBounded() ? null :
+        this.table = limits.isBounded() ? new BoundedFlowTable(limits, zeekOptions, this::onRemovedByTable) :
             new ConnectionTable(initialCapacity, limits.workingSet(), zeekOptions, listenerKeepsConnections);
-        this.bounded = limits.isBounded() ? new BoundedFlowTable(limits, zeekOptions, this::onRemovedByTable) : null;
-        this.store = bounded != null ? bounded.store() : table.store();
+        this.store = table.store();
         this.listener = listener;
         this.lifecycle = lifecycle;
         this.zeekOptions = zeekOptions;
@@ -106,10 +103,7 @@ public final class ConnectionTracker
         if (nowNanos > clockNanos)
         {
             clockNanos = nowNanos;
-            if (bounded != null)
-            {
-                bounded.expire(nowNanos);
-            }
+            table.expire(nowNanos);
         }
         if (lifecycle != Lifecycle.ZEEK)
         {
@@ -152,11 +146,11 @@ public final class ConnectionTracker
     {
         advanceTime(p.timestampNanos);
         final int hash = FlowHash.of(p);
-        TcpConnection connection = bounded != null ? bounded.find(p, hash) : table.find(p, hash);
+        TcpConnection connection = table.find(p, hash);
         if (connection == null)
         {
             connectionsCreated++;
-            connection = bounded != null ? bounded.create(p, hash, 0) : table.create(p, hash, 0);
+            connection = table.create(p, hash, 0);
             counters.hold(connection);
         }
         else if (isReuse(connection, p))
@@ -168,8 +162,7 @@ public final class ConnectionTracker
             connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
             final int slot = connection.slot;
             end(connection, EndReason.REUSED);
-            connection = bounded != null ? bounded.recycleForSuccessor(slot, p, generation) :
-                table.recycleForSuccessor(slot, p, generation);
+            connection = table.recycleForSuccessor(slot, p, generation);
             counters.hold(connection);
             if (reusedPorts)
             {
@@ -178,10 +171,7 @@ public final class ConnectionTracker
             }
         }
         track(connection, p);
-        if (bounded != null)
-        {
-            bounded.touch(connection, clockNanos);
-        }
+        table.touch(connection, clockNanos);
         if (lifecycle == Lifecycle.ZEEK)
         {
             schedule(connection);
@@ -251,14 +241,7 @@ public final class ConnectionTracker
 
     private void removeFromTable(final int slot)
     {
-        if (bounded != null)
-        {
-            bounded.remove(slot);
-        }
-        else
-        {
-            table.remove(slot);
-        }
+        table.remove(slot);
     }
 
     private void onRemovedByTable(final TcpConnection connection, final FlowRemoval removal, final FlowPhase phase)
@@ -286,14 +269,7 @@ public final class ConnectionTracker
     {
         final Integer[] open = new Integer[activeConnections()];
         final int[] count = {0};
-        if (bounded != null)
-        {
-            bounded.forEachSlot(slot -> open[count[0]++] = slot);
-        }
-        else
-        {
-            table.forEachSlot(slot -> open[count[0]++] = slot);
-        }
+        table.forEachSlot(slot -> open[count[0]++] = slot);
         // Stable: ties keep the table's order.
         Arrays.sort(open, Comparator.comparingLong((Integer slot) -> store.firstTimestampNanos(slot))
             .thenComparingLong(slot -> store.generation(slot)));
@@ -305,14 +281,7 @@ public final class ConnectionTracker
             end(connection, reason);
         }
         // Only now: the slots go back to the store when the table forgets them.
-        if (bounded != null)
-        {
-            bounded.clear();
-        }
-        else
-        {
-            table.clear();
-        }
+        table.clear();
     }
 
     /**
@@ -323,14 +292,7 @@ public final class ConnectionTracker
      */
     public void forEachActive(final Consumer<TcpConnection> action)
     {
-        if (bounded != null)
-        {
-            bounded.forEach(action);
-        }
-        else
-        {
-            table.forEach(action);
-        }
+        table.forEach(action);
     }
 
     /**
@@ -343,7 +305,7 @@ public final class ConnectionTracker
      */
     public void restore(final ByteBuffer encoded)
     {
-        final TcpConnection connection = bounded != null ? bounded.restore(encoded) : table.restore(encoded);
+        final TcpConnection connection = table.restore(encoded);
         connection.zeek.reset(zeekOptions);
         connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
         connectionsCreated++;
@@ -375,7 +337,7 @@ public final class ConnectionTracker
     /** Connections in {@code phase} now; any thread may read it. 0 for every phase when unbounded. */
     public long activeConnections(final FlowPhase phase)
     {
-        return bounded != null ? bounded.phaseSize(phase) : 0;
+        return table.phaseSize(phase);
     }
 
     public Lifecycle lifecycle()
@@ -385,7 +347,7 @@ public final class ConnectionTracker
 
     public int activeConnections()
     {
-        return bounded != null ? bounded.size() : table.size();
+        return table.size();
     }
 
     public FlowLimits limits()
@@ -396,18 +358,18 @@ public final class ConnectionTracker
     /** Connections the bounded table removed for {@code removal} while in {@code phase}; 0 when unbounded. */
     public long removed(final FlowRemoval removal, final FlowPhase phase)
     {
-        return bounded != null ? bounded.removed(removal, phase) : 0;
+        return table.removed(removal, phase);
     }
 
     /** Times the bounded table entered emergency mode (shorter timeouts when nearly full). */
     public long emergencyEntries()
     {
-        return bounded != null ? bounded.emergencyEntries() : 0;
+        return table.emergencyEntries();
     }
 
     public boolean inEmergency()
     {
-        return bounded != null && bounded.inEmergency();
+        return table.inEmergency();
     }
 
     /**
@@ -417,7 +379,7 @@ public final class ConnectionTracker
      */
     public long flowTableOffHeapBytes()
     {
-        return (bounded != null ? bounded.offHeapBytes() : table.offHeapBytes()) + timers.offHeapBytes();
+        return table.offHeapBytes() + timers.offHeapBytes();
     }
 
     /**
@@ -426,7 +388,7 @@ public final class ConnectionTracker
      */
     public long flowTableMaxOffHeapBytes()
     {
-        return bounded != null ? bounded.maxOffHeapBytes() : Long.MAX_VALUE;
+        return table.maxOffHeapBytes();
     }
 
     /**
