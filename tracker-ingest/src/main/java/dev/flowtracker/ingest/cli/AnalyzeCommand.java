@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,6 +85,23 @@ final class AnalyzeCommand
             out.print(HELP);
             return ExitCodes.OK;
         }
+        // Checked before anything is read or written: a missing input found after gigabytes were read, or an output
+        // that is an input (truncated to nothing before it was read), would cost the user dearly.
+        for (final Path file : options.files)
+        {
+            if (!Files.exists(file) || Files.isDirectory(file) || !Files.isReadable(file))
+            {
+                err.println("tracker analyze: error: " + file + ": " + (!Files.exists(file) ? "no such file" :
+                    Files.isDirectory(file) ? "is a directory" : "permission denied") + " (nothing was read)");
+                return ExitCodes.INPUT_ERROR;
+            }
+            if (options.output != null && sameFile(options.output, file))
+            {
+                err.println("tracker analyze: the output " + options.output + " is the input capture " + file +
+                    "; refusing to overwrite it");
+                return ExitCodes.USAGE;
+            }
+        }
         final RecordWriter records;
         try
         {
@@ -95,6 +113,18 @@ final class AnalyzeCommand
             return ExitCodes.INPUT_ERROR;
         }
         return analyze(options, records);
+    }
+
+    private static boolean sameFile(final Path output, final Path input)
+    {
+        try
+        {
+            return Files.exists(output) && Files.isSameFile(output, input);
+        }
+        catch (final IOException e)
+        {
+            return false; // the output cannot be opened either: that error is reported when it is
+        }
     }
 
     /**

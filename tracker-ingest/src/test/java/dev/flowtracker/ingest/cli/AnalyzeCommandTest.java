@@ -341,8 +341,31 @@ class AnalyzeCommandTest
         final Path missing = dir.resolve("missing.pcap");
         final Run run = run(analyze(missing));
         assertEquals(1, run.exit());
-        assertTrue(run.errLines().contains("tracker analyze: error: " + missing + ": no such file"), run.err());
+        assertTrue(run.errLines().contains("tracker analyze: error: " + missing + ": no such file (nothing was read)"),
+            run.err());
         assertEquals(0, run.out().length);
+    }
+
+    @Test
+    void missingSecondFileIsReportedBeforeTheFirstIsRead()
+    {
+        final Path missing = dir.resolve("missing.pcap");
+        final Run run = run(analyze(SAMPLE, missing));
+        assertEquals(1, run.exit());
+        assertEquals(List.of("tracker analyze: error: " + missing + ": no such file (nothing was read)"), run.errLines());
+        assertEquals(0, run.out().length, "nothing analysed");
+    }
+
+    @Test
+    void outputThatIsAnInputIsRefusedAndTheCaptureKept() throws IOException
+    {
+        final Path capture = Files.copy(SAMPLE, dir.resolve("capture.pcap"));
+        final byte[] before = Files.readAllBytes(capture);
+        final Run run = run(analyze("-o", dir.resolve(".").resolve("capture.pcap"), SAMPLE, capture));
+        assertEquals(2, run.exit());
+        assertEquals(1, run.errLines().size(), run.err());
+        assertTrue(run.err().contains("refusing to overwrite it"), run.err());
+        assertArrayEquals(before, Files.readAllBytes(capture), "the capture is untouched");
     }
 
     @Test
