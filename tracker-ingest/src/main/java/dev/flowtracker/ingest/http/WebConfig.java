@@ -38,7 +38,9 @@ import java.util.concurrent.atomic.LongAdder;
  * </pre>
  *
  * Relative paths are relative to the file's directory. Unknown keys are an error (a typo must not silently turn
- * authentication off). Immutable after loading; shared by the server's threads.
+ * authentication off). The configuration is immutable after loading; the cache of verified credentials is a
+ * concurrent set. Shared by the server's threads: {@link #check} runs on the event loop, {@link #verify} (bcrypt)
+ * on the server's password thread.
  */
 public final class WebConfig
 {
