@@ -13,8 +13,9 @@ import java.util.function.Supplier;
 
 /**
  * What the HTTP server answers, independent of Netty: {@code /metrics}, {@code /health}, {@code /ready},
- * {@code /flows} and {@code /flows/{uid}}. Runs on the server's worker thread (never on a pipeline thread); a flow
- * query waits at most {@link #QUERY_TIMEOUT_MILLIS} for the shard workers.
+ * {@code /flows} and {@code /flows/{uid}}. Runs on the server's threads, never on a pipeline thread:
+ * {@link #immediate} paths on its event loop, {@link #query} paths on its query thread (a flow query waits at
+ * most {@link #QUERY_TIMEOUT_MILLIS} for the shard workers), the rest on its answering thread.
  */
 public final class HttpApi
 {
@@ -89,6 +90,18 @@ public final class HttpApi
                 return Response.json(404, "{\"error\":\"no such resource: " + escape(path) + "\"}");
             }
         }
+    }
+
+    /** Answered on the event loop: constant or a flag, so probes never wait behind a scrape or a query. */
+    static boolean immediate(final String path)
+    {
+        return "/health".equals(path) || "/ready".equals(path);
+    }
+
+    /** Flow queries, which wait up to {@link #QUERY_TIMEOUT_MILLIS} for the workers: kept off the scrape thread. */
+    static boolean query(final String path)
+    {
+        return "/flows".equals(path) || path.startsWith("/flows/");
     }
 
     private Response flows(final Map<String, String> parameters)

@@ -1,80 +1,76 @@
 package dev.flowtracker.ingest.http;
 
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The daemon's HTTP server (Netty): one event-loop thread for connections and one worker thread that answers
- * requests ({@link HttpApi}), so a scrape or a flow query never runs on the event loop and no client, however slow
- * or dead, holds up a pipeline thread. Each connection has one request answered at a time (pipelined ones wait in
- * a short per-connection queue, and a connection that overfills it gets 503 and is closed), so one greedy client
- * cannot fill the answering queue for the others. Idle connections close after
- * {@link #IDLE_SECONDS}; a response is written once and a slow reader only fills its own channel's buffer, and
- * while that buffer is over its high-water mark the server stops reading that client's further requests. At most
- * {@link #MAX_CONNECTIONS} connections are open at once (more are closed as they arrive), so stalled clients cannot
- * take the file descriptors that output rotation and checkpoints need.
+ * The daemon's HTTP server (Netty), built so that no client can starve it and none, however slow or dead, holds up
+ * a pipeline thread:
+ *
+ * <pre>
+ *   accept ─► Connections (per-client limit, total limit: the slowest newcomer's slot is taken, not a probe's)
+ *   event loop: ConnectionGuard (head and idle deadlines) ─► TLS or plain-HTTP refusal ─► HTTP codec
+ *     ─► RequestHandler (one request per connection at a time, pipelined ones in order)
+ *         ├─ credentials verified before, /health, /ready: answered on the event loop
+ *         ├─ bcrypt of new credentials ─► tracker-http-bcrypt (1 thread, {@link #PASSWORD_QUEUE} waiting, else 503)
+ *         ├─ /flows ─► tracker-http-query (waits for the shard workers)
+ *         └─ /metrics, the rest ─► tracker-http-answer
+ * </pre>
+ *
+ * A response is written once and a slow reader only fills its own channel's buffer; while that buffer is over its
+ * high-water mark the server stops reading that client's further requests, and a connection that neither sends
+ * nor takes anything for {@link Limits#idleNanos()} is closed. The connection limits keep stalled clients from
+ * taking the file descriptors output rotation and checkpoints need.
  *
  * <p>Optional TLS and basic authentication, configured by a {@link WebConfig} file as Prometheus exporters do.
+ * Thread ownership: {@link #start} and {@link #close} on the caller's thread; connections on the event loop.
  */
 public final class HttpServer implements AutoCloseable
 {
     static final int IDLE_SECONDS = 60;
-    private static final int MAX_REQUEST_BYTES = 16 * 1024;
+    /** Seconds a client has to send a whole request (TLS handshake included) once it has started one. */
+    static final int HEAD_SECONDS = 10;
     static final int MAX_CONNECTIONS = 128;
-    /** One request in flight per connection, so the shared queue never turns a well-behaved client away. */
-    private static final int QUEUED_REQUESTS = MAX_CONNECTIONS;
-    /** Pipelined requests a connection may have waiting behind its one in flight; more close it with a 503. */
-    private static final int MAX_PIPELINED = 8;
+    static final int MAX_CONNECTIONS_PER_CLIENT = 16;
+    /** Password checks waiting for the bcrypt thread; more are answered 503 at once. */
+    static final int PASSWORD_QUEUE = 16;
+    private static final int MAX_REQUEST_BYTES = 16 * 1024;
+
+    /** The server's bounds. */
+    record Limits(int maxConnections, int maxPerClient, long headNanos, long idleNanos)
+    {
+        static final Limits DEFAULT = new Limits(MAX_CONNECTIONS, MAX_CONNECTIONS_PER_CLIENT,
+            TimeUnit.SECONDS.toNanos(HEAD_SECONDS), TimeUnit.SECONDS.toNanos(IDLE_SECONDS));
+    }
 
     private final EventLoopGroup group;
-    private final ExecutorService answering;
+    private final ExecutorService[] threads;
     private final Channel channel;
 
-    private HttpServer(final EventLoopGroup group, final ExecutorService answering, final Channel channel)
+    private HttpServer(final EventLoopGroup group, final ExecutorService[] threads, final Channel channel)
     {
         this.group = group;
-        this.answering = answering;
+        this.threads = threads;
         this.channel = channel;
     }
 
@@ -82,26 +78,29 @@ public final class HttpServer implements AutoCloseable
      * Binds {@code address} and starts serving {@code api}.
      *
      * @param webConfig TLS and basic-auth settings, or {@link WebConfig#NONE}.
-     * @throws IOException naming the address when it cannot be bound.
+     * @throws IOException naming the address and the cause when it cannot be bound.
      */
     public static HttpServer start(final InetSocketAddress address, final HttpApi api, final WebConfig webConfig)
         throws IOException
     {
-        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, runnable ->
-        {
-            final Thread thread = new Thread(runnable, "tracker-http");
-            thread.setDaemon(true);
-            return thread;
-        }, NioIoHandler.newFactory());
-        final ExecutorService answering = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(QUEUED_REQUESTS), runnable ->
-            {
-                final Thread thread = new Thread(runnable, "tracker-http-answer");
-                thread.setDaemon(true);
-                return thread;
-            });
+        return start(address, api, webConfig, Limits.DEFAULT);
+    }
+
+    static HttpServer start(final InetSocketAddress address, final HttpApi api, final WebConfig webConfig,
+        final Limits limits) throws IOException
+    {
+        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+            (ThreadFactory)runnable -> daemon(runnable, "tracker-http"), NioIoHandler.newFactory());
+        // One request in flight per connection, so the answering queues never turn a well-behaved client away.
+        final ExecutorService answering = singleThread("tracker-http-answer", limits.maxConnections());
+        final ExecutorService querying = singleThread("tracker-http-query", limits.maxConnections());
+        // bcrypt is slow on purpose: one core at most goes to it, whatever guessers send (exporter-toolkit
+        // serialises it with a mutex).
+        final ExecutorService passwords = singleThread("tracker-http-bcrypt", PASSWORD_QUEUE);
+        final ExecutorService[] threads = {answering, querying, passwords};
+        final RequestHandler.Threads handoff = new RequestHandler.Threads(answering, querying, passwords);
         final SslContext ssl = webConfig.sslContext();
-        final AtomicInteger connections = new AtomicInteger(); // only the event loop changes it
+        final Connections connections = new Connections(limits);
         try
         {
             final Channel channel = new ServerBootstrap()
@@ -113,33 +112,37 @@ public final class HttpServer implements AutoCloseable
                     @Override
                     protected void initChannel(final SocketChannel ch)
                     {
-                        if (connections.get() >= MAX_CONNECTIONS)
+                        final ConnectionGuard guard = new ConnectionGuard(limits, connections,
+                            ch.remoteAddress().getAddress());
+                        if (!connections.admit(guard, guard.client(), System.nanoTime()))
                         {
                             ch.close();
                             return;
                         }
-                        connections.incrementAndGet();
-                        ch.closeFuture().addListener(closed -> connections.decrementAndGet());
+                        ch.pipeline().addLast(guard);
                         if (ssl != null)
                         {
-                            ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                            ch.pipeline().addLast(new TlsOrPlainHttp(ssl));
                         }
                         ch.pipeline().addLast(
-                            new IdleStateHandler(0, 0, IDLE_SECONDS),
+                            new IdleStateHandler(0, 0, limits.idleNanos(), TimeUnit.NANOSECONDS),
                             new HttpServerCodec(4096, 8192, 8192),
                             new HttpObjectAggregator(MAX_REQUEST_BYTES),
-                            new RequestHandler(api, webConfig, answering));
+                            new RequestHandler(api, webConfig, handoff, guard));
                     }
                 })
                 .bind(address).syncUninterruptibly().channel();
-            return new HttpServer(group, answering, channel);
+            return new HttpServer(group, threads, channel);
         }
-        catch (final RuntimeException e)
+        catch (final Exception e) // Netty rethrows the bind's IOException unchecked
         {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            answering.shutdownNow();
-            throw new IOException("cannot listen on " + address.getHostString() + ":" + address.getPort() + ": " +
-                (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+            for (final ExecutorService thread : threads)
+            {
+                thread.shutdownNow();
+            }
+            throw new IOException("http on " + address.getHostString() + ":" + address.getPort() +
+                ": cannot listen: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
         }
     }
 
@@ -153,167 +156,35 @@ public final class HttpServer implements AutoCloseable
     public void close()
     {
         channel.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        answering.shutdownNow();
-    }
-
-    /**
-     * Decodes a request on the event loop and answers it on the answering thread, one request of its connection at
-     * a time. One handler per connection; its fields belong to the event loop.
-     */
-    private static final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest>
-    {
-        private final HttpApi api;
-        private final WebConfig webConfig;
-        private final ExecutorService answering;
-        private final ArrayDeque<Runnable> pipelined = new ArrayDeque<>();
-        private boolean inFlight;
-
-        RequestHandler(final HttpApi api, final WebConfig webConfig, final ExecutorService answering)
+        for (final ExecutorService thread : threads)
         {
-            this.api = api;
-            this.webConfig = webConfig;
-            this.answering = answering;
+            thread.shutdownNow(); // before the event loop, which their answers are written on
         }
-
-        @Override
-        protected void channelRead0(final ChannelHandlerContext ctx, final FullHttpRequest request)
+        for (final ExecutorService thread : threads)
         {
-            final boolean keepAlive = HttpUtil.isKeepAlive(request);
-            if (!request.decoderResult().isSuccess())
-            {
-                respond(ctx, HttpApi.Response.text(400, "bad request"), false, false);
-                return;
-            }
-            if (!webConfig.authorized(request.headers().get(HttpHeaderNames.AUTHORIZATION)))
-            {
-                final FullHttpResponse challenge = response(HttpApi.Response.text(401, "unauthorized"), false);
-                challenge.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"tracker\"");
-                ctx.writeAndFlush(challenge).addListener(ChannelFutureListener.CLOSE);
-                return;
-            }
-            final boolean head = HttpMethod.HEAD.equals(request.method());
-            if (!HttpMethod.GET.equals(request.method()) && !head)
-            {
-                final FullHttpResponse notAllowed = response(HttpApi.Response.text(405, "only GET"), false);
-                notAllowed.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
-                ctx.writeAndFlush(notAllowed).addListener(ChannelFutureListener.CLOSE);
-                return;
-            }
-            final QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-            final Map<String, String> parameters = new HashMap<>();
-            for (final Map.Entry<String, List<String>> parameter : uri.parameters().entrySet())
-            {
-                parameters.put(parameter.getKey(), parameter.getValue().get(0));
-            }
-            final String accept = request.headers().get(HttpHeaderNames.ACCEPT);
-            final String path = uri.path();
-            final Runnable answer = () ->
-            {
-                HttpApi.Response response;
-                try
-                {
-                    response = api.get(path, parameters, accept);
-                }
-                catch (final RuntimeException e)
-                {
-                    response = HttpApi.Response.text(500, "internal error: " + e);
-                }
-                respond(ctx, response, keepAlive, head).addListener(written -> answered(ctx));
-            };
-            if (!inFlight)
-            {
-                dispatch(ctx, answer);
-            }
-            else if (pipelined.size() < MAX_PIPELINED)
-            {
-                pipelined.addLast(answer);
-                ctx.channel().config().setAutoRead(false); // read more once these are answered
-            }
-            else
-            {
-                respond(ctx, HttpApi.Response.text(503, "too many pipelined requests"), false, false);
-            }
-        }
-
-        private void dispatch(final ChannelHandlerContext ctx, final Runnable answer)
-        {
-            inFlight = true;
             try
             {
-                answering.execute(answer);
+                thread.awaitTermination(1, TimeUnit.SECONDS);
             }
-            catch (final RejectedExecutionException e)
+            catch (final InterruptedException e)
             {
-                respond(ctx, HttpApi.Response.text(503, "busy"), false, false);
+                Thread.currentThread().interrupt();
+                break;
             }
         }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
 
-        /** On the event loop once an answer is written: the next pipelined request, or reading again. */
-        private void answered(final ChannelHandlerContext ctx)
-        {
-            inFlight = false;
-            if (!ctx.channel().isActive())
-            {
-                pipelined.clear(); // nobody to answer
-                return;
-            }
-            final Runnable next = pipelined.pollFirst();
-            if (next != null)
-            {
-                dispatch(ctx, next);
-            }
-            else
-            {
-                ctx.channel().config().setAutoRead(ctx.channel().isWritable());
-            }
-        }
+    private static ExecutorService singleThread(final String name, final int queue)
+    {
+        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(queue),
+            runnable -> daemon(runnable, name));
+    }
 
-        private static ChannelFuture respond(
-            final ChannelHandlerContext ctx, final HttpApi.Response answer, final boolean keepAlive, final boolean head)
-        {
-            final FullHttpResponse response = response(answer, head);
-            if (keepAlive)
-            {
-                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-                return ctx.writeAndFlush(response);
-            }
-            return ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-        }
-
-        private static FullHttpResponse response(final HttpApi.Response answer, final boolean head)
-        {
-            final FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.valueOf(answer.status()),
-                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(answer.body()));
-            response.headers().set(HttpHeaderNames.CONTENT_TYPE, answer.contentType());
-            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, answer.body().length);
-            return response;
-        }
-
-        @Override
-        public void channelWritabilityChanged(final ChannelHandlerContext ctx) throws Exception
-        {
-            // A client that does not read its answers gets no more of its requests read until it does.
-            ctx.channel().config().setAutoRead(ctx.channel().isWritable() && pipelined.isEmpty());
-            super.channelWritabilityChanged(ctx);
-        }
-
-        @Override
-        public void userEventTriggered(final ChannelHandlerContext ctx, final Object event) throws Exception
-        {
-            if (event instanceof IdleStateEvent)
-            {
-                ctx.close(); // a dead or idle client gives its connection back
-                return;
-            }
-            super.userEventTriggered(ctx, event);
-        }
-
-        @Override
-        public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
-        {
-            ctx.close(); // a broken client connection affects nobody else
-        }
+    private static Thread daemon(final Runnable runnable, final String name)
+    {
+        final Thread thread = new Thread(runnable, name);
+        thread.setDaemon(true);
+        return thread;
     }
 }

@@ -1,6 +1,7 @@
 package dev.flowtracker.ingest.http;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
+import at.favre.lib.crypto.bcrypt.LongPasswordStrategies;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -12,12 +13,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * TLS and basic-auth settings for the HTTP server, read from a web-config file in the format Prometheus exporters
@@ -32,24 +38,37 @@ import java.util.concurrent.ConcurrentHashMap;
  * </pre>
  *
  * Relative paths are relative to the file's directory. Unknown keys are an error (a typo must not silently turn
- * authentication off). Immutable after loading; shared by the server's threads.
+ * authentication off). The configuration is immutable after loading; the cache of verified credentials is a
+ * concurrent set. Shared by the server's threads: {@link #check} runs on the event loop, {@link #verify} (bcrypt)
+ * on the server's password thread.
  */
 public final class WebConfig
 {
     /** Plain HTTP, no authentication. */
     public static final WebConfig NONE = new WebConfig(null, Map.of());
+    /** Passwords over 72 bytes are cut there, as htpasswd and Go's bcrypt do (the default would throw). */
+    private static final BCrypt.Verifyer BCRYPT = BCrypt.verifyer(BCrypt.Version.VERSION_2A,
+        LongPasswordStrategies.truncate(BCrypt.Version.VERSION_2A));
+    private static final int MAX_VERIFIED = 64;
     private static final Set<String> TOP_LEVEL_KEYS = Set.of("tls_server_config", "basic_auth_users", "http_server_config");
 
     private final SslContext sslContext;
     /** User to bcrypt hash. */
     private final Map<String, String> users;
-    /** Authorization headers already verified: bcrypt is slow on purpose, a scraper sends the same one each time. */
+    /** Compared against when the user is unknown, so that costs one bcrypt comparison too. */
+    private final String dummyHash;
+    /**
+     * SHA-256 digests of Authorization headers already verified: bcrypt is slow on purpose, a scraper sends the
+     * same one each time. Only successes, so guessers cannot push a scraper's entry out.
+     */
     private final Set<String> verified = ConcurrentHashMap.newKeySet();
+    private final LongAdder comparisons = new LongAdder();
 
     private WebConfig(final SslContext sslContext, final Map<String, String> users)
     {
         this.sslContext = sslContext;
         this.users = users;
+        this.dummyHash = dummyHash(users);
     }
 
     /**
@@ -160,27 +179,45 @@ public final class WebConfig
         return !users.isEmpty();
     }
 
-    /** Whether a request with this Authorization header may be answered. */
-    boolean authorized(final String authorization)
+    /** What {@link #check} can tell without bcrypt. */
+    enum Check
+    {
+        /** No authentication configured, or credentials verified before. */
+        AUTHORIZED,
+        /** No credentials, or not basic ones: refused without a bcrypt comparison (nothing about users leaks). */
+        DENIED,
+        /** Only a bcrypt comparison can tell: call {@link #verify} off the event loop. */
+        VERIFY
+    }
+
+    /** Decides what needs no bcrypt: cheap, safe on the event loop. */
+    Check check(final String authorization)
     {
         if (users.isEmpty())
         {
-            return true;
+            return Check.AUTHORIZED;
         }
         if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6))
         {
-            return false;
+            return Check.DENIED;
         }
-        if (verified.contains(authorization))
-        {
-            return true;
-        }
+        return verified.contains(digest(authorization)) ? Check.AUTHORIZED : Check.VERIFY;
+    }
+
+    /**
+     * Verifies basic credentials with one bcrypt comparison, whatever the user: an unknown user is compared
+     * against a dummy hash of the configured cost, so the answer takes as long as a known user's wrong password
+     * and its timing does not reveal which user names exist (as exporter-toolkit does). Verified credentials are
+     * cached so a scraper pays for bcrypt once. Slow on purpose (tens of milliseconds): never on the event loop.
+     */
+    boolean verify(final String authorization)
+    {
         final String decoded;
         try
         {
             decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
         }
-        catch (final IllegalArgumentException e)
+        catch (final IllegalArgumentException | IndexOutOfBoundsException e)
         {
             return false;
         }
@@ -190,15 +227,48 @@ public final class WebConfig
             return false;
         }
         final String hash = users.get(decoded.substring(0, colon));
-        if (hash == null)
+        comparisons.increment();
+        final boolean matches = BCRYPT.verify(decoded.substring(colon + 1).toCharArray(),
+            hash == null ? dummyHash : hash).verified;
+        final boolean ok = matches && hash != null;
+        if (ok && verified.size() < MAX_VERIFIED)
         {
-            return false;
-        }
-        final boolean ok = BCrypt.verifyer().verify(decoded.substring(colon + 1).toCharArray(), hash).verified;
-        if (ok && verified.size() < 64)
-        {
-            verified.add(authorization);
+            verified.add(digest(authorization));
         }
         return ok;
+    }
+
+    /** bcrypt comparisons made so far, for tests: every checked password costs exactly one. */
+    long bcryptComparisons()
+    {
+        return comparisons.sum();
+    }
+
+    /** The cache holds digests, not passwords. */
+    private static String digest(final String authorization)
+    {
+        try
+        {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(authorization.getBytes(StandardCharsets.UTF_8)));
+        }
+        catch (final NoSuchAlgorithmException e)
+        {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /** A hash of a random password at the highest cost among the users', so a miss costs what a hit does. */
+    private static String dummyHash(final Map<String, String> users)
+    {
+        if (users.isEmpty())
+        {
+            return null;
+        }
+        final int cost = users.values().stream().mapToInt(hash -> Integer.parseInt(hash.split("\\$")[2])).max()
+            .orElseThrow();
+        final byte[] password = new byte[16];
+        new SecureRandom().nextBytes(password);
+        return BCrypt.withDefaults().hashToString(cost, HexFormat.of().formatHex(password).toCharArray());
     }
 }

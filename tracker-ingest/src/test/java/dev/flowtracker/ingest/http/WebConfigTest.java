@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -73,10 +74,20 @@ class WebConfigTest
                 assertEquals(200, client.send(HttpRequest.newBuilder(health).header("Authorization",
                     basic("prometheus", "s3cret")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
             }
-            final HttpClient plain = HttpClient.newHttpClient();
-            assertThrows(IOException.class, () -> plain.send(HttpRequest.newBuilder(
+
+            // Plain HTTP on the TLS port: told so, as Go's servers do (before: an empty reply).
+            final HttpResponse<String> plain = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + server.address().getPort() + "/health")).build(),
-                HttpResponse.BodyHandlers.ofString()), "plain HTTP is not answered");
+                HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, plain.statusCode());
+            assertEquals("Client sent an HTTP request to an HTTPS server.\n", plain.body());
+            // Neither plain text nor TLS: closed without a word.
+            try (Socket garbage = new Socket(InetAddress.getLoopbackAddress(), server.address().getPort()))
+            {
+                garbage.setSoTimeout(5000);
+                garbage.getOutputStream().write(new byte[] {1, 2, 3, 4, 5, 6});
+                assertEquals(-1, garbage.getInputStream().read());
+            }
         }
     }
 
