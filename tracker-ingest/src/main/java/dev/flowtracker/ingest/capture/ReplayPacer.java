@@ -18,6 +18,9 @@ public final class ReplayPacer implements PacketHandler
     /** Longest single park, so that a stop request is seen promptly even across long gaps in a capture. */
     static final long MAX_WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
+    /** Latest a frame is held back from the start of the replay: about 146 years, far from overflow. */
+    private static final double MAX_OFFSET_NANOS = Long.MAX_VALUE / 2.0;
+
     private final PacketHandler next;
     private final double speed;
     private final BooleanSupplier stopRequested;
@@ -49,7 +52,9 @@ public final class ReplayPacer implements PacketHandler
         }
         else
         {
-            final long due = startMonotonicNanos + (long)((timestampNanos - firstCaptureNanos) / speed);
+            // Clamped: a huge gap at a slow speed must not overflow into a due time in the past (or far future).
+            final long due = startMonotonicNanos +
+                (long)Math.min((timestampNanos - firstCaptureNanos) / speed, MAX_OFFSET_NANOS);
             for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime())
             {
                 if (stopRequested.getAsBoolean())

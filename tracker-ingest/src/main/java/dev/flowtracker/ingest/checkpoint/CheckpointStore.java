@@ -6,6 +6,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -120,6 +122,32 @@ public final class CheckpointStore implements AutoCloseable
         this.lock = acquired;
     }
 
+    /** A failure's message, or its type when it has none; a path-only JDK message gets its type added. */
+    private static String describe(final Throwable failure)
+    {
+        final String message = failure.getMessage();
+        if (message == null || message.isBlank())
+        {
+            return failure.getClass().getSimpleName();
+        }
+        return failure instanceof FileSystemException f && f.getReason() == null ?
+            message + " (" + failure.getClass().getSimpleName() + ")" : message;
+    }
+
+    /** " (N bytes free in DIR)", or nothing when that cannot be told. */
+    private String freeSpace()
+    {
+        try
+        {
+            return String.format(Locale.ROOT, " (%,d bytes free in %s)",
+                Files.getFileStore(directory).getUsableSpace(), directory);
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            return "";
+        }
+    }
+
     /** Whether this JVM can run Chronicle Map (its module access options, a full JDK). */
     public static boolean isAvailable()
     {
@@ -185,6 +213,7 @@ public final class CheckpointStore implements AutoCloseable
         Path scratch = null;
         Path data = null;
         Path manifestScratch = null;
+        Path writing = directory;
         boolean committed = false;
         try
         {
@@ -195,6 +224,7 @@ public final class CheckpointStore implements AutoCloseable
                 previous != null && previous.entries() > 0 ? previous.averageValueSize() : DEFAULT_AVERAGE_VALUE_SIZE;
 
             scratch = directory.resolve(CheckpointFiles.temporaryName(dataName));
+            writing = scratch;
             final ChronicleFlowMap.Written written = ChronicleFlowMap.write(scratch, expectedEntries, average, source);
             CheckpointFiles.force(scratch);
             final long length = Files.size(scratch);
@@ -209,6 +239,7 @@ public final class CheckpointStore implements AutoCloseable
                 written.entries(), written.valueBytes(), written.maxValueSize(), dataName, length, crc,
                 written.mapEntries(), written.mapAverageValueSize(), ChronicleFlowMap.LIBRARY_VERSION);
             manifestScratch = directory.resolve(CheckpointFiles.temporaryName(manifest.getFileName().toString()));
+            writing = manifestScratch;
             writeDurably(manifestScratch, Manifest.encode(info));
             Files.move(manifestScratch, manifest, StandardCopyOption.ATOMIC_MOVE);
             manifestScratch = null;
@@ -226,7 +257,14 @@ public final class CheckpointStore implements AutoCloseable
             {
                 deleteQuietly(data, ex);
             }
-            throw ex;
+            if (ex instanceof CheckpointException || ex instanceof IllegalArgumentException || ex instanceof Error)
+            {
+                throw ex;
+            }
+            // Library and JDK messages may name neither the file nor the cause ("Not enough space to fallocate 0
+            // MiB to /"): say which file, what the message said, and how much room the file system has.
+            throw new CheckpointException(writing, "cannot write checkpoint of shard " + shard + ": " +
+                describe(ex) + freeSpace(), ex);
         }
         finally
         {

@@ -15,8 +15,13 @@ import dev.flowtracker.ingest.pipeline.Pipeline;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -227,6 +232,19 @@ final class AnalyzeCommand
         if (cause instanceof NoSuchFileException n)
         {
             return n.getFile() + ": no such file";
+        }
+        if (cause instanceof FileSystemException f && f.getReason() == null && f.getFile() != null)
+        {
+            // The JDK's message is then the path alone: say what went wrong with it too.
+            final String what = switch (f)
+            {
+                case AccessDeniedException a -> "permission denied";
+                case FileAlreadyExistsException a -> "already exists";
+                case NotDirectoryException a -> "not a directory";
+                case DirectoryNotEmptyException a -> "directory not empty";
+                default -> f.getClass().getSimpleName();
+            };
+            return f.getFile() + (f.getOtherFile() == null ? "" : " -> " + f.getOtherFile()) + ": " + what;
         }
         return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     }

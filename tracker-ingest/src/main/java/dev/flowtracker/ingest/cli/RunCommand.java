@@ -5,6 +5,7 @@ import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.FlowPhase;
 import dev.flowtracker.core.tcp.FlowRemoval;
+import dev.flowtracker.core.tcp.FlowStateCodec;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
@@ -13,6 +14,7 @@ import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Checkpointing;
 import dev.flowtracker.ingest.pipeline.Pipeline;
+import dev.flowtracker.ingest.pipeline.ReplayResume;
 import dev.flowtracker.ingest.http.HttpApi;
 import dev.flowtracker.ingest.http.HttpServer;
 import dev.flowtracker.ingest.http.WebConfig;
@@ -33,6 +35,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -73,13 +76,15 @@ final class RunCommand
                               receive mirrored traffic (e.g. cloud traffic mirroring) as VXLAN (UDP 4789) or
                               Geneve (UDP 6081); the VNI is part of each connection's identity (record "vni").
                               Live: a full ring drops frames (counted), idle timeouts run on wall time.
+                              One listener per port: a port another socket already serves is refused
               --mirror-threads N  receiving sockets per listen address (SO_REUSEPORT, one event loop each;
                               default 1)
-              --workers N     shard workers (default: cores - 1, at least 1)
-              --ring-size N   ring slots, a power of two (default 65536)
+              --workers N     shard workers (default: cores - 1, at least 1, at most 1024)
+              --ring-size N   ring slots, a power of two up to 16777216 (default 65536; about 320 bytes of heap each)
               --replay-speed X
-                              replay at the captured pace times X (1 = real time, 10 = ten times faster)
-              --topspeed      replay as fast as possible (the default)
+                              replay at the captured pace times X (1 = real time, 10 = ten times faster; at least
+                              0.001)
+              --topspeed      replay as fast as possible (the default; not with --replay-speed)
           -o, --output FILE   write flow records to FILE instead of standard output. An existing FILE is
                               continued, never truncated (a torn last line a killed run left is cut first)
               --rotate-size N     with -o: start a new file when it reaches N bytes (suffix k, M or G); the
@@ -113,15 +118,17 @@ final class RunCommand
         checkpoints (Chronicle Map files, one per worker shard; crash-safe commits):
               --state-dir DIR restore the connections checkpointed in DIR at start, checkpoint them there
                               periodically and at shutdown (then they are not written as records: a restart
-                              continues them)
-              --checkpoint-interval D   wall-clock time between checkpoints (default 60s)
+                              continues them). A --pcap replay then skips the frames the checkpoints hold
+                              (counted), so it may restart on the same capture
+              --checkpoint-interval D   wall-clock time between checkpoints (default 60s; needs --state-dir)
               --checkpoint-at-end       at the end of input, checkpoint open connections instead of writing
                               them (a capture split over several runs, one file each)
         HTTP (GET /metrics for Prometheus, /health, /ready, /flows?limit=N&sort=retransmission|bytes|duration|rtt,
         /flows/{uid}):
               --http-listen HOST:PORT   where to serve (default 127.0.0.1:9127; port 0 picks a free one, printed
                               on stderr)
-              --no-http       no HTTP server (the command then exits when the input ends)
+              --no-http       no HTTP server (the command then exits when the input ends; not with --http-listen
+                              or --web-config)
               --web-config FILE   TLS and basic auth, in the Prometheus exporters' web-config format
                               (tls_server_config: cert_file, key_file; basic_auth_users: user: bcrypt hash)
               --exit-at-end   exit when the input ends instead of serving until stopped
@@ -136,6 +143,18 @@ final class RunCommand
         143/130 after SIGTERM/SIGINT (records flushed)
         """;
 
+    /** Most shard workers: each is a thread with its own flow table; more would exhaust threads or memory. */
+    static final int MAX_WORKERS = 1024;
+    /** Most ring slots: 16 M events, about 5 GiB of heap. */
+    static final int MAX_RING_SIZE = 1 << 24;
+    /** Heap one ring slot takes (a {@code PacketEvent} and its decoded packet, measured with a heap histogram). */
+    static final int RING_SLOT_BYTES = 320;
+    /** Heap one working-set connection object takes at most, with its engine state (see --working-set). */
+    static final int WORKING_CONNECTION_BYTES = 2048;
+    /** Heap the daemon needs besides the ring, the working sets and the record buffer: metrics, HTTP and such. */
+    static final long BASE_HEAP_BYTES = 64L << 20;
+    /** Slowest replay: a second of capture in 1,000 s. Slower would look like a stall. */
+    static final double MIN_REPLAY_SPEED = 0.001;
     /** The HTTP server's default port (metrics, API), on the loopback address. */
     static final int DEFAULT_HTTP_PORT = 9127;
     /** How often a live pipeline's clock moves the workers' time on when no packet arrives. */
@@ -229,6 +248,23 @@ final class RunCommand
             records.close();
             return ExitCodes.USAGE;
         }
+        // The ring's events are allocated at start and each worker's working set fills up to its size: a heap that
+        // cannot hold both fails now, not with an OutOfMemoryError once the traffic gets there.
+        final long heapNeeded = heapNeeded(options.ringSize, options.workers, limits.perShard(options.workers),
+            options.recordBufferBytes) + (store == null ? 0 : limits.maxFlows() * (long)FlowStateCodec.MAX_ENCODED_BYTES);
+        final long heapLimit = Runtime.getRuntime().maxMemory();
+        if (heapNeeded > heapLimit)
+        {
+            err.printf(Locale.ROOT, "tracker run: --workers %d, --working-set %,d, --ring-size %,d, --record-buffer " +
+                    "%,d%s need about %.2f GiB of heap, and this JVM allows %.2f GiB: raise -Xmx (TRACKER_JAVA_OPTS) " +
+                    "or lower one of them%n", options.workers, limits.perShard(options.workers).workingSet(),
+                options.ringSize, options.recordBufferBytes,
+                store == null ? "" : String.format(Locale.ROOT, " and checkpoints of --max-flows %,d", limits.maxFlows()),
+                heapNeeded / (double)(1L << 30), heapLimit / (double)(1L << 30));
+            closeQuietly(store);
+            records.close();
+            return ExitCodes.USAGE;
+        }
         final FlowEndCounters[] flowEnds = new FlowEndCounters[options.workers];
         final Pipeline pipeline;
         try
@@ -258,6 +294,27 @@ final class RunCommand
         {
             err.printf(Locale.ROOT, "tracker run: restored %,d connections from %s%n", pipeline.restoredFlows(),
                 options.stateDir);
+        }
+        final ReplayResume resume = pipeline.replayResume();
+        if (resume != null)
+        {
+            // A replay of the capture the checkpoints came from: the frames they hold must not be tracked again.
+            for (final PacketSource source : sources)
+            {
+                if (source instanceof CaptureFileSource replay)
+                {
+                    replay.skip(resume::alreadyTracked);
+                    if (!options.quiet)
+                    {
+                        err.printf(Locale.ROOT, "tracker run: the replay skips the frames the checkpoints already " +
+                            "hold: up to packet time %s%s%n", Instant.ofEpochSecond(0, resume.latestNanos()),
+                            resume.earliestNanos() == resume.latestNanos() ? "" : " (connections of shards whose " +
+                                "last checkpoint is older: up to " + (resume.earliestNanos() == Long.MIN_VALUE ?
+                                "none, a shard had no checkpoint" : Instant.ofEpochSecond(0, resume.earliestNanos())) +
+                                ")");
+                    }
+                }
+            }
         }
         final AtomicBoolean inputFinished = new AtomicBoolean();
         final AtomicBoolean ready = new AtomicBoolean();
@@ -347,6 +404,17 @@ final class RunCommand
                 }
             }
         }
+    }
+
+    /**
+     * Heap the pipeline takes at most beyond the JVM's own: the ring's preallocated events, every worker's full
+     * working set of connection objects, the records held while the output fails, and {@link #BASE_HEAP_BYTES} for
+     * the rest (metrics, HTTP, checkpoint buffers of a small table).
+     */
+    static long heapNeeded(final int ringSize, final int workers, final FlowLimits perShard, final long recordBuffer)
+    {
+        return (long)ringSize * RING_SLOT_BYTES + (long)workers * perShard.workingSet() * WORKING_CONNECTION_BYTES +
+            recordBuffer + BASE_HEAP_BYTES;
     }
 
     private static String hostPort(final InetSocketAddress address)
@@ -484,7 +552,7 @@ final class RunCommand
             err.printf(Locale.ROOT, "tracker run: warning: writing flow records failed %,d times (first: %s) and " +
                 "recovered; no record lost%n", records.sinkFailures(), records.failure());
         }
-        if (!keepServing)
+        if (!keepServing && !started.isEmpty()) // a source that could not start: its one line says it all
         {
             summary(options, pipeline, records, limits, (System.nanoTime() - start) / 1e9, started);
         }
@@ -518,7 +586,9 @@ final class RunCommand
         for (final PacketSource source : started)
         {
             err.printf(Locale.ROOT, "tracker run: source %s %s: %,d frames, %,d bytes, %,d dropped before " +
-                "delivery%n", source.kind(), source.description(), source.frames(), source.bytes(), source.drops());
+                    "delivery%s%n", source.kind(), source.description(), source.frames(), source.bytes(), source.drops(),
+                source instanceof CaptureFileSource replay && replay.skipped() > 0 ? String.format(Locale.ROOT,
+                    ", %,d skipped (already in the checkpoints restored)", replay.skipped()) : "");
         }
     }
 
@@ -559,6 +629,12 @@ final class RunCommand
         InetSocketAddress httpListen = new InetSocketAddress(InetAddress.getLoopbackAddress(), DEFAULT_HTTP_PORT);
         WebConfig webConfig = WebConfig.NONE;
         boolean exitAtEnd;
+        /** Which of the options that can contradict others were given, for the checks after parsing. */
+        boolean replaySpeedGiven;
+        boolean topspeedGiven;
+        boolean checkpointIntervalGiven;
+        boolean httpListenGiven;
+        boolean noHttp;
 
         final AfPacketOptions.Builder capture = AfPacketOptions.builder();
         boolean capturing;
@@ -592,6 +668,7 @@ final class RunCommand
         static Options parse(final String[] args) throws UsageException
         {
             final Options options = new Options();
+            Path webConfigFile = null;
             for (int i = 0; i < args.length; i++)
             {
                 final String arg = args[i];
@@ -602,20 +679,38 @@ final class RunCommand
                     case "-C", "--ignore-checksums" -> options.ignoreChecksums = true;
                     case "--pcap" -> options.files.add(Path.of(value(args, ++i, arg)));
                     case "-o", "--output" -> options.output = Path.of(value(args, ++i, arg));
-                    case "--workers" -> options.workers = positive(value(args, ++i, arg), arg);
+                    case "--workers" ->
+                    {
+                        options.workers = positive(value(args, ++i, arg), arg);
+                        if (options.workers > MAX_WORKERS)
+                        {
+                            throw new UsageException("--workers must be at most " + MAX_WORKERS + " (one thread " +
+                                "and one flow table each), was " + options.workers);
+                        }
+                    }
                     case "--ring-size" ->
                     {
                         options.ringSize = positive(value(args, ++i, arg), arg);
-                        if (Integer.bitCount(options.ringSize) != 1 || options.ringSize < 2)
+                        if (Integer.bitCount(options.ringSize) != 1 || options.ringSize < 2 ||
+                            options.ringSize > MAX_RING_SIZE)
                         {
-                            throw new UsageException("--ring-size must be a power of two, was " + options.ringSize);
+                            throw new UsageException("--ring-size must be a power of two from 2 to " + MAX_RING_SIZE +
+                                " (each slot is a preallocated event of about " + RING_SLOT_BYTES + " bytes), was " +
+                                options.ringSize);
                         }
                     }
                     case "--lifecycle" -> options.lifecycle = AnalyzeCommand.Options.lifecycle(value(args, ++i, arg));
-                    case "--topspeed" -> options.replaySpeed = 0;
+                    case "--topspeed" ->
+                    {
+                        options.replaySpeed = 0;
+                        options.topspeedGiven = true;
+                    }
                     case "--state-dir" -> options.stateDir = Path.of(value(args, ++i, arg));
                     case "--checkpoint-interval" ->
+                    {
                         options.checkpointIntervalNanos = Durations.parseNanos(value(args, ++i, arg), arg);
+                        options.checkpointIntervalGiven = true;
+                    }
                     case "--checkpoint-at-end" -> options.checkpointAtEnd = true;
                     case "-i", "--interface" ->
                     {
@@ -633,10 +728,14 @@ final class RunCommand
                     case "--geneve-listen" ->
                         options.mirrors.add(mirror(MirrorProtocol.GENEVE, value(args, ++i, arg), arg));
                     case "--mirror-threads" -> options.mirrorThreads = positive(value(args, ++i, arg), arg);
-                    case "--http-listen" -> options.httpListen = listenAddress(value(args, ++i, arg), arg);
-                    case "--no-http" -> options.httpListen = null;
+                    case "--http-listen" ->
+                    {
+                        options.httpListen = listenAddress(value(args, ++i, arg), arg);
+                        options.httpListenGiven = true;
+                    }
+                    case "--no-http" -> options.noHttp = true;
                     case "--exit-at-end" -> options.exitAtEnd = true;
-                    case "--web-config" -> options.webConfig = webConfig(Path.of(value(args, ++i, arg)));
+                    case "--web-config" -> webConfigFile = Path.of(value(args, ++i, arg));
                     case "--rotate-size" -> options.rotateBytes = bytes(value(args, ++i, arg), arg);
                     case "--rotate-interval" -> options.rotateNanos = Durations.parseNanos(value(args, ++i, arg), arg);
                     case "--rotate-at-exit" -> options.rotateAtExit = true;
@@ -652,10 +751,13 @@ final class RunCommand
                         {
                             throw new UsageException(arg + " needs a number, got '" + text + "'");
                         }
-                        if (!(options.replaySpeed > 0) || Double.isInfinite(options.replaySpeed))
+                        if (!(options.replaySpeed >= MIN_REPLAY_SPEED) || Double.isInfinite(options.replaySpeed))
                         {
-                            throw new UsageException(arg + " must be a positive number, got '" + text + "'");
+                            throw new UsageException(arg + " must be a number of at least " + MIN_REPLAY_SPEED +
+                                " (a second of capture in " + Math.round(1 / MIN_REPLAY_SPEED) + " s) and finite, " +
+                                "got '" + text + "'");
                         }
+                        options.replaySpeedGiven = true;
                     }
                     case "--max-flows" -> options.limits.maxFlows(positive(value(args, ++i, arg), arg));
                     case "--working-set" -> options.limits.workingSet(positive(value(args, ++i, arg), arg));
@@ -688,6 +790,27 @@ final class RunCommand
             {
                 throw new UsageException("--checkpoint-at-end needs --state-dir");
             }
+            if (options.stateDir == null && options.checkpointIntervalGiven)
+            {
+                throw new UsageException("--checkpoint-interval needs --state-dir (there is nowhere to checkpoint)");
+            }
+            if (options.replaySpeedGiven && options.topspeedGiven)
+            {
+                throw new UsageException("--replay-speed and --topspeed contradict each other: give one");
+            }
+            if (options.noHttp && (options.httpListenGiven || webConfigFile != null))
+            {
+                throw new UsageException("--no-http contradicts " + (options.httpListenGiven ? "--http-listen" :
+                    "--web-config") + ": give one");
+            }
+            if (options.noHttp)
+            {
+                options.httpListen = null;
+            }
+            if (webConfigFile != null)
+            {
+                options.webConfig = webConfig(webConfigFile); // after the conflicts: no file read for nothing
+            }
             if (!options.help && options.files.isEmpty() && options.mirrors.isEmpty() && !options.capturing)
             {
                 throw new UsageException(
@@ -707,6 +830,11 @@ final class RunCommand
             if (!options.files.isEmpty() && (!options.mirrors.isEmpty() || options.capturing))
             {
                 throw new UsageException("--pcap replays files losslessly and live sources never wait: use one kind");
+            }
+            if (options.files.isEmpty() && (options.replaySpeedGiven || options.topspeedGiven))
+            {
+                throw new UsageException((options.replaySpeedGiven ? "--replay-speed" : "--topspeed") +
+                    " paces a file replay: it needs --pcap (live sources run at the traffic's own pace)");
             }
             if (options.mirrorThreads > MirrorOptions.MAX_THREADS)
             {

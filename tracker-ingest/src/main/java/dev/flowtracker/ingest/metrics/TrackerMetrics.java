@@ -12,6 +12,7 @@ import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.afpacket.AfPacketSource;
+import dev.flowtracker.ingest.source.pcap.CaptureFileSource;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -128,6 +129,13 @@ public final class TrackerMetrics implements AutoCloseable
                             " so not verified", capture, c -> c.framesWithChecksumsPending(name), "interface", name);
                 }
             }
+        }
+        final List<CaptureFileSource> replays = sources.stream().filter(CaptureFileSource.class::isInstance)
+            .map(CaptureFileSource.class::cast).toList();
+        if (!replays.isEmpty())
+        {
+            counter("tracker.source.skipped", "Frames a restarted replay left out: the checkpoints it restored hold them",
+                replays, list -> sum(list, CaptureFileSource::skipped), "source", "pcap");
         }
         byKind.forEach((kind, ofKind) ->
         {

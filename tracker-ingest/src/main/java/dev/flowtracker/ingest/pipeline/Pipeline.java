@@ -33,6 +33,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -79,6 +80,8 @@ public final class Pipeline implements PacketHandler
     private final Checkpointing checkpointing;
     private final ExecutorService checkpointWriter;
     private final long restoredFlows;
+    /** What the restored checkpoints already hold of a replayed capture; null without checkpoints. */
+    private final ReplayResume resume;
     private final AtomicLong checkpointsWritten = new AtomicLong();
     private final AtomicLong checkpointsSkipped = new AtomicLong();
     private final AtomicLong checkpointsFailed = new AtomicLong();
@@ -211,13 +214,16 @@ public final class Pipeline implements PacketHandler
                     checkpointsWritten, checkpointsSkipped, checkpointsFailed, checkpointFailure, checkpointDurations,
                     lastCheckpointMillis));
             }
-            this.restoredFlows = restore(checkpointing.store());
+            final List<CheckpointInfo> committed = listCheckpoints(checkpointing.store());
+            this.resume = ReplayResume.of(committed);
+            this.restoredFlows = restore(checkpointing.store(), committed);
             this.nextCheckpointNanos = System.nanoTime() + checkpointing.intervalNanos();
         }
         else
         {
             this.checkpointWriter = null;
             this.restoredFlows = 0;
+            this.resume = null;
         }
         disruptor.setDefaultExceptionHandler(new WorkerFailures());
         @SuppressWarnings("unchecked")
@@ -357,16 +363,34 @@ public final class Pipeline implements PacketHandler
         ring.publish(sequence);
     }
 
-    /** Reads every shard's checkpoint and restores each connection into the worker its hash picks now. */
-    private long restore(final CheckpointStore store)
+    private static List<CheckpointInfo> listCheckpoints(final CheckpointStore store)
+    {
+        try
+        {
+            return store.list();
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Restores each connection of the committed checkpoints into the worker its hash picks now, and starts each
+     * worker's packet clock where its checkpoint left off, so a checkpoint it writes before seeing a frame keeps
+     * that time (see {@link ReplayResume}).
+     */
+    private long restore(final CheckpointStore store, final List<CheckpointInfo> committed)
     {
         final TcpConnection probe = new TcpConnection();
         final long[] restored = new long[1];
         int highestShard = -1;
+        long earliest = Long.MAX_VALUE;
         try
         {
-            for (final CheckpointInfo info : store.list())
+            for (final CheckpointInfo info : committed)
             {
+                earliest = Math.min(earliest, info.packetTimeNanos());
                 highestShard = Math.max(highestShard, info.shard());
                 store.read(info.shard(), (key, state) ->
                 {
@@ -384,13 +408,27 @@ public final class Pipeline implements PacketHandler
                     restored[0]++;
                 });
             }
-            if (highestShard >= workers)
+            if (highestShard < 0)
             {
-                // Fewer workers than last time: checkpoint the restored connections under this run's shards now,
-                // then drop the shards this run does not have, or a later restart would restore them twice.
+                return 0;
+            }
+            if (highestShard + 1 == workers)
+            {
                 for (final ShardWorker worker : shardWorkers)
                 {
-                    worker.checkpoints().writeNow(worker.tracker(), 0);
+                    worker.resumeAt(Math.max(0, resume.shardNanos(worker.shard())));
+                }
+            }
+            else
+            {
+                // Another worker count than last time: checkpoint the restored connections under this run's shards
+                // now, then drop the shards this run does not have, or a later restart would restore them twice.
+                // Every shard now mixes connections of several old ones: it takes the earliest old time, so a
+                // kill before this run's first checkpoint may repeat frames up to the latest, but loses none.
+                for (final ShardWorker worker : shardWorkers)
+                {
+                    worker.resumeAt(earliest);
+                    worker.checkpoints().writeNow(worker.tracker(), earliest);
                 }
                 for (int shard = workers; shard <= highestShard; shard++)
                 {
@@ -558,6 +596,15 @@ public final class Pipeline implements PacketHandler
             total += worker.tracker().timerCapHits();
         }
         return total;
+    }
+
+    /**
+     * What the checkpoints restored at start already hold of a replayed capture (the replay skips those frames), or
+     * null when there were none.
+     */
+    public ReplayResume replayResume()
+    {
+        return resume;
     }
 
     /** Connections restored from checkpoints at start. */

@@ -72,6 +72,15 @@ final class ShardWorker implements EventHandler<PacketEvent>
         this.checkpoints = checkpoints;
     }
 
+    /**
+     * Starts the packet clock at {@code packetTimeNanos}, the time of the checkpoint this worker's connections were
+     * restored from. Called before the ring starts.
+     */
+    void resumeAt(final long packetTimeNanos)
+    {
+        this.packetTimeNanos = packetTimeNanos;
+    }
+
     ShardCheckpoints checkpoints()
     {
         return checkpoints;

@@ -63,6 +63,37 @@ class CheckpointStoreTest
     }
 
     @Test
+    void shouldNameTheFileAndTheCauseWhenACheckpointCannotBeWritten() throws IOException, InterruptedException
+    {
+        final Path disk = Files.createDirectories(dir.resolve("disk"));
+        final Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs",
+            disk.toString()).redirectErrorStream(true).start();
+        final String output = new String(mount.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        final boolean mounted = mount.waitFor(30, TimeUnit.SECONDS) && mount.exitValue() == 0;
+        org.junit.jupiter.api.Assumptions.assumeTrue(mounted, "skipped: cannot mount a small tmpfs (needs root): " +
+            output);
+        try
+        {
+            final Path state = disk.resolve("state");
+            final Map<Long, byte[]> states = TestStates.generate(30, 2_000);
+            try (CheckpointStore store = new CheckpointStore(state))
+            {
+                // 64 KiB cannot hold a map sized for 100,000 states: Chronicle Map's own message names neither.
+                final CheckpointException e = assertThrows(CheckpointException.class,
+                    () -> store.write(0, 100_000, 0, 1L, TestStates.source(states)));
+                assertTrue(e.getMessage().startsWith(state.resolve("shard-0.1.cmap").toString()) &&
+                    e.getMessage().contains(": cannot write checkpoint of shard 0: ") &&
+                    e.getMessage().contains(" bytes free in " + state + ")"), e.getMessage());
+                assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+            }
+        }
+        finally
+        {
+            new ProcessBuilder("umount", "-l", disk.toString()).inheritIO().start().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void shouldReadOnlyTheLatestCheckpointAfterOverwriteAndDeleteTheOlderData() throws IOException
     {
         final Map<Long, byte[]> first = TestStates.generate(20, 2_000);

@@ -89,6 +89,51 @@ class RunMirrorTest
         assertTrue(Files.readString(stderr).contains("tracker run: source vxlan"), Files.readString(stderr));
     }
 
+    @Test
+    void shouldRefuseASecondDaemonOnAMirrorPortAlreadyServedWithOneLine(@TempDir final Path dir) throws Exception
+    {
+        Assumptions.assumeTrue(MirrorSource.isAvailable(), "needs native epoll");
+        final Path firstErr = dir.resolve("first.err");
+        final Process first = new ProcessBuilder(
+            ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED", "-cp",
+            System.getProperty("java.class.path"),
+            TrackerCli.class.getName(), "run", "--vxlan-listen", "127.0.0.1:0", "--mirror-threads", "2", "--workers",
+            "1", "--no-http", "-o", dir.resolve("first.jsonl").toString())
+            .redirectError(firstErr.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try
+        {
+            final int port = awaitPort(firstErr, first);
+            final Path secondErr = dir.resolve("second.err");
+            final Process second = new ProcessBuilder(
+                ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"),
+                TrackerCli.class.getName(), "run", "--vxlan-listen", "127.0.0.1:" + port, "--workers", "1",
+                "--no-http", "-o", dir.resolve("second.jsonl").toString())
+                .redirectError(secondErr.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            try
+            {
+                assertTrue(second.waitFor(30, TimeUnit.SECONDS), "the second daemon should be refused, not serve");
+            }
+            finally
+            {
+                second.destroyForcibly();
+            }
+            final String refusal = Files.readString(secondErr);
+            assertEquals(1, second.exitValue(), refusal);
+            assertEquals(1, refusal.lines().count(), refusal);
+            assertTrue(refusal.startsWith("tracker run: error: vxlan on 127.0.0.1:" + port + ": cannot listen: the " +
+                "port is already served by 127.0.0.1:" + port + " (socket inode ") &&
+                refusal.contains(", pid " + first.pid() + ")"), refusal);
+            assertTrue(first.isAlive(), "the first daemon keeps serving: " + Files.readString(firstErr));
+        }
+        finally
+        {
+            first.destroy();
+            first.waitFor(30, TimeUnit.SECONDS);
+            first.destroyForcibly();
+        }
+    }
+
     /** The fields that do not depend on when frames arrived. */
     private static String summary(final JsonNode r)
     {

@@ -124,6 +124,71 @@ class RunShutdownTest
             "the records of both runs, in one file, equal one uninterrupted run's");
     }
 
+    @Test
+    void shouldGiveTheRecordsOfOneUninterruptedRunWhenRestartedOnTheWholeCaptureAfterACheckpoint(
+        @TempDir final Path dir) throws IOException, InterruptedException
+    {
+        final List<RunCrashRestartTest.Frame> frames = RunCrashRestartTest.traffic();
+        final Path capture = RunCrashRestartTest.write(frames, dir.resolve("whole.pcap"));
+        final Process whole = RunCrashRestartTest.tracker(dir.resolve("whole.err"), "run", "--no-http", "--pcap",
+            capture.toString(), "-C", "-o", dir.resolve("whole.jsonl").toString());
+        assertTrue(whole.waitFor(60, TimeUnit.SECONDS) && whole.exitValue() == 0,
+            "uninterrupted run: " + Files.readString(dir.resolve("whole.err")));
+        final List<String> expected = sorted(Files.readAllLines(dir.resolve("whole.jsonl")));
+        assertEquals(40, expected.size());
+
+        // SIGTERM part-way through a paced replay with two workers, as above.
+        final Path records = dir.resolve("records.jsonl");
+        final Path stateDir = dir.resolve("state");
+        final Path firstErr = dir.resolve("first.err");
+        final Process first = RunCrashRestartTest.tracker(firstErr, "run", "--no-http", "--pcap", capture.toString(),
+            "-C", "--workers", "2", "--replay-speed", "2", "--state-dir", stateDir.toString(), "-o", records.toString());
+        try
+        {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline && first.isAlive() &&
+                (!Files.exists(records) || Files.readAllLines(records).size() < 2))
+            {
+                Thread.sleep(100);
+            }
+            assertTrue(first.isAlive(), "the paced replay should still be running: " + Files.readString(firstErr));
+            first.destroy(); // SIGTERM
+            assertTrue(first.waitFor(30, TimeUnit.SECONDS), "did not stop within 30 s");
+        }
+        finally
+        {
+            first.destroyForcibly();
+        }
+        assertEquals(143, first.exitValue(), Files.readString(firstErr));
+        long resumeAfter = 0;
+        try (CheckpointStore store = CheckpointStore.openForReading(stateDir))
+        {
+            for (final CheckpointInfo info : store.list())
+            {
+                resumeAfter = Math.max(resumeAfter, info.packetTimeNanos());
+            }
+        }
+        final long cut = resumeAfter;
+        final long alreadyRead = frames.stream().filter(f -> f.nanos() <= cut).count();
+        assertTrue(alreadyRead > 0 && alreadyRead < frames.size(), "stopped part-way: " + alreadyRead);
+
+        // The WHOLE capture again, three workers this time: the frames the checkpoint holds are left out by itself.
+        final Path secondErr = dir.resolve("second.err");
+        final Process second = RunCrashRestartTest.tracker(secondErr, "run", "--no-http", "--pcap", capture.toString(),
+            "-C", "--workers", "3", "--state-dir", stateDir.toString(), "-o", records.toString());
+        assertTrue(second.waitFor(60, TimeUnit.SECONDS) && second.exitValue() == 0,
+            "restart: " + Files.readString(secondErr));
+        final String log = Files.readString(secondErr);
+        assertTrue(log.contains("the replay skips the frames the checkpoints already hold: up to packet time "),
+            log);
+        assertTrue(log.contains(String.format(java.util.Locale.ROOT, "%,d frames, ", frames.size() - alreadyRead)) &&
+            log.contains(String.format(java.util.Locale.ROOT, ", %,d skipped (already in the checkpoints restored)",
+                alreadyRead)), log);
+        final List<String> union = sorted(Files.readAllLines(records));
+        assertEquals(union.size(), union.stream().distinct().count(), "no record written twice");
+        assertEquals(expected, union, "the records of both runs, in one file, equal one uninterrupted run's");
+    }
+
     private static List<String> sorted(final List<String> lines)
     {
         final List<String> copy = new ArrayList<>(lines);

@@ -20,6 +20,7 @@ import io.netty.util.concurrent.EventExecutor;
 
 import java.lang.foreign.Arena;
 import java.net.InetSocketAddress;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
@@ -157,6 +158,21 @@ public final class MirrorSource implements PacketSource
             throw new SourceException(options.describe() + ": Linux epoll (Netty's native transport) is not " +
                 "available: " + oneLine(Epoll.unavailabilityCause()));
         }
+        // One listener per mirror port: SO_REUSEPORT would let a second process join the port and the kernel would
+        // split the traffic between them. Checked before binding (nothing taken from the one already serving) and
+        // again after (a process that bound at the same moment, or a port 0 the kernel shared).
+        if (options.listen().getPort() != 0)
+        {
+            try
+            {
+                refuseIfServed(options.listen(), new long[0]);
+            }
+            catch (final SourceException e)
+            {
+                closeAfterFailedStart();
+                throw e;
+            }
+        }
         final int threads = options.threads();
         final Receiver[] handlers = new Receiver[threads];
         final long[] socketInodes = new long[threads];
@@ -175,6 +191,10 @@ public final class MirrorSource implements PacketSource
                 i++;
             }
             grantedReceiveBuffer = channels[0].config().getOption(ChannelOption.SO_RCVBUF);
+            if (Arrays.stream(socketInodes).allMatch(inode -> inode > 0)) // else ours cannot be told apart
+            {
+                refuseIfServed(boundAddress, socketInodes);
+            }
         }
         catch (final SourceException | RuntimeException e)
         {
@@ -183,6 +203,21 @@ public final class MirrorSource implements PacketSource
         }
         inodes = socketInodes;
         receivers = handlers;
+    }
+
+    /**
+     * Throws when a socket other than {@code ours} serves {@code listen}'s port (see {@link UdpPortOwners}); the
+     * caller releases what it opened.
+     */
+    private void refuseIfServed(final InetSocketAddress listen, final long[] ours) throws SourceException
+    {
+        final String competitor = UdpPortOwners.competitor(listen, ours);
+        if (competitor != null)
+        {
+            throw new SourceException(options.protocol().label() + " on " + MirrorOptions.hostAndPort(listen) +
+                ": cannot listen: the port is already served by " + competitor + "; one listener per mirror port " +
+                "(SO_REUSEPORT would have the kernel split the traffic between them)");
+        }
     }
 
     /** Binds socket {@code i} on {@code loop}; returns its inode (for drops), -1 when unknown. */

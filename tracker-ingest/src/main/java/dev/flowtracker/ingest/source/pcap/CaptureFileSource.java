@@ -37,7 +37,18 @@ public final class CaptureFileSource implements PacketSource
     private volatile SourceException failure;
     private volatile long frames;
     private volatile long bytes;
+    private volatile long skipped;
+    /** Frames not to deliver (already tracked before a restart); set before {@link #start}. */
+    private Skip skip;
     private Thread thread;
+
+    /** Which frames a replay leaves out, decided on the replay thread before pacing. */
+    @FunctionalInterface
+    public interface Skip
+    {
+        boolean skip(MemorySegment segment, long offset, int capturedLength, int wireLength, int linkType,
+            long timestampNanos);
+    }
 
     /**
      * @param replaySpeed 0 for as fast as possible; otherwise the captured pace times this factor (1 = real time).
@@ -80,6 +91,26 @@ public final class CaptureFileSource implements PacketSource
         return 1;
     }
 
+    /**
+     * Leaves out the frames {@code skip} picks (counted in {@link #skipped()}, not in {@link #frames()}), before
+     * pacing: a restarted replay does not wait for the part of the capture its checkpoints already hold. Call
+     * before {@link #start}.
+     */
+    public synchronized void skip(final Skip frames)
+    {
+        if (thread != null)
+        {
+            throw new IllegalStateException("already started");
+        }
+        this.skip = frames;
+    }
+
+    /** Frames left out by the {@link #skip} filter so far. */
+    public long skipped()
+    {
+        return skipped;
+    }
+
     @Override
     public synchronized void start(final IntFunction<FrameSink> sinkForThread) throws SourceException
     {
@@ -108,8 +139,21 @@ public final class CaptureFileSource implements PacketSource
             sink.onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
                 FrameSink.NO_TUNNEL);
         };
-        final PacketHandler handler = replaySpeed > 0 ?
+        final PacketHandler paced = replaySpeed > 0 ?
             new ReplayPacer(counting, replaySpeed, () -> stopRequested) : counting;
+        final Skip frames = skip;
+        final PacketHandler handler = frames == null ? paced : (segment, offset, capturedLength, wireLength, linkType,
+            timestampNanos, interfaceId) ->
+        {
+            if (frames.skip(segment, offset, capturedLength, wireLength, linkType, timestampNanos))
+            {
+                skipped++;
+            }
+            else
+            {
+                paced.onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId);
+            }
+        };
         final int batch = replaySpeed > 0 ? PACED_BATCH : FAST_BATCH;
         for (final Path file : files)
         {

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -323,10 +324,57 @@ class MirrorSourceTest
             final InetSocketAddress taken = (InetSocketAddress)squatter.getLocalAddress();
             final MirrorSource source = new MirrorSource(new MirrorOptions(MirrorProtocol.GENEVE, taken));
             final SourceException e = assertThrows(SourceException.class, () -> source.start(i -> null));
-            assertEquals("geneve on 127.0.0.1:" + taken.getPort() + ": cannot listen: Address already in use",
-                e.getMessage());
+            assertTrue(e.getMessage().startsWith("geneve on 127.0.0.1:" + taken.getPort() + ": cannot listen: the " +
+                "port is already served by 127.0.0.1:" + taken.getPort() + " (socket inode "), e.getMessage());
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
             source.close();
         }
+    }
+
+    @Test
+    void shouldRefuseASecondListenerOnAServedPortButBindItsOwnSockets() throws Exception
+    {
+        final MirrorSource first = loopbackSource(MirrorProtocol.VXLAN, 3); // three SO_REUSEPORT sockets of its own
+        try
+        {
+            first.start(i -> (segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
+                tunnelId) -> { });
+            final InetSocketAddress served = first.localAddress();
+            for (final MirrorProtocol protocol : MirrorProtocol.values())
+            {
+                final MirrorSource second = new MirrorSource(new MirrorOptions(protocol, served));
+                final SourceException e = assertThrows(SourceException.class, () -> second.start(i -> null));
+                assertTrue(e.getMessage().startsWith(protocol.label() + " on 127.0.0.1:" + served.getPort() +
+                    ": cannot listen: the port is already served by 127.0.0.1:" + served.getPort() +
+                    " (socket inode "), e.getMessage());
+                assertTrue(e.getMessage().contains(", pid " + ProcessHandle.current().pid() + ")"), e.getMessage());
+                assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+                second.close();
+            }
+            final MirrorSource wildcard = new MirrorSource(new MirrorOptions(MirrorProtocol.VXLAN,
+                new InetSocketAddress(served.getPort())));
+            assertThrows(SourceException.class, () -> wildcard.start(i -> null), "0.0.0.0 overlaps 127.0.0.1");
+            wildcard.close();
+        }
+        finally
+        {
+            first.close();
+        }
+    }
+
+    @Test
+    void shouldTellCompetingAddressesFromTheKernelsSocketTable() throws Exception
+    {
+        final InetSocketAddress loopback = UdpPortOwners.parseLocal("0100007F:12B5");
+        assertEquals(new InetSocketAddress(InetAddress.getLoopbackAddress(), 4789), loopback);
+        final InetSocketAddress any6 = UdpPortOwners.parseLocal("00000000000000000000000000000000:12B5");
+        assertEquals(new InetSocketAddress(InetAddress.getByName("::"), 4789), any6);
+        final InetSocketAddress mapped = UdpPortOwners.parseLocal("0000000000000000FFFF00000100007F:12B5");
+        assertTrue(UdpPortOwners.competes(loopback, mapped), "IPv4-mapped IPv6 is the IPv4 address");
+        assertTrue(UdpPortOwners.competes(loopback, any6), "a wildcard takes every address");
+        assertFalse(UdpPortOwners.competes(loopback, UdpPortOwners.parseLocal("0200007F:12B5")), "127.0.0.2");
+        assertFalse(UdpPortOwners.competes(loopback, UdpPortOwners.parseLocal("0100007F:12B6")), "another port");
+        assertEquals(null, UdpPortOwners.parseLocal("garbage"));
     }
 
     @Test
