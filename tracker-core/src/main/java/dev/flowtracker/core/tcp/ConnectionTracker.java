@@ -183,11 +183,11 @@ public final class ConnectionTracker
     {
         final boolean fromA = connection.isFromA(p);
         final TcpEndpoint sender = fromA ? connection.a : connection.b;
-        final int origBefore = connection.originator().state().ordinal();
-        final int respBefore = connection.responder().state().ordinal();
-        final long outsideWindow = sender.outsideWindow();
-        final long rstOutsideWindow = sender.rstOutsideWindow();
-        final long dataAfterRst = sender.dataAfterRst();
+        final int origBefore = connection.originator().state.ordinal();
+        final int respBefore = connection.responder().state.ordinal();
+        final long outsideWindow = sender.outsideWindow;
+        final long rstOutsideWindow = sender.rstOutsideWindow;
+        final long dataAfterRst = sender.dataAfterRst;
         final boolean rttSeenBefore = connection.initialRttSeen;
 
         final int flags = connection.onSegment(p, fromA);
@@ -196,13 +196,13 @@ public final class ConnectionTracker
         counters.onSegment(direction, flags);
         counters.moveStates(connection, origBefore, respBefore);
         // The three only grow, so their sum changes whenever one does.
-        if (sender.outsideWindow() + sender.rstOutsideWindow() + sender.dataAfterRst() !=
+        if (sender.outsideWindow + sender.rstOutsideWindow + sender.dataAfterRst !=
             outsideWindow + rstOutsideWindow + dataAfterRst)
         {
-            counters.onSecurityEvents(direction, SecuritySignal.OUTSIDE_WINDOW, sender.outsideWindow() - outsideWindow);
+            counters.onSecurityEvents(direction, SecuritySignal.OUTSIDE_WINDOW, sender.outsideWindow - outsideWindow);
             counters.onSecurityEvents(direction, SecuritySignal.RST_OUTSIDE_WINDOW,
-                sender.rstOutsideWindow() - rstOutsideWindow);
-            counters.onSecurityEvents(direction, SecuritySignal.DATA_AFTER_RST, sender.dataAfterRst() - dataAfterRst);
+                sender.rstOutsideWindow - rstOutsideWindow);
+            counters.onSecurityEvents(direction, SecuritySignal.DATA_AFTER_RST, sender.dataAfterRst - dataAfterRst);
         }
         if (!rttSeenBefore && connection.initialRttSeen)
         {

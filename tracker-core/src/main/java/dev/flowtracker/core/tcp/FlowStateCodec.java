@@ -39,7 +39,7 @@ public final class FlowStateCodec
     /** "FTCS" (flow tracker connection state) when the first four bytes are read as ASCII. */
     static final int MAGIC = 0x5343_5446;
     /** Bump when any state class changes its field list; old checkpoints are then rejected, not misread. */
-    static final int FORMAT_VERSION = 5;
+    static final int FORMAT_VERSION = 4;
     static final int HEADER_BYTES = 2 * Integer.BYTES;
     static final int VERSION_OFFSET = Integer.BYTES;
     static final int BODY_LENGTH_OFFSET = VERSION_OFFSET + Short.BYTES;
@@ -195,16 +195,6 @@ public final class FlowStateCodec
     {
         final int value = src.get() & 0xFF;
         if (value > max)
-        {
-            throw outOfRange(field, value, 0, max);
-        }
-        return value;
-    }
-
-    /** {@code value} if it is at most {@code max}; a corrupt-state error naming {@code field} otherwise. */
-    static int checkSmall(final int value, final int max, final String field)
-    {
-        if (value < 0 || value > max)
         {
             throw outOfRange(field, value, 0, max);
         }

@@ -256,7 +256,7 @@ public final class TcpConnection
             return false;
         }
         final TcpEndpoint sender = fromA ? a : b;
-        return sender.baseSeqSet() && p.seq != sender.baseSeq();
+        return sender.baseSeqSet && p.seq != sender.baseSeq;
     }
 
     /**
@@ -277,44 +277,44 @@ public final class TcpConnection
 
         onZeekPacket(p, fromA);
         lastTimestampNanos = p.timestampNanos;
-        sender.packets(sender.packets() + 1);
-        sender.ipBytes(sender.ipBytes() + (p.ipLength));
-        sender.payloadBytes(sender.payloadBytes() + (p.payloadLength));
+        sender.packets++;
+        sender.ipBytes += p.ipLength;
+        sender.payloadBytes += p.payloadLength;
 
         int flags = pendingFlags;
         pendingFlags = 0;
         // Relative-sequence bases, as tshark sets them: own SYN's seq, else seq - 1; the peer's from ack - 1.
         // A SYN+ACK with another seq moves its side's base instead of starting a new conversation.
         // Fragments set no base (tshark sees only the reassembled datagram).
-        if (syn && ack && sender.baseSeqSet() && p.seq != sender.baseSeq())
+        if (syn && ack && sender.baseSeqSet && p.seq != sender.baseSeq)
         {
-            sender.baseSeq(p.seq);
+            sender.baseSeq = p.seq;
             flags |= AnalysisFlag.REUSED_PORTS.bit();
         }
         final boolean analysable = p.tcpHeaderComplete;
         if (!p.ipFragmented && analysable)
         {
-            if (!sender.baseSeqSet())
+            if (!sender.baseSeqSet)
             {
-                sender.baseSeq(syn ? p.seq : p.seq - 1);
-                sender.baseSeqSet(true);
+                sender.baseSeq = syn ? p.seq : p.seq - 1;
+                sender.baseSeqSet = true;
             }
-            if (ack && !receiver.baseSeqSet())
+            if (ack && !receiver.baseSeqSet)
             {
-                receiver.baseSeq(p.ack - 1);
-                receiver.baseSeqSet(true);
+                receiver.baseSeq = p.ack - 1;
+                receiver.baseSeqSet = true;
             }
         }
 
-        final int previousNextSeq = sender.nextSeq();
-        final boolean previousNextSeqKnown = sender.packets() > 1 && previousNextSeq != 0;
-        final boolean rstSeenBefore = a.rstSeen() || b.rstSeen();
+        final int previousNextSeq = sender.nextSeq;
+        final boolean previousNextSeqKnown = sender.packets > 1 && previousNextSeq != 0;
+        final boolean rstSeenBefore = a.rstSeen || b.rstSeen;
         if (analysable)
         {
             flags = SequenceAnalysis.analyse(sender, receiver, p.seq, p.ack, p.analysisPayloadLength(), tcpFlags,
                 p.window, p.timestampNanos, initialRttSeen ? initialRttNanos : 0, flags);
             EndpointExtras.onSegment(sender, receiver, p, previousNextSeq, previousNextSeqKnown, rstSeenBefore);
-            sender.lastAckSeen(sender.lastAckSeen() | (ack));
+            sender.lastAckSeen |= ack;
         }
         // tshark analyses a segment whose TCP header the snapshot length cut like a whole one (the state moves on,
         // and the flags it earned stay its direction's last flags), but reports none of them: see SequenceAnalysis.
@@ -326,14 +326,14 @@ public final class TcpConnection
 
         if (syn)
         {
-            sender.synCount(sender.synCount() + 1);
-            sender.lastSynSeq(p.seq);
-            if (!sender.isnSeen())
+            sender.synCount++;
+            sender.lastSynSeq = p.seq;
+            if (!sender.isnSeen)
             {
-                sender.isnValue(p.seq);
-                sender.isnSeen(true);
+                sender.isn = p.seq;
+                sender.isnSeen = true;
             }
-            sender.firstAck(true);
+            sender.firstAck = true;
             if (!ack)
             {
                 lastSynNanos = p.timestampNanos;
@@ -348,11 +348,11 @@ public final class TcpConnection
                 initialRttNanos = p.timestampNanos - lastSynNanos;
                 initialRttSeen = true;
             }
-            sender.firstAck(false);
+            sender.firstAck = false;
         }
         if (p.windowScale >= 0)
         {
-            sender.windowScaleCode(Math.min(p.windowScale, TcpEndpoint.MAX_WINDOW_SCALE));
+            sender.windowScale = Math.min(p.windowScale, TcpEndpoint.MAX_WINDOW_SCALE);
         }
         if (syn)
         {
@@ -360,17 +360,17 @@ public final class TcpConnection
         }
         if (fin)
         {
-            sender.finCount(sender.finCount() + 1);
-            if (!sender.finSeen())
+            sender.finCount++;
+            if (!sender.finSeen)
             {
-                sender.finSeen(true);
-                sender.finEndSeq(p.seq + p.payloadLength + (syn ? 2 : 1));
+                sender.finSeen = true;
+                sender.finEndSeq = p.seq + p.payloadLength + (syn ? 2 : 1);
             }
         }
         if (rst)
         {
-            sender.rstCount(sender.rstCount() + 1);
-            sender.rstSeen(true);
+            sender.rstCount++;
+            sender.rstSeen = true;
         }
         EndpointStates.onSegment(sender, receiver, tcpFlags, p.ack, p.payloadLength);
         if (endReason == null)
@@ -379,7 +379,7 @@ public final class TcpConnection
             {
                 endReason = EndReason.RST;
             }
-            else if (a.finSeen() && b.finSeen())
+            else if (a.finSeen && b.finSeen)
             {
                 endReason = EndReason.FIN;
             }
@@ -393,14 +393,14 @@ public final class TcpConnection
      */
     private static void verifyWindowScaling(final TcpEndpoint sender, final TcpEndpoint receiver, final boolean synAck)
     {
-        if (sender.windowScaleCode() == TcpEndpoint.WINDOW_SCALE_UNKNOWN)
+        if (sender.windowScale == TcpEndpoint.WINDOW_SCALE_UNKNOWN)
         {
-            sender.windowScaleCode(TcpEndpoint.WINDOW_SCALE_NONE);
-            receiver.windowScaleCode(TcpEndpoint.WINDOW_SCALE_NONE);
+            sender.windowScale = TcpEndpoint.WINDOW_SCALE_NONE;
+            receiver.windowScale = TcpEndpoint.WINDOW_SCALE_NONE;
         }
-        else if (synAck && receiver.windowScaleCode() == TcpEndpoint.WINDOW_SCALE_NONE)
+        else if (synAck && receiver.windowScale == TcpEndpoint.WINDOW_SCALE_NONE)
         {
-            sender.windowScaleCode(TcpEndpoint.WINDOW_SCALE_NONE);
+            sender.windowScale = TcpEndpoint.WINDOW_SCALE_NONE;
         }
     }
 
@@ -408,7 +408,7 @@ public final class TcpConnection
     {
         for (int remaining = flags; remaining != 0; remaining &= remaining - 1)
         {
-            sender.countAnalysisFlag(Integer.numberOfTrailingZeros(remaining));
+            sender.analysisCounts[Integer.numberOfTrailingZeros(remaining)]++;
         }
     }
 

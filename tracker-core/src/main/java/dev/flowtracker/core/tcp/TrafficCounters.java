@@ -57,15 +57,15 @@ public final class TrafficCounters
     /** Adds a connection that starts holding: both endpoints enter their current states. */
     void hold(final TcpConnection connection)
     {
-        endpointStates[connection.originator().state().ordinal()]++;
-        endpointStates[STATES + connection.responder().state().ordinal()]++;
+        endpointStates[connection.originator().state.ordinal()]++;
+        endpointStates[STATES + connection.responder().state.ordinal()]++;
     }
 
     /** A held connection leaves: its endpoints' states no longer count. */
     void release(final TcpConnection connection)
     {
-        endpointStates[connection.originator().state().ordinal()]--;
-        endpointStates[STATES + connection.responder().state().ordinal()]--;
+        endpointStates[connection.originator().state.ordinal()]--;
+        endpointStates[STATES + connection.responder().state.ordinal()]--;
     }
 
     /**
@@ -74,8 +74,8 @@ public final class TrafficCounters
      */
     void moveStates(final TcpConnection connection, final int origBefore, final int respBefore)
     {
-        final int origNow = connection.originator().state().ordinal();
-        final int respNow = connection.responder().state().ordinal();
+        final int origNow = connection.originator().state.ordinal();
+        final int respNow = connection.responder().state.ordinal();
         if (origNow != origBefore || respNow != respBefore)
         {
             endpointStates[origBefore]--;
