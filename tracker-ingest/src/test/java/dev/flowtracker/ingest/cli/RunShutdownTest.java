@@ -56,29 +56,14 @@ class RunShutdownTest
     {
         final List<RunCrashRestartTest.Frame> frames = RunCrashRestartTest.traffic();
         final Path capture = RunCrashRestartTest.write(frames, dir.resolve("whole.pcap"));
-        final Process whole = RunCrashRestartTest.tracker(dir.resolve("whole.err"), "run", "--no-http", "--pcap",
-            capture.toString(), "-C", "-o", dir.resolve("whole.jsonl").toString());
-        assertTrue(whole.waitFor(60, TimeUnit.SECONDS) && whole.exitValue() == 0,
-            "uninterrupted run: " + Files.readString(dir.resolve("whole.err")));
-        final List<String> expected = sorted(Files.readAllLines(dir.resolve("whole.jsonl")));
-        assertEquals(40, expected.size());
-
-        // 47 s of capture at 2x, signalled part-way: some connections ended, several open.
+        final List<String> expected = uninterrupted(dir, capture);
         final Path records = dir.resolve("records.jsonl");
         final Path stateDir = dir.resolve("state");
         final Path firstErr = dir.resolve("first.err");
-        final Process first = RunCrashRestartTest.tracker(firstErr, "run", "--no-http", "--pcap", capture.toString(),
-            "-C", "--workers", "2", "--replay-speed", "2", "--state-dir", stateDir.toString(), "-o", records.toString());
+        final Process first = startPacedUntilRecordsWritten(capture, stateDir, records, firstErr);
         final int exit;
         try
         {
-            // Signalled once the first connections have ended and been written.
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (System.nanoTime() < deadline && first.isAlive() &&
-                (!Files.exists(records) || Files.readAllLines(records).size() < 2))
-            {
-                Thread.sleep(100);
-            }
             assertTrue(first.isAlive(), "the paced replay should still be running: " + Files.readString(firstErr));
             assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(first.pid())).inheritIO().start()
                 .waitFor());
@@ -130,27 +115,14 @@ class RunShutdownTest
     {
         final List<RunCrashRestartTest.Frame> frames = RunCrashRestartTest.traffic();
         final Path capture = RunCrashRestartTest.write(frames, dir.resolve("whole.pcap"));
-        final Process whole = RunCrashRestartTest.tracker(dir.resolve("whole.err"), "run", "--no-http", "--pcap",
-            capture.toString(), "-C", "-o", dir.resolve("whole.jsonl").toString());
-        assertTrue(whole.waitFor(60, TimeUnit.SECONDS) && whole.exitValue() == 0,
-            "uninterrupted run: " + Files.readString(dir.resolve("whole.err")));
-        final List<String> expected = sorted(Files.readAllLines(dir.resolve("whole.jsonl")));
-        assertEquals(40, expected.size());
-
+        final List<String> expected = uninterrupted(dir, capture);
         // SIGTERM part-way through a paced replay with two workers, as above.
         final Path records = dir.resolve("records.jsonl");
         final Path stateDir = dir.resolve("state");
         final Path firstErr = dir.resolve("first.err");
-        final Process first = RunCrashRestartTest.tracker(firstErr, "run", "--no-http", "--pcap", capture.toString(),
-            "-C", "--workers", "2", "--replay-speed", "2", "--state-dir", stateDir.toString(), "-o", records.toString());
+        final Process first = startPacedUntilRecordsWritten(capture, stateDir, records, firstErr);
         try
         {
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (System.nanoTime() < deadline && first.isAlive() &&
-                (!Files.exists(records) || Files.readAllLines(records).size() < 2))
-            {
-                Thread.sleep(100);
-            }
             assertTrue(first.isAlive(), "the paced replay should still be running: " + Files.readString(firstErr));
             first.destroy(); // SIGTERM
             assertTrue(first.waitFor(30, TimeUnit.SECONDS), "did not stop within 30 s");
@@ -187,6 +159,38 @@ class RunShutdownTest
         final List<String> union = sorted(Files.readAllLines(records));
         assertEquals(union.size(), union.stream().distinct().count(), "no record written twice");
         assertEquals(expected, union, "the records of both runs, in one file, equal one uninterrupted run's");
+    }
+
+    /** The records of one uninterrupted run over {@code capture}, sorted; checks there are the 40 connections. */
+    private static List<String> uninterrupted(final Path dir, final Path capture)
+        throws IOException, InterruptedException
+    {
+        final Process whole = RunCrashRestartTest.tracker(dir.resolve("whole.err"), "run", "--no-http", "--pcap",
+            capture.toString(), "-C", "-o", dir.resolve("whole.jsonl").toString());
+        assertTrue(whole.waitFor(60, TimeUnit.SECONDS) && whole.exitValue() == 0,
+            "uninterrupted run: " + Files.readString(dir.resolve("whole.err")));
+        final List<String> expected = sorted(Files.readAllLines(dir.resolve("whole.jsonl")));
+        assertEquals(40, expected.size());
+        return expected;
+    }
+
+    /**
+     * Starts a paced replay (47 s of capture at 2x) on two workers with a state directory, and returns once the
+     * first connections have ended and been written: some ended, several open.
+     */
+    private static Process startPacedUntilRecordsWritten(
+        final Path capture, final Path stateDir, final Path records, final Path stderr)
+        throws IOException, InterruptedException
+    {
+        final Process first = RunCrashRestartTest.tracker(stderr, "run", "--no-http", "--pcap", capture.toString(),
+            "-C", "--workers", "2", "--replay-speed", "2", "--state-dir", stateDir.toString(), "-o", records.toString());
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline && first.isAlive() &&
+            (!Files.exists(records) || Files.readAllLines(records).size() < 2))
+        {
+            Thread.sleep(100);
+        }
+        return first;
     }
 
     private static List<String> sorted(final List<String> lines)

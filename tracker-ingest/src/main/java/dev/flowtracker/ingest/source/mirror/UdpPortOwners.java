@@ -23,9 +23,6 @@ import java.util.Locale;
  */
 final class UdpPortOwners
 {
-    private static final Path[] TABLES = {Path.of("/proc/net/udp"), Path.of("/proc/net/udp6")};
-    private static final int LOCAL_ADDRESS_COLUMN = 1;
-    private static final int INODE_COLUMN = 9;
 
     private UdpPortOwners()
     {
@@ -38,39 +35,25 @@ final class UdpPortOwners
      */
     static String competitor(final InetSocketAddress listen, final long[] ours)
     {
-        for (final Path table : TABLES)
+        final String[] found = new String[1];
+        ProcNetUdp.forEachRow(columns ->
         {
-            if (!Files.isReadable(table))
+            if (columns.length <= ProcNetUdp.INODE_COLUMN)
             {
-                continue;
+                return true;
             }
-            try (BufferedReader reader = Files.newBufferedReader(table))
+            final InetSocketAddress local = parseLocal(columns[ProcNetUdp.LOCAL_ADDRESS_COLUMN]);
+            final long inode = parseInode(columns[ProcNetUdp.INODE_COLUMN]);
+            if (local != null && inode > 0 && !contains(ours, inode) && competes(listen, local))
             {
-                reader.readLine(); // the column names
-                String line;
-                while ((line = reader.readLine()) != null)
-                {
-                    final String[] columns = line.strip().split("\\s+");
-                    if (columns.length <= INODE_COLUMN)
-                    {
-                        continue;
-                    }
-                    final InetSocketAddress local = parseLocal(columns[LOCAL_ADDRESS_COLUMN]);
-                    final long inode = parseInode(columns[INODE_COLUMN]);
-                    if (local != null && inode > 0 && !contains(ours, inode) && competes(listen, local))
-                    {
-                        final long pid = ownerPid(inode);
-                        return MirrorOptions.hostAndPort(local) + " (socket inode " + inode +
-                            (pid > 0 ? ", pid " + pid : "") + ")";
-                    }
-                }
+                final long pid = ownerPid(inode);
+                found[0] = MirrorOptions.hostAndPort(local) + " (socket inode " + inode +
+                    (pid > 0 ? ", pid " + pid : "") + ")";
+                return false;
             }
-            catch (final IOException e)
-            {
-                // unreadable now: nothing known from this table
-            }
-        }
-        return null;
+            return true;
+        });
+        return found[0];
     }
 
     /** Whether a socket bound to {@code other} would share datagrams sent to {@code listen}'s port with it. */

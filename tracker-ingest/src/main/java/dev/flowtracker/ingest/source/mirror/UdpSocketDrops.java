@@ -13,9 +13,8 @@ import java.nio.file.Path;
  */
 final class UdpSocketDrops
 {
-    private static final Path[] TABLES = {Path.of("/proc/net/udp"), Path.of("/proc/net/udp6")};
-    private static final int INODE_COLUMN = 9;
-    private static final int DROPS_COLUMN = 12;
+    private static final int INODE_COLUMN = ProcNetUdp.INODE_COLUMN;
+    private static final int DROPS_COLUMN = ProcNetUdp.DROPS_COLUMN;
 
     private UdpSocketDrops()
     {
@@ -45,36 +44,18 @@ final class UdpSocketDrops
      */
     static long sum(final long[] inodes)
     {
-        long total = 0;
-        boolean read = false;
-        for (final Path table : TABLES)
+        final long[] total = new long[1];
+        final boolean read = ProcNetUdp.forEachRow(columns ->
         {
-            if (!Files.isReadable(table))
-            {
-                continue;
-            }
-            try (BufferedReader reader = Files.newBufferedReader(table))
-            {
-                reader.readLine(); // the column names
-                String line;
-                while ((line = reader.readLine()) != null)
-                {
-                    total += dropsIfOurs(line, inodes);
-                }
-                read = true;
-            }
-            catch (final IOException e)
-            {
-                // unreadable now: counted as unknown below if no table could be read
-            }
-        }
-        return read ? total : -1;
+            total[0] += dropsIfOurs(columns, inodes);
+            return true;
+        });
+        return read ? total[0] : -1;
     }
 
-    /** The drops column of one table line when its inode is one of {@code inodes}, else 0. */
-    static long dropsIfOurs(final String line, final long[] inodes)
+    /** The drops column of one table row when its inode is one of {@code inodes}, else 0. */
+    static long dropsIfOurs(final String[] columns, final long[] inodes)
     {
-        final String[] columns = line.strip().split("\\s+");
         if (columns.length <= DROPS_COLUMN)
         {
             return 0;
