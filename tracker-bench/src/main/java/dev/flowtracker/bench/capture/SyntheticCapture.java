@@ -22,6 +22,8 @@ import java.util.SplittableRandom;
  *       cut to a snap length (checksums stay right for the full segment), so a 5 GiB flow is a small file.</li>
  *   <li>{@code synflood}: N SYNs from random spoofed sources (1.0.0.0 to 223.255.255.255, random ports and ISNs)
  *       to 198.18.0.1:80, a share answered by a SYN+ACK, nothing else.</li>
+ *   <li>{@code shortconn}: N complete short connections (handshake, request, three-segment response, ACKs,
+ *       four-way close: 13 frames each) with at most K open at once, in {@link ShortConnections}.</li>
  * </ul>
  * Single-threaded.
  */
@@ -29,8 +31,8 @@ public final class SyntheticCapture
 {
     /** 2026-01-01T00:00:00Z. */
     public static final long START_NANOS = 1_767_225_600_000_000_000L;
-    private static final int SNAP_LENGTH = 262_144;
-    private static final int LINKTYPE_ETHERNET = 1;
+    static final int SNAP_LENGTH = 262_144;
+    static final int LINKTYPE_ETHERNET = 1;
     private static final long CLIENT_BASE = 0x0A00_0001L;
     private static final long CLIENTS = 0x00FF_FFFEL;
     private static final long SERVER_BASE = 0xC612_0001L; // 198.18.0.1
@@ -248,7 +250,7 @@ public final class SyntheticCapture
         }
     }
 
-    private static void write(
+    static void write(
         final FrameOutput writer, final TcpFrames frames, final long time, final boolean fromClient, final int seq,
         final int ack, final int flags, final int payload, final int tsVal, final int tsEcr) throws IOException
     {
@@ -257,7 +259,7 @@ public final class SyntheticCapture
     }
 
     /** A millisecond clock for the timestamp option, from packet time. */
-    private static int tsVal(final long timeNanos)
+    static int tsVal(final long timeNanos)
     {
         return (int)((timeNanos - START_NANOS) / 1_000_000) + 1;
     }
@@ -278,12 +280,23 @@ public final class SyntheticCapture
         long seed = 1;
         boolean ipv6 = false;
         boolean exchange = false;
+        final ShortConnections.Shape shortDefaults = ShortConnections.Shape.defaults();
+        int concurrent = shortDefaults.concurrent();
+        long rate = shortDefaults.rate();
+        long rttMicros = shortDefaults.rttMicros();
+        int request = shortDefaults.request();
+        int response = shortDefaults.response();
         Path output = null;
         for (int i = 1; i < args.length; i++)
         {
             switch (args[i])
             {
-                case "--flows", "--syns" -> count = Long.parseLong(args[++i].replace("_", ""));
+                case "--flows", "--syns", "--connections" -> count = Long.parseLong(args[++i].replace("_", ""));
+                case "--concurrent" -> concurrent = Integer.parseInt(args[++i].replace("_", ""));
+                case "--rate" -> rate = Long.parseLong(args[++i].replace("_", ""));
+                case "--rtt-us" -> rttMicros = Long.parseLong(args[++i].replace("_", ""));
+                case "--request" -> request = Integer.parseInt(args[++i]);
+                case "--response" -> response = Integer.parseInt(args[++i]);
                 case "--bytes" -> bytes = Long.parseLong(args[++i].replace("_", ""));
                 case "--segment" -> segment = Integer.parseInt(args[++i]);
                 case "--payload-snap" -> payloadSnap = Integer.parseInt(args[++i]);
@@ -307,6 +320,16 @@ public final class SyntheticCapture
             usage("give an output file");
         }
         final long start = System.nanoTime();
+        if (kind.equals("shortconn"))
+        {
+            final ShortConnections.Result result = ShortConnections.write(output, new ShortConnections.Shape(
+                count < 0 ? shortDefaults.connections() : count, concurrent, rate, rttMicros, request, response, seed));
+            System.out.printf(Locale.ROOT, "SyntheticCapture shortconn: %,d connections, at most %,d open at once" +
+                    " (reached), %,d frames, %,d bytes, %.3f s of packet time, %s in %.1f s%n", result.connections(),
+                result.peakOpen(), result.frames(), result.bytes(), result.durationNanos() / 1e9, output,
+                (System.nanoTime() - start) / 1e9);
+            return;
+        }
         final Result result = switch (kind)
         {
             case "flows" -> concurrentFlows(output, count < 0 ? 10_000_000 : count, ipv6, exchange, gapNanos, seed);
@@ -332,7 +355,11 @@ public final class SyntheticCapture
                    SyntheticCapture wrap     [--flows F (2)] [--bytes B (5 GiB)] [--segment S (1448)]
                                              [--payload-snap P (0)] [--gap-ns G] [--seed S] OUT
                    SyntheticCapture synflood [--syns N (1000000)] [--synack-percent P (100)] [--gap-ns G]
-                                             [--seed S] OUT""");
+                                             [--seed S] OUT
+                   SyntheticCapture shortconn [--connections N (100000)] [--concurrent K (10000)]
+                                             [--rate R new connections/s (50000)] [--rtt-us U (10000)]
+                                             [--request B (200)] [--response B (4000, 3 segments)] [--seed S] OUT
+                                             (13 frames a connection; see ShortConnections)""");
         System.exit(2);
     }
 }

@@ -29,10 +29,16 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * usage: Compare --root DIR --capture FILE --label TEXT --jar BENCHMARKS_JAR --out DIR --work DIR
- *                [--rounds N (5)] [--command TEXT] [--readme FILE | --no-readme]
+ *                [--rounds N (5)] [--command TEXT] [--readme FILE | --no-readme] [--section NAME]
  *                [--footprint-flows N (10000000)] [--footprint-fallback N (1000000)]
  *                [--rss-flows N (1000000)] [--no-footprint] [--profile always|missed|never]
+ *                [--tools tracker,tshark,tcptrace,argus,tcpdump (all)] [--min-packets-target N (2000000)]
+ *                [--pipeline]
  * </pre>
+ * {@code --section NAME} keeps the report between markers of its own name, so scenarios do not replace each
+ * other's sections; {@code --tools} runs only the tools named; {@code --pipeline} adds the in-process pipeline
+ * with one worker on the same capture ({@link InProcessPipeline}, JMH). Beside {@code runs.tsv} the results
+ * directory gets {@code summary.tsv} (medians per tool) for {@link ConcurrencySummary}.
  * One thread; every measurement is a child process.
  */
 public final class Compare
@@ -92,6 +98,18 @@ public final class Compare
         final List<Tool> tools = new ArrayList<>();
         tools.add(Tool.tracker(options.root));
         tools.addAll(Tool.peers());
+        if (options.tools != null)
+        {
+            tools.removeIf(tool ->
+            {
+                final boolean left = !options.tools.contains(tool.name());
+                if (left)
+                {
+                    notes.append("- ").append(tool.name()).append(" was left out (`--tools`).\n");
+                }
+                return left;
+            });
+        }
         final Map<String, String> versions = new LinkedHashMap<>();
         final List<Tool> runnable = new ArrayList<>();
         for (final Tool tool : tools)
@@ -148,19 +166,24 @@ public final class Compare
         final Matcher connections = CONNECTIONS.matcher(trackerSummary);
         final String connectionCount = connections.find() ? connections.group(1) : "?";
 
+        writeSummary(options.out.resolve("summary.tsv"), results, packets, connectionCount);
+        final String pipeline = options.pipeline ?
+            InProcessPipeline.measure(options.jar, options.capture, options.out, options.root) : null;
         final Footprint footprint = options.footprint ? footprint() : null;
-        final Targets targets = Targets.evaluate(results, packets, footprint, options.footprintFlows);
+        final Targets targets = Targets.evaluate(results, packets, footprint, options.footprintFlows,
+            options.minPacketsTarget);
         String profile = null;
         if (options.profile.equals("always") || (options.profile.equals("missed") && targets.anyMissed()))
         {
             profile = profile();
         }
         final String report = new Report(options, started, packets, connectionCount, loadBefore, loads,
-            trackerFlags, versions, results, footprint, targets, profile, notes.toString()).markdown();
+            trackerFlags, versions, results, footprint, targets, profile,
+            (pipeline == null ? "" : pipeline + "\n") + notes).markdown();
         Files.writeString(options.out.resolve("report.md"), report);
         if (options.readme != null)
         {
-            writeIntoReadme(options.readme, report);
+            writeIntoReadme(options.readme, report, options.section);
         }
         System.out.println(report);
     }
@@ -300,32 +323,73 @@ public final class Compare
     /** Replaces the README's section between the markers (or appends one) with {@code report}. */
     static void writeIntoReadme(final Path readme, final String report) throws IOException
     {
+        writeIntoReadme(readme, report, null);
+    }
+
+    /**
+     * The same for a named section ({@code <!-- bench:compare:NAME:begin -->}); a named section that is not there
+     * yet goes at the end of the README.
+     */
+    static void writeIntoReadme(final Path readme, final String report, final String section) throws IOException
+    {
+        final String begin = section == null ? BEGIN : "<!-- bench:compare:" + section + ":begin -->";
+        final String end = section == null ? END : "<!-- bench:compare:" + section + ":end -->";
         final String text = Files.readString(readme);
-        final int begin = text.indexOf(BEGIN);
-        final int end = text.indexOf(END);
+        final int at = text.indexOf(begin);
+        final int until = text.indexOf(end);
         final String updated;
-        if (begin >= 0 && end > begin)
+        if (at >= 0 && until > at)
         {
-            updated = text.substring(0, begin + BEGIN.length()) + "\n" + report + text.substring(end);
+            updated = text.substring(0, at + begin.length()) + "\n" + report + text.substring(until);
+        }
+        else if (section == null)
+        {
+            updated = text + "\n## Side by side: whole processes on one capture (`bin/bench compare`)\n\n" + begin +
+                "\n" + report + end + "\n";
         }
         else
         {
-            updated = text + "\n## Side by side: whole processes on one capture (`bin/bench compare`)\n\n" + BEGIN +
-                "\n" + report + END + "\n";
+            updated = text + (text.endsWith("\n\n") ? "" : "\n") + begin + "\n" + report + end + "\n";
         }
         Files.writeString(readme, updated);
     }
 
+    /** Medians per tool, one line each: what {@link ConcurrencySummary} reads back. */
+    private static void writeSummary(
+        final Path file, final List<ToolResult> results, final long packets, final String connections)
+        throws IOException
+    {
+        try (PrintWriter tsv = new PrintWriter(Files.newBufferedWriter(file)))
+        {
+            tsv.println("tool\tok\tpackets\tconnections\twall_s_median\twall_s_min\twall_s_max\tpackets_per_s" +
+                "\tmax_rss_mb_median\tcpu_s_median");
+            for (final ToolResult result : results)
+            {
+                if (!result.ok())
+                {
+                    tsv.printf(Locale.ROOT, "%s\tfailed\t%d\t%s\t\t\t\t\t\t%n", result.tool().name(), packets,
+                        connections.replace(",", ""));
+                    continue;
+                }
+                final Stats wall = result.wall();
+                tsv.printf(Locale.ROOT, "%s\tok\t%d\t%s\t%.3f\t%.3f\t%.3f\t%.0f\t%.1f\t%.2f%n", result.tool().name(),
+                    packets, connections.replace(",", ""), wall.median(), wall.min(), wall.max(),
+                    packets / wall.median(), result.rssMegabytes().median(), result.cpu().median());
+            }
+        }
+    }
+
     /** Command-line options. */
     record Options(Path root, Path capture, String label, Path jar, Path out, Path work, int rounds, String command,
-        Path readme, boolean footprint, long footprintFlows, long footprintFallback, long rssFlows, String profile)
+        Path readme, boolean footprint, long footprintFlows, long footprintFallback, long rssFlows, String profile,
+        String section, List<String> tools, long minPacketsTarget, boolean pipeline)
     {
         static Options parse(final String[] args)
         {
             final Map<String, String> values = new LinkedHashMap<>();
             for (int i = 0; i < args.length; i++)
             {
-                if (args[i].equals("--no-readme") || args[i].equals("--no-footprint"))
+                if (args[i].equals("--no-readme") || args[i].equals("--no-footprint") || args[i].equals("--pipeline"))
                 {
                     values.put(args[i].substring(2), "true");
                 }
@@ -353,7 +417,10 @@ public final class Compare
                 !values.containsKey("no-footprint"),
                 Long.parseLong(values.getOrDefault("footprint-flows", "10000000")),
                 Long.parseLong(values.getOrDefault("footprint-fallback", "1000000")),
-                Long.parseLong(values.getOrDefault("rss-flows", "1000000")), profile);
+                Long.parseLong(values.getOrDefault("rss-flows", "1000000")), profile, values.get("section"),
+                values.containsKey("tools") ? List.of(values.get("tools").split(",")) : null,
+                Long.parseLong(values.getOrDefault("min-packets-target", Long.toString(Targets.TARGET_PACKETS))),
+                values.containsKey("pipeline"));
         }
 
         private static String require(final Map<String, String> values, final String key)

@@ -87,6 +87,48 @@ class HarnessTest
         assertTrue(twice.endsWith("\n## after\n"), "what follows the section stays");
     }
 
+    @Test
+    void shouldKeepNamedSectionsApartFromEachOtherAndFromTheDefault() throws IOException
+    {
+        final Path readme = dir.resolve("README.md");
+        Files.writeString(readme, "# bench\n");
+        Compare.writeIntoReadme(readme, "default\n");
+        Compare.writeIntoReadme(readme, "k10\n", "shortconn-k10");
+        Compare.writeIntoReadme(readme, "k20\n", "shortconn-k20");
+        Compare.writeIntoReadme(readme, "k10 again\n", "shortconn-k10");
+        final String text = Files.readString(readme);
+        assertTrue(text.contains(Compare.BEGIN + "\ndefault\n" + Compare.END));
+        assertTrue(text.contains("<!-- bench:compare:shortconn-k10:begin -->\nk10 again\n" +
+            "<!-- bench:compare:shortconn-k10:end -->"));
+        assertTrue(text.contains("<!-- bench:compare:shortconn-k20:begin -->\nk20\n"));
+        assertFalse(text.contains("k10\n<"), "the first k10 report was replaced");
+    }
+
+    @Test
+    void shouldReadThePacketsCounterFromJmhsCsv() throws IOException
+    {
+        final Path csv = dir.resolve("jmh.csv");
+        Files.writeString(csv, String.join("\n",
+            "\"Benchmark\",\"Mode\",\"Threads\",\"Samples\",\"Score\",\"Score Error (99.9%)\",\"Unit\"",
+            "\"dev.flowtracker.bench.PipelineBenchmark.pipeline\",\"thrpt\",1,3,2.5,0.4,\"ops/s\"",
+            "\"dev.flowtracker.bench.PipelineBenchmark.pipeline:packets\",\"thrpt\",1,3,3250000.5,120000.25,\"ops/s\""));
+        final String[] packets = InProcessPipeline.packetsRow(csv);
+        assertEquals("3250000.5", packets[0]);
+        assertEquals("120000.25", packets[1]);
+    }
+
+    @Test
+    void shouldSetEachToolBesideItsFirstRunAcrossConcurrencies()
+    {
+        final Map<String, List<ConcurrencySummary.Row>> rows = new java.util.LinkedHashMap<>();
+        rows.put("10000", List.of(new ConcurrencySummary.Row("tracker", true, 1_300, "100", 2.0, 650, 300)));
+        rows.put("1000000", List.of(new ConcurrencySummary.Row("tracker", true, 1_300, "100", 4.0, 325, 900)));
+        final String markdown = ConcurrencySummary.markdown("cmd", rows,
+            Map.of("10000", dir.resolve("a"), "1000000", dir.resolve("b")));
+        assertTrue(markdown.contains("| 10000 | tracker | 1,300 | 2.00 | 650 | 1.00 | 300 | 1.00 |"), markdown);
+        assertTrue(markdown.contains("| 1000000 | tracker | 1,300 | 4.00 | 325 | 0.50 | 900 | 3.00 |"), markdown);
+    }
+
     private static Compare.ToolResult result(final String name, final double wall, final long rssKilobytes)
     {
         final Tool tool = new Tool(name, name, List.of(name), List.of());
