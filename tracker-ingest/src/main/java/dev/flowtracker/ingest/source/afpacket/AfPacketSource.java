@@ -140,7 +140,11 @@ public final class AfPacketSource implements PacketSource
         }
     }
 
-    /** Opens interface by interface, fanout member by member; closes what it opened when one fails. */
+    /**
+     * Opens interface by interface, fanout member by member; closes what it opened when one fails. A socket lets
+     * frames in only once it is in its fanout group ({@link PacketSocket}: until then it would receive every frame
+     * that the group also delivers to a member).
+     */
     private void openSockets(final int[] indexes, final List<PacketSocket> sockets) throws SourceException
     {
         for (int i = 0; i < indexes.length; i++)
@@ -160,6 +164,7 @@ public final class AfPacketSource implements PacketSource
                 {
                     group = socket.joinFanout(group);
                 }
+                socket.startReceiving();
             }
         }
     }

@@ -34,6 +34,7 @@ final class Libc
     static final int SOL_SOCKET = 1;
     static final int SO_ERROR = 4;
     static final int SO_ATTACH_FILTER = 26;
+    static final int SO_DETACH_FILTER = 27;
 
     static final int SOL_PACKET = 263;
     static final int PACKET_ADD_MEMBERSHIP = 1;

@@ -12,9 +12,20 @@ import java.lang.foreign.MemorySegment;
  * One AF_PACKET socket bound to one interface, with its TPACKET_V3 receive ring mapped into this process. Opening
  * it runs, in this order: {@code socket(AF_PACKET, SOCK_RAW, 0)} (protocol 0: nothing is received yet),
  * {@code PACKET_VERSION = TPACKET_V3}, {@code PACKET_RESERVE} (room to put a VLAN tag back), {@code PACKET_RX_RING},
- * {@code mmap}, {@code SO_ATTACH_FILTER} (optional), {@code bind} to the interface with {@code ETH_P_ALL} (only now
- * do packets arrive, already filtered, and only from this interface), {@code PACKET_ADD_MEMBERSHIP PACKET_MR_PROMISC}
- * (optional), {@code PACKET_FANOUT} (optional; the kernel only lets bound sockets join).
+ * {@code mmap}, {@code SO_ATTACH_FILTER} with a program that drops everything, {@code bind} to the interface with
+ * {@code ETH_P_ALL}. The caller then adds {@code PACKET_ADD_MEMBERSHIP PACKET_MR_PROMISC} (optional,
+ * {@link #promiscuous}) and {@code PACKET_FANOUT} (optional, {@link #joinFanout}), and only then
+ * {@link #startReceiving} swaps in the real filter (or none): the first frame reaches the ring after the socket has
+ * joined its group.
+ *
+ * <p>Why the filter that drops everything: the kernel lets only a bound socket join a fanout group (a socket that
+ * is not yet receiving gets {@code EINVAL}), and a bound socket outside a group receives every frame of its
+ * interface. Without it, frames arriving between {@code bind} and {@code PACKET_FANOUT} reached this socket and,
+ * through the group, one of the members that had already joined: delivered twice (issue 19, item 7). The price:
+ * frames the group hashes to this socket between joining and {@link #startReceiving} (a few microseconds, once, at
+ * start) are dropped by that filter, uncounted, rather than delivered twice. Left open: a frame another CPU was
+ * already handing to the socket's own hook as it joined (the kernel unhooks it without waiting for such readers) and
+ * that gets there only after the swap would still come twice; no test has seen one.
  *
  * <p>Threads: the ring is read by the socket's event loop only ({@link BlockRing}); {@link #statistics()} may be
  * called from any thread (synchronized: the kernel resets its counters on every read, so they are accumulated
@@ -24,6 +35,8 @@ final class PacketSocket implements AutoCloseable
 {
     /** Slack before each frame for one VLAN tag ({@link BlockRing} puts stripped tags back). */
     private static final int RESERVE = Tpacket3.VLAN_TAG_LENGTH;
+    /** Attached before {@code bind}, replaced by {@link #startReceiving}: the socket receives nothing until then. */
+    private static final ClassicBpf.Program RECEIVE_NOTHING = new ClassicBpf().ret(0).build();
 
     private final String interfaceName;
     private final int fd;
@@ -31,6 +44,8 @@ final class PacketSocket implements AutoCloseable
     private final MemorySegment ring;
     private final int blockSize;
     private final int blockCount;
+    /** What {@link #startReceiving} attaches, or null for no filter at all. */
+    private final ClassicBpf.Program filter;
     /** The fanout group this socket joined, or -1. */
     private int fanoutGroup = -1;
     private long packets;
@@ -39,7 +54,7 @@ final class PacketSocket implements AutoCloseable
     private boolean closed;
 
     private PacketSocket(final String interfaceName, final int fd, final Arena arena, final MemorySegment ring,
-        final int blockSize, final int blockCount)
+        final int blockSize, final int blockCount, final ClassicBpf.Program filter)
     {
         this.interfaceName = interfaceName;
         this.fd = fd;
@@ -47,11 +62,13 @@ final class PacketSocket implements AutoCloseable
         this.ring = ring;
         this.blockSize = blockSize;
         this.blockCount = blockCount;
+        this.filter = filter;
     }
 
     /**
-     * Opens a socket on interface {@code interfaceIndex} ({@code interfaceName} is for messages) with the ring and
-     * filter {@code options} ask for. Fanout and promiscuous mode are separate steps ({@link #joinFanout},
+     * Opens a socket on interface {@code interfaceIndex} ({@code interfaceName} is for messages) with the ring
+     * {@code options} ask for, bound but receiving nothing until {@link #startReceiving} (which attaches the filter
+     * the options ask for). Fanout and promiscuous mode are separate steps in between ({@link #joinFanout},
      * {@link #promiscuous}).
      *
      * @throws SourceException naming the interface and what failed; nothing stays open.
@@ -81,12 +98,9 @@ final class PacketSocket implements AutoCloseable
             // Closing the arena unmaps the ring: a late access then fails in Java instead of touching freed memory.
             final MemorySegment ring = address.reinterpret(ringBytes, arena,
                 mapped -> unmapQuietly(mapped, ringBytes));
-            final PacketSocket socket =
-                new PacketSocket(interfaceName, fd, arena, ring, options.blockSize(), options.blockCount());
-            if (options.tcpOnlyFilter())
-            {
-                socket.attachFilter(TcpOnlyFilter.program());
-            }
+            final PacketSocket socket = new PacketSocket(interfaceName, fd, arena, ring, options.blockSize(),
+                options.blockCount(), options.tcpOnlyFilter() ? TcpOnlyFilter.program() : null);
+            socket.attachFilter(RECEIVE_NOTHING);
             Libc.bindPacket(fd, interfaceIndex);
             return socket;
         }
@@ -169,6 +183,30 @@ final class PacketSocket implements AutoCloseable
         try (Arena call = Arena.ofConfined())
         {
             Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_ATTACH_FILTER, program.toSockFprog(call), "SO_ATTACH_FILTER");
+        }
+    }
+
+    /**
+     * Lets frames in: replaces the filter that drops everything with the one the options asked for (the TCP-only
+     * program), or removes it. Called once, after {@link #joinFanout} when the socket is a fanout member.
+     */
+    void startReceiving() throws SourceException
+    {
+        try
+        {
+            if (filter != null)
+            {
+                attachFilter(filter);
+            }
+            else
+            {
+                Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_DETACH_FILTER, 0, "SO_DETACH_FILTER");
+            }
+        }
+        catch (final ErrnoException e)
+        {
+            throw new SourceException("AF_PACKET capture on " + interfaceName + ": cannot start receiving: " +
+                e.getMessage(), e);
         }
     }
 
