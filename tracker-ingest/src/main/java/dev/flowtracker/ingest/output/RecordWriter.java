@@ -83,7 +83,7 @@ public final class RecordWriter implements AutoCloseable
     private static final DateTimeFormatter ROTATED_SUFFIX =
         DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
     /** Records handed over but not taken by the writer thread yet, at most. */
-    private static final int QUEUE_CAPACITY = 4096;
+    static final int QUEUE_CAPACITY = 4096;
     private static final int DRAIN_BATCH = 256;
     /** Longest single wait of a record handed to a full queue before it looks again. */
     private static final long MAX_PUT_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);

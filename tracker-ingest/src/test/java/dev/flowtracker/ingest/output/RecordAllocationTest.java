@@ -34,7 +34,8 @@ class RecordAllocationTest
     private static final long ALLOWED_BYTES = 64 * 1024;
 
     @Test
-    void shouldAllocateNothingPerRecordWhenFormattingAndHandingRecordsToTheWriter() throws IOException
+    void shouldAllocateNothingPerRecordWhenFormattingAndHandingRecordsToTheWriter()
+        throws IOException, InterruptedException
     {
         final List<TcpConnection> connections = new ArrayList<>();
         final OfflineAnalysis analysis = new OfflineAnalysis(connections::add); // this listener may keep them
@@ -48,14 +49,27 @@ class RecordAllocationTest
         final CountingChannel sink = new CountingChannel();
         final RecordWriter writer = RecordWriter.toChannel(() -> sink, 1 << 20, 10_000_000L, 0);
         final FlowRecordFormat format = new FlowRecordFormat();
+        // Warm-up, first with the sink held until the queue is full: as many buffers are made as can ever be in
+        // flight, so a writer thread that falls behind later (a loaded machine) finds them all in the pool.
+        sink.hold = true;
+        final Thread release = Thread.ofPlatform().start(() ->
+        {
+            final long deadline = System.nanoTime() + 30_000_000_000L;
+            while (writer.queued() < RecordWriter.QUEUE_CAPACITY && System.nanoTime() < deadline)
+            {
+                Thread.onSpinWait();
+            }
+            sink.hold = false;
+        });
         long expectedBytes = 0;
-        for (int i = 0; i < RECORDS; i++) // warm-up: JIT, the buffer pool filled
+        for (int i = 0; i < RECORDS; i++) // and JIT
         {
             final AsciiRecord record = format.format(connections.get(i % connections.size()));
             expectedBytes += record.length() + 1;
             writer.write(record);
         }
         writer.flush();
+        release.join();
 
         final ThreadMXBean threads = (ThreadMXBean)ManagementFactory.getThreadMXBean();
         assertTrue(threads.isThreadAllocatedMemorySupported(), "JVM cannot measure allocation");
@@ -83,10 +97,16 @@ class RecordAllocationTest
     {
         volatile long bytes;
         volatile String first;
+        /** While set, a write waits: the queue fills up behind it. */
+        volatile boolean hold;
 
         @Override
         public long write(final ByteBuffer[] sources, final int offset, final int length)
         {
+            while (hold)
+            {
+                Thread.onSpinWait();
+            }
             long total = 0;
             for (int i = offset; i < offset + length; i++)
             {
