@@ -235,8 +235,7 @@ final class RunCommand
         }
         // The flow tables commit their records as they fill: a bound the JVM cannot hold must fail now, not
         // with an OutOfMemoryError on a worker once the traffic gets there.
-        final long offHeapNeeded = ConnectionTracker.flowTableMaxOffHeapBytes(limits.perShard(options.workers)) *
-            options.workers + limits.maxFlows() * FlowLimits.TIMER_BYTES_PER_FLOW;
+        final long offHeapNeeded = offHeapNeeded(limits, options.workers);
         final long directLimit = FlowLimits.jvmDirectMemoryLimit();
         if (offHeapNeeded > directLimit)
         {
@@ -250,8 +249,8 @@ final class RunCommand
         }
         // The ring's events are allocated at start and each worker's working set fills up to its size: a heap that
         // cannot hold both fails now, not with an OutOfMemoryError once the traffic gets there.
-        final long heapNeeded = heapNeeded(options.ringSize, options.workers, limits.perShard(options.workers),
-            options.recordBufferBytes) + (store == null ? 0 : limits.maxFlows() * (long)FlowStateCodec.MAX_ENCODED_BYTES);
+        final long heapNeeded = heapNeeded(options.ringSize, options.workers, limits, options.recordBufferBytes,
+            store != null);
         final long heapLimit = Runtime.getRuntime().maxMemory();
         if (heapNeeded > heapLimit)
         {
@@ -407,14 +406,29 @@ final class RunCommand
     }
 
     /**
-     * Heap the pipeline takes at most beyond the JVM's own: the ring's preallocated events, every worker's full
-     * working set of connection objects, the records held while the output fails, and {@link #BASE_HEAP_BYTES} for
-     * the rest (metrics, HTTP, checkpoint buffers of a small table).
+     * Heap the pipeline takes at most beyond the JVM's own, for {@code limits} shared by {@code workers}: the ring's
+     * preallocated events, every worker's full working set of connection objects, the records held while the output
+     * fails, with {@code checkpoints} the snapshots of every flow up to the bound, and {@link #BASE_HEAP_BYTES} for the
+     * rest (metrics, HTTP, checkpoint buffers of a small table). What {@code run} checks against the maximum heap, and
+     * what bin/tracker's default {@code -Xmx} is derived from (bin/lib/memory.sh).
      */
-    static long heapNeeded(final int ringSize, final int workers, final FlowLimits perShard, final long recordBuffer)
+    static long heapNeeded(
+        final int ringSize, final int workers, final FlowLimits limits, final long recordBuffer, final boolean checkpoints)
     {
-        return (long)ringSize * RING_SLOT_BYTES + (long)workers * perShard.workingSet() * WORKING_CONNECTION_BYTES +
-            recordBuffer + BASE_HEAP_BYTES;
+        return (long)ringSize * RING_SLOT_BYTES +
+            (long)workers * limits.perShard(workers).workingSet() * WORKING_CONNECTION_BYTES + recordBuffer +
+            (checkpoints ? limits.maxFlows() * (long)FlowStateCodec.MAX_ENCODED_BYTES : 0) + BASE_HEAP_BYTES;
+    }
+
+    /**
+     * Direct memory the flow tables of {@code limits} shared by {@code workers} take when full, with their timer
+     * queues: what {@code run} checks against {@code -XX:MaxDirectMemorySize}, and what bin/tracker's default for it is
+     * derived from (bin/lib/memory.sh).
+     */
+    static long offHeapNeeded(final FlowLimits limits, final int workers)
+    {
+        return ConnectionTracker.flowTableMaxOffHeapBytes(limits.perShard(workers)) * workers +
+            limits.maxFlows() * FlowLimits.TIMER_BYTES_PER_FLOW;
     }
 
     private static String hostPort(final InetSocketAddress address)

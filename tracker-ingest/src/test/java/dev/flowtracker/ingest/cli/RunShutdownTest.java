@@ -162,7 +162,7 @@ class RunShutdownTest
     }
 
     /** The records of one uninterrupted run over {@code capture}, sorted; checks there are the 40 connections. */
-    private static List<String> uninterrupted(final Path dir, final Path capture)
+    static List<String> uninterrupted(final Path dir, final Path capture)
         throws IOException, InterruptedException
     {
         final Process whole = RunCrashRestartTest.tracker(dir.resolve("whole.err"), "run", "--no-http", "--pcap",
@@ -182,18 +182,32 @@ class RunShutdownTest
         final Path capture, final Path stateDir, final Path records, final Path stderr)
         throws IOException, InterruptedException
     {
-        final Process first = RunCrashRestartTest.tracker(stderr, "run", "--no-http", "--pcap", capture.toString(),
-            "-C", "--workers", "2", "--replay-speed", "2", "--state-dir", stateDir.toString(), "-o", records.toString());
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline && first.isAlive() &&
-            (!Files.exists(records) || Files.readAllLines(records).size() < 2))
-        {
-            Thread.sleep(100);
-        }
-        return first;
+        return startPaced(capture, stateDir, records, stderr, "2", 2);
     }
 
-    private static List<String> sorted(final List<String> lines)
+    /**
+     * Starts {@code tracker run} replaying {@code capture} at {@code speed} on two workers with {@code stateDir} and
+     * {@code -o records} (and {@code extra} options), and returns once {@code records} holds {@code untilLines}
+     * lines (those of earlier runs included), the process has exited, or 30 s have passed.
+     */
+    static Process startPaced(
+        final Path capture, final Path stateDir, final Path records, final Path stderr, final String speed,
+        final int untilLines, final String... extra) throws IOException, InterruptedException
+    {
+        final List<String> args = new ArrayList<>(List.of("run", "--no-http", "--pcap", capture.toString(), "-C",
+            "--workers", "2", "--replay-speed", speed, "--state-dir", stateDir.toString(), "-o", records.toString()));
+        args.addAll(List.of(extra));
+        final Process tracker = RunCrashRestartTest.tracker(stderr, args.toArray(String[]::new));
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline && tracker.isAlive() &&
+            (Files.exists(records) ? Files.readAllLines(records).size() : 0) < untilLines)
+        {
+            Thread.sleep(50);
+        }
+        return tracker;
+    }
+
+    static List<String> sorted(final List<String> lines)
     {
         final List<String> copy = new ArrayList<>(lines);
         copy.sort(null);

@@ -17,7 +17,9 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -27,11 +29,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code kill -9} of the daemon while it captures live traffic (AF_PACKET in a namespace the test makes, real kernel
- * TCP), then a restart on the same state directory: a connection that was open at the kill continues from the last
- * checkpoint (its record starts with the handshake the first process saw, and counts the bytes that passed while
- * no tracker ran as missed), and a connection that ended before that checkpoint is written once, by the first
- * process. Root only (namespaces); skipped with a message elsewhere.
+ * Restarts of the daemon while it captures live traffic (AF_PACKET in a namespace the test makes, real kernel TCP),
+ * on the same state directory. After {@code kill -9}, a connection that was open at the kill continues from the last
+ * checkpoint (its record starts with the handshake the first process saw, and counts the bytes that passed while no
+ * tracker ran as missed), and a connection that ended before that checkpoint is written once, by the first process.
+ * After SIGTERM, twice, with the same {@code -o}: connections held open across both restarts, and one opened between
+ * them, are each written once, continued, with what passed between the processes as missed bytes. Root only
+ * (namespaces); skipped with a message elsewhere.
  */
 class LiveCrashRestartTest
 {
@@ -87,9 +91,7 @@ class LiveCrashRestartTest
             exchange(open, 100);
             final Socket shortLived = connect();
             exchange(shortLived, 10);
-            shortLived.shutdownOutput();
-            assertEquals(-1, shortLived.getInputStream().read(), "the server closes after the client");
-            shortLived.close();
+            close(shortLived);
             // Its record is written (closed linger 1 s), then a checkpoint holds only the open connection.
             await(() -> lines(firstRecords).size() == 1, "the ended connection's record", dir.resolve("first.err"));
             await(() -> checkpointed(state) == 1, "a checkpoint with only the open connection", dir.resolve("first.err"));
@@ -111,9 +113,7 @@ class LiveCrashRestartTest
             assertTrue(Files.readString(dir.resolve("second.err")).contains("restored 1 connections"),
                 Files.readString(dir.resolve("second.err")));
             exchange(open, 30);
-            open.shutdownOutput();
-            assertEquals(-1, open.getInputStream().read(), "the server closes after the client");
-            open.close();
+            close(open);
             await(() -> lines(secondRecords).size() == 1, "the continued connection's record", dir.resolve("second.err"));
             second.destroy();
             assertTrue(second.waitFor(30, TimeUnit.SECONDS));
@@ -135,6 +135,123 @@ class LiveCrashRestartTest
         assertEquals(180, continued.path("orig_bytes").asLong(), continued.toString());
         assertEquals(180, continued.path("resp_bytes").asLong(), continued.toString());
         assertEquals(100, continued.path("missed_bytes").asLong(), "50 bytes each way passed unseen: " + continued);
+    }
+
+    @Test
+    void shouldContinueOpenConnectionsAcrossTwoSigtermRestartsWithTheSameOutputCountingUnseenBytesAsMissed()
+        throws Exception
+    {
+        final Path state = dir.resolve("state");
+        final Path records = dir.resolve("records.jsonl");
+        final List<Socket> open = new ArrayList<>();
+        final int shortLivedPort;
+        final Process first = tracker(dir.resolve("first.err"), state, records);
+        try
+        {
+            awaitLog(dir.resolve("first.err"), "receiving ", first);
+            for (int i = 0; i < 2; i++)
+            {
+                open.add(connect());
+                exchange(open.getLast(), 100);
+            }
+            final Socket shortLived = connect();
+            shortLivedPort = shortLived.getLocalPort();
+            exchange(shortLived, 10);
+            close(shortLived);
+            await(() -> lines(records).size() == 1, "the ended connection's record", dir.resolve("first.err"));
+            stop(first, dir.resolve("first.err"), 2);
+        }
+        finally
+        {
+            first.destroyForcibly();
+        }
+        for (final Socket socket : open)
+        {
+            exchange(socket, 50); // while no tracker runs: missed
+        }
+
+        final Process second = tracker(dir.resolve("second.err"), state, records);
+        try
+        {
+            awaitRestored(dir.resolve("second.err"), second, 2);
+            for (final Socket socket : open)
+            {
+                exchange(socket, 30);
+            }
+            open.add(connect()); // opened under the second process
+            exchange(open.getLast(), 20);
+            stop(second, dir.resolve("second.err"), 3);
+        }
+        finally
+        {
+            second.destroyForcibly();
+        }
+        for (final Socket socket : open)
+        {
+            exchange(socket, 50);
+        }
+
+        final Process third = tracker(dir.resolve("third.err"), state, records);
+        try
+        {
+            awaitRestored(dir.resolve("third.err"), third, 3);
+            for (final Socket socket : open)
+            {
+                exchange(socket, 30);
+                close(socket);
+            }
+            await(() -> lines(records).size() == 4, "the continued connections' records", dir.resolve("third.err"));
+            stop(third, dir.resolve("third.err"), 0);
+        }
+        finally
+        {
+            third.destroyForcibly();
+        }
+
+        // One record per connection in the one file, each continued from its handshake across every restart. Bytes
+        // each way (seen and unseen) and the unseen ones, by client port: 100+50+30+50+30 with 50+50 unseen for the
+        // two opened under the first process, 20+50+30 with 50 unseen for the one opened under the second.
+        final Map<Integer, List<Long>> expected = new HashMap<>();
+        expected.put(shortLivedPort, List.of(10L, 0L));
+        expected.put(open.get(0).getLocalPort(), List.of(260L, 100L));
+        expected.put(open.get(1).getLocalPort(), List.of(260L, 100L));
+        expected.put(open.get(2).getLocalPort(), List.of(100L, 50L));
+        final Map<Integer, List<Long>> actual = new HashMap<>();
+        for (final String line : lines(records))
+        {
+            final JsonNode record = Records.parse(line);
+            assertEquals("SF", record.path("conn_state").asText(), record.toString());
+            assertTrue(record.path("history").asText().startsWith("ShA"), "continued, not picked up: " + record);
+            assertEquals(record.path("orig_bytes").asLong(), record.path("resp_bytes").asLong(), record.toString());
+            assertEquals(0, record.path("missed_bytes").asLong() % 2, "as many unseen each way: " + record);
+            assertTrue(actual.put(record.path("id.orig_p").asInt(), List.of(record.path("orig_bytes").asLong(),
+                record.path("missed_bytes").asLong() / 2)) == null, "one record per connection: " + line);
+        }
+        assertEquals(expected, actual, "bytes and unseen bytes each way, by client port: " + lines(records));
+    }
+
+    /** SIGTERM; the tracker checkpoints {@code open} connections and exits 143. */
+    private static void stop(final Process tracker, final Path stderr, final long open) throws Exception
+    {
+        tracker.destroy();
+        assertTrue(tracker.waitFor(30, TimeUnit.SECONDS), "stopped within 30 s: " + Files.readString(stderr));
+        assertEquals(143, tracker.exitValue(), Files.readString(stderr));
+        assertTrue(Files.readString(stderr).contains(open + " open connections checkpointed"),
+            Files.readString(stderr));
+    }
+
+    private static void awaitRestored(final Path stderr, final Process tracker, final long open) throws Exception
+    {
+        awaitLog(stderr, "receiving ", tracker);
+        assertTrue(Files.readString(stderr).contains("restored " + open + " connections"), Files.readString(stderr));
+    }
+
+    /** Half-closes, waits for the echo server to close after it, closes. */
+    private static void close(final Socket socket) throws IOException
+    {
+        socket.shutdownOutput();
+        assertEquals(-1, socket.getInputStream().read(), "the server closes after the client");
+        socket.close();
     }
 
     /** The tracker in the server namespace, capturing on its interface, checkpointing every 300 ms. */
