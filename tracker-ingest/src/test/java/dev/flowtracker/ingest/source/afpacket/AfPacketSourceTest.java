@@ -11,12 +11,16 @@ import dev.flowtracker.ingest.source.FrameSink;
 import dev.flowtracker.ingest.source.SourceException;
 
 import java.io.IOException;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -119,10 +123,17 @@ class AfPacketSourceTest
                     interfaceId, tunnelId) -> delivered.incrementAndGet());
                 return null;
             });
-            FrameInjector.send(net.client, NetnsPair.CLIENT_INTERFACE, frames);
-            // The block's timer started with the ring: a very slow machine may already have seen it fire.
-            Assumptions.assumeTrue(delivered.get() == 0, "the kernel handed the block over before close was called");
-            source.close();
+            try
+            {
+                FrameInjector.send(net.client, NetnsPair.CLIENT_INTERFACE, frames);
+                // The block's timer started with the ring: a very slow machine may already have seen it fire.
+                Assumptions.assumeTrue(delivered.get() == 0,
+                    "the kernel handed the block over before close was called");
+            }
+            finally
+            {
+                source.close(); // also when skipped: an open source would outlive the test
+            }
             assertEquals(tcpFrames, delivered.get(), "every frame captured before close");
             assertEquals(tcpFrames, source.kernelStats().packets());
         }
@@ -149,6 +160,7 @@ class AfPacketSourceTest
             final AtomicLong wrongThread = new AtomicLong();
             final AtomicReference<Throwable> closeFromLoop = new AtomicReference<>();
             final List<Integer> sinksBuilt = Collections.synchronizedList(new ArrayList<>());
+            final Set<ByteBuffer> distinct = ConcurrentHashMap.newKeySet();
             NetnsPair.call(net.server, 30, () ->
             {
                 source.start(thread ->
@@ -162,6 +174,8 @@ class AfPacketSourceTest
                         {
                             wrongThread.incrementAndGet();
                         }
+                        distinct.add(ByteBuffer.wrap(segment.asSlice(offset, capturedLength)
+                            .toArray(ValueLayout.JAVA_BYTE)));
                         if (delivered.incrementAndGet() == 1)
                         {
                             try
@@ -183,8 +197,10 @@ class AfPacketSourceTest
             assertEquals(2, source.sockets());
             assertEquals(NetnsPair.SERVER_INTERFACE, source.socketInterface(1));
 
-            FrameInjector.send(net.client, NetnsPair.CLIENT_INTERFACE, frames);
-            assertEquals(tcpFrames, LiveCapture.awaitCount(delivered::get, tcpFrames, 10_000));
+            final long sent = FrameInjector.send(net.client, NetnsPair.CLIENT_INTERFACE, frames, 1,
+                Duration.ofSeconds(30));
+            assertEquals(tcpFrames, LiveCapture.awaitCount(delivered::get, tcpFrames, 10_000),
+                () -> "frames delivered; " + deliveryReport(source, net, sent, distinct.size()));
             assertEquals(tcpFrames, source.frames());
             assertEquals(0, wrongThread.get(), "each frame on its own socket's thread, with its socket as interface");
             assertTrue(closeFromLoop.get() instanceof IllegalStateException, "close() from a sink refused");
@@ -204,6 +220,38 @@ class AfPacketSourceTest
             assertTrue(openDescriptors() <= descriptors, "sockets and event loop descriptors closed");
             assertEquals(List.of(), packetSockets(net.server), "no packet socket left in the namespace");
         }
+    }
+
+    /**
+     * Where the frames of a wrong count came from, for the failure message (issue 19 item 7: twice, on a loaded
+     * machine, every frame of this test came twice, and nothing recorded told how): frames the injector sent;
+     * distinct frames among those delivered; per socket what its ring delivered and what the kernel queued to it
+     * (PACKET_STATISTICS); the veth's own packet counters (a frame sent twice shows there, a frame the kernel hands
+     * to two sockets does not); the namespace's packet sockets.
+     */
+    private static String deliveryReport(final AfPacketSource source, final NetnsPair net, final long sent,
+        final int distinctFrames)
+    {
+        final StringBuilder report = new StringBuilder("injector sent " + sent + ", distinct frames delivered " +
+            distinctFrames);
+        for (int i = 0; i < source.sockets(); i++)
+        {
+            report.append("; socket ").append(i).append(": ring delivered ").append(source.frames(i))
+                .append(", kernel ").append(source.kernelStats(i));
+        }
+        try
+        {
+            report.append("; ").append(NetnsPair.ip("-n", net.client, "-s", "link", "show",
+                NetnsPair.CLIENT_INTERFACE).strip());
+            report.append("; ").append(NetnsPair.ip("-n", net.server, "-s", "link", "show",
+                NetnsPair.SERVER_INTERFACE).strip());
+            report.append("; /proc/net/packet: ").append(packetSockets(net.server));
+        }
+        catch (final Exception e)
+        {
+            report.append("; (").append(e).append(')');
+        }
+        return report.toString();
     }
 
     private static FrameSink noSink()
