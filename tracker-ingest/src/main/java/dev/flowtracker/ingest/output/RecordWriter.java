@@ -83,7 +83,7 @@ public final class RecordWriter implements AutoCloseable
     private static final DateTimeFormatter ROTATED_SUFFIX =
         DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
     /** Records handed over but not taken by the writer thread yet, at most. */
-    static final int QUEUE_CAPACITY = 4096;
+    private static final int QUEUE_CAPACITY = 4096;
     private static final int DRAIN_BATCH = 256;
     /** Longest single wait of a record handed to a full queue before it looks again. */
     private static final long MAX_PUT_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -373,6 +373,18 @@ public final class RecordWriter implements AutoCloseable
         line.clear();
         line.put(record.bytes(), 0, record.length()).put((byte)'\n').flip();
         put(line);
+    }
+
+    /**
+     * Fills the buffer pool up front, as many as can ever wait for reuse: after this no record handed over allocates,
+     * however far the writer thread falls behind (it fills as records flow otherwise). For allocation tests.
+     */
+    void fillPool()
+    {
+        while (pool.offer(ByteBuffer.allocate(POOLED_BUFFER_BYTES)))
+        {
+            // until full
+        }
     }
 
     /** Gives a written (or dropped) record's buffer back for reuse. Writer thread. */
