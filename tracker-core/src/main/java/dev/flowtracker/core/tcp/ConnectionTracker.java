@@ -4,6 +4,7 @@ import dev.flowtracker.core.decode.DecodedPacket;
 
 import java.nio.ByteBuffer;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -41,6 +42,9 @@ public final class ConnectionTracker
     private long connectionsTimedOut;
     private long timerCapHits;
     private final TrafficCounters counters = new TrafficCounters();
+    /** finish()'s sort, its arrays kept for the next finish; and its visitor, made once. */
+    private final FinishOrder finishOrder = new FinishOrder();
+    private final IntConsumer collectForFinish = this::collectForFinish;
     private LongConsumer handshakeRtts;
     /** The latest time seen: packet time never runs backwards for the idle lists, even if capture order does. */
     private long clockNanos = Long.MIN_VALUE;
@@ -259,29 +263,25 @@ public final class ConnectionTracker
         store.handOver(connection.slot); // unbounded: the listener may keep the object
     }
 
+    private void collectForFinish(final int slot)
+    {
+        finishOrder.add(slot, store.firstTimestampNanos(slot), store.generation(slot));
+    }
+
     /**
      * Ends every connection still in the table, oldest first, with {@code reason} unless it already closed or
      * reset, and empties the table.
      */
     public void finish(final EndReason reason)
     {
-        final int n = activeConnections();
-        final int[] open = new int[n];
-        final long[] firstNanos = new long[n];
-        final long[] generations = new long[n];
-        final int[] count = {0};
-        table.forEachSlot(slot ->
-        {
-            // Each record read once, not once per comparison: with many flows open the sort is cache misses.
-            open[count[0]] = slot;
-            firstNanos[count[0]] = store.firstTimestampNanos(slot);
-            generations[count[0]++] = store.generation(slot);
-        });
-        final int[] order = FinishOrder.oldestFirst(firstNanos, generations, n);
+        finishOrder.clear(activeConnections());
+        // Each record read once, not once per comparison: with many flows open the sort is cache misses.
+        table.forEachSlot(collectForFinish);
+        final int[] order = finishOrder.oldestFirst();
         timers.clear();
-        for (final int index : order)
+        for (int i = 0, n = finishOrder.size(); i < n; i++)
         {
-            final int slot = open[index];
+            final int slot = finishOrder.slot(order[i]);
             final TcpConnection connection = store.bind(slot);
             connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
             end(connection, reason);

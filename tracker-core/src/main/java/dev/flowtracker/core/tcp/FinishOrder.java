@@ -1,25 +1,70 @@
 package dev.flowtracker.core.tcp;
 
+import java.util.Arrays;
+
 /**
  * The order in which {@link ConnectionTracker#finish} emits the connections still open: oldest first (first packet
  * time, then generation), ties in the table's order. A merge sort over primitive keys read once per connection
  * (sorting boxed slots with a comparator that read each record's keys again for every comparison cost more than the
- * rest of a short capture's end). Stateless.
+ * rest of a short capture's end), in arrays kept from one finish to the next: a tracker that ends its connections
+ * again and again (a benchmark's passes, a tool's rounds) allocates nothing once they are big enough.
+ *
+ * <p>Owned by the tracker's thread.
  */
 final class FinishOrder
 {
-    private FinishOrder()
+    private int[] slots = new int[0];
+    private long[] firstNanos = new long[0];
+    private long[] generations = new long[0];
+    private int[] from = new int[0];
+    private int[] to = new int[0];
+    private int count;
+
+    /** Forgets what was added; room for {@code expected} connections. */
+    void clear(final int expected)
     {
+        count = 0;
+        if (slots.length < expected)
+        {
+            grow(expected);
+        }
     }
 
-    /** The indices 0..n-1 sorted by ({@code firstNanos}, {@code generations}), stable. */
-    static int[] oldestFirst(final long[] firstNanos, final long[] generations, final int n)
+    void add(final int slot, final long firstTimestampNanos, final long generation)
     {
-        int[] from = new int[n];
-        int[] to = new int[n];
+        if (count == slots.length)
+        {
+            grow(Math.max(16, count * 2));
+        }
+        slots[count] = slot;
+        firstNanos[count] = firstTimestampNanos;
+        generations[count] = generation;
+        count++;
+    }
+
+    int size()
+    {
+        return count;
+    }
+
+    /** The slot added {@code index}-th. */
+    int slot(final int index)
+    {
+        return slots[index];
+    }
+
+    /**
+     * The indices 0..size()-1 sorted by (first packet time, generation), stable; the first {@link #size} entries of
+     * the array are the order, valid until the next call here.
+     */
+    int[] oldestFirst()
+    {
+        final int n = count;
+        int[] in = from;
+        int[] out = to;
         for (int i = 0; i < n; i++)
         {
-            from[i] = i;
+            in[i] = i;
         }
         for (int width = 1; width < n; width <<= 1)
         {
@@ -32,26 +77,35 @@ final class FinishOrder
                 for (int k = low; k < high; k++)
                 {
                     // Left wins ties: stable.
-                    if (left < mid && (right >= high || !before(firstNanos, generations, from[right], from[left])))
+                    if (left < mid && (right >= high || !before(in[right], in[left])))
                     {
-                        to[k] = from[left++];
+                        out[k] = in[left++];
                     }
                     else
                     {
-                        to[k] = from[right++];
+                        out[k] = in[right++];
                     }
                 }
             }
-            final int[] swap = from;
-            from = to;
-            to = swap;
+            final int[] swap = in;
+            in = out;
+            out = swap;
         }
-        return from;
+        return in;
     }
 
     /** Whether index {@code a} sorts strictly before index {@code b}. */
-    private static boolean before(final long[] firstNanos, final long[] generations, final int a, final int b)
+    private boolean before(final int a, final int b)
     {
         return firstNanos[a] < firstNanos[b] || (firstNanos[a] == firstNanos[b] && generations[a] < generations[b]);
+    }
+
+    private void grow(final int capacity)
+    {
+        slots = Arrays.copyOf(slots, capacity);
+        firstNanos = Arrays.copyOf(firstNanos, capacity);
+        generations = Arrays.copyOf(generations, capacity);
+        from = new int[capacity];
+        to = new int[capacity];
     }
 }
