@@ -322,7 +322,7 @@ public final class TrackerMetrics implements AutoCloseable
         for (final String name : names(metric))
         {
             // Micrometer adds the _total the catalogue's counter names carry.
-            final String meterName = name.substring(0, name.length() - TOTAL_SUFFIX.length());
+            final String meterName = meterName(name.substring(0, name.length() - TOTAL_SUFFIX.length()));
             FunctionCounter.builder(meterName, source, value -> read.applyAsLong(value)).description(help(metric, name))
                 .tags(tags).register(registry);
         }
@@ -336,8 +336,8 @@ public final class TrackerMetrics implements AutoCloseable
         readFrom.add(source);
         for (final String name : names(metric))
         {
-            Gauge.builder(name, source, read).description(help(metric, name)).tags(tags).strongReference(true)
-                .register(registry);
+            Gauge.builder(meterName(name), source, read).description(help(metric, name)).tags(tags)
+                .strongReference(true).register(registry);
         }
     }
 
@@ -355,6 +355,16 @@ public final class TrackerMetrics implements AutoCloseable
         }
         registry.getPrometheusRegistry().register(new RecorderHistogram(metric.metricName(), metric.help(), recorders,
             upperBoundsSeconds, highestTrackableNanos));
+    }
+
+    /**
+     * Micrometer's spelling of a Prometheus name: dotted, which its Prometheus naming convention turns back into
+     * the same snake case. Not cosmetic: a gauge named {@code x.info} is served as an info metric
+     * {@code x_info}, while {@code x_info} would lose its {@code _info} (a suffix the Prometheus client reserves).
+     */
+    private static String meterName(final String prometheusName)
+    {
+        return prometheusName.replace('_', '.');
     }
 
     private static List<String> names(final TrackerMetric metric)

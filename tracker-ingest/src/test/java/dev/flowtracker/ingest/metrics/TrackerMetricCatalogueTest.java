@@ -159,12 +159,14 @@ class TrackerMetricCatalogueTest
             });
         final FlowEndCounters[] ends = {new FlowEndCounters(), new FlowEndCounters()};
         final String exposition;
+        final String openMetrics;
         try (RecordWriter records = RecordWriter.toStream(new ByteArrayOutputStream());
              TrackerMetrics metrics = new TrackerMetrics(new TrackerMetrics.Parts(pipeline,
                  List.<PacketSource>of(new CaptureFileSource(List.of(SAMPLE), 0)), ends, records, 1000,
                  pipeline::finished)))
         {
             exposition = metrics.scrape("text/plain").body();
+            openMetrics = metrics.scrape("application/openmetrics-text; version=1.0.0").body();
         }
         finally
         {
@@ -192,14 +194,17 @@ class TrackerMetricCatalogueTest
         {
             if (!LIVE_CAPTURE_ONLY.contains(metric))
             {
-                expected.put(typeLineName(metric.metricName(), metric.type()), metric.type().label());
+                expected.put(metric.metricName(), metric.type().label());
                 if (metric.deprecatedName() != null)
                 {
-                    expected.put(typeLineName(metric.deprecatedName(), metric.type()), metric.type().label());
+                    expected.put(metric.deprecatedName(), metric.type().label());
                 }
             }
         }
         assertEquals(expected, served, "the tracker_ families a scrape serves (name -> type)");
+        assertEquals(expected.keySet(), sampleFamilies(exposition, expected.keySet()), "names of served samples");
+        assertEquals(expected.keySet(), sampleFamilies(openMetrics, expected.keySet()),
+            "names of served samples, OpenMetrics");
 
         int aliased = 0;
         for (final TrackerMetric metric : TrackerMetric.values())
@@ -277,10 +282,20 @@ class TrackerMetricCatalogueTest
         return labels;
     }
 
-    /** The name in text format 0.0.4's {@code # TYPE} line: the Prometheus client drops an info gauge's _info. */
-    private static String typeLineName(final String name, final TrackerMetric.Type type)
+    /** The metric names of an exposition's tracker_ samples, a histogram's (or counter's) suffixed series as one. */
+    private static Set<String> sampleFamilies(final String exposition, final Set<String> known)
     {
-        return type == TrackerMetric.Type.GAUGE && name.endsWith("_info") ?
-            name.substring(0, name.length() - "_info".length()) : name;
+        final Set<String> families = new TreeSet<>();
+        for (final String line : exposition.lines().toList())
+        {
+            final Matcher sample = SAMPLE_LINE.matcher(line);
+            if (sample.matches())
+            {
+                final String name = sample.group(1);
+                final String base = name.replaceFirst("_(bucket|count|sum|created)$", "");
+                families.add(known.contains(name) || !known.contains(base) ? name : base);
+            }
+        }
+        return families;
     }
 }
