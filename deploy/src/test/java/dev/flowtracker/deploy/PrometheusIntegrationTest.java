@@ -68,7 +68,7 @@ class PrometheusIntegrationTest
      * has none. {@link #shouldListOnlyCatalogueMetricsAsLiveCaptureOnly} keeps the names in step with the catalogue.
      */
     static final Set<String> LIVE_CAPTURE_ONLY = Set.of("tracker_capture_kernel_packets_total",
-        "tracker_capture_kernel_drops_total", "tracker_capture_kernel_freezes_total",
+        "tracker_capture_kernel_packets_dropped_total", "tracker_capture_kernel_freezes_total",
         "tracker_capture_checksums_unverified_total");
 
     /** Grafana's global variables, at values that suit a 1 s scrape interval. */

@@ -1,5 +1,7 @@
 package dev.flowtracker.ingest.metrics;
 
+import static dev.flowtracker.ingest.metrics.TrackerMetric.*;
+
 import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.tcp.AnalysisFlag;
 import dev.flowtracker.core.tcp.EndReason;
@@ -15,6 +17,7 @@ import dev.flowtracker.ingest.source.afpacket.AfPacketSource;
 import dev.flowtracker.ingest.source.pcap.CaptureFileSource;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -29,13 +32,18 @@ import org.HdrHistogram.Recorder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 
 /**
- * The daemon's metrics (catalogue: docs/metrics.md), bound to a Micrometer Prometheus registry. Nothing here runs on
- * a hot thread: every meter is a function of counters the sources and workers keep themselves, read when scraped.
+ * The daemon's metrics, bound to a Micrometer Prometheus registry: every meter is one of {@link TrackerMetric}'s
+ * (names, types, labels and help come from there; docs/metrics.md explains them), and a renamed metric is also
+ * served under its deprecated name. Nothing here runs on a hot thread: every meter is a function of counters the
+ * sources and workers keep themselves, read when scraped.
  *
  * <p>Built once on the thread that wires the daemon; scrapes then come from the HTTP server's thread.
  */
@@ -48,6 +56,7 @@ public final class TrackerMetrics implements AutoCloseable
     static final double[] CHECKPOINT_BUCKETS_SECONDS = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60};
     private static final String[] DIRECTIONS = {"orig", "resp"};
     private static final String[] SIDES = DIRECTIONS;
+    private static final String TOTAL_SUFFIX = "_total";
 
     private final PrometheusMeterRegistry registry;
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
@@ -118,15 +127,10 @@ public final class TrackerMetrics implements AutoCloseable
             {
                 for (final String name : capture.options().interfaces())
                 {
-                    counter("tracker.capture.kernel.packets", "AF_PACKET PACKET_STATISTICS packets, per interface",
-                        capture, c -> c.kernelStats(name).packets(), "interface", name);
-                    counter("tracker.capture.kernel.drops", "AF_PACKET PACKET_STATISTICS drops (the ring was full)",
-                        capture, c -> c.kernelStats(name).drops(), "interface", name);
-                    counter("tracker.capture.kernel.freezes", "AF_PACKET PACKET_STATISTICS queue freezes",
-                        capture, c -> c.kernelStats(name).freezes(), "interface", name);
-                    counter("tracker.capture.checksums.unverified",
-                        "AF_PACKET frames this host sent with checksums left to the NIC (TP_STATUS_CSUMNOTREADY)," +
-                            " so not verified", capture, c -> c.framesWithChecksumsPending(name), "interface", name);
+                    counter(CAPTURE_KERNEL_PACKETS, capture, c -> c.kernelStats(name).packets(), name);
+                    counter(CAPTURE_KERNEL_PACKETS_DROPPED, capture, c -> c.kernelStats(name).drops(), name);
+                    counter(CAPTURE_KERNEL_FREEZES, capture, c -> c.kernelStats(name).freezes(), name);
+                    counter(CAPTURE_CHECKSUMS_UNVERIFIED, capture, c -> c.framesWithChecksumsPending(name), name);
                 }
             }
         }
@@ -134,17 +138,13 @@ public final class TrackerMetrics implements AutoCloseable
             .map(CaptureFileSource.class::cast).toList();
         if (!replays.isEmpty())
         {
-            counter("tracker.source.skipped", "Frames a restarted replay left out: the checkpoints it restored hold them",
-                replays, list -> sum(list, CaptureFileSource::skipped), "source", "pcap");
+            counter(SOURCE_PACKETS_SKIPPED, replays, list -> sum(list, CaptureFileSource::skipped), "pcap");
         }
         byKind.forEach((kind, ofKind) ->
         {
-            counter("tracker.source.packets", "Frames a source delivered to the pipeline", ofKind,
-                list -> sum(list, PacketSource::frames), "source", kind);
-            counter("tracker.source.bytes", "Bytes (as on the wire) of the frames sources delivered", ofKind,
-                list -> sum(list, PacketSource::bytes), "source", kind);
-            counter("tracker.source.drops", "Frames a source lost before delivery (kernel drops for AF_PACKET)",
-                ofKind, list -> sum(list, PacketSource::drops), "source", kind);
+            counter(SOURCE_PACKETS, ofKind, list -> sum(list, PacketSource::frames), kind);
+            counter(SOURCE_BYTES, ofKind, list -> sum(list, PacketSource::bytes), kind);
+            counter(SOURCE_PACKETS_DROPPED, ofKind, list -> sum(list, PacketSource::drops), kind);
         });
     }
 
@@ -152,48 +152,39 @@ public final class TrackerMetrics implements AutoCloseable
     {
         for (final DecodeEvent event : DecodeEvent.values())
         {
-            counter("tracker.decode.events", "Decode outcomes: one per frame, plus warnings", pipeline,
-                p -> p.stats().decodeEvents(event), "event", event.label(), "kind",
-                event.kind().name().toLowerCase(java.util.Locale.ROOT));
+            counter(DECODE_EVENTS, pipeline, p -> p.stats().decodeEvents(event), event.label(),
+                event.kind().name().toLowerCase(Locale.ROOT));
             if (event.kind() == DecodeEvent.Kind.MALFORMED)
             {
-                counter("tracker.packets.dropped", "Frames lost or left untracked, by stage and reason", pipeline,
-                    p -> p.stats().decodeEvents(event), "stage", "decode", "reason", event.label());
+                counter(PACKETS_DROPPED, pipeline, p -> p.stats().decodeEvents(event), "decode", event.label());
             }
         }
-        counter("tracker.packets.dropped", "Frames lost or left untracked, by stage and reason", pipeline,
-            Pipeline::ringFullDrops, "stage", "ring", "reason", "ring_full");
-        counter("tracker.packets.dropped", "Frames lost or left untracked, by stage and reason", sources,
-            list -> sum(list, PacketSource::drops), "stage", "kernel", "reason", "ring_overflow");
+        counter(PACKETS_DROPPED, pipeline, Pipeline::ringFullDrops, "ring", "ring_full");
+        counter(PACKETS_DROPPED, sources, list -> sum(list, PacketSource::drops), "kernel", "ring_overflow");
     }
 
     private void bindPipeline(final Pipeline pipeline)
     {
-        gauge("tracker.ring.capacity", "Ring slots", pipeline, Pipeline::ringSize);
-        gauge("tracker.ring.remaining", "Free ring slots now", pipeline, Pipeline::ringRemaining);
+        gauge(RING_CAPACITY, pipeline, Pipeline::ringSize);
+        gauge(RING_REMAINING, pipeline, Pipeline::ringRemaining);
         for (int i = 0; i < pipeline.workers(); i++)
         {
             final int worker = i;
             final String label = Integer.toString(i);
-            counter("tracker.worker.segments", "TCP segments tracked by each shard worker", pipeline,
-                p -> p.workerSegments(worker), "worker", label);
-            gauge("tracker.worker.lag.events", "Ring events published but not yet processed by the worker",
-                pipeline, p -> p.workerLag(worker), "worker", label);
+            counter(WORKER_SEGMENTS, pipeline, p -> p.workerSegments(worker), label);
+            gauge(WORKER_LAG_EVENTS, pipeline, p -> p.workerLag(worker), label);
         }
-        counter("tracker.worker.failures", "Ring events whose processing threw", pipeline,
-            Pipeline::workerFailures);
+        counter(WORKER_FAILURES, pipeline, Pipeline::workerFailures);
     }
 
     private void bindFlows(final Pipeline pipeline, final FlowEndCounters[] flowEnds, final long maxFlows)
     {
         for (final FlowPhase phase : FlowPhase.values())
         {
-            gauge("tracker.flows.active", "Connections in the flow tables now, by phase", pipeline,
-                p -> p.activeConnections(phase), "phase", phase.label());
+            gauge(FLOWS_ACTIVE, pipeline, p -> p.activeConnections(phase), phase.label());
             for (final FlowRemoval removal : FlowRemoval.values())
             {
-                counter("tracker.flows.removed", "Connections the bounded flow table removed", pipeline,
-                    p -> p.flowsRemoved(removal, phase), "reason", removal.label(), "phase", phase.label());
+                counter(FLOWS_REMOVED, pipeline, p -> p.flowsRemoved(removal, phase), removal.label(), phase.label());
             }
         }
         for (int s = 0; s < SIDES.length; s++)
@@ -201,43 +192,33 @@ public final class TrackerMetrics implements AutoCloseable
             final int side = s;
             for (final TcpState state : TcpState.values())
             {
-                gauge("tracker.endpoints.active", "Endpoints of the active connections by RFC 793 state", pipeline,
-                    p -> sumWorkers(p, counters -> counters.endpoints(side, state)), "side", SIDES[s], "state",
-                    state.name());
+                gauge(ENDPOINTS_ACTIVE, pipeline, p -> sumWorkers(p, counters -> counters.endpoints(side, state)),
+                    SIDES[s], state.name());
             }
         }
-        counter("tracker.flows.started", "Connections created (successors of a reused 4-tuple included)", pipeline,
-            Pipeline::connectionsCreated);
+        counter(FLOWS_STARTED, pipeline, Pipeline::connectionsCreated);
         for (int c = 0; c < FlowEndCounters.CONN_STATES.length; c++)
         {
             final int connState = c;
             for (final EndReason reason : EndReason.values())
             {
-                counter("tracker.flows.ended", "Connection records emitted, by conn_state and end_reason", flowEnds,
-                    ends ->
+                counter(FLOWS_ENDED, flowEnds, ends ->
+                {
+                    long total = 0;
+                    for (final FlowEndCounters end : ends)
                     {
-                        long total = 0;
-                        for (final FlowEndCounters end : ends)
-                        {
-                            total += end.count(connState, reason);
-                        }
-                        return total;
-                    }, "conn_state", FlowEndCounters.CONN_STATES[c], "end_reason", reason.label());
+                        total += end.count(connState, reason);
+                    }
+                    return total;
+                }, FlowEndCounters.CONN_STATES[c], reason.label());
             }
         }
-        counter("tracker.flows.restored", "Connections restored from checkpoints at start", pipeline,
-            Pipeline::restoredFlows);
-        gauge("tracker.flow.table.capacity", "Connections the flow tables hold at most", pipeline, p -> maxFlows);
-        gauge("tracker.flow.table.emergency", "Workers whose flow table is in emergency mode now", pipeline,
-            Pipeline::workersInEmergency);
-        counter("tracker.flow.table.emergency.entries", "Times a flow table went into emergency mode", pipeline,
-            Pipeline::emergencyEntries);
-        gauge("tracker.flow.table.offheap.bytes",
-            "Off-heap memory of the flow tables: index, bookkeeping, connection records and timer queue", pipeline,
-            Pipeline::flowTableOffHeapBytes);
-        counter("tracker.flow.table.working.set.misses",
-            "Connections decoded from their off-heap record because they were not in the working set", pipeline,
-            Pipeline::workingSetMisses);
+        counter(FLOWS_RESTORED, pipeline, Pipeline::restoredFlows);
+        gauge(FLOW_TABLE_CAPACITY, pipeline, p -> maxFlows);
+        gauge(FLOW_TABLE_EMERGENCY, pipeline, Pipeline::workersInEmergency);
+        counter(FLOW_TABLE_EMERGENCY_ENTRIES, pipeline, Pipeline::emergencyEntries);
+        gauge(FLOW_TABLE_OFFHEAP_BYTES, pipeline, Pipeline::flowTableOffHeapBytes);
+        counter(FLOW_TABLE_WORKING_SET_MISSES, pipeline, Pipeline::workingSetMisses);
     }
 
     private void bindAnalysis(final Pipeline pipeline)
@@ -245,19 +226,19 @@ public final class TrackerMetrics implements AutoCloseable
         for (int d = 0; d < DIRECTIONS.length; d++)
         {
             final int direction = d;
-            counter("tracker.tcp.segments", "TCP segments tracked, by direction", pipeline,
-                p -> sumWorkers(p, counters -> counters.segments(direction)), "direction", DIRECTIONS[d]);
+            counter(TCP_SEGMENTS, pipeline, p -> sumWorkers(p, counters -> counters.segments(direction)),
+                DIRECTIONS[d]);
             for (final AnalysisFlag flag : AnalysisFlag.values())
             {
-                counter("tracker.tcp.analysis.events", "Segments carrying each tshark tcp.analysis flag", pipeline,
-                    p -> sumWorkers(p, counters -> counters.analysisEvents(flag, direction)), "flag", flag.label(),
-                    "direction", DIRECTIONS[d]);
+                counter(TCP_ANALYSIS_EVENTS, pipeline,
+                    p -> sumWorkers(p, counters -> counters.analysisEvents(flag, direction)), flag.label(),
+                    DIRECTIONS[d]);
             }
             for (final SecuritySignal signal : SecuritySignal.values())
             {
-                counter("tracker.tcp.security.events", "Suspicious segments, by signal and direction", pipeline,
-                    p -> sumWorkers(p, counters -> counters.securityEvents(signal, direction)), "signal",
-                    signal.label(), "direction", DIRECTIONS[d]);
+                counter(TCP_SECURITY_EVENTS, pipeline,
+                    p -> sumWorkers(p, counters -> counters.securityEvents(signal, direction)), signal.label(),
+                    DIRECTIONS[d]);
             }
         }
         final List<Recorder> rtts = new ArrayList<>();
@@ -265,51 +246,35 @@ public final class TrackerMetrics implements AutoCloseable
         {
             rtts.add(pipeline.handshakeRtts(i));
         }
-        registry.getPrometheusRegistry().register(new RecorderHistogram("tracker_tcp_handshake_rtt_seconds",
-            "tshark's initial RTT (last SYN to the first ACK without SYN), one sample per connection", rtts,
-            RTT_BUCKETS_SECONDS, Pipeline.MAX_RECORDED_NANOS));
+        histogram(TCP_HANDSHAKE_RTT, rtts, RTT_BUCKETS_SECONDS, Pipeline.MAX_RECORDED_NANOS);
     }
 
     private void bindOutput(final Pipeline pipeline, final RecordWriter records)
     {
-        counter("tracker.records.written", "Flow records written to the sink", records, RecordWriter::written);
+        counter(RECORDS_WRITTEN, records, RecordWriter::written);
         for (final RecordWriter.LossReason reason : RecordWriter.LossReason.values())
         {
-            counter("tracker.records.lost", "Flow records that could not be written", records, r -> r.lost(reason),
-                "reason", reason.label());
+            counter(RECORDS_LOST, records, r -> r.lost(reason), reason.label());
         }
-        gauge("tracker.records.queued", "Records waiting for the writer thread", records, RecordWriter::queued);
-        gauge("tracker.records.backlog", "Records waiting for the sink to take them (grows while it fails)",
-            records, RecordWriter::backlogRecords);
-        gauge("tracker.records.backlog.bytes", "Bytes of records waiting for the sink to take them", records,
-            RecordWriter::backlogBytes);
-        gauge("tracker.records.sink.failing", "1 while the flow-record sink fails (records are buffered)", records,
-            r -> r.failing() ? 1 : 0);
-        counter("tracker.records.sink.failures", "Failed write attempts to the flow-record sink", records,
-            RecordWriter::sinkFailures);
-        counter("tracker.checkpoints", "Shard checkpoints by result", pipeline, Pipeline::checkpointsWritten,
-            "result", "written");
-        counter("tracker.checkpoints", "Shard checkpoints by result", pipeline, Pipeline::checkpointsSkipped,
-            "result", "skipped");
-        counter("tracker.checkpoints", "Shard checkpoints by result", pipeline, Pipeline::checkpointsFailed,
-            "result", "failed");
-        Gauge.builder("tracker.checkpoint.age.seconds", pipeline, p -> p.lastCheckpointMillis() == 0 ? Double.NaN :
-                (System.currentTimeMillis() - p.lastCheckpointMillis()) / 1000.0)
-            .description("Seconds since the last successful checkpoint commit").strongReference(true)
-            .register(registry);
-        registry.getPrometheusRegistry().register(new RecorderHistogram("tracker_checkpoint_duration_seconds",
-            "Time to write and commit one shard's checkpoint", List.of(pipeline.checkpointDurations()),
-            CHECKPOINT_BUCKETS_SECONDS, java.util.concurrent.TimeUnit.HOURS.toNanos(1)));
+        gauge(RECORDS_QUEUED, records, RecordWriter::queued);
+        gauge(RECORDS_BACKLOG, records, RecordWriter::backlogRecords);
+        gauge(RECORDS_BACKLOG_BYTES, records, RecordWriter::backlogBytes);
+        gauge(RECORDS_SINK_FAILING, records, r -> r.failing() ? 1 : 0);
+        counter(RECORDS_SINK_FAILURES, records, RecordWriter::sinkFailures);
+        counter(CHECKPOINT_ATTEMPTS, pipeline, Pipeline::checkpointsWritten, "written");
+        counter(CHECKPOINT_ATTEMPTS, pipeline, Pipeline::checkpointsSkipped, "skipped");
+        counter(CHECKPOINT_ATTEMPTS, pipeline, Pipeline::checkpointsFailed, "failed");
+        gauge(CHECKPOINT_AGE, pipeline, p -> p.lastCheckpointMillis() == 0 ? Double.NaN :
+            (System.currentTimeMillis() - p.lastCheckpointMillis()) / 1000.0);
+        histogram(CHECKPOINT_DURATION, List.of(pipeline.checkpointDurations()), CHECKPOINT_BUCKETS_SECONDS,
+            TimeUnit.HOURS.toNanos(1));
     }
 
     private void bindProcess(final BooleanSupplier inputFinished)
     {
         final String version = TrackerMetrics.class.getPackage().getImplementationVersion();
-        Gauge.builder("tracker.build.info", () -> 1).description("Always 1; labels say what runs")
-            .tag("version", version == null ? "dev" : version)
-            .tag("java_version", Runtime.version().toString()).register(registry);
-        Gauge.builder("tracker.input.finished", inputFinished, finished -> finished.getAsBoolean() ? 1 : 0)
-            .description("1 once a replay reached the end of its input").strongReference(true).register(registry);
+        gauge(BUILD_INFO, this, metrics -> 1, version == null ? "dev" : version, Runtime.version().toString());
+        gauge(INPUT_FINISHED, inputFinished, finished -> finished.getAsBoolean() ? 1 : 0);
         new JvmMemoryMetrics().bindTo(registry);
         gcMetrics.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -334,7 +299,7 @@ public final class TrackerMetrics implements AutoCloseable
         return total;
     }
 
-    private static <T> long sum(final List<T> items, final java.util.function.ToLongFunction<T> read)
+    private static <T> long sum(final List<T> items, final ToLongFunction<T> read)
     {
         long total = 0;
         for (final T item : items)
@@ -344,18 +309,89 @@ public final class TrackerMetrics implements AutoCloseable
         return total;
     }
 
-    private <T> void counter(final String name, final String help, final T source,
-        final java.util.function.ToLongFunction<T> read, final String... tags)
+    /**
+     * Registers one series of a counter, under its name and, while it has one, its deprecated name.
+     *
+     * @param labelValues one per {@link TrackerMetric#labelNames()}, in that order.
+     */
+    private <T> void counter(
+        final TrackerMetric metric, final T source, final ToLongFunction<T> read, final String... labelValues)
     {
+        final Tags tags = tags(metric, TrackerMetric.Type.COUNTER, labelValues);
         readFrom.add(source);
-        FunctionCounter.builder(name, source, value -> read.applyAsLong(value)).description(help).tags(tags)
-            .register(registry);
+        for (final String name : names(metric))
+        {
+            // Micrometer adds the _total the catalogue's counter names carry.
+            final String meterName = meterName(name.substring(0, name.length() - TOTAL_SUFFIX.length()));
+            FunctionCounter.builder(meterName, source, value -> read.applyAsLong(value)).description(help(metric, name))
+                .tags(tags).register(registry);
+        }
     }
 
-    private <T> void gauge(final String name, final String help, final T source, final ToDoubleFunction<T> read,
-        final String... tags)
+    /** Registers one series of a gauge, as {@link #counter} does. */
+    private <T> void gauge(
+        final TrackerMetric metric, final T source, final ToDoubleFunction<T> read, final String... labelValues)
     {
+        final Tags tags = tags(metric, TrackerMetric.Type.GAUGE, labelValues);
         readFrom.add(source);
-        Gauge.builder(name, source, read).description(help).tags(tags).strongReference(true).register(registry);
+        for (final String name : names(metric))
+        {
+            Gauge.builder(meterName(name), source, read).description(help(metric, name)).tags(tags)
+                .strongReference(true).register(registry);
+        }
+    }
+
+    /** Registers a histogram without labels over the recorders, in seconds, straight into the Prometheus registry. */
+    private void histogram(
+        final TrackerMetric metric, final List<Recorder> recorders, final double[] upperBoundsSeconds,
+        final long highestTrackableNanos)
+    {
+        tags(metric, TrackerMetric.Type.HISTOGRAM);
+        if (metric.deprecatedName() != null)
+        {
+            // Each RecorderHistogram swaps its recorders' interval histograms: two over the same recorders would
+            // split the samples between them.
+            throw new IllegalArgumentException(metric + ": a histogram cannot be served under a deprecated name too");
+        }
+        registry.getPrometheusRegistry().register(new RecorderHistogram(metric.metricName(), metric.help(), recorders,
+            upperBoundsSeconds, highestTrackableNanos));
+    }
+
+    /**
+     * Micrometer's spelling of a Prometheus name: dotted, which its Prometheus naming convention turns back into
+     * the same snake case. Not cosmetic: a gauge named {@code x.info} is served as an info metric
+     * {@code x_info}, while {@code x_info} would lose its {@code _info} (a suffix the Prometheus client reserves).
+     */
+    private static String meterName(final String prometheusName)
+    {
+        return prometheusName.replace('_', '.');
+    }
+
+    private static List<String> names(final TrackerMetric metric)
+    {
+        return metric.deprecatedName() == null ? List.of(metric.metricName()) :
+            List.of(metric.metricName(), metric.deprecatedName());
+    }
+
+    private static String help(final TrackerMetric metric, final String name)
+    {
+        return name.equals(metric.metricName()) ? metric.help() :
+            "Deprecated: renamed " + metric.metricName() + ". " + metric.help();
+    }
+
+    /** The catalogue's label names paired with these values; refuses a meter the catalogue does not describe. */
+    private static Tags tags(final TrackerMetric metric, final TrackerMetric.Type type, final String... labelValues)
+    {
+        if (metric.type() != type || metric.labelNames().size() != labelValues.length)
+        {
+            throw new IllegalArgumentException(metric + " is a " + metric.type().label() + " labelled " +
+                metric.labelNames() + ", not a " + type.label() + " with " + labelValues.length + " label values");
+        }
+        Tags tags = Tags.empty();
+        for (int i = 0; i < labelValues.length; i++)
+        {
+            tags = tags.and(metric.labelNames().get(i), labelValues[i]);
+        }
+        return tags;
     }
 }

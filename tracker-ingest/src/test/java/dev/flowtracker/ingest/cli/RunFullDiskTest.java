@@ -184,15 +184,16 @@ class RunFullDiskTest
         try
         {
             final String metrics = awaitHttp(tracker, stderr);
-            awaitMetrics(metrics, text -> value(text, "tracker_checkpoints_total{result=\"written\"}") >= 1, stderr);
+            awaitMetrics(metrics, text -> value(text, "tracker_checkpoint_attempts_total{result=\"written\"}") >= 1,
+                stderr);
             final Path filler = fillDisk();
             final String failing = awaitMetrics(metrics,
-                text -> value(text, "tracker_checkpoints_total{result=\"failed\"}") >= 1, stderr);
-            final double writtenWhileFull = value(failing, "tracker_checkpoints_total{result=\"written\"}");
+                text -> value(text, "tracker_checkpoint_attempts_total{result=\"failed\"}") >= 1, stderr);
+            final double writtenWhileFull = value(failing, "tracker_checkpoint_attempts_total{result=\"written\"}");
             assertTrue(tracker.isAlive(), "a failed checkpoint does not stop the daemon");
             Files.delete(filler);
             awaitMetrics(metrics, text ->
-                value(text, "tracker_checkpoints_total{result=\"written\"}") > writtenWhileFull, stderr);
+                value(text, "tracker_checkpoint_attempts_total{result=\"written\"}") > writtenWhileFull, stderr);
             tracker.destroy();
             assertTrue(tracker.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "stops on SIGTERM");
         }
