@@ -2,7 +2,6 @@ package dev.flowtracker.core.tcp;
 
 import dev.flowtracker.core.decode.DecodedPacket;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -58,7 +57,7 @@ final class FlowStateStore
     static final int NONE = -1;
     /** Records per chunk at most; smaller for a smaller capacity. */
     static final int MAX_CHUNK_RECORDS = 4096;
-    static final int UNBOUNDED_CHUNK_RECORDS = 256;
+    static final int UNBOUNDED_CHUNK_RECORDS = 2048;
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
@@ -80,7 +79,6 @@ final class FlowStateStore
     private final boolean handOver;
     private final int chunkShift;
     private final int chunkMask;
-    private final Arena arena = Arena.ofAuto();
     /** Per chunk: the headers side by side (what lookups, timers and the working set read), then the bodies. */
     private MemorySegment[] headers = new MemorySegment[4];
     private MemorySegment[] bodies = new MemorySegment[4];
@@ -478,7 +476,8 @@ final class FlowStateStore
             headers = Arrays.copyOf(headers, chunkCount * 2);
             bodies = Arrays.copyOf(bodies, chunkCount * 2);
         }
-        final MemorySegment chunk = arena.allocate((long)(chunkMask + 1) * RECORD_BYTES, 8);
+        // Huge pages once the table has grown past its first chunk: a small run stays small.
+        final MemorySegment chunk = ChunkMemory.allocate((long)(chunkMask + 1) * RECORD_BYTES, chunkCount > 0);
         headers[chunkCount] = chunk.asSlice(0, (long)(chunkMask + 1) * HEADER_BYTES);
         bodies[chunkCount] = chunk.asSlice((long)(chunkMask + 1) * HEADER_BYTES);
         chunkCount++;
