@@ -55,6 +55,8 @@ final class AnalyzeCommand
                               is a C in the history and the segment is left out of Zeek's view)
               --workers N     shard workers tracking in parallel (default: cores - 1, at least 1); the records
                               are the same for any N, only their order may differ
+              --working-set N connection objects each worker runs on (default 16384, about 2 KB of heap each);
+                              other connections wait in off-heap records; the records are the same for any N
           -q, --quiet         no summary on stderr
               --progress      show a progress bar on stderr even when it is not a terminal
               --no-progress   never show a progress bar (default: shown when stderr is a terminal)
@@ -140,7 +142,7 @@ final class AnalyzeCommand
     {
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
         final Pipeline pipeline = Pipeline.offline(options.workers, RING_SIZE, options.lifecycle, zeekOptions,
-            FlowLimits.UNBOUNDED, worker ->
+            FlowLimits.UNBOUNDED.withWorkingSet(options.workingSet), worker ->
             {
                 final FlowRecordFormat format = new FlowRecordFormat();
                 return connection -> records.write(format.format(connection));
@@ -260,6 +262,7 @@ final class AnalyzeCommand
         Boolean progress;
         boolean help;
         int workers = Pipeline.defaultWorkers();
+        int workingSet = FlowLimits.DEFAULT_WORKING_SET;
 
         static Options parse(final String[] args) throws UsageException
         {
@@ -300,6 +303,14 @@ final class AnalyzeCommand
                             throw new UsageException("--workers must be 1 to 256, was " + options.workers);
                         }
                     }
+                    case "--working-set" ->
+                    {
+                        if (i + 1 >= args.length)
+                        {
+                            throw new UsageException("--working-set needs a number");
+                        }
+                        options.workingSet = workingSet(args[++i]);
+                    }
                     case "--lifecycle" ->
                     {
                         if (i + 1 >= args.length)
@@ -322,6 +333,10 @@ final class AnalyzeCommand
                         {
                             options.output = Path.of(arg.substring("--output=".length()));
                         }
+                        else if (arg.startsWith("--working-set="))
+                        {
+                            options.workingSet = workingSet(arg.substring("--working-set=".length()));
+                        }
                         else if (arg.startsWith("--lifecycle="))
                         {
                             options.lifecycle = lifecycle(arg.substring("--lifecycle=".length()));
@@ -338,6 +353,23 @@ final class AnalyzeCommand
                 throw new UsageException("no capture file given");
             }
             return options;
+        }
+
+        static int workingSet(final String text) throws UsageException
+        {
+            try
+            {
+                final int value = Integer.parseInt(text);
+                if (value < 1)
+                {
+                    throw new UsageException("--working-set must be at least 1, was " + value);
+                }
+                return value;
+            }
+            catch (final NumberFormatException e)
+            {
+                throw new UsageException("--working-set needs a number, got '" + text + "'");
+            }
         }
 
         static Lifecycle lifecycle(final String label) throws UsageException

@@ -240,6 +240,32 @@ class AnalyzeCommandTest
         assertArrayEquals(first.out(), second.out());
     }
 
+    /** A working set far smaller than the connections open: flows move to and from records on most packets. */
+    @Test
+    void workingSetSizeDoesNotChangeTheRecords() throws UsageException
+    {
+        final Run expected = run(analyze(SAMPLE, SAMPLE));
+        assertEquals(0, expected.exit(), expected.err());
+        for (final String[] option : List.of(new String[] {"--working-set", "1"}, new String[] {"--working-set=2"},
+            new String[] {"--working-set", "3"}))
+        {
+            final List<Object> args = new ArrayList<>(List.of((Object[])option));
+            args.add(SAMPLE);
+            args.add(SAMPLE);
+            final Run run = run(analyze(args.toArray()));
+            assertEquals(0, run.exit(), run.err());
+            assertArrayEquals(expected.out(), run.out(), String.join(" ", option));
+        }
+        assertEquals(3, AnalyzeCommand.Options.parse(new String[] {"--working-set=3", "x.pcap"}).workingSet);
+        for (final String bad : List.of("0", "-1", "many"))
+        {
+            final Run run = run(analyze("--working-set", bad, SAMPLE));
+            assertEquals(2, run.exit(), bad);
+            assertEquals(1, run.errLines().size(), run.err());
+            assertTrue(run.err().contains("--working-set"), run.err());
+        }
+    }
+
     @Test
     void compressedInputGivesTheSameRecords() throws IOException
     {
