@@ -9,6 +9,8 @@ import dev.flowtracker.core.tcp.FlowStateCodec;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
+import dev.flowtracker.ingest.concurrent.TrackerThreads;
+import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.output.RecordWriter;
@@ -355,7 +357,8 @@ final class RunCommand
             }
         };
         final StopSignals signals = StopSignals.install("run", stop, err);
-        final Thread shutdownHook = signals.installed() ? null : new Thread(() ->
+        // A hook's daemon flag does not matter (the JVM waits for every hook); USER is what the main thread gave it.
+        final Thread shutdownHook = signals.installed() ? null : TrackerThreads.newThread("shutdown", Kind.USER, () ->
         {
             stop.run();
             try
@@ -366,7 +369,7 @@ final class RunCommand
             {
                 Thread.currentThread().interrupt();
             }
-        }, "tracker-shutdown");
+        });
         if (shutdownHook != null)
         {
             Runtime.getRuntime().addShutdownHook(shutdownHook);

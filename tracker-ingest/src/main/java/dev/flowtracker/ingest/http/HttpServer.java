@@ -1,5 +1,7 @@
 package dev.flowtracker.ingest.http;
 
+import dev.flowtracker.ingest.concurrent.TrackerThreads;
+import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -19,7 +21,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -89,14 +90,14 @@ public final class HttpServer implements AutoCloseable
     static HttpServer start(final InetSocketAddress address, final HttpApi api, final WebConfig webConfig,
         final Limits limits) throws IOException
     {
-        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-            (ThreadFactory)runnable -> daemon(runnable, "tracker-http"), NioIoHandler.newFactory());
+        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, TrackerThreads.single("http", Kind.DAEMON),
+            NioIoHandler.newFactory());
         // One request in flight per connection, so the answering queues never turn a well-behaved client away.
-        final ExecutorService answering = singleThread("tracker-http-answer", limits.maxConnections());
-        final ExecutorService querying = singleThread("tracker-http-query", limits.maxConnections());
+        final ExecutorService answering = singleThread("http-answer", limits.maxConnections());
+        final ExecutorService querying = singleThread("http-query", limits.maxConnections());
         // bcrypt is slow on purpose: one core at most goes to it, whatever guessers send (exporter-toolkit
         // serialises it with a mutex).
-        final ExecutorService passwords = singleThread("tracker-http-bcrypt", PASSWORD_QUEUE);
+        final ExecutorService passwords = singleThread("http-bcrypt", PASSWORD_QUEUE);
         final ExecutorService[] threads = {answering, querying, passwords};
         final RequestHandler.Threads handoff = new RequestHandler.Threads(answering, querying, passwords);
         final SslContext ssl = webConfig.sslContext();
@@ -175,16 +176,9 @@ public final class HttpServer implements AutoCloseable
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    private static ExecutorService singleThread(final String name, final int queue)
+    private static ExecutorService singleThread(final String role, final int queue)
     {
         return new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(queue),
-            runnable -> daemon(runnable, name));
-    }
-
-    private static Thread daemon(final Runnable runnable, final String name)
-    {
-        final Thread thread = new Thread(runnable, name);
-        thread.setDaemon(true);
-        return thread;
+            TrackerThreads.single(role, Kind.DAEMON));
     }
 }

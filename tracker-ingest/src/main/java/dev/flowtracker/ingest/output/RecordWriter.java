@@ -1,5 +1,7 @@
 package dev.flowtracker.ingest.output;
 
+import dev.flowtracker.ingest.concurrent.TrackerThreads;
+import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 
 import java.io.IOException;
@@ -341,9 +343,7 @@ public final class RecordWriter implements AutoCloseable
         this.bytesInFile = bytesAlreadyInFile;
         this.openedNanos = System.nanoTime() - Math.min(fileAgeNanos, rotateNanos > 0 ? rotateNanos : 0);
         this.rotateAtExit = rotateAtExit && file != null;
-        this.thread = new Thread(this::run, "tracker-records");
-        this.thread.setDaemon(true);
-        this.thread.start();
+        this.thread = TrackerThreads.start("records", Kind.DAEMON, this::run);
     }
 
     /** Hands one record (without its newline) to the writer thread; waits while the queue is full. */

@@ -25,6 +25,8 @@ import dev.flowtracker.ingest.capture.PacketHandler;
 import dev.flowtracker.ingest.checkpoint.CheckpointException;
 import dev.flowtracker.ingest.checkpoint.CheckpointInfo;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
+import dev.flowtracker.ingest.concurrent.TrackerThreads;
+import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 import dev.flowtracker.ingest.source.FrameSink;
 import org.HdrHistogram.Recorder;
@@ -37,9 +39,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -184,7 +184,7 @@ public final class Pipeline implements PacketHandler
         this.offline = offline;
         // Otherwise several threads publish: the sources' delivery threads, a live pipeline's clock, flow queries'
         // nudges, and whoever calls finish.
-        this.disruptor = new Disruptor<>(PacketEvent::new, ringSize, workerThreads(),
+        this.disruptor = new Disruptor<>(PacketEvent::new, ringSize, TrackerThreads.numbered("worker", Kind.DAEMON),
             offline ? ProducerType.SINGLE : ProducerType.MULTI, new BlockingWaitStrategy());
         this.shardWorkers = new ShardWorker[workers];
         this.workersFinished = new CountDownLatch(workers);
@@ -201,12 +201,7 @@ public final class Pipeline implements PacketHandler
         this.checkpointing = checkpointing;
         if (checkpointing != null)
         {
-            this.checkpointWriter = Executors.newSingleThreadExecutor(runnable ->
-            {
-                final Thread thread = new Thread(runnable, "tracker-checkpoint");
-                thread.setDaemon(true);
-                return thread;
-            });
+            this.checkpointWriter = Executors.newSingleThreadExecutor(TrackerThreads.single("checkpoint", Kind.DAEMON));
             for (int i = 0; i < workers; i++)
             {
                 shardWorkers[i].enableCheckpoints(new ShardCheckpoints(i, checkpointing.store(), checkpointing.flushRecords(),
@@ -242,17 +237,6 @@ public final class Pipeline implements PacketHandler
     public static int defaultWorkers()
     {
         return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
-    }
-
-    private static ThreadFactory workerThreads()
-    {
-        final AtomicInteger next = new AtomicInteger();
-        return runnable ->
-        {
-            final Thread thread = new Thread(runnable, "tracker-worker-" + next.getAndIncrement());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 
     /** Producer 0's frame, of no mirror session (see {@link #sink}). */
@@ -292,7 +276,7 @@ public final class Pipeline implements PacketHandler
             return;
         }
         nextCheckpointNanos = checkpointing == null ? Long.MAX_VALUE : System.nanoTime() + checkpointing.intervalNanos();
-        final Thread thread = new Thread(() ->
+        final Thread thread = TrackerThreads.newThread("clock", Kind.DAEMON, () ->
         {
             while (!finished)
             {
@@ -315,8 +299,7 @@ public final class Pipeline implements PacketHandler
                 }
                 checkpointIfDue();
             }
-        }, "tracker-clock");
-        thread.setDaemon(true);
+        });
         clock = thread;
         thread.start();
     }

@@ -1,5 +1,7 @@
 package dev.flowtracker.ingest.source.afpacket;
 
+import dev.flowtracker.ingest.concurrent.TrackerThreads;
+import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.source.FrameSink;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.SourceException;
@@ -118,7 +120,7 @@ public final class AfPacketSource implements PacketSource
                 final PacketSocket socket = sockets.get(i);
                 final BlockRing ring = new BlockRing(socket.ring(), socket.blockSize(), socket.blockCount(), i);
                 built.add(new RingIoHandle(socket, ring, sinkForThread.apply(i), this::onSocketFailed,
-                    newLoop(threadName(i))));
+                    newLoop(threadRole(i))));
             }
             runningSockets.set(built.size());
             handles = List.copyOf(built);
@@ -182,21 +184,18 @@ public final class AfPacketSource implements PacketSource
         }
     }
 
-    private String threadName(final int socket)
+    /** {@code afpacket-<interface>}, and the socket's place in its fanout group when there are several. */
+    private String threadRole(final int socket)
     {
         final String name = options.interfaces().get(socket / options.fanout());
-        return "tracker-afpacket-" + name + (options.fanout() == 1 ? "" : "-" + socket % options.fanout());
+        return "afpacket-" + name + (options.fanout() == 1 ? "" : "-" + socket % options.fanout());
     }
 
-    /** One event loop (one thread) per socket. */
-    private IoEventLoop newLoop(final String threadName)
+    /** One event loop (one thread, {@code tracker-<role>}) per socket. */
+    private IoEventLoop newLoop(final String threadRole)
     {
-        final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, runnable ->
-        {
-            final Thread thread = new Thread(runnable, threadName);
-            thread.setDaemon(true);
-            return thread;
-        }, EpollIoHandler.newFactory());
+        final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+            TrackerThreads.single(threadRole, Kind.DAEMON), EpollIoHandler.newFactory());
         loops.add(group);
         return group.next();
     }

@@ -1,5 +1,7 @@
 package dev.flowtracker.ingest.source.mirror;
 
+import dev.flowtracker.ingest.concurrent.TrackerThreads;
+import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 import dev.flowtracker.ingest.source.FrameSink;
 import dev.flowtracker.ingest.source.PacketSource;
@@ -15,8 +17,8 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.FastThreadLocalThread;
 
 import java.lang.foreign.Arena;
 import java.net.InetSocketAddress;
@@ -50,7 +52,8 @@ import java.util.function.IntFunction;
  * before they reached the sockets (a full device backlog) are not in it.
  *
  * <p>Threads: {@link #start} and {@link #close} from a controlling thread (never from a delivery thread); each
- * socket's handler runs on its event loop only; counters are read from anywhere.
+ * socket's handler runs on its event loop only (threads {@code tracker-vxlan-<n>} or {@code tracker-geneve-<n>});
+ * counters are read from anywhere.
  */
 public final class MirrorSource implements PacketSource
 {
@@ -178,8 +181,10 @@ public final class MirrorSource implements PacketSource
         final long[] socketInodes = new long[threads];
         channels = new Channel[threads];
         arena = Arena.ofShared();
+        // Netty's own thread class, as its default factory made: its thread-locals take the fast path on these loops.
         group = new MultiThreadIoEventLoopGroup(threads,
-            new DefaultThreadFactory("tracker-" + options.protocol().label(), true), EpollIoHandler.newFactory());
+            TrackerThreads.numbered(options.protocol().label(), Kind.DAEMON, FastThreadLocalThread::new),
+            EpollIoHandler.newFactory());
         try
         {
             int i = 0;

@@ -4,6 +4,8 @@ import dev.flowtracker.ingest.capture.CaptureFiles;
 import dev.flowtracker.ingest.capture.CaptureReader;
 import dev.flowtracker.ingest.capture.PacketHandler;
 import dev.flowtracker.ingest.capture.ReplayPacer;
+import dev.flowtracker.ingest.concurrent.TrackerThreads;
+import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 import dev.flowtracker.ingest.source.FrameSink;
 import dev.flowtracker.ingest.source.PacketSource;
@@ -124,9 +126,7 @@ public final class CaptureFileSource implements PacketSource
             throw new SourceException(first + ": " + (Files.exists(first) ? "not readable" : "no such file"));
         }
         final FrameSink sink = sinkForThread.apply(0);
-        thread = new Thread(() -> replay(sink), "tracker-source-pcap");
-        thread.setDaemon(true);
-        thread.start();
+        thread = TrackerThreads.start("source-pcap", Kind.DAEMON, () -> replay(sink));
     }
 
     private void replay(final FrameSink sink)

@@ -34,6 +34,9 @@ import java.util.function.LongSupplier;
  * than {@link MirrorSource#MAX_INNER_FRAME}. A frame cut by the capture's snaplen is sent as captured.
  *
  * <p>Owned by the calling thread. Interrupting it stops a {@link #send} between datagrams (the interrupt stays set).
+ *
+ * <p>A test fixture, not part of the tracker: it lives in tracker-ingest's test sources and is published in its
+ * test-jar, from which tracker-bench's {@code MirrorReceiveBenchmark} uses it.
  */
 public final class MirrorReplay implements AutoCloseable
 {
