@@ -259,7 +259,8 @@ class GrafanaDashboardsTest
     @Test
     void shouldProvisionTheDatasourceWithAFixedUidAndTheDashboardsFromTheirDirectory()
     {
-        final JsonNode datasources = DeployFiles.yaml(DeployFiles.deploy("grafana/provisioning/datasources/prometheus.yml"));
+        final JsonNode datasources =
+            DeployFiles.yaml(DeployFiles.deploy("grafana/provisioning/datasources/prometheus.yml"));
         final JsonNode datasource = datasources.path("datasources").get(0);
         assertEquals("prometheus", datasource.path("type").asText());
         assertFalse(datasource.path("uid").asText().isBlank(), "the provisioned data source needs a fixed uid");

@@ -202,7 +202,8 @@ class PrometheusIntegrationTest
         {
             if (line.startsWith("CapEff:"))
             {
-                return (Long.parseUnsignedLong(line.substring("CapEff:".length()).trim(), 16) & (1L << capability)) != 0;
+                final long effective = Long.parseUnsignedLong(line.substring("CapEff:".length()).trim(), 16);
+                return (effective & (1L << capability)) != 0;
             }
         }
         return false;

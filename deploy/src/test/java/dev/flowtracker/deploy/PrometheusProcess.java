@@ -57,7 +57,8 @@ final class PrometheusProcess implements AutoCloseable
         final Process process = new ProcessBuilder(List.of(binary.toString(), "--config.file=" + config,
             "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + port,
             "--log.level=warn")).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        final PrometheusProcess prometheus = new PrometheusProcess(process, log, URI.create("http://127.0.0.1:" + port));
+        final PrometheusProcess prometheus = new PrometheusProcess(process, log,
+            URI.create("http://127.0.0.1:" + port));
         try
         {
             prometheus.awaitReady(timeout);

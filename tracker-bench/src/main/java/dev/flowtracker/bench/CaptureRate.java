@@ -27,7 +27,7 @@ import java.util.function.IntFunction;
  *
  * <pre>
  *   tcpreplay --pps R -> veth cr0 ==> veth cr1 -> AF_PACKET ring -> event loop -> sink
- *                                                                  count: a counter per frame (like tcpdump -w /dev/null)
+ *                                                                  count: a counter per frame, as tcpdump -w /dev/null
  *                                                                  pipeline: decode, Disruptor ring, 1 worker tracking
  * </pre>
  *

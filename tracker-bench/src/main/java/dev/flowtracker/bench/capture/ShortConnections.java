@@ -31,9 +31,10 @@ import java.util.SplittableRandom;
  * {@code concurrent} connections are ever open (from SYN to the last ACK). The first connection of slot {@code j}
  * starts at {@code j / rate} (plus up to one gap of jitter), and no client sends its FIN before
  * {@code concurrent / rate} (up to 25 % more, drawn per connection) after its SYN (the idle time before the FIN
- * takes up what the exchange leaves): so when the last slot starts, none has ended yet, and exactly {@code min(connections,
- * concurrent)} are open at once. A slot's next connection starts 10 µs to 1 ms after its previous one ended, so in
- * steady state new connections come at about {@code rate / 1.125}. The same {@code connections} at another
+ * takes up what the exchange leaves): so when the last slot starts, none has ended yet, and exactly
+ * {@code min(connections, concurrent)} are open at once. A slot's next connection starts 10 µs to 1 ms after its
+ * previous one ended, so in steady state new connections come at about {@code rate / 1.125}. The same
+ * {@code connections} at another
  * {@code concurrent} are the same frames, in another order and at other times.
  *
  * <p><b>Identity.</b> Connection {@code i} (in order of its SYN) is client {@code 10.0.0.0 + 1 + i % 65,536}, port

@@ -212,7 +212,7 @@ public final class Compare
     {
         // The flow state is off-heap (the direct-memory limit is given separately): the heap needs little.
         final long heap = Math.max(1L << 30, Math.min(4L << 30, Machine.memAvailableBytes() / 4)) >> 30 << 30;
-        Map<String, String> large = inProcess(options.footprintFlows, heap);
+        final Map<String, String> large = inProcess(options.footprintFlows, heap);
         Map<String, String> fallback = null;
         if (large.containsKey("does_not_fit") || !large.containsKey("bytes_per_flow"))
         {
@@ -411,7 +411,8 @@ public final class Compare
             return new Options(root, Path.of(require(values, "capture")).toAbsolutePath(),
                 values.getOrDefault("label", ""), Path.of(require(values, "jar")).toAbsolutePath(),
                 Path.of(require(values, "out")).toAbsolutePath(), Path.of(require(values, "work")).toAbsolutePath(),
-                Integer.parseInt(values.getOrDefault("rounds", "5")), values.getOrDefault("command", "bin/bench compare"),
+                Integer.parseInt(values.getOrDefault("rounds", "5")),
+                values.getOrDefault("command", "bin/bench compare"),
                 values.containsKey("no-readme") ? null :
                     Path.of(values.getOrDefault("readme", root.resolve("tracker-bench/README.md").toString())),
                 !values.containsKey("no-footprint"),

@@ -97,7 +97,8 @@ public final class ConcurrencySummary
         runs.values().forEach(dir -> out.append('`').append(dir.getFileName()).append("` "));
         out.setLength(out.length() - 1);
         out.append("). Ratios are to the first row of the same tool.\n\n");
-        out.append("| open at once | tool | packets | wall s | packets/s | packets/s ratio | peak RSS MB | RSS ratio |\n");
+        out.append("| open at once | tool | packets | wall s | packets/s | packets/s ratio | peak RSS MB |" +
+            " RSS ratio |\n");
         out.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         final Map<String, Row> first = new LinkedHashMap<>();
         final List<String> tools = new ArrayList<>();

@@ -143,7 +143,8 @@ public final class FlowFootprint
                 // Flow state is mostly off-heap: both must fit, the off-heap part within the direct-memory limit
                 // and the memory the machine has.
                 final double heapPerFlow = (double)(liveHeap() - heapAtStart) / (checkAt / 3);
-                final double offHeapPerFlow = (double)(pipeline.flowTableOffHeapBytes() - offHeapAtStart) / (checkAt / 3);
+                final double offHeapPerFlow =
+                    (double)(pipeline.flowTableOffHeapBytes() - offHeapAtStart) / (checkAt / 3);
                 final Runtime runtime = Runtime.getRuntime();
                 final double heapNeeded = heapPerFlow * flows;
                 final double offHeapNeeded = offHeapPerFlow * flows;

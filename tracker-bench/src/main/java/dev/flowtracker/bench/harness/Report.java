@@ -27,7 +27,8 @@ final class Report
 
     Report(
         final Compare.Options options, final ZonedDateTime started, final long packets, final String connections,
-        final String loadBefore, final List<String> loads, final String trackerFlags, final Map<String, String> versions,
+        final String loadBefore, final List<String> loads, final String trackerFlags,
+        final Map<String, String> versions,
         final List<Compare.ToolResult> results, final Footprint footprint, final Targets targets, final String profile,
         final String notes)
     {

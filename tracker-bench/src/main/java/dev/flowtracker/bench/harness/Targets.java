@@ -39,8 +39,10 @@ record Targets(List<Target> targets)
     {
         final Compare.ToolResult ours = find(results, "tracker");
         final List<Target> targets = new ArrayList<>();
-        targets.add(speed(ours, find(results, "tcptrace"), 2, "whole-process `analyze` at least 2x faster than tcptrace"));
-        targets.add(speed(ours, find(results, "tshark"), 30, "whole-process `analyze` at least 30x faster than tshark"));
+        targets.add(speed(ours, find(results, "tcptrace"), 2,
+            "whole-process `analyze` at least 2x faster than tcptrace"));
+        targets.add(speed(ours, find(results, "tshark"), 30,
+            "whole-process `analyze` at least 30x faster than tshark"));
         final Compare.ToolResult tcpdump = find(results, "tcpdump");
         if (usable(ours) && usable(tcpdump))
         {

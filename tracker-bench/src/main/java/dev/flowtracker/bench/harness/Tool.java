@@ -51,7 +51,10 @@ record Tool(String name, String program, List<String> command, List<String> vers
         return Files.isExecutable(Path.of("/usr/sbin", program)) || Files.isExecutable(Path.of("/sbin", program));
     }
 
-    /** Our tracker, through the launcher users run (it builds first when sources changed: the harness builds before). */
+    /**
+     * Our tracker, through the launcher users run (it builds first when sources changed: the harness builds
+     * before).
+     */
     static Tool tracker(final Path root)
     {
         final String launcher = root.resolve("bin/tracker").toString();

@@ -241,8 +241,8 @@ public class FlowTableBenchmark
                     " do not fit: at %,.0f bytes of heap and %,.0f bytes off-heap per flow (measured over the first" +
                     " %,d) the table needs about %.1f GB more heap (-Xmx leaves %.1f GB) and %.1f GB more off-heap" +
                     " (%.1f GB available: MemAvailable or MaxDirectMemorySize). Not run; run it on a machine that" +
-                    " has the memory (tracker-bench/README.md)", flows, heapPerFlow, offHeapPerFlow, FIT_SAMPLE, heapNeeded / 1e9,
-                    heapLeft / 1e9, offHeapNeeded / 1e9, available / 1e9));
+                    " has the memory (tracker-bench/README.md)", flows, heapPerFlow, offHeapPerFlow, FIT_SAMPLE,
+                    heapNeeded / 1e9, heapLeft / 1e9, offHeapNeeded / 1e9, available / 1e9));
             }
         }
 

@@ -111,7 +111,8 @@ class HarnessTest
         Files.writeString(csv, String.join("\n",
             "\"Benchmark\",\"Mode\",\"Threads\",\"Samples\",\"Score\",\"Score Error (99.9%)\",\"Unit\"",
             "\"dev.flowtracker.bench.PipelineBenchmark.pipeline\",\"thrpt\",1,3,2.5,0.4,\"ops/s\"",
-            "\"dev.flowtracker.bench.PipelineBenchmark.pipeline:packets\",\"thrpt\",1,3,3250000.5,120000.25,\"ops/s\""));
+            "\"dev.flowtracker.bench.PipelineBenchmark.pipeline:packets\",\"thrpt\",1,3," +
+                "3250000.5,120000.25,\"ops/s\""));
         final String[] packets = InProcessPipeline.packetsRow(csv);
         assertEquals("3250000.5", packets[0]);
         assertEquals("120000.25", packets[1]);

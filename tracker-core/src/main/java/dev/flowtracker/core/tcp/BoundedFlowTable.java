@@ -86,7 +86,8 @@ final class BoundedFlowTable implements FlowTable
         this.indexMask = (int)buckets - 1;
         this.slots = arena.allocate((long)capacity * SLOT_BYTES, 8);
         this.store = new FlowStateStore(capacity, limits.workingSet(), zeekOptions, false);
-        this.emergencyEnter = (int)Math.min(capacity, Math.max(1, (long)capacity * limits.emergencyEnterPercent() / 100));
+        this.emergencyEnter =
+            (int)Math.min(capacity, Math.max(1, (long)capacity * limits.emergencyEnterPercent() / 100));
         this.emergencyLeave = (int)Math.max(0, (long)capacity * limits.emergencyLeavePercent() / 100);
     }
 
@@ -143,7 +144,8 @@ final class BoundedFlowTable implements FlowTable
     /** Off-heap bytes of a full table of {@code capacity} flows: index, bookkeeping and records. */
     static long maxOffHeapBytes(final int capacity)
     {
-        return buckets(capacity) * Integer.BYTES + (long)capacity * SLOT_BYTES + FlowStateStore.maxOffHeapBytes(capacity);
+        return buckets(capacity) * Integer.BYTES + (long)capacity * SLOT_BYTES +
+            FlowStateStore.maxOffHeapBytes(capacity);
     }
 
     /** Index buckets for {@code capacity} flows: a power of two, at most half full. */
@@ -281,7 +283,8 @@ final class BoundedFlowTable implements FlowTable
             {
                 final int slot = head[phase];
                 final FlowPhase flowPhase = FlowPhase.of(phase);
-                final long timeout = emergency ? limits.emergencyTimeoutNanos(flowPhase) : limits.timeoutNanos(flowPhase);
+                final long timeout =
+                    emergency ? limits.emergencyTimeoutNanos(flowPhase) : limits.timeoutNanos(flowPhase);
                 if (nowNanos - lastActive(slot) < timeout)
                 {
                     break;

@@ -147,10 +147,12 @@ public final class FlowLimits
         {
             return "unbounded workingSet=" + workingSet;
         }
-        return "maxFlows=" + maxFlows + " workingSet=" + workingSet() + " timeouts(s) opening=" + seconds(timeoutNanos, FlowPhase.OPENING) +
+        return "maxFlows=" + maxFlows + " workingSet=" + workingSet() +
+            " timeouts(s) opening=" + seconds(timeoutNanos, FlowPhase.OPENING) +
             " established=" + seconds(timeoutNanos, FlowPhase.ESTABLISHED) +
             " closed=" + seconds(timeoutNanos, FlowPhase.CLOSED) +
-            " emergency at " + emergencyEnterPercent + "%: opening=" + seconds(emergencyTimeoutNanos, FlowPhase.OPENING) +
+            " emergency at " + emergencyEnterPercent + "%:" +
+            " opening=" + seconds(emergencyTimeoutNanos, FlowPhase.OPENING) +
             " established=" + seconds(emergencyTimeoutNanos, FlowPhase.ESTABLISHED) +
             " closed=" + seconds(emergencyTimeoutNanos, FlowPhase.CLOSED);
     }

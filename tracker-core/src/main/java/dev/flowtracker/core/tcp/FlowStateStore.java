@@ -46,9 +46,9 @@ import java.util.Arrays;
  * </pre>
  *
  * <p>Objects handed out are only valid until the next {@link #bind}, {@link #bindFresh}, {@link #view} or
- * {@link #release} of another slot: callers hold at most one at a time. An unbounded store (offline analysis) hands the object of an
- * ended flow over to its listener, which may keep it ({@link #handOver}; a new object takes its place); a bounded
- * one recycles it.
+ * {@link #release} of another slot: callers hold at most one at a time. An unbounded store (offline analysis) hands the
+ * object of an ended flow over to its listener, which may keep it ({@link #handOver}; a new object takes its place); a
+ * bounded one recycles it.
  *
  * <p>Owned by one tracker thread.
  */

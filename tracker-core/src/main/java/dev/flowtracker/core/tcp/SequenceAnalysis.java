@@ -26,10 +26,10 @@ import static dev.flowtracker.core.tcp.AnalysisFlag.ZERO_WINDOW_PROBE_ACK;
  * <p><b>Frames cut by the snapshot length.</b> {@code seglen} is the payload length on the wire (IP length minus
  * headers), never the captured length, so a data segment cut after its header is analysed with its true length. A
  * segment whose TCP header itself was cut (its options partly lost; with {@code tcpdump -s 96} over IPv6 with
- * timestamps, every ACK carrying a SACK block) is analysed like any other: its window, ACK, next sequence number and duplicate-ACK count
- * move on, and the flags it earns become its direction's last flags (a cut keep-alive is still answered by a
- * keep-alive ACK). But tshark reports none of its flags, as its dissection of the cut options ends the frame
- * ("Packet size limited during capture") before the analysis is written out. So such a segment's flags are not
+ * timestamps, every ACK carrying a SACK block) is analysed like any other: its window, ACK, next sequence number and
+ * duplicate-ACK count move on, and the flags it earns become its direction's last flags (a cut keep-alive is still
+ * answered by a keep-alive ACK). But tshark reports none of its flags, as its dissection of the cut options ends the
+ * frame ("Packet size limited during capture") before the analysis is written out. So such a segment's flags are not
  * counted ({@code TcpConnection.onSegment}, {@link dev.flowtracker.core.decode.DecodedPacket#tcpHeaderCutBySnaplen()}),
  * and the duplicate ACKs and window updates that follow are judged against the state it left. Measured with tshark
  * 4.0.17 on hand-made probes (a cut window update, duplicate ACK, keep-alive, lost segment, retransmission and

@@ -651,7 +651,8 @@ public final class ZeekSummary
         {
             case ZeekEndpoint.INACTIVE -> updateInactive(now, endpoint, peer, seq, len, isOrig, syn, fin, rst, ack);
             case ZeekEndpoint.SYN_SENT, ZeekEndpoint.SYN_ACK_SENT -> updateSynSent(endpoint, fin, rst);
-            case ZeekEndpoint.ESTABLISHED, ZeekEndpoint.PARTIAL -> updateEstablished(endpoint, peer, syn, fin, rst, ack);
+            case ZeekEndpoint.ESTABLISHED, ZeekEndpoint.PARTIAL -> updateEstablished(endpoint, peer, syn, fin, rst,
+                ack);
             case ZeekEndpoint.CLOSED ->
             {
                 // After a FIN exchange a RST changes nothing.

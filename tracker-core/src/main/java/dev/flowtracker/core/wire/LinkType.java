@@ -27,7 +27,8 @@ public final class LinkType
     {
         return switch (linkType)
         {
-            case NULL, EN10MB, FDDI, RAW_DLT_12, RAW_DLT_14, RAW, LOOP, LINUX_SLL, NFLOG, IPV4, IPV6, LINUX_SLL2 -> true;
+            case NULL, EN10MB, FDDI, RAW_DLT_12, RAW_DLT_14, RAW, LOOP, LINUX_SLL, NFLOG, IPV4, IPV6,
+                LINUX_SLL2 -> true;
             default -> false;
         };
     }

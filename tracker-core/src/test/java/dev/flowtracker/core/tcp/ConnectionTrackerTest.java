@@ -42,15 +42,16 @@ class ConnectionTrackerTest
     }
 
     record Ended(long origHigh, long origLow, int origPort, long respHigh, long respLow, int respPort, int ipVersion,
-        int tunnelId, String history, String connState, EndReason reason, boolean reusedPorts, long generation, long initialRttNanos,
-        long firstNanos, long lastNanos, Side orig, Side resp)
+        int tunnelId, String history, String connState, EndReason reason, boolean reusedPorts, long generation,
+        long initialRttNanos, long firstNanos, long lastNanos, Side orig, Side resp)
     {
         static Ended of(final TcpConnection c)
         {
             return new Ended(c.originatorAddressHigh(), c.originatorAddressLow(), c.originatorPort(),
                 c.responderAddressHigh(), c.responderAddressLow(), c.responderPort(), c.ipVersion(), c.tunnelId(),
-                c.zeek().history(), c.zeek().connState(), c.endReason(), c.reusedPorts(), c.generation(), c.initialRttNanos(),
-                c.firstTimestampNanos(), c.lastTimestampNanos(), Side.of(c.originator()), Side.of(c.responder()));
+                c.zeek().history(), c.zeek().connState(), c.endReason(), c.reusedPorts(), c.generation(),
+                c.initialRttNanos(), c.firstTimestampNanos(), c.lastTimestampNanos(), Side.of(c.originator()),
+                Side.of(c.responder()));
         }
     }
 
@@ -785,7 +786,8 @@ class ConnectionTrackerTest
         final List<Long> rtts = new ArrayList<>();
         tracker.onHandshakeRtt(rtts::add);
         final TrafficCounters counters = tracker.counters();
-        tracker.onSegment(Segments.ipv4(0, CLIENT_IP, CLIENT_PORT, SERVER_IP, SERVER_PORT, SYN, CLIENT_ISN, 0, 0, 1000));
+        tracker.onSegment(Segments.ipv4(0, CLIENT_IP, CLIENT_PORT, SERVER_IP, SERVER_PORT,
+            SYN, CLIENT_ISN, 0, 0, 1000));
         assertEquals(1, counters.endpoints(TrafficCounters.ORIG, TcpState.SYN_SENT));
         assertEquals(1, tracker.activeConnections(FlowPhase.OPENING));
         tracker.onSegment(Segments.ipv4(3 * MS, SERVER_IP, SERVER_PORT, CLIENT_IP, CLIENT_PORT, SYN | ACK, SERVER_ISN,

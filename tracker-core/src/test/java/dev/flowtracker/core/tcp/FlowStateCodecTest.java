@@ -280,8 +280,9 @@ class FlowStateCodecTest
         final List<Path> captures;
         try (Stream<Path> files = Files.list(pcaps.resolve("zeek")))
         {
-            captures = files.filter(f -> f.getFileName().toString().startsWith("tcp__") && TestCaptures.isClassicPcap(f)).sorted()
-                .toList();
+            captures = files
+                .filter(f -> f.getFileName().toString().startsWith("tcp__") && TestCaptures.isClassicPcap(f))
+                .sorted().toList();
         }
         assertFalse(captures.isEmpty());
         for (final Path capture : captures)

@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TcpEnginePropertiesTest
 {
     @Property
-    void serialComparisonsHoldAcrossTheWrap(@ForAll final int base, @ForAll @IntRange(min = 1, max = Integer.MAX_VALUE) final int distance)
+    void serialComparisonsHoldAcrossTheWrap(
+        @ForAll final int base, @ForAll @IntRange(min = 1, max = Integer.MAX_VALUE) final int distance)
     {
         final int ahead = base + distance; // wraps past 2^32 freely
         assertTrue(SequenceAnalysis.gt(ahead, base));
@@ -108,7 +109,8 @@ class TcpEnginePropertiesTest
                     assertTrue(e.analysisCount(flag) >= 0 && e.analysisCount(flag) <= e.packets(), flag::label);
                 }
                 assertTrue(e.analysisCount(AnalysisFlag.FAST_RETRANSMISSION) +
-                    e.analysisCount(AnalysisFlag.SPURIOUS_RETRANSMISSION) <= e.analysisCount(AnalysisFlag.RETRANSMISSION));
+                    e.analysisCount(AnalysisFlag.SPURIOUS_RETRANSMISSION) <=
+                    e.analysisCount(AnalysisFlag.RETRANSMISSION));
                 assertTrue(e.sequenceSpace() >= 0 && e.maxBytesInFlight() >= 0 && e.rttSamples() >= 0);
             }
         }

@@ -320,7 +320,8 @@ class WorkingSetTest
                     case 3 -> other.dstLow++;
                     default -> other.srcPort++;
                 }
-                assertEquals(connection.matches(other), TcpConnection.encodedMatches(record, 8, other), "field " + field);
+                assertEquals(connection.matches(other), TcpConnection.encodedMatches(record, 8, other),
+                    "field " + field);
                 assertFalse(TcpConnection.encodedMatches(record, 8, other), "field " + field);
             }
         }
@@ -396,7 +397,8 @@ class WorkingSetTest
             () -> "off-heap " + tracker.flowTableOffHeapBytes());
         final long grown = heapLate - heapEarly;
         // One object of even 100 bytes per added flow would be 18 MB; the old heap-per-flow design 360 MB.
-        assertTrue(grown < 8L << 20, () -> "heap grew by " + grown + " bytes from " + early + " to " + flows + " flows");
+        assertTrue(grown < 8L << 20,
+            () -> "heap grew by " + grown + " bytes from " + early + " to " + flows + " flows");
     }
 
     /** SYN, SYN+ACK, ACK of flow {@code n}: it stays established, with Zeek timers queued. */

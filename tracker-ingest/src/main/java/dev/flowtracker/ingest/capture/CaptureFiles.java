@@ -86,7 +86,8 @@ public final class CaptureFiles
 
     private static CaptureInput gunzip(final Path file) throws IOException
     {
-        final CountingInputStream raw = new CountingInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
+        final CountingInputStream raw =
+            new CountingInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
         try
         {
             final GZIPInputStream gzip = new GZIPInputStream(raw, 1 << 16);

@@ -232,7 +232,7 @@ public final class CheckpointStore implements AutoCloseable
             data = directory.resolve(dataName);
             Files.move(scratch, data, StandardCopyOption.ATOMIC_MOVE);
             scratch = null;
-            CheckpointFiles.forceDirectory(directory); // the data file's name must be durable before a manifest names it
+            CheckpointFiles.forceDirectory(directory); // data file's name must be durable before a manifest names it
 
             final CheckpointInfo info = new CheckpointInfo(
                 shard, generation, Manifest.FORMAT, System.currentTimeMillis(), packetTimeNanos,

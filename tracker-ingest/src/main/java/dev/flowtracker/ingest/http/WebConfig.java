@@ -50,7 +50,8 @@ public final class WebConfig
     private static final BCrypt.Verifyer BCRYPT = BCrypt.verifyer(BCrypt.Version.VERSION_2A,
         LongPasswordStrategies.truncate(BCrypt.Version.VERSION_2A));
     private static final int MAX_VERIFIED = 64;
-    private static final Set<String> TOP_LEVEL_KEYS = Set.of("tls_server_config", "basic_auth_users", "http_server_config");
+    private static final Set<String> TOP_LEVEL_KEYS = Set.of("tls_server_config", "basic_auth_users",
+        "http_server_config");
 
     private final SslContext sslContext;
     /** User to bcrypt hash. */

@@ -611,7 +611,8 @@ public final class RecordWriter implements AutoCloseable
             // With a size limit, stop at the record that reaches it, so the file is rotated right after it.
             long budget = rotateBytes > 0 ? rotateBytes - bytesInFile : Long.MAX_VALUE;
             int count = 0;
-            for (final Iterator<ByteBuffer> lines = backlog.iterator(); lines.hasNext() && count < GATHER && budget > 0; )
+            for (final Iterator<ByteBuffer> lines = backlog.iterator();
+                lines.hasNext() && count < GATHER && budget > 0; )
             {
                 final ByteBuffer line = lines.next();
                 gather[count++] = line;

@@ -16,7 +16,8 @@ import java.util.function.BooleanSupplier;
  * commit would lose them (they are in neither the output nor the checkpoint). It answers false when it could not
  * (the sink is failing and holds them in memory); that commit is then skipped.
  */
-public record Checkpointing(CheckpointStore store, long intervalNanos, boolean checkpointAtEnd, BooleanSupplier flushRecords)
+public record Checkpointing(CheckpointStore store, long intervalNanos, boolean checkpointAtEnd,
+    BooleanSupplier flushRecords)
 {
     public Checkpointing
     {
@@ -26,7 +27,8 @@ public record Checkpointing(CheckpointStore store, long intervalNanos, boolean c
         }
         if (flushRecords == null)
         {
-            throw new IllegalArgumentException("a record flush is required (always true when records are not buffered)");
+            throw new IllegalArgumentException(
+                "a record flush is required (always true when records are not buffered)");
         }
         if (intervalNanos < 0)
         {

@@ -51,9 +51,9 @@ final class ShardCheckpoints
     private boolean committedNow;
 
     ShardCheckpoints(
-        final int shard, final CheckpointStore store, final BooleanSupplier flushRecords, final ExecutorService writer, final AtomicLong written,
-        final AtomicLong skipped, final AtomicLong failed, final AtomicReference<String> lastFailure,
-        final Recorder durations, final AtomicLong lastSuccessMillis)
+        final int shard, final CheckpointStore store, final BooleanSupplier flushRecords, final ExecutorService writer,
+        final AtomicLong written, final AtomicLong skipped, final AtomicLong failed,
+        final AtomicReference<String> lastFailure, final Recorder durations, final AtomicLong lastSuccessMillis)
     {
         this.durations = durations;
         this.lastSuccessMillis = lastSuccessMillis;

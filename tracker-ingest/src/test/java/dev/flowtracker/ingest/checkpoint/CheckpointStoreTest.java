@@ -215,7 +215,8 @@ class CheckpointStoreTest
         {
             assertTrue(Files.exists(dir.resolve("shard-0.1.cmap")), "data of an unreadable manifest is kept");
             assertOneLineNaming(
-                assertThrows(CheckpointException.class, () -> store.read(0, (key, state) -> { })), "shard-0.checkpoint");
+                assertThrows(CheckpointException.class, () -> store.read(0, (key, state) -> { })),
+                "shard-0.checkpoint");
             assertOneLineNaming(assertThrows(CheckpointException.class, store::list), "shard-0.checkpoint");
 
             Files.write(manifest, new byte[]{0, 1, 2, (byte)0xff, '\n'});

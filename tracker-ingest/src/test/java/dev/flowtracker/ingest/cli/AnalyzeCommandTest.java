@@ -378,7 +378,8 @@ class AnalyzeCommandTest
         final Path missing = dir.resolve("missing.pcap");
         final Run run = run(analyze(SAMPLE, missing));
         assertEquals(1, run.exit());
-        assertEquals(List.of("tracker analyze: error: " + missing + ": no such file (nothing was read)"), run.errLines());
+        assertEquals(List.of("tracker analyze: error: " + missing + ": no such file (nothing was read)"),
+            run.errLines());
         assertEquals(0, run.out().length, "nothing analysed");
     }
 

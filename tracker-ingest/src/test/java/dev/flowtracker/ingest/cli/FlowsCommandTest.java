@@ -89,6 +89,7 @@ class FlowsCommandTest
         assertEquals(ExitCodes.USAGE, tracker("flows", "--state-dir", "x", "--limit", "0").exit());
         assertEquals(ExitCodes.USAGE, tracker("run", "--no-http", "--pcap", "x", "--checkpoint-at-end").exit());
         assertEquals(ExitCodes.USAGE, tracker("run", "--no-http", "--pcap", "x", "--rotate-size", "64M").exit());
-        assertEquals(ExitCodes.USAGE, tracker("run", "--no-http", "--pcap", "x", "-o", "y", "--rotate-size", "lots").exit());
+        assertEquals(ExitCodes.USAGE,
+            tracker("run", "--no-http", "--pcap", "x", "-o", "y", "--rotate-size", "lots").exit());
     }
 }

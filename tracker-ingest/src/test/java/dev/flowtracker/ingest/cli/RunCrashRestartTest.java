@@ -56,8 +56,8 @@ class RunCrashRestartTest
                 TestFrames.ACK, new byte[0])));
             for (int s = 1; s <= 6; s++)
             {
-                frames.add(new Frame(start + s * SECOND, TestFrames.tcp(client, SERVER, port, 80, isn + 1 + 10L * (s - 1),
-                    9001, TestFrames.ACK | TestFrames.PSH, new byte[10])));
+                frames.add(new Frame(start + s * SECOND, TestFrames.tcp(client, SERVER, port, 80,
+                    isn + 1 + 10L * (s - 1), 9001, TestFrames.ACK | TestFrames.PSH, new byte[10])));
             }
             final long fin = isn + 61;
             frames.add(new Frame(start + 7 * SECOND, TestFrames.tcp(client, SERVER, port, 80, fin, 9001,
@@ -130,8 +130,8 @@ class RunCrashRestartTest
         final Path capture = write(frames, dir.resolve("whole.pcap"));
         final Path stateDir = dir.resolve("state");
 
-        final Process whole = tracker(dir.resolve("whole.err"), "run", "--no-http", "--pcap", capture.toString(), "-C", "-o",
-            dir.resolve("whole.jsonl").toString());
+        final Process whole = tracker(dir.resolve("whole.err"), "run", "--no-http", "--pcap", capture.toString(), "-C",
+            "-o", dir.resolve("whole.jsonl").toString());
         assertTrue(whole.waitFor(60, TimeUnit.SECONDS) && whole.exitValue() == 0,
             "uninterrupted run: " + Files.readString(dir.resolve("whole.err")));
         final Set<String> expected = uids(dir.resolve("whole.jsonl"));
@@ -139,7 +139,8 @@ class RunCrashRestartTest
 
         // 47 s of capture at 2x: about 23 s. Checkpoints every 300 ms (the first one in a fresh JVM takes seconds:
         // Chronicle Map generates its classes); SIGKILL once both shards have committed and a little more has run.
-        final Process crashing = tracker(dir.resolve("first.err"), "run", "--no-http", "--pcap", capture.toString(), "-C",
+        final Process crashing = tracker(dir.resolve("first.err"),
+            "run", "--no-http", "--pcap", capture.toString(), "-C",
             "--workers", "2", "--replay-speed", "2", "--state-dir", stateDir.toString(), "--checkpoint-interval",
             "300ms", "-o", dir.resolve("first.jsonl").toString());
         try
@@ -177,7 +178,8 @@ class RunCrashRestartTest
         final long cut = resumeAfter;
         final Path rest = write(frames.stream().filter(f -> f.nanos() > cut).toList(), dir.resolve("rest.pcap"));
 
-        final Process restarted = tracker(dir.resolve("second.err"), "run", "--no-http", "--pcap", rest.toString(), "-C",
+        final Process restarted = tracker(dir.resolve("second.err"),
+            "run", "--no-http", "--pcap", rest.toString(), "-C",
             "--workers", "3", "--state-dir", stateDir.toString(), "-o", dir.resolve("second.jsonl").toString());
         assertTrue(restarted.waitFor(60, TimeUnit.SECONDS) && restarted.exitValue() == 0,
             "restart: " + Files.readString(dir.resolve("second.err")));

@@ -89,7 +89,8 @@ class RunFullDiskTest
 
             Files.delete(filler);
             final String recovered = awaitMetrics(metrics, text ->
-                value(text, "tracker_records_sink_failing") == 0 && value(text, "tracker_records_backlog") == 0, stderr);
+                value(text, "tracker_records_sink_failing") == 0 && value(text, "tracker_records_backlog") == 0,
+                stderr);
             assertEquals(buffered, (long)value(recovered, "tracker_records_written_total"),
                 "every buffered record written once the disk has space");
             assertEquals(0, value(recovered, "tracker_records_lost_total{reason=\"buffer_full\"}"));

@@ -57,7 +57,8 @@ class RunMemoryDefaultsTest
         final long heap = mebibytes(jvm, "-Xmx");
         final long direct = mebibytes(jvm, "-XX:MaxDirectMemorySize=");
 
-        final RunCommand.Options options = RunCommand.Options.parse(args.subList(1, args.size()).toArray(String[]::new));
+        final RunCommand.Options options =
+            RunCommand.Options.parse(args.subList(1, args.size()).toArray(String[]::new));
         final long heapNeeded = RunCommand.heapNeeded(options.ringSize, options.workers, options.limits(),
             options.recordBufferBytes, options.stateDir != null);
         final long directNeeded = RunCommand.offHeapNeeded(options.limits(), options.workers);
@@ -96,10 +97,12 @@ class RunMemoryDefaultsTest
         final List<String> run = List.of("run", "--pcap", SAMPLE.toString(), "--max-flows", "100000");
         final List<String> given = dryRun(Map.of("TRACKER_JAVA_OPTS", "-Xmx3g -XX:MaxDirectMemorySize=5g"), run);
         assertEquals(List.of("-Xmx3g", "-XX:MaxDirectMemorySize=5g"),
-            given.stream().filter(o -> o.startsWith("-Xmx") || o.startsWith("-XX:MaxDirect")).toList(), given.toString());
+            given.stream().filter(o -> o.startsWith("-Xmx") || o.startsWith("-XX:MaxDirect")).toList(),
+            given.toString());
         final List<String> heapPercent = dryRun(Map.of("JDK_JAVA_OPTIONS", "-XX:MaxRAMPercentage=50"), run);
         assertTrue(heapPercent.stream().noneMatch(o -> o.startsWith("-Xmx")), heapPercent.toString());
-        assertTrue(heapPercent.stream().anyMatch(o -> o.startsWith("-XX:MaxDirectMemorySize=")), heapPercent.toString());
+        assertTrue(heapPercent.stream().anyMatch(o -> o.startsWith("-XX:MaxDirectMemorySize=")),
+            heapPercent.toString());
         final List<String> unparsable = dryRun(Map.of(), List.of("run", "--pcap", SAMPLE.toString(), "--max-flows",
             "lots"));
         assertTrue(unparsable.stream().noneMatch(o -> o.startsWith("-Xmx") || o.startsWith("-XX:MaxDirect")),

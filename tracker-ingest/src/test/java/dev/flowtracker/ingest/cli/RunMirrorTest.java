@@ -137,7 +137,8 @@ class RunMirrorTest
     /** The fields that do not depend on when frames arrived. */
     private static String summary(final JsonNode r)
     {
-        return String.join(" ", r.path("id.orig_h").asText(), r.path("id.orig_p").asText(), r.path("id.resp_h").asText(),
+        return String.join(" ", r.path("id.orig_h").asText(), r.path("id.orig_p").asText(),
+            r.path("id.resp_h").asText(),
             r.path("id.resp_p").asText(), r.path("conn_state").asText(), r.path("history").asText(),
             r.path("orig_bytes").asText(), r.path("resp_bytes").asText(), r.path("orig_pkts").asText(),
             r.path("resp_pkts").asText());

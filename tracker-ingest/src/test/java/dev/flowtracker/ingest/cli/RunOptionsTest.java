@@ -67,7 +67,8 @@ class RunOptionsTest
     {
         final long ringHeap = (long)RunCommand.MAX_RING_SIZE * RunCommand.RING_SLOT_BYTES;
         Assumptions.assumeTrue(Runtime.getRuntime().maxMemory() < ringHeap, "this JVM's heap would hold the ring");
-        final Run r = run("run", "--no-http", "--pcap", SAMPLE, "--ring-size", Integer.toString(RunCommand.MAX_RING_SIZE));
+        final Run r = run("run", "--no-http", "--pcap", SAMPLE, "--ring-size",
+            Integer.toString(RunCommand.MAX_RING_SIZE));
         assertEquals(2, r.exit(), r.err());
         assertEquals(1, r.err().lines().count(), r.err());
         assertTrue(r.err().startsWith("tracker run: --workers ") && r.err().contains("--ring-size 16,777,216") &&

@@ -137,7 +137,8 @@ class RunRestartLoopTest
                 // At another point of the 300 ms checkpoint cycle each time.
                 Thread.sleep(100L * run);
                 assertTrue(tracker.isAlive() && earliestCheckpoint(state) >= target,
-                    "still replaying, both shards checkpointed at packet time " + target + ": " + Files.readString(err));
+                    "still replaying, both shards checkpointed at packet time " + target + ": " +
+                    Files.readString(err));
                 tracker.destroyForcibly(); // SIGKILL: no final checkpoint, whatever the periodic one was doing
                 assertTrue(tracker.waitFor(30, TimeUnit.SECONDS));
             }
@@ -221,7 +222,8 @@ class RunRestartLoopTest
         }
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
         assertEquals(ExitCodes.OK, new FlowsCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(OutputStream.nullOutputStream())).run(new String[] {"--state-dir", state.toString(), "-q"}));
+            new PrintStream(OutputStream.nullOutputStream()))
+            .run(new String[] {"--state-dir", state.toString(), "-q"}));
         final ObjectMapper json = new ObjectMapper();
         for (final String line : out.toString(StandardCharsets.UTF_8).split("\n"))
         {

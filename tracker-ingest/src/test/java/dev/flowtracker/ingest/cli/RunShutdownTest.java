@@ -222,7 +222,8 @@ class RunShutdownTest
         final Path stderr = dir.resolve("stderr.txt");
         final List<String> command = new ArrayList<>(List.of(
             ProcessHandle.current().info().command().orElseThrow(), "-cp", System.getProperty("java.class.path"),
-            TrackerCli.class.getName(), "run", "--no-http", "--pcap", longConnection(dir).toString(), "--workers", "2", "-C",
+            TrackerCli.class.getName(), "run", "--no-http", "--pcap", longConnection(dir).toString(),
+            "--workers", "2", "-C",
             // A minute of capture in real time: the replay is still going when the signal comes after 3 s.
             "--replay-speed", "1", "-o", records.toString()));
         final Process tracker = new ProcessBuilder(command).redirectError(stderr.toFile())

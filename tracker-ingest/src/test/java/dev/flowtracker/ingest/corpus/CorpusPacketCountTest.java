@@ -54,7 +54,8 @@ class CorpusPacketCountTest
         }
         mismatches.forEach(m -> System.out.println("packet-count mismatch: " + m));
         final double ratio = streams == 0 ? 0 : matched / (double)streams;
-        System.out.printf(Locale.ROOT, "corpus packet counts: %d of %d tshark streams matched (%.2f%%), %d mismatches%n",
+        System.out.printf(Locale.ROOT,
+            "corpus packet counts: %d of %d tshark streams matched (%.2f%%), %d mismatches%n",
             matched, streams, ratio * 100, mismatches.size());
         assertTrue(streams > 0, "the corpus has no TCP streams");
         assertTrue(ratio >= REQUIRED_MATCH_RATIO, String.format(Locale.ROOT,
@@ -77,7 +78,8 @@ class CorpusPacketCountTest
         // Times past 2^63 ns (pcapng-example's raw timestamps read as unsigned by tshark) are not comparable.
         if (firstTime < MAX_COMPARABLE_SECONDS && Math.abs(best.firstTime() - firstTime) > TIME_TOLERANCE_SECONDS)
         {
-            return String.format(Locale.ROOT, "%s starts at %.6f, tshark's at %.6f", tuple, best.firstTime(), firstTime);
+            return String.format(Locale.ROOT, "%s starts at %.6f, tshark's at %.6f", tuple, best.firstTime(),
+                firstTime);
         }
         final long ourC2s = best.packetsFrom(stream.get("client_ip").asText(), stream.get("client_port").asInt());
         final long ourS2c = best.packetsFrom(stream.get("server_ip").asText(), stream.get("server_port").asInt());

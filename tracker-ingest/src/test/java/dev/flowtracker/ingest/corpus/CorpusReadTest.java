@@ -46,7 +46,8 @@ class CorpusReadTest
                 problems.add(name + ": error does not name the file and offset: " + analysis.error());
             }
         }
-        System.out.println("corpus read: " + files + " files, " + failing + " that tshark rejects, problems: " + problems);
+        System.out.println("corpus read: " + files + " files, " + failing + " that tshark rejects, problems: " +
+            problems);
         assertEquals(List.of(), problems);
     }
 }

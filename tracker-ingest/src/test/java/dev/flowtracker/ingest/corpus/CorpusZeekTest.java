@@ -288,7 +288,8 @@ class CorpusZeekTest
             }
             else
             {
-                problem.append(" conn_state zeek ").append(row.get("conn_state").asText()).append(" ours ").append(state);
+                problem.append(" conn_state zeek ").append(row.get("conn_state").asText())
+                    .append(" ours ").append(state);
             }
         }
         if (row.has("history"))

@@ -217,8 +217,8 @@ class HttpApiTest
                     StandardCharsets.US_ASCII)); // and never the blank line that ends the request
                 abusers.add(stalled);
             }
-            final byte[] pipelined = "GET /flows?limit=1000 HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
-                .repeat(100).getBytes(StandardCharsets.US_ASCII);
+            final byte[] pipelined = ("GET /flows?limit=1000 HTTP/1.1\r\nHost: x\r\n\r\n" +
+                "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").repeat(100).getBytes(StandardCharsets.US_ASCII);
             for (int i = 0; i < 3; i++)
             {
                 final Socket flooding = new Socket();

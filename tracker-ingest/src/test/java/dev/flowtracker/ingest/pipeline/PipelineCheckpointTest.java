@@ -117,10 +117,11 @@ class PipelineCheckpointTest
         whole.finish();
 
         final List<String> restarted = Collections.synchronizedList(new ArrayList<>());
-        long restored;
+        final long restored;
         try (CheckpointStore store = new CheckpointStore(stateDir))
         {
-            final Pipeline first = pipeline(workersBefore, lifecycle, new Checkpointing(store, 0, false, () -> true), restarted);
+            final Pipeline first = pipeline(workersBefore, lifecycle, new Checkpointing(store, 0, false, () -> true),
+                restarted);
             replay(capture, new FrameRange(first, 0, frames / 2));
             first.checkpoint(); // a periodic one in the middle, superseded by the final one
             first.finish(EndReason.SHUTDOWN);
@@ -128,7 +129,8 @@ class PipelineCheckpointTest
         }
         try (CheckpointStore store = new CheckpointStore(stateDir))
         {
-            final Pipeline second = pipeline(workersAfter, lifecycle, new Checkpointing(store, 0, false, () -> true), restarted);
+            final Pipeline second = pipeline(workersAfter, lifecycle, new Checkpointing(store, 0, false, () -> true),
+                restarted);
             restored = second.restoredFlows();
             replay(capture, new FrameRange(second, frames / 2, Long.MAX_VALUE));
             second.finish(EndReason.END_OF_INPUT);
@@ -157,7 +159,8 @@ class PipelineCheckpointTest
     {
         try (CheckpointStore store = new CheckpointStore(stateDir))
         {
-            final Pipeline first = pipeline(1, Lifecycle.ZEEK, new Checkpointing(store, 0, false, () -> true), new ArrayList<>());
+            final Pipeline first = pipeline(1, Lifecycle.ZEEK, new Checkpointing(store, 0, false, () -> true),
+                new ArrayList<>());
             replay(SAMPLE, new FrameRange(first, 0, 20));
             first.finish(EndReason.SHUTDOWN);
         }

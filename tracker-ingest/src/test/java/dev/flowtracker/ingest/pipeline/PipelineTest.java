@@ -1,7 +1,6 @@
 package dev.flowtracker.ingest.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -240,7 +239,8 @@ class PipelineTest
         final CountDownLatch workerStuck = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         // The attempt timer ends the first connection 5 s into the trace; its listener then holds the worker.
-        final Pipeline pipeline = new Pipeline(1, 8, false, Lifecycle.ZEEK, ZeekOptions.DEFAULTS, DEFAULT_LIMITS, worker -> c ->
+        final Pipeline pipeline = new Pipeline(1, 8, false, Lifecycle.ZEEK, ZeekOptions.DEFAULTS, DEFAULT_LIMITS,
+            worker -> c ->
         {
             workerStuck.countDown();
             try

@@ -101,7 +101,8 @@ public final class PcapReader implements CaptureReader
             if (capturedLength > MAX_RECORD_LENGTH)
             {
                 throw new CaptureFormatException(name, position,
-                    "corrupt record: captured length " + capturedLength + " exceeds the maximum of " + MAX_RECORD_LENGTH);
+                    "corrupt record: captured length " + capturedLength + " exceeds the maximum of " +
+                    MAX_RECORD_LENGTH);
             }
             final long data = input.require(position + RECORD_HEADER_LENGTH, (int)capturedLength);
             if (data < 0)

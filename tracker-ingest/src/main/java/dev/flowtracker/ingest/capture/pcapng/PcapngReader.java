@@ -74,7 +74,7 @@ public final class PcapngReader implements CaptureReader
         while (delivered < limit)
         {
             final long blockStart = position;
-            long header = input.require(blockStart, 8);
+            final long header = input.require(blockStart, 8);
             if (header < 0)
             {
                 if (input.isEndOfInput(blockStart))
@@ -251,7 +251,8 @@ public final class PcapngReader implements CaptureReader
         final MemorySegment segment = input.segment();
         final long interfaceId = enhanced ?
             Bytes.u32(segment, block + 8, bigEndian) : Bytes.u16(segment, block + 8, bigEndian);
-        final long timestamp = (Bytes.u32(segment, block + 12, bigEndian) << 32) | Bytes.u32(segment, block + 16, bigEndian);
+        final long timestamp =
+            (Bytes.u32(segment, block + 12, bigEndian) << 32) | Bytes.u32(segment, block + 16, bigEndian);
         final long capturedLength = Bytes.u32(segment, block + 20, bigEndian);
         final long wireLength = Bytes.u32(segment, block + 24, bigEndian);
         checkInterface(blockStart, interfaceId);
@@ -333,7 +334,8 @@ public final class PcapngReader implements CaptureReader
             }
             final long whole = units >>> exponent;
             final long fraction = units & ((1L << exponent) - 1);
-            return offsetNanos + whole * 1_000_000_000L + Math.multiplyHigh(fraction << (63 - exponent), 2_000_000_000L);
+            return offsetNanos + whole * 1_000_000_000L +
+                Math.multiplyHigh(fraction << (63 - exponent), 2_000_000_000L);
         }
         if (exponent <= 9)
         {

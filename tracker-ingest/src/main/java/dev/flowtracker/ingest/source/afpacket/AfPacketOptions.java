@@ -192,7 +192,10 @@ public record AfPacketOptions(
             return this;
         }
 
-        /** Takes a long ({@code --block-size} may be parsed with a k/M suffix): a value too large is reported, not cut. */
+        /**
+         * Takes a long ({@code --block-size} may be parsed with a k/M suffix): a value too large is reported, not
+         * cut.
+         */
         public Builder blockSize(final long bytes)
         {
             if (bytes < MIN_BLOCK_SIZE || bytes > MAX_BLOCK_SIZE)

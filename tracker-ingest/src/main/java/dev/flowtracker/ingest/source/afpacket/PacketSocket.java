@@ -155,7 +155,8 @@ final class PacketSocket implements AutoCloseable
         if (call.equals("setsockopt(PACKET_RX_RING)") && e.errno() == Libc.ENOMEM)
         {
             return new SourceException(prefix + "the kernel cannot allocate a ring of " + options.blockCount() +
-                " blocks of " + options.blockSize() + " bytes (" + e.getMessage() + "); use fewer or smaller blocks", e);
+                " blocks of " + options.blockSize() + " bytes (" + e.getMessage() +
+                "); use fewer or smaller blocks", e);
         }
         if (call.equals("setsockopt(PACKET_RX_RING)") && e.errno() == Libc.EINVAL)
         {

@@ -1,6 +1,5 @@
 package dev.flowtracker.ingest.source.mirror;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -175,7 +175,8 @@ public final class CaptureFileSource implements PacketSource
             }
             catch (final IOException e)
             {
-                failure = new SourceException(e.getMessage() == null ? file + ": " + e.getClass().getSimpleName() : e.getMessage(), e);
+                failure = new SourceException(
+                    e.getMessage() == null ? file + ": " + e.getClass().getSimpleName() : e.getMessage(), e);
                 return;
             }
         }

@@ -94,7 +94,8 @@ class LiveCrashRestartTest
             close(shortLived);
             // Its record is written (closed linger 1 s), then a checkpoint holds only the open connection.
             await(() -> lines(firstRecords).size() == 1, "the ended connection's record", dir.resolve("first.err"));
-            await(() -> checkpointed(state) == 1, "a checkpoint with only the open connection", dir.resolve("first.err"));
+            await(() -> checkpointed(state) == 1, "a checkpoint with only the open connection",
+                dir.resolve("first.err"));
             first.destroyForcibly(); // SIGKILL: no hook, no final checkpoint, no flush
             assertTrue(first.waitFor(30, TimeUnit.SECONDS));
         }
@@ -114,7 +115,8 @@ class LiveCrashRestartTest
                 Files.readString(dir.resolve("second.err")));
             exchange(open, 30);
             close(open);
-            await(() -> lines(secondRecords).size() == 1, "the continued connection's record", dir.resolve("second.err"));
+            await(() -> lines(secondRecords).size() == 1, "the continued connection's record",
+                dir.resolve("second.err"));
             second.destroy();
             assertTrue(second.waitFor(30, TimeUnit.SECONDS));
             assertEquals(143, second.exitValue(), Files.readString(dir.resolve("second.err")));

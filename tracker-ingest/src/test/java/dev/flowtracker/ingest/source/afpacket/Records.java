@@ -55,7 +55,10 @@ final class Records
         return stripped;
     }
 
-    /** Asserts both captures' records are equal but for timing, and their start times at most {@code maxSkewNanos} apart. */
+    /**
+     * Asserts both captures' records are equal but for timing, and their start times at most {@code maxSkewNanos}
+     * apart.
+     */
     static void assertSameExceptTiming(final List<String> expected, final List<String> actual, final long maxSkewNanos)
         throws JsonProcessingException
     {
@@ -77,7 +80,8 @@ final class Records
         {
             final JsonNode record = JSON.readTree(line);
             starts.put(record.get("id.orig_h").asText() + ":" + record.get("id.orig_p").asInt() + ">" +
-                record.get("id.resp_h").asText() + ":" + record.get("id.resp_p").asInt(), record.get("ts").decimalValue());
+                record.get("id.resp_h").asText() + ":" + record.get("id.resp_p").asInt(),
+                record.get("ts").decimalValue());
         }
         return starts;
     }

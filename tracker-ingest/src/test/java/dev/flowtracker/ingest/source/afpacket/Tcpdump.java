@@ -73,8 +73,8 @@ final class Tcpdump implements AutoCloseable
     static Tcpdump start(final String namespace, final String interfaceName, final Path file) throws IOException
     {
         final Process process = new ProcessBuilder(List.of(NetnsPair.find("ip"), "netns", "exec", namespace, TCPDUMP,
-            "-i", interfaceName, "-w", file.toString(), "-U", "--immediate-mode", "-B", "65536", "-n", "-Z", "root", "-s", "0",
-            "--time-stamp-precision=nano")).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            "-i", interfaceName, "-w", file.toString(), "-U", "--immediate-mode", "-B", "65536", "-n", "-Z", "root",
+            "-s", "0", "--time-stamp-precision=nano")).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         final CountDownLatch listening = new CountDownLatch(1);
         final Tcpdump tcpdump = new Tcpdump(process, file, listening);
         try
