@@ -48,6 +48,10 @@ public final class FlowStateCodec
     /** Bytes one encoded connection takes. Every record is this long today; treat it as an upper bound. */
     public static final int MAX_ENCODED_BYTES = HEADER_BYTES + BODY_BYTES;
 
+    /** Each thread's scratch record (encoding into or decoding from a buffer without an accessible array). */
+    private static final ThreadLocal<StateBuffer> SCRATCH =
+        ThreadLocal.withInitial(() -> new StateBuffer(new byte[MAX_ENCODED_BYTES]));
+
     /** Stands for a null enum in an ordinal byte. */
     static final int NULL_ORDINAL = 0xFF;
 
@@ -69,22 +73,27 @@ public final class FlowStateCodec
             throw new IllegalArgumentException(
                 "buffer too small: " + dst.remaining() + " bytes remain, a connection needs " + MAX_ENCODED_BYTES);
         }
-        final ByteOrder order = dst.order();
-        final int start = dst.position();
+        final StateBuffer scratch = SCRATCH.get();
+        final boolean inPlace = dst.hasArray() && !dst.isReadOnly();
+        final int start = inPlace ? dst.arrayOffset() + dst.position() : 0;
+        final StateBuffer out = inPlace ? scratch.wrap(dst.array(), start) : scratch.wrap(scratch.array(), 0);
         try
         {
-            dst.order(ByteOrder.LITTLE_ENDIAN);
-            dst.putInt(MAGIC);
-            dst.putShort((short)FORMAT_VERSION);
-            dst.putShort((short)BODY_BYTES);
-            connection.encode(dst);
-            checkLength(dst.position() - start);
+            out.putInt(MAGIC);
+            out.putInt(FORMAT_VERSION | BODY_BYTES << 16);
+            connection.encode(out);
+            checkLength(out.position() - start);
+            if (!inPlace)
+            {
+                dst.put(dst.position(), out.array(), 0, MAX_ENCODED_BYTES);
+            }
+            dst.position(dst.position() + MAX_ENCODED_BYTES);
         }
         finally
         {
-            dst.order(order);
+            scratch.wrap(scratch.array(), 0); // do not keep the caller's array
         }
-        return dst.position() - start;
+        return MAX_ENCODED_BYTES;
     }
 
     /**
@@ -101,13 +110,27 @@ public final class FlowStateCodec
         into.clear();
         final int start = src.position();
         final ByteOrder order = src.order();
+        final StateBuffer scratch = SCRATCH.get();
         try
         {
             src.order(ByteOrder.LITTLE_ENDIAN);
             checkHeader(src, start);
-            src.position(start + HEADER_BYTES);
-            into.decode(src);
-            checkLength(src.position() - start);
+            final StateBuffer in;
+            final int bodyStart;
+            if (src.hasArray())
+            {
+                bodyStart = src.arrayOffset() + start + HEADER_BYTES;
+                in = scratch.wrap(src.array(), bodyStart);
+            }
+            else
+            {
+                src.get(start + HEADER_BYTES, scratch.array(), 0, BODY_BYTES);
+                bodyStart = 0;
+                in = scratch.wrap(scratch.array(), 0);
+            }
+            into.decode(in);
+            checkLength(HEADER_BYTES + in.position() - bodyStart);
+            src.position(start + MAX_ENCODED_BYTES);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -118,6 +141,7 @@ public final class FlowStateCodec
         finally
         {
             src.order(order);
+            scratch.wrap(scratch.array(), 0); // do not keep the caller's array
         }
     }
 
@@ -169,12 +193,12 @@ public final class FlowStateCodec
     // Field helpers for the state classes' encode/decode methods. Field names are constants, so a decode that
     // succeeds builds no strings.
 
-    static void putBoolean(final ByteBuffer dst, final boolean value)
+    static void putBoolean(final StateBuffer dst, final boolean value)
     {
         dst.put(value ? (byte)1 : (byte)0);
     }
 
-    static boolean getBoolean(final ByteBuffer src, final String field)
+    static boolean getBoolean(final StateBuffer src, final String field)
     {
         final int value = src.get();
         if (value != 0 && value != 1)
@@ -185,13 +209,13 @@ public final class FlowStateCodec
     }
 
     /** A small count or state written as one unsigned byte. */
-    static void putSmall(final ByteBuffer dst, final int value)
+    static void putSmall(final StateBuffer dst, final int value)
     {
         dst.put((byte)value);
     }
 
     /** Reads what {@link #putSmall} wrote, rejecting values above {@code max}. */
-    static int getSmall(final ByteBuffer src, final int max, final String field)
+    static int getSmall(final StateBuffer src, final int max, final String field)
     {
         final int value = src.get() & 0xFF;
         if (value > max)
@@ -201,13 +225,13 @@ public final class FlowStateCodec
         return value;
     }
 
-    static void putOrdinal(final ByteBuffer dst, final Enum<?> value)
+    static void putOrdinal(final StateBuffer dst, final Enum<?> value)
     {
         putSmall(dst, value == null ? NULL_ORDINAL : value.ordinal());
     }
 
     /** An ordinal below {@code count}, or -1 for {@link #NULL_ORDINAL}. */
-    static int getNullableOrdinal(final ByteBuffer src, final int count, final String field)
+    static int getNullableOrdinal(final StateBuffer src, final int count, final String field)
     {
         final int value = src.get() & 0xFF;
         if (value == NULL_ORDINAL)
@@ -221,7 +245,7 @@ public final class FlowStateCodec
         return value;
     }
 
-    static void putInts(final ByteBuffer dst, final int[] values)
+    static void putInts(final StateBuffer dst, final int[] values)
     {
         for (final int value : values)
         {
@@ -229,7 +253,7 @@ public final class FlowStateCodec
         }
     }
 
-    static void getInts(final ByteBuffer src, final int[] values)
+    static void getInts(final StateBuffer src, final int[] values)
     {
         for (int i = 0; i < values.length; i++)
         {
@@ -237,7 +261,7 @@ public final class FlowStateCodec
         }
     }
 
-    static void putLongs(final ByteBuffer dst, final long[] values)
+    static void putLongs(final StateBuffer dst, final long[] values)
     {
         for (final long value : values)
         {
@@ -245,7 +269,7 @@ public final class FlowStateCodec
         }
     }
 
-    static void getLongs(final ByteBuffer src, final long[] values)
+    static void getLongs(final StateBuffer src, final long[] values)
     {
         for (int i = 0; i < values.length; i++)
         {

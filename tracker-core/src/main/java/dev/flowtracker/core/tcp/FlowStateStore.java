@@ -4,8 +4,6 @@ import dev.flowtracker.core.decode.DecodedPacket;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -87,7 +85,7 @@ final class FlowStateStore
      * by field through a view of the segment, and it allocates nothing.
      */
     private final byte[] scratch = new byte[TcpConnection.ENCODED_BYTES];
-    private final ByteBuffer scratchView = ByteBuffer.wrap(scratch).order(ByteOrder.LITTLE_ENDIAN);
+    private final StateBuffer scratchView = new StateBuffer(scratch);
     private int chunkCount;
     /** Bytes of the chunks so far: written by the owner, read by any thread (metrics). */
     private volatile long committedBytes;
@@ -402,7 +400,7 @@ final class FlowStateStore
     {
         final int slot = connection.slot;
         final long offset = offset(slot);
-        scratchView.clear();
+        scratchView.position(0);
         connection.encode(scratchView);
         MemorySegment.copy(scratch, 0, bodies[slot >>> chunkShift], ValueLayout.JAVA_BYTE, bodyOffset(slot),
             scratch.length);
@@ -417,7 +415,7 @@ final class FlowStateStore
         final long offset = offset(slot);
         MemorySegment.copy(bodies[slot >>> chunkShift], ValueLayout.JAVA_BYTE, bodyOffset(slot), scratch, 0,
             scratch.length);
-        scratchView.clear();
+        scratchView.position(0);
         connection.decode(scratchView); // every encoded field is assigned, so the previous flow leaves nothing
         connection.zeek.reset(zeekOptions);
         connection.scheduledTimerNanos = headers[slot >>> chunkShift].get(LONG, offset + TIMER_OFFSET);

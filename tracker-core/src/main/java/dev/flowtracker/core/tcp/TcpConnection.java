@@ -5,7 +5,6 @@ import dev.flowtracker.core.wire.Tcp;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
@@ -136,7 +135,7 @@ public final class TcpConnection
      * except {@link #scheduledTimerNanos}: the timer queue belongs to the tracker, which queues the connection again
      * on restore.
      */
-    void encode(final ByteBuffer dst)
+    void encode(final StateBuffer dst)
     {
         dst.putInt(tunnelId);
         dst.putInt(ipVersion);
@@ -164,7 +163,7 @@ public final class TcpConnection
     }
 
     /** Reads what {@link #encode} wrote into a cleared connection; {@link #scheduledTimerNanos} stays NO_TIMER. */
-    void decode(final ByteBuffer src)
+    void decode(final StateBuffer src)
     {
         tunnelId = src.getInt();
         ipVersion = src.getInt();

@@ -1,6 +1,5 @@
 package dev.flowtracker.core.tcp;
 
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -187,7 +186,7 @@ public final class TcpEndpoint
     }
 
     /** Writes every field, in declaration order (see {@link FlowStateCodec}). */
-    void encode(final ByteBuffer dst)
+    void encode(final StateBuffer dst)
     {
         dst.putLong(packets);
         dst.putLong(ipBytes);
@@ -238,7 +237,7 @@ public final class TcpEndpoint
     }
 
     /** Reads what {@link #encode} wrote; bounds-checks what later indexes an array or names an enum. */
-    void decode(final ByteBuffer src)
+    void decode(final StateBuffer src)
     {
         packets = src.getLong();
         ipBytes = src.getLong();

@@ -1,6 +1,5 @@
 package dev.flowtracker.core.tcp;
 
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -101,7 +100,7 @@ final class ZeekEndpoint
     }
 
     /** Writes every field, in declaration order (see {@link FlowStateCodec}). */
-    void encode(final ByteBuffer dst)
+    void encode(final StateBuffer dst)
     {
         FlowStateCodec.putBoolean(dst, isOrig);
         FlowStateCodec.putSmall(dst, state);
@@ -131,7 +130,7 @@ final class ZeekEndpoint
     }
 
     /** Reads what {@link #encode} wrote; bounds-checks the states and the block count. */
-    void decode(final ByteBuffer src)
+    void decode(final StateBuffer src)
     {
         isOrig = FlowStateCodec.getBoolean(src, "ZeekEndpoint.isOrig");
         state = FlowStateCodec.getSmall(src, RESET, "ZeekEndpoint.state");

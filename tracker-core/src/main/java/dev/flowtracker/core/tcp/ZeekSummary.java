@@ -3,7 +3,6 @@ package dev.flowtracker.core.tcp;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.wire.Tcp;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -126,7 +125,7 @@ public final class ZeekSummary
      * {@link #resp} as whether side A is the originator. The per-packet scratch flags are written too, although
      * each packet sets them before reading them, so that a decoded summary equals the original field for field.
      */
-    void encode(final ByteBuffer dst)
+    void encode(final StateBuffer dst)
     {
         a.encode(dst);
         b.encode(dst);
@@ -156,7 +155,7 @@ public final class ZeekSummary
     }
 
     /** Reads what {@link #encode} wrote; the options stay unset. */
-    void decode(final ByteBuffer src)
+    void decode(final StateBuffer src)
     {
         a.decode(src);
         b.decode(src);

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.nio.ByteBuffer;
@@ -293,9 +294,9 @@ class WorkingSetTest
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment record = arena.allocate(8 + TcpConnection.ENCODED_BYTES);
-            final ByteBuffer view = record.asByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            view.position(8);
-            connection.encode(view);
+            final byte[] encoded = new byte[8 + TcpConnection.ENCODED_BYTES];
+            connection.encode(new StateBuffer(encoded).position(8));
+            MemorySegment.copy(encoded, 0, record, ValueLayout.JAVA_BYTE, 0, encoded.length);
             assertEquals(7_000_000_123L, TcpConnection.encodedFirstTimestampNanos(record, 8));
             assertEquals(5, TcpConnection.encodedGeneration(record, 8));
             assertTrue(TcpConnection.encodedMatches(record, 8, p));
