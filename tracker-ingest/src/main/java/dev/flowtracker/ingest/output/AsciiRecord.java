@@ -17,6 +17,8 @@ public final class AsciiRecord implements CharSequence
 {
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_LONG_DIGITS = 20;
+    private static final byte[] TRUE = "true".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] FALSE = "false".getBytes(StandardCharsets.US_ASCII);
 
     private byte[] bytes;
     private int length;
@@ -86,6 +88,12 @@ public final class AsciiRecord implements CharSequence
         return this;
     }
 
+    /** Appends ASCII bytes, all of {@code source}. */
+    public AsciiRecord append(final byte[] source)
+    {
+        return append(source, 0, source.length);
+    }
+
     /** Appends ASCII bytes {@code [from, from + count)} of {@code source}. */
     public AsciiRecord append(final byte[] source, final int from, final int count)
     {
@@ -97,7 +105,7 @@ public final class AsciiRecord implements CharSequence
 
     public AsciiRecord append(final boolean value)
     {
-        return append(value ? "true" : "false");
+        return append(value ? TRUE : FALSE);
     }
 
     public AsciiRecord append(final int value)
@@ -136,11 +144,7 @@ public final class AsciiRecord implements CharSequence
     public AsciiRecord appendDigits(final long value, final int width)
     {
         ensure(Math.max(width, MAX_LONG_DIGITS));
-        int digits = 1;
-        for (long rest = value / 10; rest != 0; rest /= 10)
-        {
-            digits++;
-        }
+        final int digits = digits(value);
         final int total = Math.max(digits, width);
         long rest = value;
         for (int i = length + total - 1; i >= length; i--)
@@ -150,6 +154,17 @@ public final class AsciiRecord implements CharSequence
         }
         length += total;
         return this;
+    }
+
+    /** Decimal digits of a non-negative {@code value}: compares, not divisions. */
+    private static int digits(final long value)
+    {
+        int digits = 1;
+        for (long bound = 10; digits < 19 && value >= bound; bound *= 10)
+        {
+            digits++;
+        }
+        return digits;
     }
 
     /** {@code value} (0 to 0xFFFF) in lower-case hex without leading zeros. */

@@ -4,7 +4,10 @@ import dev.flowtracker.core.tcp.AnalysisFlag;
 import dev.flowtracker.core.tcp.FlowHash;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.TcpEndpoint;
+import dev.flowtracker.core.tcp.TcpState;
 import dev.flowtracker.core.tcp.ZeekSummary;
+
+import java.nio.charset.StandardCharsets;
 
 /**
  * Formats one connection as a JSON object on one line, with Zeek conn.log field names where Zeek has them and our
@@ -18,6 +21,69 @@ public final class FlowRecordFormat
     private static final int UID_LENGTH = 17;
     /** values() makes a new array on every call. */
     private static final AnalysisFlag[] FLAGS = AnalysisFlag.values();
+    /** Per flag, its key in the analysis object: {@code "label":}, after a comma but for the first. */
+    private static final byte[][] FLAG_KEYS = new byte[FLAGS.length][];
+    /** Per RFC 793 state, its name and the closing quote. */
+    private static final byte[][] STATE_VALUES = new byte[TcpState.values().length][];
+
+    static
+    {
+        for (final AnalysisFlag flag : FLAGS)
+        {
+            FLAG_KEYS[flag.ordinal()] = ascii((flag.ordinal() > 0 ? ",\"" : "\"") + flag.label() + "\":");
+        }
+        for (final TcpState state : TcpState.values())
+        {
+            STATE_VALUES[state.ordinal()] = ascii(state.name() + "\"");
+        }
+    }
+
+    // The record's fixed text, as ASCII bytes once: appended with one array copy each.
+    private static final byte[] TS = ascii("{\"ts\":");
+    private static final byte[] UID = ascii(",\"uid\":\"");
+    private static final byte[] ID_ORIG_H = ascii("\",\"id.orig_h\":\"");
+    private static final byte[] ID_ORIG_P = ascii("\",\"id.orig_p\":");
+    private static final byte[] ID_RESP_H = ascii(",\"id.resp_h\":\"");
+    private static final byte[] ID_RESP_P = ascii("\",\"id.resp_p\":");
+    private static final byte[] PROTO_TCP_DURATION = ascii(",\"proto\":\"tcp\",\"duration\":");
+    private static final byte[] ORIG_BYTES = ascii(",\"orig_bytes\":");
+    private static final byte[] RESP_BYTES = ascii(",\"resp_bytes\":");
+    private static final byte[] CONN_STATE = ascii(",\"conn_state\":");
+    private static final byte[] MISSED_BYTES = ascii(",\"missed_bytes\":");
+    private static final byte[] HISTORY = ascii(",\"history\":");
+    private static final byte[] NULL = ascii("null");
+    private static final byte[] ORIG_PKTS = ascii(",\"orig_pkts\":");
+    private static final byte[] ORIG_IP_BYTES = ascii(",\"orig_ip_bytes\":");
+    private static final byte[] RESP_PKTS = ascii(",\"resp_pkts\":");
+    private static final byte[] RESP_IP_BYTES = ascii(",\"resp_ip_bytes\":");
+    private static final byte[] TCP_ORIG = ascii(",\"tcp\":{\"orig\":");
+    private static final byte[] RESP = ascii(",\"resp\":");
+    private static final byte[] INITIAL_RTT = ascii(",\"initial_rtt\":");
+    private static final byte[] END_REASON_NULL = ascii(",\"end_reason\":null");
+    private static final byte[] END_REASON = ascii(",\"end_reason\":\"");
+    private static final byte[] HISTORY_TRUNCATED_TRUE = ascii(",\"history_truncated\":true");
+    private static final byte[] VNI = ascii(",\"vni\":");
+    private static final byte[] CLOSE_BOTH = ascii("}}");
+    private static final byte[] STATE = ascii("{\"state\":\"");
+    private static final byte[] ISN = ascii(",\"isn\":");
+    private static final byte[] SYN = ascii(",\"syn\":");
+    private static final byte[] FIN = ascii(",\"fin\":");
+    private static final byte[] RST = ascii(",\"rst\":");
+    private static final byte[] PAYLOAD_BYTES = ascii(",\"payload_bytes\":");
+    private static final byte[] SEQUENCE_BYTES = ascii(",\"sequence_bytes\":");
+    private static final byte[] MAX_BYTES_IN_FLIGHT = ascii(",\"max_bytes_in_flight\":");
+    private static final byte[] MSS = ascii(",\"mss\":");
+    private static final byte[] WINDOW_SCALE = ascii(",\"window_scale\":");
+    private static final byte[] SACK_PERMITTED = ascii(",\"sack_permitted\":");
+    private static final byte[] TIMESTAMPS = ascii(",\"timestamps\":");
+    private static final byte[] RTT_SAMPLES = ascii(",\"rtt\":{\"samples\":");
+    private static final byte[] MIN = ascii(",\"min\":");
+    private static final byte[] MEAN = ascii(",\"mean\":");
+    private static final byte[] MAX = ascii(",\"max\":");
+    private static final byte[] SECURITY_OUTSIDE_WINDOW = ascii("},\"security\":{\"outside_window\":");
+    private static final byte[] RST_OUTSIDE_WINDOW = ascii(",\"rst_outside_window\":");
+    private static final byte[] DATA_AFTER_RST = ascii(",\"data_after_rst\":");
+    private static final byte[] ANALYSIS = ascii(",\"analysis\":{");
 
     private final AsciiRecord line = new AsciiRecord(2048);
 
@@ -30,18 +96,18 @@ public final class FlowRecordFormat
         final AsciiRecord out = line.clear();
         final TcpEndpoint orig = c.originator();
         final TcpEndpoint resp = c.responder();
-        out.append("{\"ts\":");
+        out.append(TS);
         appendSeconds(out, c.firstTimestampNanos());
-        out.append(",\"uid\":\"");
+        out.append(UID);
         appendUid(out, c);
-        out.append("\",\"id.orig_h\":\"");
+        out.append(ID_ORIG_H);
         AddressFormat.append(out, c.ipVersion(), c.originatorAddressHigh(), c.originatorAddressLow());
-        out.append("\",\"id.orig_p\":").append(c.originatorPort());
-        out.append(",\"id.resp_h\":\"");
+        out.append(ID_ORIG_P).append(c.originatorPort());
+        out.append(ID_RESP_H);
         AddressFormat.append(out, c.ipVersion(), c.responderAddressHigh(), c.responderAddressLow());
-        out.append("\",\"id.resp_p\":").append(c.responderPort());
+        out.append(ID_RESP_P).append(c.responderPort());
         final ZeekSummary zeek = c.zeek();
-        out.append(",\"proto\":\"tcp\",\"duration\":");
+        out.append(PROTO_TCP_DURATION);
         if (zeek.created())
         {
             appendSeconds(out, zeek.lastNanos() - zeek.startNanos());
@@ -50,15 +116,15 @@ public final class FlowRecordFormat
         {
             appendSeconds(out, c.lastTimestampNanos() - c.firstTimestampNanos());
         }
-        out.append(",\"orig_bytes\":").appendUnsigned(zeek.origBytes());
-        out.append(",\"resp_bytes\":").appendUnsigned(zeek.respBytes());
-        out.append(",\"conn_state\":");
+        out.append(ORIG_BYTES).appendUnsigned(zeek.origBytes());
+        out.append(RESP_BYTES).appendUnsigned(zeek.respBytes());
+        out.append(CONN_STATE);
         appendOptionalString(out, zeek.connState());
-        out.append(",\"missed_bytes\":").append(zeek.missedBytes());
-        out.append(",\"history\":");
+        out.append(MISSED_BYTES).append(zeek.missedBytes());
+        out.append(HISTORY);
         if (zeek.historyLength() == 0)
         {
-            out.append("null");
+            out.append(NULL);
         }
         else
         {
@@ -69,79 +135,75 @@ public final class FlowRecordFormat
             }
             out.append('"');
         }
-        out.append(",\"orig_pkts\":").append(orig.packets());
-        out.append(",\"orig_ip_bytes\":").append(orig.ipBytes());
-        out.append(",\"resp_pkts\":").append(resp.packets());
-        out.append(",\"resp_ip_bytes\":").append(resp.ipBytes());
-        out.append(",\"tcp\":{\"orig\":");
+        out.append(ORIG_PKTS).append(orig.packets());
+        out.append(ORIG_IP_BYTES).append(orig.ipBytes());
+        out.append(RESP_PKTS).append(resp.packets());
+        out.append(RESP_IP_BYTES).append(resp.ipBytes());
+        out.append(TCP_ORIG);
         appendEndpoint(out, orig);
-        out.append(",\"resp\":");
+        out.append(RESP);
         appendEndpoint(out, resp);
-        out.append(",\"initial_rtt\":");
+        out.append(INITIAL_RTT);
         appendOptionalSeconds(out, c.initialRttNanos());
         if (c.endReason() == null)
         {
-            out.append(",\"end_reason\":null"); // still open: a live or checkpointed connection
+            out.append(END_REASON_NULL); // still open: a live or checkpointed connection
         }
         else
         {
-            out.append(",\"end_reason\":\"").append(c.endReason().label()).append('"');
+            out.append(END_REASON).append(c.endReason().label()).append('"');
         }
         if (zeek.historyTruncated())
         {
-            out.append(",\"history_truncated\":true");
+            out.append(HISTORY_TRUNCATED_TRUE);
         }
         if (c.tunnelId() >= 0)
         {
-            out.append(",\"vni\":").append(c.tunnelId());
+            out.append(VNI).append(c.tunnelId());
         }
-        out.append("}}");
+        out.append(CLOSE_BOTH);
         return out;
     }
 
     private static void appendEndpoint(final AsciiRecord out, final TcpEndpoint e)
     {
-        out.append("{\"state\":\"").append(e.state().name()).append('"');
-        out.append(",\"isn\":");
+        out.append(STATE).append(STATE_VALUES[e.state().ordinal()]);
+        out.append(ISN);
         if (e.isnSeen())
         {
             out.append(e.isn());
         }
         else
         {
-            out.append("null");
+            out.append(NULL);
         }
-        out.append(",\"syn\":").append(e.synCount());
-        out.append(",\"fin\":").append(e.finCount());
-        out.append(",\"rst\":").append(e.rstCount());
-        out.append(",\"payload_bytes\":").append(e.payloadBytes());
-        out.append(",\"sequence_bytes\":").append(e.sequenceSpace());
-        out.append(",\"max_bytes_in_flight\":").append(e.maxBytesInFlight());
-        out.append(",\"mss\":");
+        out.append(SYN).append(e.synCount());
+        out.append(FIN).append(e.finCount());
+        out.append(RST).append(e.rstCount());
+        out.append(PAYLOAD_BYTES).append(e.payloadBytes());
+        out.append(SEQUENCE_BYTES).append(e.sequenceSpace());
+        out.append(MAX_BYTES_IN_FLIGHT).append(e.maxBytesInFlight());
+        out.append(MSS);
         appendOptional(out, e.mss());
-        out.append(",\"window_scale\":");
+        out.append(WINDOW_SCALE);
         appendOptional(out, e.windowScale());
-        out.append(",\"sack_permitted\":").append(e.sackPermitted());
-        out.append(",\"timestamps\":").append(e.timestampsOffered());
-        out.append(",\"rtt\":{\"samples\":").append(e.rttSamples()).append(",\"min\":");
+        out.append(SACK_PERMITTED).append(e.sackPermitted());
+        out.append(TIMESTAMPS).append(e.timestampsOffered());
+        out.append(RTT_SAMPLES).append(e.rttSamples()).append(MIN);
         appendOptionalSeconds(out, e.rttMinNanos());
-        out.append(",\"mean\":");
+        out.append(MEAN);
         appendOptionalSeconds(out, e.rttMeanNanos());
-        out.append(",\"max\":");
+        out.append(MAX);
         appendOptionalSeconds(out, e.rttMaxNanos());
-        out.append("},\"security\":{\"outside_window\":").append(e.outsideWindow());
-        out.append(",\"rst_outside_window\":").append(e.rstOutsideWindow());
-        out.append(",\"data_after_rst\":").append(e.dataAfterRst()).append('}');
-        out.append(",\"analysis\":{");
+        out.append(SECURITY_OUTSIDE_WINDOW).append(e.outsideWindow());
+        out.append(RST_OUTSIDE_WINDOW).append(e.rstOutsideWindow());
+        out.append(DATA_AFTER_RST).append(e.dataAfterRst()).append('}');
+        out.append(ANALYSIS);
         for (final AnalysisFlag flag : FLAGS)
         {
-            if (flag.ordinal() > 0)
-            {
-                out.append(',');
-            }
-            out.append('"').append(flag.label()).append("\":").append(e.analysisCount(flag));
+            out.append(FLAG_KEYS[flag.ordinal()]).append(e.analysisCount(flag));
         }
-        out.append("}}");
+        out.append(CLOSE_BOTH);
     }
 
     /** Appends a JSON string of letters and digits (no escaping needed), or null. */
@@ -149,7 +211,7 @@ public final class FlowRecordFormat
     {
         if (value == null)
         {
-            out.append("null");
+            out.append(NULL);
         }
         else
         {
@@ -165,7 +227,7 @@ public final class FlowRecordFormat
         }
         else
         {
-            out.append("null");
+            out.append(NULL);
         }
     }
 
@@ -177,7 +239,7 @@ public final class FlowRecordFormat
         }
         else
         {
-            out.append("null");
+            out.append(NULL);
         }
     }
 
@@ -189,6 +251,11 @@ public final class FlowRecordFormat
         out.append(seconds).append('.');
         final boolean submicro = fraction % 1000 != 0;
         out.appendDigits(submicro ? fraction : fraction / 1000, submicro ? 9 : 6);
+    }
+
+    private static byte[] ascii(final String text)
+    {
+        return text.getBytes(StandardCharsets.US_ASCII);
     }
 
     /** The connection's uid, as its record shows it. */
@@ -208,20 +275,25 @@ public final class FlowRecordFormat
         long h1 = FlowHash.mix(c.originatorAddressHigh() ^ FlowHash.mix(c.originatorAddressLow()) ^
             ((long)c.originatorPort() << 32 | c.responderPort()));
         h1 = FlowHash.mix(h1 ^ c.responderAddressHigh() ^ FlowHash.mix(c.responderAddressLow() + c.tunnelId()));
-        long h2 = FlowHash.mix(h1 ^ FlowHash.mix(c.firstTimestampNanos()) ^ (c.generation() * 0x9E3779B97F4A7C15L));
+        final long h2 =
+            FlowHash.mix(h1 ^ FlowHash.mix(c.firstTimestampNanos()) ^ (c.generation() * 0x9E3779B97F4A7C15L));
         h1 = FlowHash.mix(h1 + h2);
         out.append('C');
+        // Base-62 digits of h1 (9) then h2 (8), least significant first, read as unsigned 64-bit numbers: after
+        // one unsigned division each is below 2^63, so the rest are signed divisions by a constant (a multiply).
+        long rest = h1;
         for (int i = 0; i < UID_LENGTH; i++)
         {
-            final long source = i < 9 ? h1 : h2;
-            out.append(BASE62[(int)Long.remainderUnsigned(source, 62)]);
-            if (i < 9)
+            if (i == 0 || i == 9)
             {
-                h1 = Long.divideUnsigned(h1, 62);
+                final long source = i == 0 ? h1 : h2;
+                out.append(BASE62[(int)Long.remainderUnsigned(source, 62)]);
+                rest = Long.divideUnsigned(source, 62);
             }
             else
             {
-                h2 = Long.divideUnsigned(h2, 62);
+                out.append(BASE62[(int)(rest % 62)]);
+                rest /= 62;
             }
         }
     }
