@@ -22,14 +22,33 @@ tracker_run_memory_opts() {
   local cpus
   cpus=$(nproc 2>/dev/null || echo 2)
   workers=$((cpus > 1 ? cpus - 1 : 1))
+  # As `run` takes its options: a flag, else its TRACKER_<OPTION> variable, else the config file (--config FILE or
+  # TRACKER_CONFIG; run.<option> before <option>), else the default.
+  local config=${TRACKER_CONFIG:-} arg
+  for arg in "$@"; do
+    [ "$arg" = -- ] && break
+    case "$arg" in --config=*) config=${arg#--config=} ;; esac
+  done
+  local i
+  for ((i = 1; i < $#; i++)); do
+    [ "${!i}" = -- ] && break
+    if [ "${!i}" = --config ]; then local next=$((i + 1)); config=${!next}; fi
+  done
+  if [ -n "$config" ] && [ -r "$config" ]; then
+    _tracker_config_settings "$config" ""
+    _tracker_config_settings "$config" run.
+  fi
+  local variable option
+  for option in max-flows working-set workers ring-size record-buffer state-dir; do
+    variable=TRACKER_$(echo "$option" | tr 'a-z-' 'A-Z_')
+    if [ -n "${!variable:-}" ]; then _tracker_memory_setting "--$option" "${!variable}" || return 0; fi
+  done
   while [ $# -gt 0 ]; do
     case "$1" in
-      --max-flows) max_flows=${2:-}; shift ;;
-      --working-set) working_set=${2:-}; shift ;;
-      --workers) workers=${2:-}; shift ;;
-      --ring-size) ring_size=${2:-}; shift ;;
-      --record-buffer) record_buffer=$(_tracker_bytes "${2:-}") || return 0; shift ;;
-      --state-dir) state=yes; shift ;;
+      --) break ;;
+      --*=*) _tracker_memory_setting "${1%%=*}" "${1#*=}" || return 0 ;;
+      --max-flows|--working-set|--workers|--ring-size|--record-buffer|--state-dir)
+        _tracker_memory_setting "$1" "${2:-}" || return 0; shift ;;
     esac
     shift
   done
@@ -52,6 +71,39 @@ tracker_run_memory_opts() {
   if ! [[ "$given" =~ -XX:MaxDirectMemorySize= ]]; then
     tracker_memory_opts+=("-XX:MaxDirectMemorySize=${direct}m")
   fi
+}
+
+# _tracker_memory_setting OPTION VALUE: one of run's options that size memory, into the caller's variables; fails
+# when --record-buffer is not a size (nothing is derived then). Other options are ignored.
+_tracker_memory_setting() {
+  case "$1" in
+    --max-flows) max_flows=$2 ;;
+    --working-set) working_set=$2 ;;
+    --workers) workers=$2 ;;
+    --ring-size) ring_size=$2 ;;
+    --record-buffer) record_buffer=$(_tracker_bytes "$2") || return 1 ;;
+    --state-dir) state=yes ;;
+  esac
+}
+
+# _tracker_config_settings FILE PREFIX: the settings of the config file's PREFIX<option> keys (key=value, key: value or
+# key value lines, as java.util.Properties reads them; # and ! start comments).
+_tracker_config_settings() {
+  local line key value
+  while IFS= read -r line || [ -n "$line" ]; do
+    line=${line#"${line%%[![:space:]]*}"}
+    case "$line" in ''|'#'*|'!'*) continue ;; esac
+    key=${line%%[=:[:space:]]*}
+    value=${line#"$key"}
+    value=${value#"${value%%[![:space:]]*}"}
+    case "$value" in [=:]*) value=${value:1} ;; esac
+    value=${value#"${value%%[![:space:]]*}"}
+    value=${value%"${value##*[![:space:]]}"}
+    case "$key" in "$2"*) ;; *) continue ;; esac
+    key=${key#"$2"}
+    case "$key" in *.*) continue ;; esac
+    _tracker_memory_setting "--$key" "$value" || return 0
+  done < "$1"
 }
 
 # _tracker_bytes SIZE: prints SIZE (digits, optionally k, m or g, as `run` reads --record-buffer) in bytes; fails when

@@ -3,7 +3,6 @@ package dev.flowtracker.ingest.cli;
 import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.FlowLimits;
-import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.CaptureStats;
 import dev.flowtracker.ingest.capture.CaptureFiles;
@@ -13,58 +12,59 @@ import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
-import java.nio.file.NotDirectoryException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code tracker analyze [options] FILE...}: reads the files in order as one stream and writes one JSON flow record
  * per TCP connection; a summary goes to stderr. On a corrupt or truncated file it stops there, still writes every
- * connection seen so far, and exits 1.
+ * connection seen so far, and exits 1. Runs on the calling thread (the reader and the one producer of the ring).
  */
-final class AnalyzeCommand
+@Command(
+    name = AnalyzeCommand.NAME,
+    versionProvider = TrackerVersion.class,
+    synopsisHeading = "usage: ",
+    customSynopsis = "tracker analyze [options] FILE...",
+    descriptionHeading = "%n",
+    description = {
+        "read pcap/pcapng files (optionally gzip-compressed) and write one JSON flow record per TCP connection",
+        "",
+        "Reads pcap or pcapng files (gzip-compressed ones too, detected by content) in the order given, as one " +
+            "stream, through the streaming pipeline (as run, but exiting at the end, without HTTP or timeouts), and " +
+            "writes one JSON object per TCP connection per line (Zeek conn.log field names plus a \"tcp\" object; " +
+            "see docs/flow-record.md). A summary goes to stderr."},
+    parameterListHeading = "%n",
+    optionListHeading = "%noptions:%n",
+    footer = {
+        "",
+        "exit codes: 0 ok; 1 input error (a file is unreadable, truncated or corrupt: the connections seen before " +
+            "the fault are still written); 2 usage error"})
+final class AnalyzeCommand implements Callable<Integer>
 {
+    static final String NAME = "analyze";
     private static final int RING_SIZE = 1 << 16;
     private static final int BATCH = 4096;
 
-    static final String HELP = """
-        usage: tracker analyze [options] FILE...
+    @Mixin
+    Options options;
 
-        Reads pcap or pcapng files (gzip-compressed ones too, detected by content) in the order given, as one
-        stream, through the streaming pipeline (as run, but exiting at the end, without HTTP or timeouts), and
-        writes one JSON object per TCP connection per line (Zeek conn.log field names plus a "tcp"
-        object; see docs/flow-record.md). A summary goes to stderr.
-
-        options:
-          -o, --output FILE   write flow records to FILE instead of standard output
-              --lifecycle L   where a connection ends and the next on the same ports begins: "zeek" (default;
-                              Zeek's reuse test and timers, records match conn.log) or "tshark" (tcp.stream:
-                              only a SYN with a new sequence number splits, nothing times out)
-          -C, --ignore-checksums
-                              do not verify IPv4 and TCP checksums (Zeek's -C; by default a bad TCP checksum
-                              is a C in the history and the segment is left out of Zeek's view)
-              --workers N     shard workers tracking in parallel (default: cores - 1, at least 1); the records
-                              are the same for any N, only their order may differ
-              --working-set N connection objects each worker runs on (default 16384, about 2 KB of heap each);
-                              other connections wait in off-heap records; the records are the same for any N
-          -q, --quiet         no summary on stderr
-              --progress      show a progress bar on stderr even when it is not a terminal
-              --no-progress   never show a progress bar (default: shown when stderr is a terminal)
-          -h, --help          show this help
-
-        exit codes: 0 ok; 1 input error (a file is unreadable, truncated or corrupt: the connections seen before
-        the fault are still written); 2 usage error
-        """;
+    @Mixin
+    CommonOptions common;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -75,22 +75,18 @@ final class AnalyzeCommand
         this.err = err;
     }
 
-    int run(final String[] args)
+    /** The help's layout: the option list in sections. */
+    static void layOut(final CommandLine commandLine)
     {
-        final Options options;
-        try
+        HelpSections.install(commandLine, Map.of());
+    }
+
+    @Override
+    public Integer call()
+    {
+        if (options.files.isEmpty())
         {
-            options = Options.parse(args);
-        }
-        catch (final UsageException e)
-        {
-            err.println("tracker analyze: " + e.getMessage() + " (try 'tracker analyze --help')");
-            return ExitCodes.USAGE;
-        }
-        if (options.help)
-        {
-            out.print(HELP);
-            return ExitCodes.OK;
+            throw new UsageException("no capture file given");
         }
         // Checked before anything is read or written: a missing input found after gigabytes were read, or an output
         // that is an input (truncated to nothing before it was read), would cost the user dearly.
@@ -116,7 +112,7 @@ final class AnalyzeCommand
         }
         catch (final IOException e)
         {
-            err.println("tracker analyze: cannot write output file " + options.output + ": " + describe(e));
+            err.println("tracker analyze: cannot write output file " + options.output + ": " + Errors.describe(e));
             return ExitCodes.INPUT_ERROR;
         }
         return analyze(options, records);
@@ -148,7 +144,7 @@ final class AnalyzeCommand
                 return connection -> records.write(format.format(connection));
             });
         final boolean showProgress = options.progress == null ? Progress.stderrIsTerminal() : options.progress;
-        final Progress progress = new Progress(err, showProgress && !options.quiet);
+        final Progress progress = new Progress(err, showProgress && !common.quiet);
         final long start = System.nanoTime();
         int exit = ExitCodes.OK;
         String failure = null;
@@ -179,7 +175,7 @@ final class AnalyzeCommand
             }
             catch (final IOException e)
             {
-                failure = describe(e);
+                failure = Errors.describe(e);
             }
         }
         progress.clear();
@@ -197,7 +193,7 @@ final class AnalyzeCommand
             err.println("tracker analyze: error: " + failure);
             exit = ExitCodes.INPUT_ERROR;
         }
-        if (!options.quiet)
+        if (!common.quiet)
         {
             printSummary(pipeline.stats(), records.written(), System.nanoTime() - start, options.files.size(),
                 pipeline.workers());
@@ -228,158 +224,35 @@ final class AnalyzeCommand
         }
     }
 
-    static String describe(final Exception e)
+    /** The options only analyze takes, with those it shares with run. Filled by picocli before the command runs. */
+    static final class Options extends TrackingOptions
     {
-        final Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
-        if (cause instanceof NoSuchFileException n)
-        {
-            return n.getFile() + ": no such file";
-        }
-        if (cause instanceof FileSystemException f && f.getReason() == null && f.getFile() != null)
-        {
-            // The JDK's message is then the path alone: say what went wrong with it too.
-            final String what = switch (f)
-            {
-                case AccessDeniedException a -> "permission denied";
-                case FileAlreadyExistsException a -> "already exists";
-                case NotDirectoryException a -> "not a directory";
-                case DirectoryNotEmptyException a -> "directory not empty";
-                default -> f.getClass().getSimpleName();
-            };
-            return f.getFile() + (f.getOtherFile() == null ? "" : " -> " + f.getOtherFile()) + ": " + what;
-        }
-        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-    }
+        @Parameters(paramLabel = "FILE", arity = "0..*", description = "capture files, read in order as one stream")
+        List<Path> files = new ArrayList<>();
 
-    /** Parsed command line. */
-    static final class Options
-    {
-        final List<Path> files = new ArrayList<>();
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", order = HelpSections.GENERAL + 10,
+            description = "write flow records to FILE instead of standard output")
         Path output;
-        Lifecycle lifecycle = Lifecycle.ZEEK;
-        boolean ignoreChecksums;
-        boolean quiet;
+
+        @Option(names = "--progress", negatable = true, order = HelpSections.GENERAL + 60, description = "show a " +
+            "progress bar on stderr even when it is not a terminal; --no-progress: never (default: shown when " +
+            "stderr is a terminal)")
         Boolean progress;
-        boolean help;
-        int workers = Pipeline.defaultWorkers();
-        int workingSet = FlowLimits.DEFAULT_WORKING_SET;
 
-        static Options parse(final String[] args) throws UsageException
+        /** The options of an analyze command line, without defaults from the environment or a file. */
+        static Options parse(final String[] args)
         {
-            final Options options = new Options();
-            boolean endOfOptions = false;
-            for (int i = 0; i < args.length; i++)
-            {
-                final String arg = args[i];
-                if (endOfOptions || !arg.startsWith("-") || arg.equals("-"))
-                {
-                    options.files.add(Path.of(arg));
-                    continue;
-                }
-                switch (arg)
-                {
-                    case "--" -> endOfOptions = true;
-                    case "-h", "--help" -> options.help = true;
-                    case "-q", "--quiet" -> options.quiet = true;
-                    case "--progress" -> options.progress = Boolean.TRUE;
-                    case "--no-progress" -> options.progress = Boolean.FALSE;
-                    case "-C", "--ignore-checksums" -> options.ignoreChecksums = true;
-                    case "--workers" ->
-                    {
-                        if (i + 1 >= args.length)
-                        {
-                            throw new UsageException("--workers needs a number");
-                        }
-                        try
-                        {
-                            options.workers = Integer.parseInt(args[++i]);
-                        }
-                        catch (final NumberFormatException e)
-                        {
-                            throw new UsageException("--workers needs a number, got '" + args[i] + "'");
-                        }
-                        if (options.workers < 1 || options.workers > 256)
-                        {
-                            throw new UsageException("--workers must be 1 to 256, was " + options.workers);
-                        }
-                    }
-                    case "--working-set" ->
-                    {
-                        if (i + 1 >= args.length)
-                        {
-                            throw new UsageException("--working-set needs a number");
-                        }
-                        options.workingSet = workingSet(args[++i]);
-                    }
-                    case "--lifecycle" ->
-                    {
-                        if (i + 1 >= args.length)
-                        {
-                            throw new UsageException("--lifecycle needs a value: zeek or tshark");
-                        }
-                        options.lifecycle = lifecycle(args[++i]);
-                    }
-                    case "-o", "--output" ->
-                    {
-                        if (i + 1 >= args.length)
-                        {
-                            throw new UsageException(arg + " needs a file name");
-                        }
-                        options.output = Path.of(args[++i]);
-                    }
-                    default ->
-                    {
-                        if (arg.startsWith("--output="))
-                        {
-                            options.output = Path.of(arg.substring("--output=".length()));
-                        }
-                        else if (arg.startsWith("--working-set="))
-                        {
-                            options.workingSet = workingSet(arg.substring("--working-set=".length()));
-                        }
-                        else if (arg.startsWith("--lifecycle="))
-                        {
-                            options.lifecycle = lifecycle(arg.substring("--lifecycle=".length()));
-                        }
-                        else
-                        {
-                            throw new UsageException("unknown option '" + arg + "'");
-                        }
-                    }
-                }
-            }
-            if (!options.help && options.files.isEmpty())
-            {
-                throw new UsageException("no capture file given");
-            }
-            return options;
-        }
-
-        static int workingSet(final String text) throws UsageException
-        {
+            final PrintStream nowhere = new PrintStream(OutputStream.nullOutputStream());
+            final AnalyzeCommand command = new AnalyzeCommand(nowhere, nowhere);
             try
             {
-                final int value = Integer.parseInt(text);
-                if (value < 1)
-                {
-                    throw new UsageException("--working-set must be at least 1, was " + value);
-                }
-                return value;
+                new CommandLine(command).parseArgs(args);
             }
-            catch (final NumberFormatException e)
+            catch (final ParameterException e)
             {
-                throw new UsageException("--working-set needs a number, got '" + text + "'");
+                throw e.getCause() instanceof UsageException usage ? usage : new UsageException(e.getMessage());
             }
-        }
-
-        static Lifecycle lifecycle(final String label) throws UsageException
-        {
-            final Lifecycle lifecycle = Lifecycle.byLabel(label);
-            if (lifecycle == null)
-            {
-                throw new UsageException("unknown lifecycle '" + label + "': use zeek or tshark");
-            }
-            return lifecycle;
+            return command.options;
         }
     }
 }

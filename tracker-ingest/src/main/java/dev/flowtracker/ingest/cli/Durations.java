@@ -10,7 +10,7 @@ final class Durations
     }
 
     /** The duration in nanoseconds; {@code option} names the flag in the error. */
-    static long parseNanos(final String text, final String option) throws UsageException
+    static long parseNanos(final String text, final String option)
     {
         final String trimmed = text.trim();
         int split = 0;

@@ -11,29 +11,45 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tracker flows --state-dir DIR}: the connections in the latest checkpoints of a state directory, one JSON
- * flow record each ({@code end_reason} null: still open), read beside a running daemon without disturbing it.
+ * flow record each ({@code end_reason} null: still open), read beside a running daemon without disturbing it. Runs on
+ * the calling thread.
  */
-final class FlowsCommand
+@Command(
+    name = FlowsCommand.NAME,
+    versionProvider = TrackerVersion.class,
+    synopsisHeading = "usage: ",
+    customSynopsis = "tracker flows --state-dir DIR [--limit N] [-q]",
+    descriptionHeading = "%n",
+    description = {
+        "list the connections in a state directory's latest checkpoints",
+        "",
+        "Lists the connections held in the latest checkpoints of DIR (written by 'tracker run --state-dir'), one " +
+            "JSON flow record per connection on standard output, end_reason null for those still open. Safe to run " +
+            "while the daemon is writing checkpoints: it reads committed checkpoints only."},
+    optionListHeading = "%noptions:%n",
+    footer = {"", "exit codes: 0 ok; 1 unreadable or corrupt checkpoint (named); 2 usage error"})
+final class FlowsCommand implements Callable<Integer>
 {
-    static final String HELP = """
-        usage: tracker flows --state-dir DIR [--limit N] [-q]
+    static final String NAME = "flows";
 
-        Lists the connections held in the latest checkpoints of DIR (written by 'tracker run --state-dir'),
-        one JSON flow record per connection on standard output, end_reason null for those still open. Safe
-        to run while the daemon is writing checkpoints: it reads committed checkpoints only.
+    @Option(names = "--state-dir", paramLabel = "DIR", order = HelpSections.GENERAL,
+        description = "the daemon's state directory")
+    Path stateDir;
 
-        options:
-              --state-dir DIR the daemon's state directory
-              --limit N       stop after N records
-          -q, --quiet         no summary on stderr
-          -h, --help          show this help
+    @Mixin
+    CommonOptions common;
 
-        exit codes: 0 ok; 1 unreadable or corrupt checkpoint (named); 2 usage error
-        """;
-
+    private long limit = Long.MAX_VALUE;
     private final PrintStream out;
     private final PrintStream err;
 
@@ -43,56 +59,34 @@ final class FlowsCommand
         this.err = err;
     }
 
+    /** The help's layout: the option list in sections. */
+    static void layOut(final CommandLine commandLine)
+    {
+        HelpSections.install(commandLine, Map.of());
+    }
+
+    @Option(names = "--limit", paramLabel = "N", order = HelpSections.GENERAL + 10,
+        description = "stop after N records")
+    void limit(final String text)
+    {
+        limit = OptionValues.positive(text, "--limit", Long.MAX_VALUE, null);
+    }
+
+    /** Runs {@code tracker flows ARGS} with this command's streams. */
     int run(final String[] args)
     {
-        Path stateDir = null;
-        long limit = Long.MAX_VALUE;
-        boolean quiet = false;
-        for (int i = 0; i < args.length; i++)
-        {
-            switch (args[i])
-            {
-                case "-h", "--help" ->
-                {
-                    out.print(HELP);
-                    return ExitCodes.OK;
-                }
-                case "-q", "--quiet" -> quiet = true;
-                case "--state-dir", "--limit" ->
-                {
-                    if (i + 1 >= args.length)
-                    {
-                        return usage(args[i] + " needs a value");
-                    }
-                    if (args[i].equals("--state-dir"))
-                    {
-                        stateDir = Path.of(args[++i]);
-                    }
-                    else
-                    {
-                        try
-                        {
-                            limit = Long.parseLong(args[++i]);
-                        }
-                        catch (final NumberFormatException e)
-                        {
-                            return usage("--limit needs a number, got '" + args[i] + "'");
-                        }
-                        if (limit < 1)
-                        {
-                            return usage("--limit must be at least 1, was " + limit);
-                        }
-                    }
-                }
-                default ->
-                {
-                    return usage("unknown option '" + args[i] + "'");
-                }
-            }
-        }
+        final String[] command = new String[args.length + 1];
+        command[0] = NAME;
+        System.arraycopy(args, 0, command, 1, args.length);
+        return TrackerCli.run(command, out, err);
+    }
+
+    @Override
+    public Integer call()
+    {
         if (stateDir == null)
         {
-            return usage("give --state-dir DIR");
+            throw new UsageException("give --state-dir DIR");
         }
         final FlowRecordFormat format = new FlowRecordFormat();
         final TcpConnection connection = new TcpConnection();
@@ -118,7 +112,7 @@ final class FlowsCommand
                 });
             }
             out.flush();
-            if (!quiet)
+            if (!common.quiet)
             {
                 err.printf(Locale.ROOT, "tracker flows: %,d connections from %d shard checkpoint(s) in %s%n",
                     listed[0], shards.size(), stateDir);
@@ -127,14 +121,8 @@ final class FlowsCommand
         }
         catch (final IOException | IllegalArgumentException e)
         {
-            err.println("tracker flows: error: " + AnalyzeCommand.describe(e));
+            err.println("tracker flows: error: " + Errors.describe(e));
             return ExitCodes.INPUT_ERROR;
         }
-    }
-
-    private int usage(final String problem)
-    {
-        err.println("tracker flows: " + problem + " (try 'tracker flows --help')");
-        return ExitCodes.USAGE;
     }
 }

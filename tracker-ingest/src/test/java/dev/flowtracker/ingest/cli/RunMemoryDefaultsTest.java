@@ -7,6 +7,7 @@ import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,8 +58,7 @@ class RunMemoryDefaultsTest
         final long heap = mebibytes(jvm, "-Xmx");
         final long direct = mebibytes(jvm, "-XX:MaxDirectMemorySize=");
 
-        final RunCommand.Options options =
-            RunCommand.Options.parse(args.subList(1, args.size()).toArray(String[]::new));
+        final RunOptions options = RunOptions.parse(args.subList(1, args.size()).toArray(String[]::new));
         final long heapNeeded = RunCommand.heapNeeded(options.ringSize, options.workers, options.limits(),
             options.recordBufferBytes, options.stateDir != null);
         final long directNeeded = RunCommand.offHeapNeeded(options.limits(), options.workers);
@@ -112,6 +112,33 @@ class RunMemoryDefaultsTest
         assertTrue(analyze.contains("-XX:MaxNewSize=64m"), analyze.toString());
         assertTrue(analyze.stream().noneMatch(o -> o.startsWith("-Xmx") || o.startsWith("-XX:MaxDirect")),
             analyze.toString());
+    }
+
+    /** bin/lib/memory.sh reads run's options as run does: --opt=value, TRACKER_* variables and the config file. */
+    @Test
+    void shouldReadTheOptionsInEveryFormRunTakes(@TempDir final Path dir) throws Exception
+    {
+        final String sample = SAMPLE.toString();
+        final List<String> expected = memoryBounds(dryRun(Map.of(), List.of("run", "--pcap", sample, "--workers", "2",
+            "--max-flows", "100000", "--record-buffer", "1g")));
+        assertEquals(2, expected.size(), expected.toString());
+        assertEquals(expected, memoryBounds(dryRun(Map.of(), List.of("run", "--pcap=" + sample, "--workers=2",
+            "--max-flows=100000", "--record-buffer=1g"))));
+        assertEquals(expected, memoryBounds(dryRun(Map.of("TRACKER_WORKERS", "2", "TRACKER_MAX_FLOWS", "100000",
+            "TRACKER_RECORD_BUFFER", "1g"), List.of("run", "--pcap", sample))));
+        final Path config = dir.resolve("tracker.properties");
+        Files.writeString(config, "# run's memory\nworkers = 5\nrun.workers: 2\nmax-flows 100000\nrecord-buffer=1g\n");
+        assertEquals(expected, memoryBounds(dryRun(Map.of(), List.of("run", "--config", config.toString(), "--pcap",
+            sample))));
+        assertEquals(expected, memoryBounds(dryRun(Map.of("TRACKER_CONFIG", config.toString()), List.of("run",
+            "--pcap", sample))));
+        assertEquals(expected, memoryBounds(dryRun(Map.of("TRACKER_WORKERS", "7"), List.of("run",
+            "--config=" + config, "--pcap", sample, "--workers=2"))), "a flag over its variable over the file");
+    }
+
+    private static List<String> memoryBounds(final List<String> jvm)
+    {
+        return jvm.stream().filter(o -> o.startsWith("-Xmx") || o.startsWith("-XX:MaxDirectMemorySize=")).toList();
     }
 
     /** The JVM options bin/tracker would start {@code args} with, given {@code env} (and none of the user's). */

@@ -1,0 +1,68 @@
+package dev.flowtracker.ingest.cli;
+
+import dev.flowtracker.core.tcp.FlowLimits;
+import dev.flowtracker.core.tcp.Lifecycle;
+import dev.flowtracker.ingest.pipeline.Pipeline;
+
+import java.util.Iterator;
+import java.util.List;
+
+import picocli.CommandLine.Option;
+
+/**
+ * The options of the commands that track connections, {@code analyze} and {@code run}: declared once so that both
+ * take the same names, values and ranges. Each command's options class extends this one. Filled by picocli on the
+ * command's thread before the command runs.
+ */
+class TrackingOptions
+{
+    /** Most shard workers: each is a thread with its own flow table; more would exhaust threads or memory. */
+    static final int MAX_WORKERS = 1024;
+
+    int workers = Pipeline.defaultWorkers();
+    int workingSet = FlowLimits.DEFAULT_WORKING_SET;
+    Lifecycle lifecycle = Lifecycle.ZEEK;
+
+    @Option(names = {"-C", "--ignore-checksums"}, order = HelpSections.GENERAL + 50, description = "do not verify " +
+        "IPv4 and TCP checksums (Zeek's -C; by default a bad TCP checksum is a C in the history and the segment is " +
+        "left out of Zeek's view). Without it, live capture still skips the frames this host sent with their " +
+        "checksums left to the network card (the kernel flags them), so capturing on a host that talks, not only " +
+        "on a tap, needs no -C")
+    boolean ignoreChecksums;
+
+    @Option(names = "--workers", paramLabel = "N", order = HelpSections.GENERAL + 20, description = "shard workers " +
+        "tracking in parallel (default: cores - 1, at least 1, at most " + MAX_WORKERS + "); the records are the " +
+        "same for any N, only their order may differ")
+    void workers(final String text)
+    {
+        workers = OptionValues.positiveInt(text, "--workers", MAX_WORKERS, "one thread and one flow table each");
+    }
+
+    @Option(names = "--working-set", paramLabel = "N", order = HelpSections.FLOW_TABLE + 10, description =
+        "connection objects each worker runs on (default " + FlowLimits.DEFAULT_WORKING_SET + ", about 2 KB of heap " +
+        "each); a connection outside it waits in its off-heap record and is decoded from it when it next sees a " +
+        "segment; the records are the same for any N")
+    void workingSet(final String text)
+    {
+        workingSet = OptionValues.positiveInt(text, "--working-set");
+    }
+
+    @Option(names = "--lifecycle", paramLabel = "L", order = HelpSections.GENERAL + 40, completionCandidates =
+        LifecycleLabels.class, description = "where a connection ends and the next on the same ports begins: " +
+        "\"zeek\" (default; Zeek's reuse test and timers, records match conn.log) or \"tshark\" (tcp.stream: only a " +
+        "SYN with a new sequence number splits, nothing times out)")
+    void lifecycle(final String label)
+    {
+        lifecycle = OptionValues.lifecycle(label);
+    }
+
+    /** The labels --lifecycle takes, for the shell completion. */
+    static final class LifecycleLabels implements Iterable<String>
+    {
+        @Override
+        public Iterator<String> iterator()
+        {
+            return List.of("zeek", "tshark").iterator();
+        }
+    }
+}
