@@ -323,6 +323,27 @@ public final class TcpConnection
         }
         countFlags(sender, flags);
 
+        onControlFlags(p, sender, receiver, syn, ack, fin, rst);
+        EndpointStates.onSegment(sender, receiver, tcpFlags, p.ack, p.payloadLength);
+        if (endReason == null)
+        {
+            if (rst)
+            {
+                endReason = EndReason.RST;
+            }
+            else if (a.finSeen && b.finSeen)
+            {
+                endReason = EndReason.FIN;
+            }
+        }
+        return flags;
+    }
+
+    /** The SYN, ACK, FIN and RST bookkeeping of a segment: ISN, tshark's initial RTT, window scaling, FIN and RST. */
+    private void onControlFlags(
+        final DecodedPacket p, final TcpEndpoint sender, final TcpEndpoint receiver, final boolean syn,
+        final boolean ack, final boolean fin, final boolean rst)
+    {
         if (syn)
         {
             sender.synCount++;
@@ -371,19 +392,6 @@ public final class TcpConnection
             sender.rstCount++;
             sender.rstSeen = true;
         }
-        EndpointStates.onSegment(sender, receiver, tcpFlags, p.ack, p.payloadLength);
-        if (endReason == null)
-        {
-            if (rst)
-            {
-                endReason = EndReason.RST;
-            }
-            else if (a.finSeen && b.finSeen)
-            {
-                endReason = EndReason.FIN;
-            }
-        }
-        return flags;
     }
 
     /**

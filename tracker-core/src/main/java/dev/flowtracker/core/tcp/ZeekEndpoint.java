@@ -6,7 +6,7 @@ import java.util.Arrays;
  * One side of a connection as Zeek's TCP analyzer keeps it: its endpoint state, sequence bookkeeping
  * (start, last and acked sequence numbers with 32-bit wrap counts), the thresholds of its scaled history letters,
  * and a bounded model of its reassembler, enough to tell where Zeek reports content gaps. Rules in
- * docs/zeek-conn-semantics.md; the logic lives in {@link ZeekSummary}.
+ * docs/zeek-conn-semantics.md; the logic lives in {@link ZeekSummary} and the classes it runs the steps in.
  *
  * <p>Owned by the connection's tracker thread.
  */

@@ -3,9 +3,6 @@ package dev.flowtracker.core.tcp;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.wire.Tcp;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-
 /**
  * Zeek's view of one connection, emulated packet by packet: originator and responder (with Zeek's role flips),
  * both endpoint states, the history string, sizes, content gaps and the timers that decide when Zeek removes the
@@ -13,30 +10,24 @@ import java.util.Arrays;
  * {@code missed_bytes} as Zeek 9.1 writes them into conn.log. The rules, restated from Zeek's source, are in
  * docs/zeek-conn-semantics.md; method names follow the steps described there.
  *
+ * <p>This class runs the steps of a packet in Zeek's order and keeps the connection-wide state (roles, partial
+ * status, activity, deferred close, times). The steps live beside it, along Zeek's seams:
+ * {@link ZeekStateMachine} (sequence bookkeeping and endpoint transitions), {@link ZeekHistory} (the letters),
+ * {@link ZeekContentGaps} (reassembly, as far as gaps need it), {@link ZeekTimers} (removal) and
+ * {@link ZeekConnState} (the result).
+ *
  * <p>State is bounded: two {@link ZeekEndpoint}s, a history of at most {@link #MAX_HISTORY} letters and a few
- * timer instants. Owned by the connection's tracker thread.
+ * timer instants, all created with the summary. Owned by the connection's tracker thread.
  */
 public final class ZeekSummary
 {
     /** Longest history kept; Zeek's is unbounded, ours stops growing here (and says so in the record). */
     public static final int MAX_HISTORY = 48;
 
-    static final long NO_TIMER = Long.MAX_VALUE;
+    static final long NO_TIMER = ZeekTimers.NO_TIMER;
 
-    private static final int TOO_LARGE_SEQ_DELTA = 1_048_576;
-    private static final int MAX_ABOVE_HOLE_WITHOUT_ACKS = 16_384;
-
-    // Once-per-direction history bits (the responder's are shifted left by 16).
-    private static final int HIST_SYN = 0x1;
-    private static final int HIST_FIN = 0x2;
-    private static final int HIST_RST = 0x4;
-    private static final int HIST_FIN_RST = 0x8;
-    private static final int HIST_DATA = 0x10;
-    private static final int HIST_ACK = 0x20;
-    private static final int HIST_MULTI_FLAG = 0x40;
-
-    private static final int FIRST_PACKET_ORIG = 1;
-    private static final int FIRST_PACKET_RESP = 2;
+    static final int FIRST_PACKET_ORIG = 1;
+    static final int FIRST_PACKET_RESP = 2;
 
     /** Endpoint of side A (first packet's sender) and side B; {@link #orig} is one of them. */
     final ZeekEndpoint a = new ZeekEndpoint();
@@ -44,29 +35,25 @@ public final class ZeekSummary
     ZeekEndpoint orig = a;
     ZeekEndpoint resp = b;
 
-    private final byte[] history = new byte[MAX_HISTORY];
-    private int historyLength;
-    private boolean historyTruncated;
-    private int historySeen;
+    final ZeekHistory history = new ZeekHistory();
 
     /** Whether Zeek would have made this connection (some packets are dropped before the lookup). */
     boolean created;
-    private boolean partial;
-    private int firstPacketSeen;
-    private boolean active = true;
+    // Package-private for the state machine's transitions, which set them.
+    boolean partial;
+    int firstPacketSeen;
+    boolean active = true;
     private boolean closeDeferred;
     private boolean deferredGenEvent;
 
     long startNanos;
     long lastNanos;
 
-    // Timers (absolute nanoseconds, NO_TIMER when not pending).
-    private final long[] expireAt = new long[3];
-    private long attemptAt = NO_TIMER;
-    private long deleteAt = NO_TIMER;
-    private long inactivityAt = NO_TIMER;
-    private long inactivityTimeoutNanos;
+    final ZeekTimers timers = new ZeekTimers();
     boolean removed;
+
+    /** Sequence bookkeeping and transitions; its fields, the packet's results, are the last encoded. */
+    final ZeekStateMachine machine = new ZeekStateMachine();
 
     /** Options that change Zeek's decisions. Shared, read-only. */
     private ZeekOptions options;
@@ -82,7 +69,8 @@ public final class ZeekSummary
     }
 
     /** Bytes {@link #encode} writes. */
-    static final int ENCODED_BYTES = 14 + MAX_HISTORY + Integer.BYTES + 9 * Long.BYTES + 2 * ZeekEndpoint.ENCODED_BYTES;
+    static final int ENCODED_BYTES = 8 + 2 * Long.BYTES + 2 * ZeekEndpoint.ENCODED_BYTES + ZeekHistory.ENCODED_BYTES +
+        ZeekTimers.ENCODED_BYTES + ZeekStateMachine.ENCODED_BYTES;
 
     /**
      * Back to the state of a new summary, for a recycled connection; allocates nothing. The options go too:
@@ -94,10 +82,7 @@ public final class ZeekSummary
         b.clear();
         orig = a;
         resp = b;
-        Arrays.fill(history, (byte)0);
-        historyLength = 0;
-        historyTruncated = false;
-        historySeen = 0;
+        history.clear();
         created = false;
         partial = false;
         firstPacketSeen = 0;
@@ -106,34 +91,23 @@ public final class ZeekSummary
         deferredGenEvent = false;
         startNanos = 0;
         lastNanos = 0;
-        // A new summary's chains are 0, not NO_TIMER: create() sets them, and nothing reads them before.
-        Arrays.fill(expireAt, 0);
-        attemptAt = NO_TIMER;
-        deleteAt = NO_TIMER;
-        inactivityAt = NO_TIMER;
-        inactivityTimeoutNanos = 0;
+        timers.clear();
         removed = false;
         options = null;
-        establishedEvent = false;
-        doClose = false;
-        genEvent = false;
-        underflow = false;
+        machine.clear();
     }
 
     /**
      * Writes every field but the options, in declaration order (see {@link FlowStateCodec}); {@link #orig} and
-     * {@link #resp} as whether side A is the originator. The per-packet scratch flags are written too, although
-     * each packet sets them before reading them, so that a decoded summary equals the original field for field.
+     * {@link #resp} as whether side A is the originator, and each part ({@link ZeekHistory}, {@link ZeekTimers},
+     * {@link ZeekStateMachine}) where its field is declared.
      */
     void encode(final StateBuffer dst)
     {
         a.encode(dst);
         b.encode(dst);
         FlowStateCodec.putBoolean(dst, orig == a);
-        dst.put(history);
-        FlowStateCodec.putSmall(dst, historyLength);
-        FlowStateCodec.putBoolean(dst, historyTruncated);
-        dst.putInt(historySeen);
+        history.encode(dst);
         FlowStateCodec.putBoolean(dst, created);
         FlowStateCodec.putBoolean(dst, partial);
         FlowStateCodec.putSmall(dst, firstPacketSeen);
@@ -142,16 +116,9 @@ public final class ZeekSummary
         FlowStateCodec.putBoolean(dst, deferredGenEvent);
         dst.putLong(startNanos);
         dst.putLong(lastNanos);
-        FlowStateCodec.putLongs(dst, expireAt);
-        dst.putLong(attemptAt);
-        dst.putLong(deleteAt);
-        dst.putLong(inactivityAt);
-        dst.putLong(inactivityTimeoutNanos);
+        timers.encode(dst);
         FlowStateCodec.putBoolean(dst, removed);
-        FlowStateCodec.putBoolean(dst, establishedEvent);
-        FlowStateCodec.putBoolean(dst, doClose);
-        FlowStateCodec.putBoolean(dst, genEvent);
-        FlowStateCodec.putBoolean(dst, underflow);
+        machine.encode(dst);
     }
 
     /** Reads what {@link #encode} wrote; the options stay unset. */
@@ -162,10 +129,7 @@ public final class ZeekSummary
         final boolean aIsOrig = FlowStateCodec.getBoolean(src, "ZeekSummary.orig");
         orig = aIsOrig ? a : b;
         resp = aIsOrig ? b : a;
-        src.get(history);
-        historyLength = FlowStateCodec.getSmall(src, MAX_HISTORY, "ZeekSummary.historyLength");
-        historyTruncated = FlowStateCodec.getBoolean(src, "ZeekSummary.historyTruncated");
-        historySeen = src.getInt();
+        history.decode(src);
         created = FlowStateCodec.getBoolean(src, "ZeekSummary.created");
         partial = FlowStateCodec.getBoolean(src, "ZeekSummary.partial");
         firstPacketSeen = FlowStateCodec.getSmall(
@@ -175,16 +139,9 @@ public final class ZeekSummary
         deferredGenEvent = FlowStateCodec.getBoolean(src, "ZeekSummary.deferredGenEvent");
         startNanos = src.getLong();
         lastNanos = src.getLong();
-        FlowStateCodec.getLongs(src, expireAt);
-        attemptAt = src.getLong();
-        deleteAt = src.getLong();
-        inactivityAt = src.getLong();
-        inactivityTimeoutNanos = src.getLong();
+        timers.decode(src);
         removed = FlowStateCodec.getBoolean(src, "ZeekSummary.removed");
-        establishedEvent = FlowStateCodec.getBoolean(src, "ZeekSummary.establishedEvent");
-        doClose = FlowStateCodec.getBoolean(src, "ZeekSummary.doClose");
-        genEvent = FlowStateCodec.getBoolean(src, "ZeekSummary.genEvent");
-        underflow = FlowStateCodec.getBoolean(src, "ZeekSummary.underflow");
+        machine.decode(src);
     }
 
     /**
@@ -200,13 +157,7 @@ public final class ZeekSummary
         b.isOrig = !fromA;
         orig = fromA ? a : b;
         resp = fromA ? b : a;
-        for (int i = 0; i < expireAt.length; i++)
-        {
-            expireAt[i] = NO_TIMER;
-        }
-        expireAt[0] = p.timestampNanos + options.synTimeoutNanos;
-        inactivityTimeoutNanos = options.initialInactivityNanos;
-        inactivityAt = p.timestampNanos + inactivityTimeoutNanos;
+        timers.start(p.timestampNanos, options);
         if (shouldFlipAtCreation(p))
         {
             flipRoles();
@@ -235,7 +186,7 @@ public final class ZeekSummary
         return true;
     }
 
-    private void flipRoles()
+    void flipRoles()
     {
         final ZeekEndpoint previousOrig = orig;
         orig = resp;
@@ -245,7 +196,7 @@ public final class ZeekSummary
         firstPacketSeen = ((firstPacketSeen & FIRST_PACKET_ORIG) != 0 ? FIRST_PACKET_RESP : 0) |
             ((firstPacketSeen & FIRST_PACKET_RESP) != 0 ? FIRST_PACKET_ORIG : 0);
         partial = false;
-        addHistory('^');
+        history.add('^');
     }
 
     /** Whether side A is the originator now. */
@@ -254,10 +205,15 @@ public final class ZeekSummary
         return orig == a;
     }
 
+    ZeekEndpoint peerOf(final ZeekEndpoint endpoint)
+    {
+        return endpoint == a ? b : a;
+    }
+
     /** A packet Zeek finds a connection for but skips for a bad TCP checksum: only the C letter. */
     void onBadChecksum(final boolean fromA)
     {
-        scaled(fromA ? a : b, ZeekEndpoint.CHECKSUM);
+        history.scaled(fromA ? a : b, ZeekEndpoint.CHECKSUM);
     }
 
     /**
@@ -310,14 +266,21 @@ public final class ZeekSummary
         setPartialStatus(syn, ack, isOrig);
         final int segmentLength = len + (syn ? 1 : 0) + (fin ? 1 : 0) - (rst ? len : 0);
         final int seqOnePast = p.seq + segmentLength;
-        initEndpoint(endpoint, syn, p.seq, seqOnePast);
+        ZeekStateMachine.initEndpoint(endpoint, syn, p.seq, seqOnePast);
 
-        final long relSeq = relativeSeq(endpoint, p.seq, endpoint.lastSeq, endpoint.seqWraps);
-        final boolean seqUnderflow = underflow;
-        updateHistory(endpoint, syn, fin, rst, ack, relSeq, len);
+        final long relSeq = machine.relativeSeq(endpoint, p.seq, endpoint.lastSeq, endpoint.seqWraps);
+        final boolean seqUnderflow = machine.underflow;
+        if (!syn && !fin && !rst && (len > 0 || ack) && history.isLoneSynAck())
+        {
+            // A lone SYN+ACK followed by an ACK or data: the SYN+ACK's sender was the responder after all.
+            flipRoles();
+            history.restartAsFlippedSynAck();
+            firstPacketSeen |= FIRST_PACKET_ORIG;
+        }
+        history.addPacketLetter(endpoint, syn, fin, rst, ack, relSeq, len);
         if (p.window == 0 && !rst && peer.state != ZeekEndpoint.CLOSED && endpoint.state != ZeekEndpoint.RESET)
         {
-            scaled(endpoint, ZeekEndpoint.ZERO_WINDOW);
+            history.scaled(endpoint, ZeekEndpoint.ZERO_WINDOW);
         }
         if (!orig.didClose || !resp.didClose)
         {
@@ -345,25 +308,22 @@ public final class ZeekSummary
             }
             else
             {
-                relAck = relativeSeq(peer, p.ack, peer.ackSeq, peer.ackWraps);
-                if (underflow)
+                relAck = machine.relativeSeq(peer, p.ack, peer.ackSeq, peer.ackWraps);
+                if (machine.underflow)
                 {
                     relAck = 0;
                 }
                 else if (!rst)
                 {
-                    updateAckSeq(peer, p.ack);
+                    ZeekStateMachine.updateAckSeq(peer, p.ack);
                 }
             }
         }
 
-        updateLastSeq(endpoint, seqOnePast, syn, fin, rst, len);
-        doClose = false;
-        genEvent = false;
-        establishedEvent = false;
-        updateStateMachine(now, endpoint, peer, p.seq, len, isOrig, syn, fin, rst, ack);
-        final boolean closeThisPacket = doClose;
-        final boolean genEventThisPacket = genEvent;
+        ZeekStateMachine.updateLastSeq(endpoint, seqOnePast, syn, fin, rst, len, history);
+        machine.update(this, now, endpoint, peer, p.seq, len, isOrig, syn, fin, rst, ack);
+        final boolean closeThisPacket = machine.doClose;
+        final boolean genEventThisPacket = machine.genEvent;
 
         if (ack)
         {
@@ -371,7 +331,7 @@ public final class ZeekSummary
         }
         if (len > 0 && !rst && !seqUnderflow && p.capturedPayloadLength >= len)
         {
-            dataSent(endpoint, peer, syn ? relSeq + 1 : relSeq, len);
+            ZeekContentGaps.dataSent(endpoint, syn ? relSeq + 1 : relSeq, len, options);
         }
         checkEof(endpoint);
         if (closeThisPacket)
@@ -379,19 +339,11 @@ public final class ZeekSummary
             connectionClosed(endpoint, endpoint == a ? b : a, genEventThisPacket);
         }
         firstPacketSeen |= isOrig ? FIRST_PACKET_ORIG : FIRST_PACKET_RESP;
-        if (establishedEvent)
+        if (machine.establishedEvent)
         {
             onConnectionEstablished(endpoint, p);
         }
     }
-
-    // Results of the state machine for the packet being processed (Zeek's do_close / gen_event out-parameters,
-    // and whether a connection_established event was raised).
-    private boolean establishedEvent;
-    private boolean doClose;
-    private boolean genEvent;
-    // Set by relativeSeq: the number lies before the endpoint's start.
-    private boolean underflow;
 
     private void setPartialStatus(final boolean syn, final boolean ack, final boolean isOrig)
     {
@@ -408,400 +360,13 @@ public final class ZeekSummary
         }
     }
 
-    private static void initEndpoint(final ZeekEndpoint endpoint, final boolean syn, final int seq, final int lastSeq)
+    /**
+     * Zeek's SetInactivityTimeout, counted from the last packet; package-private for the state machine, which
+     * switches to the long timeout when the handshake ends.
+     */
+    void setInactivityTimeout(final long timeoutNanos)
     {
-        switch (endpoint.state)
-        {
-            case ZeekEndpoint.INACTIVE ->
-            {
-                if (syn)
-                {
-                    endpoint.ackSeq = seq;
-                    endpoint.initStart(seq);
-                    endpoint.lastSeq = lastSeq;
-                }
-                else
-                {
-                    endpoint.ackSeq = seq - 1;
-                    endpoint.initStart(seq - 1);
-                    endpoint.lastSeq = seq; // the first packet is not a retransmission
-                }
-            }
-            case ZeekEndpoint.SYN_SENT, ZeekEndpoint.SYN_ACK_SENT ->
-            {
-                if (syn && (seq & 0xFFFF_FFFFL) != endpoint.startSeq)
-                {
-                    reinitialise(endpoint, seq, lastSeq);
-                }
-            }
-            case ZeekEndpoint.ESTABLISHED, ZeekEndpoint.PARTIAL ->
-            {
-                if (syn)
-                {
-                    reinitialise(endpoint, seq, lastSeq);
-                }
-            }
-            case ZeekEndpoint.RESET ->
-            {
-                if (syn && endpoint.previousState == ZeekEndpoint.INACTIVE)
-                {
-                    reinitialise(endpoint, seq, lastSeq);
-                }
-            }
-            default ->
-            {
-            }
-        }
-    }
-
-    private static void reinitialise(final ZeekEndpoint endpoint, final int seq, final int lastSeq)
-    {
-        endpoint.initStart(seq);
-        endpoint.ackSeq = seq;
-        endpoint.lastSeq = lastSeq;
-    }
-
-    /** Zeek's relative sequence number, 64-bit; sets {@link #underflow} when it lies before the start. */
-    private long relativeSeq(final ZeekEndpoint endpoint, final int current, final int last, final int wrapsIn)
-    {
-        underflow = false;
-        int wraps = wrapsIn;
-        final int delta = current - last;
-        if (delta < 0)
-        {
-            if (wraps != 0 && Integer.compareUnsigned(current, last) > 0)
-            {
-                wraps--;
-            }
-        }
-        else if (delta > 0)
-        {
-            if (Integer.compareUnsigned(current, last) < 0)
-            {
-                wraps++;
-            }
-        }
-        if (wraps == 0)
-        {
-            final int fromStart = current - (int)endpoint.startSeq;
-            underflow = fromStart < 0;
-            return fromStart;
-        }
-        return endpoint.relative(current, wraps);
-    }
-
-    private void updateHistory(
-        final ZeekEndpoint endpoint, final boolean syn, final boolean fin, final boolean rst, final boolean ack,
-        final long relSeq, final int len)
-    {
-        final int bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
-        if (bits > 1)
-        {
-            if (fin && rst)
-            {
-                checkHistory(endpoint, HIST_FIN_RST, 'I');
-            }
-            else
-            {
-                checkHistory(endpoint, HIST_MULTI_FLAG, 'Q');
-            }
-        }
-        else if (bits == 1)
-        {
-            if (syn)
-            {
-                final char code = ack ? 'H' : 'S';
-                if (checkHistory(endpoint, HIST_SYN, code) && relSeq != endpoint.historyLastSyn)
-                {
-                    addEndpointHistory(endpoint, code);
-                }
-                endpoint.historyLastSyn = relSeq;
-            }
-            if (fin)
-            {
-                if (checkHistory(endpoint, HIST_FIN, 'F') && relSeq + len != endpoint.historyLastFin)
-                {
-                    addEndpointHistory(endpoint, 'F');
-                }
-                endpoint.historyLastFin = relSeq + len;
-            }
-            if (rst)
-            {
-                if (checkHistory(endpoint, HIST_RST, 'R') && relSeq != endpoint.historyLastRst)
-                {
-                    addEndpointHistory(endpoint, 'R');
-                }
-                endpoint.historyLastRst = relSeq;
-            }
-        }
-        else if (len > 0)
-        {
-            checkHistory(endpoint, HIST_DATA, 'D');
-        }
-        else if (ack)
-        {
-            checkHistory(endpoint, HIST_ACK, 'A');
-        }
-    }
-
-    /** Adds the letter the first time per direction; returns whether it had been seen before. */
-    private boolean checkHistory(final ZeekEndpoint endpoint, final int mask, final char code)
-    {
-        if ((code == 'A' || code == 'D') && historyLength == 1 && history[0] == 'H')
-        {
-            // A lone SYN+ACK followed by an ACK or data: the SYN+ACK's sender was the responder after all.
-            flipRoles();
-            historyLength = 0;
-            historyTruncated = false;
-            addHistory('^');
-            addHistory('h');
-            firstPacketSeen |= FIRST_PACKET_ORIG;
-        }
-        final int roleMask = endpoint.isOrig ? mask : mask << 16;
-        if ((historySeen & roleMask) == 0)
-        {
-            historySeen |= roleMask;
-            addHistory(endpoint.isOrig ? code : Character.toLowerCase(code));
-            return false;
-        }
-        return true;
-    }
-
-    private void addEndpointHistory(final ZeekEndpoint endpoint, final char code)
-    {
-        addHistory(endpoint.isOrig ? code : Character.toLowerCase(code));
-    }
-
-    private void addHistory(final char code)
-    {
-        if (historyLength < MAX_HISTORY)
-        {
-            history[historyLength++] = (byte)code;
-        }
-        else
-        {
-            historyTruncated = true;
-        }
-    }
-
-    /** Zeek's scaled letters: added at the 1st, 10th, 100th... occurrence of the event for that endpoint. */
-    private void scaled(final ZeekEndpoint endpoint, final int which)
-    {
-        if (++endpoint.scaledCount[which] == endpoint.scaledThreshold[which])
-        {
-            addEndpointHistory(endpoint, ZeekEndpoint.SCALED_LETTERS.charAt(which));
-            final long next = (long)endpoint.scaledThreshold[which] * 10;
-            if (next > Integer.MAX_VALUE)
-            {
-                endpoint.scaledCount[which] = 0; // Zeek's wrap guard
-            }
-            else
-            {
-                endpoint.scaledThreshold[which] = (int)next;
-            }
-        }
-    }
-
-    private static void updateAckSeq(final ZeekEndpoint endpoint, final int ack)
-    {
-        final int delta = ack - endpoint.ackSeq;
-        if (ack == 0 && delta > TOO_LARGE_SEQ_DELTA)
-        {
-            return; // more likely a broken ACK than a huge connection landing on zero
-        }
-        if (delta > 0)
-        {
-            endpoint.updateAckSeq(ack);
-        }
-    }
-
-    private void updateLastSeq(
-        final ZeekEndpoint endpoint, final int lastSeq, final boolean syn, final boolean fin, final boolean rst,
-        final int len)
-    {
-        final int delta = lastSeq - endpoint.lastSeq;
-        if ((syn || rst) && (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA))
-        {
-            return; // not trusted
-        }
-        if (fin && endpoint.lastSeq == (int)endpoint.startSeq + 1)
-        {
-            endpoint.updateLastSeq(lastSeq);
-        }
-        else if (endpoint.state == ZeekEndpoint.RESET)
-        {
-            return;
-        }
-        else if (delta > 0)
-        {
-            endpoint.updateLastSeq(lastSeq);
-        }
-        else if (len > 0)
-        {
-            scaled(endpoint, ZeekEndpoint.RETRANSMISSION);
-        }
-    }
-
-    private void updateStateMachine(
-        final long now, final ZeekEndpoint endpoint, final ZeekEndpoint peer, final int seq, final int len,
-        final boolean isOrig, final boolean syn, final boolean fin, final boolean rst, final boolean ack)
-    {
-        switch (endpoint.state)
-        {
-            case ZeekEndpoint.INACTIVE -> updateInactive(now, endpoint, peer, seq, len, isOrig, syn, fin, rst, ack);
-            case ZeekEndpoint.SYN_SENT, ZeekEndpoint.SYN_ACK_SENT -> updateSynSent(endpoint, fin, rst);
-            case ZeekEndpoint.ESTABLISHED, ZeekEndpoint.PARTIAL -> updateEstablished(endpoint, peer, syn, fin, rst,
-                ack);
-            case ZeekEndpoint.CLOSED ->
-            {
-                // After a FIN exchange a RST changes nothing.
-                if (rst && peer.state != ZeekEndpoint.CLOSED)
-                {
-                    setState(endpoint, ZeekEndpoint.RESET);
-                    if (!endpoint.didClose)
-                    {
-                        doClose = true;
-                    }
-                }
-            }
-            default ->
-            {
-            }
-        }
-    }
-
-    private void updateInactive(
-        final long now, final ZeekEndpoint endpoint, final ZeekEndpoint peer, final int seq, final int len,
-        final boolean isOrig, final boolean syn, final boolean fin, final boolean rst, final boolean ack)
-    {
-        if (syn)
-        {
-            if (isOrig)
-            {
-                setState(endpoint, ack ? ZeekEndpoint.SYN_ACK_SENT : ZeekEndpoint.SYN_SENT);
-                attemptAt = Math.min(attemptAt, now + options.attemptDelayNanos);
-            }
-            else
-            {
-                if (!ack && peer.state == ZeekEndpoint.SYN_ACK_SENT && (seq & 0xFFFF_FFFFL) == endpoint.startSeq)
-                {
-                    // SYN and SYN+ACK seen in reverse order: flip and establish.
-                    partial = false;
-                    flipRoles();
-                    setState(peer, ZeekEndpoint.ESTABLISHED);
-                    firstPacketSeen |= FIRST_PACKET_ORIG;
-                }
-                if (peer.state == ZeekEndpoint.SYN_SENT)
-                {
-                    setState(peer, ZeekEndpoint.ESTABLISHED);
-                }
-                setState(endpoint, ZeekEndpoint.ESTABLISHED);
-                establishedEvent |= peer.state != ZeekEndpoint.PARTIAL;
-            }
-        }
-        if (fin)
-        {
-            setState(endpoint, ZeekEndpoint.CLOSED);
-            doClose = true;
-            genEvent = true;
-        }
-        if (rst)
-        {
-            setState(endpoint, ZeekEndpoint.RESET);
-            final boolean reject = isOrig ? peer.state == ZeekEndpoint.ESTABLISHED :
-                peer.state == ZeekEndpoint.SYN_SENT || peer.state == ZeekEndpoint.SYN_ACK_SENT;
-            doClose = true;
-            genEvent = !reject;
-        }
-        if (endpoint.state == ZeekEndpoint.INACTIVE)
-        {
-            if (!isOrig && len == 0 && orig.state == ZeekEndpoint.SYN_SENT)
-            {
-                return; // an ACK of the SYN before the SYN+ACK: not a partial connection
-            }
-            if (ack && peer.state == ZeekEndpoint.ESTABLISHED)
-            {
-                setState(endpoint, ZeekEndpoint.ESTABLISHED);
-                partial = false;
-                firstPacketSeen |= isOrig ? FIRST_PACKET_ORIG : FIRST_PACKET_RESP;
-            }
-            else
-            {
-                setState(endpoint, ZeekEndpoint.PARTIAL);
-            }
-        }
-    }
-
-    private void updateSynSent(final ZeekEndpoint endpoint, final boolean fin, final boolean rst)
-    {
-        if (fin)
-        {
-            setState(endpoint, ZeekEndpoint.CLOSED);
-            doClose = true;
-            genEvent = true;
-        }
-        if (rst)
-        {
-            setState(endpoint, ZeekEndpoint.RESET);
-            active = false; // connection reset
-            doClose = true;
-        }
-    }
-
-    private void updateEstablished(
-        final ZeekEndpoint endpoint, final ZeekEndpoint peer, final boolean syn, final boolean fin, final boolean rst,
-        final boolean ack)
-    {
-        if (syn && endpoint.state == ZeekEndpoint.PARTIAL && peer.state == ZeekEndpoint.INACTIVE && !ack)
-        {
-            setState(endpoint, ZeekEndpoint.SYN_SENT);
-        }
-        if (fin && !rst)
-        {
-            setState(endpoint, ZeekEndpoint.CLOSED);
-            if (peer.state == ZeekEndpoint.RESET && peer.previousState == ZeekEndpoint.CLOSED)
-            {
-                // The peer's FIN then RST was a normal close after all.
-                setState(peer, ZeekEndpoint.CLOSED);
-            }
-            doClose = true;
-            genEvent = true;
-        }
-        if (rst)
-        {
-            setState(endpoint, ZeekEndpoint.RESET);
-            doClose = true;
-            if (peer.state != ZeekEndpoint.RESET || peer.previousState != ZeekEndpoint.ESTABLISHED)
-            {
-                active = false; // connection reset
-            }
-        }
-    }
-
-    /** Endpoint state change; leaving the handshake for the first time switches to the long inactivity timeout. */
-    private void setState(final ZeekEndpoint endpoint, final int newState)
-    {
-        if (newState == endpoint.state)
-        {
-            return;
-        }
-        final ZeekEndpoint peer = endpoint == a ? b : a;
-        if (!ZeekEndpoint.isHandshake(newState) && ZeekEndpoint.isHandshake(endpoint.state) &&
-            ZeekEndpoint.isHandshake(peer.state))
-        {
-            setInactivityTimeout(options.inactivityNanos);
-        }
-        endpoint.setState(newState);
-    }
-
-    private void setInactivityTimeout(final long timeoutNanos)
-    {
-        if (timeoutNanos == inactivityTimeoutNanos)
-        {
-            return;
-        }
-        inactivityTimeoutNanos = timeoutNanos;
-        inactivityAt = timeoutNanos == 0 ? NO_TIMER : lastNanos + timeoutNanos;
+        timers.setInactivityTimeout(timeoutNanos, lastNanos);
     }
 
     /**
@@ -826,148 +391,28 @@ public final class ZeekSummary
         }
     }
 
-    // Reassembly, as far as content gaps need it.
-
-    private void dataSent(final ZeekEndpoint endpoint, final ZeekEndpoint peer, final long relSeq, final int len)
-    {
-        if (endpoint.skipDeliveries)
-        {
-            return;
-        }
-        long seq = relSeq;
-        final long upper = relSeq + len;
-        final long acked = endpoint.relative(endpoint.ackSeq, endpoint.ackWraps);
-        if (seq < acked)
-        {
-            if (upper <= acked)
-            {
-                return;
-            }
-            seq = acked;
-        }
-        if (upper <= endpoint.trimmed)
-        {
-            return;
-        }
-        seq = Math.max(seq, endpoint.trimmed);
-        endpoint.addBlock(seq, upper);
-        endpoint.deliverContiguous();
-        if (endpoint.noDataAcked() && endpoint.undeliveredBytes() > MAX_ABOVE_HOLE_WITHOUT_ACKS)
-        {
-            endpoint.clearBlocks();
-            endpoint.skipDeliveries = true;
-        }
-        if (options.excessiveDataWithoutAcks > 0 && endpoint.bufferedBytes() > options.excessiveDataWithoutAcks)
-        {
-            endpoint.clearBlocks();
-            endpoint.skipDeliveries = true;
-        }
-    }
-
-    /** The peer acknowledged up to {@code relAck} of {@code endpoint}'s data: holes below it are gaps. */
+    /** The peer acknowledged up to {@code relAck} of {@code endpoint}'s data. */
     private void ackReceived(final ZeekEndpoint endpoint, final long relAck)
     {
-        long seq = relAck;
-        if (endpoint.finCount > 0 && seq >= endpoint.finSeq)
+        if (ZeekContentGaps.ackReceived(endpoint, peerOf(endpoint), relAck, partial, history, options))
         {
-            seq = endpoint.finSeq - 1;
-        }
-        if (seq <= endpoint.trimmed)
-        {
-            return;
-        }
-        if (seq > endpoint.lastReassembled)
-        {
-            undelivered(endpoint, seq);
-        }
-        endpoint.deliverContiguous();
-        endpoint.trimmed = seq;
-        checkEof(endpoint);
-    }
-
-    private void undelivered(final ZeekEndpoint endpoint, final long upTo)
-    {
-        if (upTo <= 2 && partial)
-        {
-            return;
-        }
-        if (!endpoint.skipDeliveries)
-        {
-            while (endpoint.blockCount > 0 && endpoint.blockStart[0] < upTo)
-            {
-                gap(endpoint, endpoint.blockStart[0] - endpoint.lastReassembled);
-                endpoint.lastReassembled = endpoint.blockStart[0];
-                endpoint.deliverContiguous();
-            }
-            if (upTo > endpoint.lastReassembled)
-            {
-                gap(endpoint, upTo - endpoint.lastReassembled);
-            }
-        }
-        if (upTo > endpoint.lastReassembled)
-        {
-            endpoint.lastReassembled = upTo;
+            checkEof(endpoint);
         }
     }
 
-    private void gap(final ZeekEndpoint endpoint, final long length)
-    {
-        final ZeekEndpoint peer = endpoint == a ? b : a;
-        final boolean clean = isClean(endpoint) && isClean(peer);
-        if (clean)
-        {
-            scaled(endpoint, ZeekEndpoint.GAP);
-        }
-        if (clean || options.reportGapsForPartial)
-        {
-            endpoint.missedBytes += length;
-        }
-    }
-
-    private static boolean isClean(final ZeekEndpoint endpoint)
-    {
-        return endpoint.state == ZeekEndpoint.ESTABLISHED ||
-            (endpoint.state == ZeekEndpoint.CLOSED && endpoint.previousState == ZeekEndpoint.ESTABLISHED);
-    }
-
-    private boolean dataPending(final ZeekEndpoint endpoint)
-    {
-        if (endpoint.skipDeliveries)
-        {
-            return false;
-        }
-        final long delivered = endpoint.startSeq + endpoint.lastReassembled;
-        final long last = ZeekEndpoint.full(endpoint.lastSeq, endpoint.seqWraps);
-        if (last < delivered)
-        {
-            return false;
-        }
-        if (delivered != last - 1 && delivered != last)
-        {
-            return true;
-        }
-        final ZeekEndpoint peer = endpoint == a ? b : a;
-        return endpoint.state != ZeekEndpoint.RESET && peer.hasUndeliveredData();
-    }
-
+    /** At {@code endpoint}'s end of data a close that waited for it goes ahead. */
     private void checkEof(final ZeekEndpoint endpoint)
     {
-        if (!endpoint.didEof &&
-            (endpoint.finCount > 0 || endpoint.state == ZeekEndpoint.CLOSED || endpoint.state == ZeekEndpoint.RESET) &&
-            !dataPending(endpoint))
+        if (ZeekContentGaps.reachEof(endpoint, peerOf(endpoint)) && closeDeferred)
         {
-            endpoint.didEof = true;
-            if (closeDeferred)
-            {
-                closeDeferred = false;
-                connectionClosed(endpoint, endpoint == a ? b : a, deferredGenEvent);
-            }
+            closeDeferred = false;
+            connectionClosed(endpoint, peerOf(endpoint), deferredGenEvent);
         }
     }
 
     private void connectionClosed(final ZeekEndpoint endpoint, final ZeekEndpoint peer, final boolean genEventIn)
     {
-        if (dataPending(endpoint))
+        if (ZeekContentGaps.dataPending(endpoint, peer))
         {
             closeDeferred = true;
             if (!deferredGenEvent)
@@ -1000,39 +445,12 @@ public final class ZeekSummary
                 }
             }
             // The analyzer's timers are cancelled; the connection goes a close delay after its last packet.
-            for (int i = 0; i < expireAt.length; i++)
-            {
-                expireAt[i] = NO_TIMER;
-            }
-            attemptAt = NO_TIMER;
-            deleteAt = Math.min(deleteAt, lastNanos + options.closeDelayNanos);
+            timers.closed(lastNanos + options.closeDelayNanos);
         }
         else if (endpoint.previousState != ZeekEndpoint.INACTIVE)
         {
-            addExpireTimer(lastNanos + options.sessionTimerNanos);
+            timers.addExpireTimer(lastNanos + options.sessionTimerNanos);
         }
-    }
-
-    private void addExpireTimer(final long at)
-    {
-        for (int i = 0; i < expireAt.length; i++)
-        {
-            if (expireAt[i] == NO_TIMER)
-            {
-                expireAt[i] = at;
-                return;
-            }
-        }
-        // Every chain is busy: keep the earliest checks (a later chain adds nothing an earlier one misses).
-        int latest = 0;
-        for (int i = 1; i < expireAt.length; i++)
-        {
-            if (expireAt[i] > expireAt[latest])
-            {
-                latest = i;
-            }
-        }
-        expireAt[latest] = Math.min(expireAt[latest], at);
     }
 
     // Timers.
@@ -1044,12 +462,7 @@ public final class ZeekSummary
         {
             return NO_TIMER;
         }
-        long next = Math.min(Math.min(attemptAt, deleteAt), inactivityAt);
-        for (final long at : expireAt)
-        {
-            next = Math.min(next, at);
-        }
-        return next;
+        return timers.next();
     }
 
     /**
@@ -1065,63 +478,11 @@ public final class ZeekSummary
         {
             return false;
         }
-        if (deleteAt == next)
+        if (timers.fire(next, now, this))
         {
-            deleteAt = NO_TIMER;
-            return removed = true;
+            removed = true;
+            return true;
         }
-        if (attemptAt == next)
-        {
-            attemptAt = NO_TIMER;
-            if (active && (orig.state == ZeekEndpoint.SYN_SENT || orig.state == ZeekEndpoint.SYN_ACK_SENT) &&
-                resp.state == ZeekEndpoint.INACTIVE)
-            {
-                return removed = true;
-            }
-            return false;
-        }
-        if (inactivityAt == next)
-        {
-            if (lastNanos + inactivityTimeoutNanos <= now)
-            {
-                inactivityAt = NO_TIMER;
-                return removed = true;
-            }
-            inactivityAt = lastNanos + inactivityTimeoutNanos;
-            return false;
-        }
-        for (int i = 0; i < expireAt.length; i++)
-        {
-            if (expireAt[i] == next)
-            {
-                expireAt[i] = NO_TIMER;
-                return expire(now, i);
-            }
-        }
-        return false;
-    }
-
-    private boolean expire(final long now, final int chain)
-    {
-        if (!active)
-        {
-            return false;
-        }
-        if (lastNanos + options.connectionLingerNanos < now)
-        {
-            if ((orig.didClose || resp.didClose) &&
-                ((orig.didClose && resp.didClose) || orig.state == ZeekEndpoint.RESET ||
-                    resp.state == ZeekEndpoint.RESET || orig.state == ZeekEndpoint.INACTIVE ||
-                    resp.state == ZeekEndpoint.INACTIVE))
-            {
-                return removed = true;
-            }
-            if (resp.state == ZeekEndpoint.INACTIVE && orig.state == ZeekEndpoint.INACTIVE)
-            {
-                return removed = true;
-            }
-        }
-        expireAt[chain] = now + options.sessionTimerNanos;
         return false;
     }
 
@@ -1134,106 +495,30 @@ public final class ZeekSummary
         {
             return null;
         }
-        final int os = orig.state;
-        final int rs = resp.state;
-        final boolean origInactive = orig.isInactiveOrPartial();
-        final boolean respInactive = resp.isInactiveOrPartial();
-        if (rs == ZeekEndpoint.RESET)
-        {
-            if (os == ZeekEndpoint.SYN_SENT || os == ZeekEndpoint.SYN_ACK_SENT ||
-                (os == ZeekEndpoint.RESET && orig.size(resp) == 0 && resp.size(orig) == 0))
-            {
-                return "REJ";
-            }
-            return origInactive ? "RSTRH" : "RSTR";
-        }
-        if (os == ZeekEndpoint.RESET)
-        {
-            if (respInactive)
-            {
-                return isSynThenReset() ? "RSTOS0" : "OTH";
-            }
-            return "RSTO";
-        }
-        if (rs == ZeekEndpoint.CLOSED && os == ZeekEndpoint.CLOSED)
-        {
-            return "SF";
-        }
-        if (os == ZeekEndpoint.CLOSED)
-        {
-            return respInactive ? "SH" : "S2";
-        }
-        if (rs == ZeekEndpoint.CLOSED)
-        {
-            return origInactive ? "SHR" : "S3";
-        }
-        if (os == ZeekEndpoint.SYN_SENT && rs == ZeekEndpoint.INACTIVE)
-        {
-            return "S0";
-        }
-        if (os == ZeekEndpoint.ESTABLISHED && rs == ZeekEndpoint.ESTABLISHED)
-        {
-            return "S1";
-        }
-        return "OTH";
-    }
-
-    /** The whole history matches {@code ^?S[^HAFGIQ]*R.*}. */
-    private boolean isSynThenReset()
-    {
-        int i = 0;
-        if (i < historyLength && history[i] == '^')
-        {
-            i++;
-        }
-        if (i >= historyLength || history[i] != 'S')
-        {
-            return false;
-        }
-        for (i++; i < historyLength; i++)
-        {
-            final byte c = history[i];
-            if (c == 'R')
-            {
-                return true;
-            }
-            if (c == 'H' || c == 'A' || c == 'F' || c == 'G' || c == 'I' || c == 'Q')
-            {
-                return false;
-            }
-        }
-        return false;
+        return ZeekConnState.of(orig, resp, history);
     }
 
     /** The history letters, or null when Zeek would log none. */
     public String history()
     {
-        if (historyLength == 0)
-        {
-            return null;
-        }
-        return new String(history, 0, historyLength, StandardCharsets.US_ASCII);
+        return history.asString();
     }
 
     /** Letters in {@link #history} (0 for none), for formatting it without a {@code String}. */
     public int historyLength()
     {
-        return historyLength;
+        return history.length();
     }
 
     /** The history's letter {@code index} (0 to {@link #historyLength} - 1), as an ASCII byte. */
     public byte historyLetter(final int index)
     {
-        if (index < 0 || index >= historyLength)
-        {
-            throw new IndexOutOfBoundsException("history letter " + index + " of " + historyLength);
-        }
-        return history[index];
+        return history.letter(index);
     }
 
     public boolean historyTruncated()
     {
-        return historyTruncated;
+        return history.truncated();
     }
 
     public boolean created()
