@@ -163,7 +163,7 @@ public class PipelineBenchmark
             pipeline.finish(EndReason.END_OF_INPUT);
             records.close();
             System.out.printf("%nPipelineBenchmark: pipeline tracked %s segments, wrote %,d records, %d worker" +
-                " failures%n", Arrays.toString(pipeline.segmentsPerWorker()), records.written(),
+                " failures%n", Arrays.toString(pipeline.totals().segmentsPerWorker()), records.written(),
                 pipeline.workerFailures());
         }
     }

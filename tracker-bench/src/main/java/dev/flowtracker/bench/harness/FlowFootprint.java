@@ -88,8 +88,8 @@ public final class FlowFootprint
         final long heapAfter = liveHeap();
         final long rssAfter = residentSetBytes();
         // Nothing has ended yet (no record written), so every connection created is open.
-        final long open = pipeline.connectionsCreated() - records.get();
-        final long offHeap = pipeline.flowTableOffHeapBytes();
+        final long open = pipeline.totals().connectionsCreated() - records.get();
+        final long offHeap = pipeline.totals().flowTableOffHeapBytes();
         final double perFlow = (double)(heapAfter - heapBefore + offHeap) / flows;
         System.out.printf(Locale.ROOT, "FlowFootprint: flows=%d open=%d workers=%d live_heap_bytes=%d" +
                 " off_heap_bytes=%d bytes_per_flow=%.1f rss_before=%d rss_after=%d max_heap=%d seconds=%.1f%n",
@@ -123,7 +123,7 @@ public final class FlowFootprint
             this.flows = flows;
             this.checkAt = checkAt;
             this.heapAtStart = checkAt > 0 ? liveHeap() : 0;
-            this.offHeapAtStart = pipeline.flowTableOffHeapBytes();
+            this.offHeapAtStart = pipeline.totals().flowTableOffHeapBytes();
         }
 
         @Override
@@ -144,7 +144,7 @@ public final class FlowFootprint
                 // and the memory the machine has.
                 final double heapPerFlow = (double)(liveHeap() - heapAtStart) / (checkAt / 3);
                 final double offHeapPerFlow =
-                    (double)(pipeline.flowTableOffHeapBytes() - offHeapAtStart) / (checkAt / 3);
+                    (double)(pipeline.totals().flowTableOffHeapBytes() - offHeapAtStart) / (checkAt / 3);
                 final Runtime runtime = Runtime.getRuntime();
                 final double heapNeeded = heapPerFlow * flows;
                 final double offHeapNeeded = offHeapPerFlow * flows;
@@ -177,12 +177,7 @@ public final class FlowFootprint
     {
         while (true)
         {
-            long tracked = 0;
-            for (int i = 0; i < pipeline.workers(); i++)
-            {
-                tracked += pipeline.workerSegments(i);
-            }
-            if (tracked >= segments)
+            if (pipeline.totals().segments() >= segments)
             {
                 return;
             }

@@ -88,8 +88,8 @@ final class RunDaemon
         }
         if (store != null && !quiet)
         {
-            err.printf(Locale.ROOT, "tracker run: restored %,d connections from %s%n", pipeline.restoredFlows(),
-                options.stateDir);
+            err.printf(Locale.ROOT, "tracker run: restored %,d connections from %s%n",
+                pipeline.checkpoints().restoredFlows(), options.stateDir);
         }
         skipCheckpointedFrames();
         final TrackerMetrics metrics = new TrackerMetrics(new TrackerMetrics.Parts(pipeline, sources, flowEnds, records,
@@ -145,7 +145,7 @@ final class RunDaemon
     /** A replay of the capture the checkpoints came from: the frames they hold must not be tracked again. */
     private void skipCheckpointedFrames()
     {
-        final ReplayResume resume = pipeline.replayResume();
+        final ReplayResume resume = pipeline.checkpoints().replayResume();
         if (resume == null)
         {
             return;
@@ -274,10 +274,10 @@ final class RunDaemon
         {
             reportStop();
         }
-        if (pipeline.checkpointsFailed() > 0)
+        if (pipeline.checkpoints().failed() > 0)
         {
-            err.println("tracker run: error: " + pipeline.checkpointsFailed() + " checkpoint(s) failed, latest: " +
-                pipeline.checkpointFailure());
+            err.println("tracker run: error: " + pipeline.checkpoints().failed() + " checkpoint(s) failed, latest: " +
+                pipeline.checkpoints().failure());
             exit = ExitCodes.INPUT_ERROR;
         }
         if (keepServing)
@@ -339,17 +339,17 @@ final class RunDaemon
         {
             err.println("tracker run: stopped by " + by + "; open connections written with end_reason shutdown");
         }
-        else if (pipeline.finalCheckpointFailures() == 0)
+        else if (pipeline.checkpoints().finalFailures() == 0)
         {
             err.printf(Locale.ROOT, "tracker run: stopped by %s; %,d open connections checkpointed in %s%n", by,
-                pipeline.finalCheckpointFlows(), options.stateDir);
+                pipeline.checkpoints().finalFlows(), options.stateDir);
         }
         else
         {
             err.printf(Locale.ROOT, "tracker run: error: stopped by %s; the final checkpoint failed for %d of %d " +
                     "workers (%s); only %,d open connections checkpointed in %s%n", by,
-                pipeline.finalCheckpointFailures(), pipeline.workers(), pipeline.checkpointFailure(),
-                pipeline.finalCheckpointFlows(), options.stateDir);
+                pipeline.checkpoints().finalFailures(), pipeline.workers(), pipeline.checkpoints().failure(),
+                pipeline.checkpoints().finalFlows(), options.stateDir);
         }
     }
 
@@ -380,18 +380,18 @@ final class RunDaemon
         }
         err.printf(Locale.ROOT, "tracker run: %,d packets (%,d TCP), %,d connections, %d workers %s, ring %d, " +
                 "ring_full drops %d, in %.3f s (%,.0f packets/s); %,d records written%n",
-            pipeline.stats().frames(), pipeline.stats().tcpSegments(), pipeline.connectionsCreated(),
-            pipeline.workers(), Arrays.toString(pipeline.segmentsPerWorker()), pipeline.ringSize(),
+            pipeline.stats().frames(), pipeline.stats().tcpSegments(), pipeline.totals().connectionsCreated(),
+            pipeline.workers(), Arrays.toString(pipeline.totals().segmentsPerWorker()), pipeline.ringSize(),
             pipeline.ringFullDrops(), seconds, seconds > 0 ? pipeline.stats().frames() / seconds : 0.0,
             records.written());
         err.printf(Locale.ROOT, "tracker run: flow table %,d flows; removed idle %s, emergency %s, capacity %s; " +
                 "emergency mode entered %d times%n",
             limits.maxFlows(), removals(FlowRemoval.IDLE_TIMEOUT), removals(FlowRemoval.EMERGENCY_TIMEOUT),
-            removals(FlowRemoval.CAPACITY), pipeline.emergencyEntries());
+            removals(FlowRemoval.CAPACITY), pipeline.totals().emergencyEntries());
         if (options.stateDir != null)
         {
             err.printf(Locale.ROOT, "tracker run: checkpoints written %d, skipped %d, failed %d%n",
-                pipeline.checkpointsWritten(), pipeline.checkpointsSkipped(), pipeline.checkpointsFailed());
+                pipeline.checkpoints().written(), pipeline.checkpoints().skipped(), pipeline.checkpoints().failed());
         }
         for (final PacketSource source : started)
         {
@@ -406,11 +406,11 @@ final class RunDaemon
     /** "N (opening a, established b, closed c)" for one removal reason. */
     private String removals(final FlowRemoval removal)
     {
-        final StringBuilder text = new StringBuilder().append(pipeline.flowsRemoved(removal)).append(" (");
+        final StringBuilder text = new StringBuilder().append(pipeline.totals().flowsRemoved(removal)).append(" (");
         for (final FlowPhase phase : FlowPhase.values())
         {
             text.append(phase == FlowPhase.OPENING ? "" : ", ").append(phase.label()).append(' ')
-                .append(pipeline.flowsRemoved(removal, phase));
+                .append(pipeline.totals().flowsRemoved(removal, phase));
         }
         return text.append(')').toString();
     }

@@ -9,9 +9,10 @@ import dev.flowtracker.core.tcp.FlowPhase;
 import dev.flowtracker.core.tcp.FlowRemoval;
 import dev.flowtracker.core.tcp.SecuritySignal;
 import dev.flowtracker.core.tcp.TcpState;
-import dev.flowtracker.core.tcp.TrafficCounters;
 import dev.flowtracker.ingest.output.RecordWriter;
+import dev.flowtracker.ingest.pipeline.CheckpointSchedule;
 import dev.flowtracker.ingest.pipeline.Pipeline;
+import dev.flowtracker.ingest.pipeline.WorkerTotals;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.afpacket.AfPacketSource;
 import dev.flowtracker.ingest.source.pcap.CaptureFileSource;
@@ -171,7 +172,7 @@ public final class TrackerMetrics implements AutoCloseable
         {
             final int worker = i;
             final String label = Integer.toString(i);
-            counter(WORKER_SEGMENTS, pipeline, p -> p.workerSegments(worker), label);
+            counter(WORKER_SEGMENTS, pipeline.totals(), t -> t.segments(worker), label);
             gauge(WORKER_LAG_EVENTS, pipeline, p -> p.workerLag(worker), label);
         }
         counter(WORKER_FAILURES, pipeline, Pipeline::workerFailures);
@@ -181,10 +182,11 @@ public final class TrackerMetrics implements AutoCloseable
     {
         for (final FlowPhase phase : FlowPhase.values())
         {
-            gauge(FLOWS_ACTIVE, pipeline, p -> p.activeConnections(phase), phase.label());
+            gauge(FLOWS_ACTIVE, pipeline.totals(), t -> t.activeConnections(phase), phase.label());
             for (final FlowRemoval removal : FlowRemoval.values())
             {
-                counter(FLOWS_REMOVED, pipeline, p -> p.flowsRemoved(removal, phase), removal.label(), phase.label());
+                counter(FLOWS_REMOVED, pipeline.totals(), t -> t.flowsRemoved(removal, phase), removal.label(),
+                    phase.label());
             }
         }
         for (int s = 0; s < SIDES.length; s++)
@@ -192,11 +194,11 @@ public final class TrackerMetrics implements AutoCloseable
             final int side = s;
             for (final TcpState state : TcpState.values())
             {
-                gauge(ENDPOINTS_ACTIVE, pipeline, p -> sumWorkers(p, counters -> counters.endpoints(side, state)),
+                gauge(ENDPOINTS_ACTIVE, pipeline.totals(), t -> t.traffic(counters -> counters.endpoints(side, state)),
                     SIDES[s], state.name());
             }
         }
-        counter(FLOWS_STARTED, pipeline, Pipeline::connectionsCreated);
+        counter(FLOWS_STARTED, pipeline.totals(), WorkerTotals::connectionsCreated);
         for (int c = 0; c < FlowEndCounters.CONN_STATES.length; c++)
         {
             final int connState = c;
@@ -213,12 +215,12 @@ public final class TrackerMetrics implements AutoCloseable
                 }, FlowEndCounters.CONN_STATES[c], reason.label());
             }
         }
-        counter(FLOWS_RESTORED, pipeline, Pipeline::restoredFlows);
+        counter(FLOWS_RESTORED, pipeline.checkpoints(), CheckpointSchedule::restoredFlows);
         gauge(FLOW_TABLE_CAPACITY, pipeline, p -> maxFlows);
-        gauge(FLOW_TABLE_EMERGENCY, pipeline, Pipeline::workersInEmergency);
-        counter(FLOW_TABLE_EMERGENCY_ENTRIES, pipeline, Pipeline::emergencyEntries);
-        gauge(FLOW_TABLE_OFFHEAP_BYTES, pipeline, Pipeline::flowTableOffHeapBytes);
-        counter(FLOW_TABLE_WORKING_SET_MISSES, pipeline, Pipeline::workingSetMisses);
+        gauge(FLOW_TABLE_EMERGENCY, pipeline.totals(), WorkerTotals::workersInEmergency);
+        counter(FLOW_TABLE_EMERGENCY_ENTRIES, pipeline.totals(), WorkerTotals::emergencyEntries);
+        gauge(FLOW_TABLE_OFFHEAP_BYTES, pipeline.totals(), WorkerTotals::flowTableOffHeapBytes);
+        counter(FLOW_TABLE_WORKING_SET_MISSES, pipeline.totals(), WorkerTotals::workingSetMisses);
     }
 
     private void bindAnalysis(final Pipeline pipeline)
@@ -226,18 +228,18 @@ public final class TrackerMetrics implements AutoCloseable
         for (int d = 0; d < DIRECTIONS.length; d++)
         {
             final int direction = d;
-            counter(TCP_SEGMENTS, pipeline, p -> sumWorkers(p, counters -> counters.segments(direction)),
+            counter(TCP_SEGMENTS, pipeline.totals(), t -> t.traffic(counters -> counters.segments(direction)),
                 DIRECTIONS[d]);
             for (final AnalysisFlag flag : AnalysisFlag.values())
             {
-                counter(TCP_ANALYSIS_EVENTS, pipeline,
-                    p -> sumWorkers(p, counters -> counters.analysisEvents(flag, direction)), flag.label(),
+                counter(TCP_ANALYSIS_EVENTS, pipeline.totals(),
+                    t -> t.traffic(counters -> counters.analysisEvents(flag, direction)), flag.label(),
                     DIRECTIONS[d]);
             }
             for (final SecuritySignal signal : SecuritySignal.values())
             {
-                counter(TCP_SECURITY_EVENTS, pipeline,
-                    p -> sumWorkers(p, counters -> counters.securityEvents(signal, direction)), signal.label(),
+                counter(TCP_SECURITY_EVENTS, pipeline.totals(),
+                    t -> t.traffic(counters -> counters.securityEvents(signal, direction)), signal.label(),
                     DIRECTIONS[d]);
             }
         }
@@ -261,12 +263,12 @@ public final class TrackerMetrics implements AutoCloseable
         gauge(RECORDS_BACKLOG_BYTES, records, RecordWriter::backlogBytes);
         gauge(RECORDS_SINK_FAILING, records, r -> r.failing() ? 1 : 0);
         counter(RECORDS_SINK_FAILURES, records, RecordWriter::sinkFailures);
-        counter(CHECKPOINT_ATTEMPTS, pipeline, Pipeline::checkpointsWritten, "written");
-        counter(CHECKPOINT_ATTEMPTS, pipeline, Pipeline::checkpointsSkipped, "skipped");
-        counter(CHECKPOINT_ATTEMPTS, pipeline, Pipeline::checkpointsFailed, "failed");
-        gauge(CHECKPOINT_AGE, pipeline, p -> p.lastCheckpointMillis() == 0 ? Double.NaN :
-            (System.currentTimeMillis() - p.lastCheckpointMillis()) / 1000.0);
-        histogram(CHECKPOINT_DURATION, List.of(pipeline.checkpointDurations()), CHECKPOINT_BUCKETS_SECONDS,
+        counter(CHECKPOINT_ATTEMPTS, pipeline.checkpoints(), CheckpointSchedule::written, "written");
+        counter(CHECKPOINT_ATTEMPTS, pipeline.checkpoints(), CheckpointSchedule::skipped, "skipped");
+        counter(CHECKPOINT_ATTEMPTS, pipeline.checkpoints(), CheckpointSchedule::failed, "failed");
+        gauge(CHECKPOINT_AGE, pipeline.checkpoints(), c -> c.lastCommittedMillis() == 0 ? Double.NaN :
+            (System.currentTimeMillis() - c.lastCommittedMillis()) / 1000.0);
+        histogram(CHECKPOINT_DURATION, List.of(pipeline.checkpoints().durations()), CHECKPOINT_BUCKETS_SECONDS,
             TimeUnit.HOURS.toNanos(1));
     }
 
@@ -282,21 +284,6 @@ public final class TrackerMetrics implements AutoCloseable
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
-    }
-
-    private interface CounterRead
-    {
-        long read(TrafficCounters counters);
-    }
-
-    private static long sumWorkers(final Pipeline pipeline, final CounterRead read)
-    {
-        long total = 0;
-        for (int i = 0; i < pipeline.workers(); i++)
-        {
-            total += read.read(pipeline.trafficCounters(i));
-        }
-        return total;
     }
 
     private static <T> long sum(final List<T> items, final ToLongFunction<T> read)

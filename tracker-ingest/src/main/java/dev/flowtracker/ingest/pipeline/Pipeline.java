@@ -12,37 +12,22 @@ import dev.flowtracker.core.tcp.ConnectionListener;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.FlowHash;
 import dev.flowtracker.core.tcp.FlowLimits;
-import dev.flowtracker.core.tcp.FlowPhase;
-import dev.flowtracker.core.tcp.FlowRemoval;
-import dev.flowtracker.core.tcp.FlowStateCodec;
-import dev.flowtracker.core.tcp.TcpConnection;
-import dev.flowtracker.core.tcp.TrafficCounters;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.CaptureStats;
 import dev.flowtracker.ingest.analyze.FrameIntake;
 import dev.flowtracker.ingest.capture.PacketHandler;
-import dev.flowtracker.ingest.checkpoint.CheckpointException;
-import dev.flowtracker.ingest.checkpoint.CheckpointInfo;
-import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 import dev.flowtracker.ingest.concurrent.TrackerThreads;
 import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 import dev.flowtracker.ingest.source.FrameSink;
 import org.HdrHistogram.Recorder;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
 /**
@@ -56,6 +41,11 @@ import java.util.function.IntFunction;
  * <p>Sink {@code i} belongs to one delivery thread. {@link #finish} is called once, after the sources have
  * stopped, from any thread. Accessors documented "any thread" may be read while running (metrics); the others
  * after {@link #finish}. The listener built for worker {@code i} is called on that worker's thread only.
+ *
+ * <p>This class is the ring and its lifecycle: start, the producers' ports, flow queries, orderly stop. It is built
+ * and finished by the command's thread. The other jobs have their own classes: the workers' totals
+ * ({@link WorkerTotals}, {@link #totals}), the checkpoints' restore and schedule ({@link CheckpointSchedule},
+ * {@link #checkpoints}) and the live clock ({@link PipelineClock}, {@link #clock}).
  */
 public final class Pipeline implements PacketHandler
 {
@@ -71,31 +61,18 @@ public final class Pipeline implements PacketHandler
     /** One per producing thread: each decodes with its own state and counts on its own. */
     private final SourcePort[] ports;
     /** Live pipelines only: advances every worker's clock by wall time while no packets arrive. */
-    private volatile Thread clock;
-    private final AtomicLong clockTicksSkipped = new AtomicLong();
+    private final PipelineClock clock;
     /** Reaches zero when every worker has emitted its open connections. */
     private final CountDownLatch workersFinished;
     private final AtomicLong workerFailures = new AtomicLong();
     private volatile boolean finished;
     private final Checkpointing checkpointing;
-    private final ExecutorService checkpointWriter;
-    private final long restoredFlows;
-    /** What the restored checkpoints already hold of a replayed capture; null without checkpoints. */
-    private final ReplayResume resume;
-    private final AtomicLong checkpointsWritten = new AtomicLong();
-    private final AtomicLong checkpointsSkipped = new AtomicLong();
-    private final AtomicLong checkpointsFailed = new AtomicLong();
-    private final AtomicReference<String> checkpointFailure = new AtomicReference<>();
-    /** Time to write and commit one shard's checkpoint (ns), recorded on the checkpoint writer thread. */
-    private final Recorder checkpointDurations = new Recorder(1, ShardCheckpoints.MAX_DURATION_NANOS, 3);
-    /** Wall-clock millis of the latest committed checkpoint, 0 before the first. */
-    private final AtomicLong lastCheckpointMillis = new AtomicLong();
+    private final CheckpointSchedule checkpoints;
+    private final WorkerTotals totals;
     /** Per worker: its connections' handshake RTTs (ns), recorded on the worker thread, read at scrape time. */
     private final Recorder[] handshakeRtts;
     /** Highest RTT a recorder holds; longer ones are recorded as this (a handshake longer than a minute). */
     public static final long MAX_RECORDED_NANOS = TimeUnit.MINUTES.toNanos(1);
-    /** Wall-clock (System.nanoTime) instant of the next periodic checkpoint; the one thread that checks owns it. */
-    private long nextCheckpointNanos;
     private static final long CLOCK_CHECK_PACKET_NANOS = 100_000_000L;
 
     /**
@@ -103,8 +80,9 @@ public final class Pipeline implements PacketHandler
      * @param ringSize      ring slots, a power of two.
      * @param lossless      whether the source waits when the ring is full (replay) or drops (live).
      * @param limits      the flow table's capacity and timeouts, shared equally between the workers.
-     * @param listenerForWorker builds the listener that receives worker {@code i}'s finished connections; it must let go
-     *                          of each connection when it returns (the object is recycled), as its contract says.
+     * @param listenerForWorker builds the listener that receives worker {@code i}'s finished connections; it must
+     *                          let go of each connection when it returns (the object is recycled), as its contract
+     *                          says.
      */
     public Pipeline(
         final int workers, final int ringSize, final boolean lossless, final Lifecycle lifecycle,
@@ -155,7 +133,8 @@ public final class Pipeline implements PacketHandler
         final int workers, final int ringSize, final Lifecycle lifecycle, final ZeekOptions zeekOptions,
         final FlowLimits limits, final IntFunction<ConnectionListener> listenerForWorker)
     {
-        return new Pipeline(workers, ringSize, true, 1, true, lifecycle, zeekOptions, limits, null, listenerForWorker);
+        return new Pipeline(workers, ringSize, true, 1, true, lifecycle, zeekOptions, limits, null,
+            listenerForWorker);
     }
 
     private Pipeline(
@@ -196,40 +175,24 @@ public final class Pipeline implements PacketHandler
                     workersFinished);
             final Recorder recorder = new Recorder(1, MAX_RECORDED_NANOS, 3);
             handshakeRtts[i] = recorder;
-            shardWorkers[i].tracker().onHandshakeRtt(nanos -> recorder.recordValue(Math.clamp(nanos, 0, MAX_RECORDED_NANOS)));
+            shardWorkers[i].tracker()
+                .onHandshakeRtt(nanos -> recorder.recordValue(Math.clamp(nanos, 0, MAX_RECORDED_NANOS)));
         }
         this.checkpointing = checkpointing;
-        if (checkpointing != null)
-        {
-            this.checkpointWriter = Executors.newSingleThreadExecutor(TrackerThreads.single("checkpoint", Kind.DAEMON));
-            for (int i = 0; i < workers; i++)
-            {
-                shardWorkers[i].enableCheckpoints(new ShardCheckpoints(i, checkpointing.store(), checkpointing.flushRecords(),
-                    checkpointWriter,
-                    checkpointsWritten, checkpointsSkipped, checkpointsFailed, checkpointFailure, checkpointDurations,
-                    lastCheckpointMillis));
-            }
-            final List<CheckpointInfo> committed = listCheckpoints(checkpointing.store());
-            this.resume = ReplayResume.of(committed);
-            this.restoredFlows = restore(checkpointing.store(), committed);
-            this.nextCheckpointNanos = System.nanoTime() + checkpointing.intervalNanos();
-        }
-        else
-        {
-            this.checkpointWriter = null;
-            this.restoredFlows = 0;
-            this.resume = null;
-        }
+        this.totals = new WorkerTotals(shardWorkers);
+        // Restores before the ring starts: the workers' threads then see the restored connections.
+        this.checkpoints = new CheckpointSchedule(checkpointing, shardWorkers, totals, this::checkpoint);
         disruptor.setDefaultExceptionHandler(new WorkerFailures());
         @SuppressWarnings("unchecked")
         final EventHandler<PacketEvent>[] handlers = shardWorkers;
         disruptor.handleEventsWith(handlers);
         this.ring = disruptor.start();
+        this.clock = new PipelineClock(ring, checkpoints);
         this.ports = new SourcePort[producers];
         for (int i = 0; i < producers; i++)
         {
             ports[i] = new SourcePort(new FrameIntake(!zeekOptions.ignoreChecksums()),
-                i == 0 && lossless && checkpointing != null && checkpointing.intervalNanos() > 0);
+                i == 0 && lossless && checkpoints.periodic());
         }
     }
 
@@ -271,58 +234,7 @@ public final class Pipeline implements PacketHandler
         {
             throw new IllegalStateException("a replay keeps packet time; only live pipelines run a clock");
         }
-        if (clock != null)
-        {
-            return;
-        }
-        nextCheckpointNanos = checkpointing == null ? Long.MAX_VALUE : System.nanoTime() + checkpointing.intervalNanos();
-        final Thread thread = TrackerThreads.newThread("clock", Kind.DAEMON, () ->
-        {
-            while (!finished)
-            {
-                LockSupport.parkNanos(periodNanos);
-                if (finished)
-                {
-                    return;
-                }
-                final long sequence = claimSlot();
-                if (sequence < 0)
-                {
-                    clockTicksSkipped.incrementAndGet();
-                }
-                else
-                {
-                    final PacketEvent slot = ring.get(sequence);
-                    slot.kind = PacketEvent.TIME;
-                    slot.packet.timestampNanos = wallClockNanos();
-                    ring.publish(sequence);
-                }
-                checkpointIfDue();
-            }
-        });
-        clock = thread;
-        thread.start();
-    }
-
-    private static long wallClockNanos()
-    {
-        final Instant now = Instant.now();
-        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
-    }
-
-    /** Starts a checkpoint when the interval has passed. Called by one thread only (producer 0 or the clock). */
-    private void checkpointIfDue()
-    {
-        if (checkpointing == null || checkpointing.intervalNanos() <= 0)
-        {
-            return;
-        }
-        final long now = System.nanoTime();
-        if (now - nextCheckpointNanos >= 0)
-        {
-            nextCheckpointNanos = now + checkpointing.intervalNanos();
-            checkpoint();
-        }
+        clock.start(periodNanos);
     }
 
     /**
@@ -331,99 +243,19 @@ public final class Pipeline implements PacketHandler
      */
     public void checkpoint()
     {
-        if (checkpointing == null || finished)
+        if (!checkpoints.enabled() || finished)
         {
             return;
         }
         final long sequence = claimSlot();
         if (sequence < 0)
         {
-            checkpointsSkipped.incrementAndGet(); // a live source does not wait, not even for a checkpoint
+            checkpoints.countSkipped(); // a live source does not wait, not even for a checkpoint
             return;
         }
         final PacketEvent slot = ring.get(sequence);
         slot.kind = PacketEvent.CHECKPOINT;
         ring.publish(sequence);
-    }
-
-    private static List<CheckpointInfo> listCheckpoints(final CheckpointStore store)
-    {
-        try
-        {
-            return store.list();
-        }
-        catch (final IOException e)
-        {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /**
-     * Restores each connection of the committed checkpoints into the worker its hash picks now, and starts each
-     * worker's packet clock where its checkpoint left off, so a checkpoint it writes before seeing a frame keeps
-     * that time (see {@link ReplayResume}).
-     */
-    private long restore(final CheckpointStore store, final List<CheckpointInfo> committed)
-    {
-        final TcpConnection probe = new TcpConnection();
-        final long[] restored = new long[1];
-        int highestShard = -1;
-        long earliest = Long.MAX_VALUE;
-        try
-        {
-            for (final CheckpointInfo info : committed)
-            {
-                earliest = Math.min(earliest, info.packetTimeNanos());
-                highestShard = Math.max(highestShard, info.shard());
-                store.read(info.shard(), (key, state) ->
-                {
-                    try
-                    {
-                        FlowStateCodec.decode(state.duplicate(), probe);
-                        shardWorkers[Integer.remainderUnsigned(probe.hash(), workers)].tracker()
-                            .restore(state.duplicate());
-                    }
-                    catch (final IllegalArgumentException e)
-                    {
-                        throw new UncheckedIOException(new CheckpointException(store.directory(),
-                            "shard " + info.shard() + " holds an invalid flow state: " + e.getMessage()));
-                    }
-                    restored[0]++;
-                });
-            }
-            if (highestShard < 0)
-            {
-                return 0;
-            }
-            if (highestShard + 1 == workers)
-            {
-                for (final ShardWorker worker : shardWorkers)
-                {
-                    worker.resumeAt(Math.max(0, resume.shardNanos(worker.shard())));
-                }
-            }
-            else
-            {
-                // Another worker count than last time: checkpoint the restored connections under this run's shards
-                // now, then drop the shards this run does not have, or a later restart would restore them twice.
-                // Every shard now mixes connections of several old ones: it takes the earliest old time, so a
-                // kill before this run's first checkpoint may repeat frames up to the latest, but loses none.
-                for (final ShardWorker worker : shardWorkers)
-                {
-                    worker.resumeAt(earliest);
-                    worker.checkpoints().writeNow(worker.tracker(), earliest);
-                }
-                for (int shard = workers; shard <= highestShard; shard++)
-                {
-                    store.delete(shard);
-                }
-            }
-        }
-        catch (final IOException e)
-        {
-            throw new UncheckedIOException(e);
-        }
-        return restored[0];
     }
 
     /**
@@ -467,12 +299,7 @@ public final class Pipeline implements PacketHandler
         {
             ports[0].publishBatch(); // the thread that fed it calls finish (see offline)
         }
-        final Thread clockThread = clock;
-        if (clockThread != null)
-        {
-            LockSupport.unpark(clockThread);
-            Uninterruptibly.await(clockThread::join);
-        }
+        clock.stop();
         final long sequence = ring.next(); // the end marker is never dropped
         final PacketEvent slot = ring.get(sequence);
         slot.kind = PacketEvent.FINISH;
@@ -483,10 +310,7 @@ public final class Pipeline implements PacketHandler
         // Wait on the workers themselves: their last records must be out before this returns.
         final boolean interrupted = Uninterruptibly.awaitReportingInterrupt(workersFinished::await);
         disruptor.shutdown();
-        if (checkpointWriter != null)
-        {
-            checkpointWriter.shutdown(); // the final checkpoints were written on the workers, so nothing is queued
-        }
+        checkpoints.shutdown();
         if (interrupted)
         {
             Thread.currentThread().interrupt();
@@ -515,140 +339,9 @@ public final class Pipeline implements PacketHandler
         return total;
     }
 
-    /** Clock ticks a full ring made the clock skip (live pipelines). */
-    public long clockTicksSkipped()
-    {
-        return clockTicksSkipped.get();
-    }
-
     public int workers()
     {
         return workers;
-    }
-
-    /** Segments tracked by each worker; read after {@link #finish}. */
-    public long[] segmentsPerWorker()
-    {
-        final long[] segments = new long[workers];
-        for (int i = 0; i < workers; i++)
-        {
-            segments[i] = shardWorkers[i].segments();
-        }
-        return segments;
-    }
-
-    /** Connections the workers' flow tables removed for {@code removal} in {@code phase}; read after finish. */
-    public long flowsRemoved(final FlowRemoval removal, final FlowPhase phase)
-    {
-        long total = 0;
-        for (final ShardWorker worker : shardWorkers)
-        {
-            total += worker.tracker().removed(removal, phase);
-        }
-        return total;
-    }
-
-    /** Connections removed for {@code removal}, all phases; read after finish. */
-    public long flowsRemoved(final FlowRemoval removal)
-    {
-        long total = 0;
-        for (final FlowPhase phase : FlowPhase.values())
-        {
-            total += flowsRemoved(removal, phase);
-        }
-        return total;
-    }
-
-    /** Times any worker's flow table went into emergency mode; read after finish. */
-    public long emergencyEntries()
-    {
-        long total = 0;
-        for (final ShardWorker worker : shardWorkers)
-        {
-            total += worker.tracker().emergencyEntries();
-        }
-        return total;
-    }
-
-    /** Packets at which a worker deferred due Zeek timers past the per-packet cap; read after finish. */
-    public long timerCapHits()
-    {
-        long total = 0;
-        for (final ShardWorker worker : shardWorkers)
-        {
-            total += worker.tracker().timerCapHits();
-        }
-        return total;
-    }
-
-    /**
-     * What the checkpoints restored at start already hold of a replayed capture (the replay skips those frames), or
-     * null when there were none.
-     */
-    public ReplayResume replayResume()
-    {
-        return resume;
-    }
-
-    /** Connections restored from checkpoints at start. */
-    public long restoredFlows()
-    {
-        return restoredFlows;
-    }
-
-    /** Shard checkpoints committed (periodic, final, and those rewritten at start). */
-    public long checkpointsWritten()
-    {
-        return checkpointsWritten.get();
-    }
-
-    /** Checkpoint requests skipped: the shard's previous one was still being written, or a live ring was full. */
-    public long checkpointsSkipped()
-    {
-        return checkpointsSkipped.get();
-    }
-
-    /** Shard checkpoints that failed (the previous one stays); {@link #checkpointFailure} says why. */
-    public long checkpointsFailed()
-    {
-        return checkpointsFailed.get();
-    }
-
-    /**
-     * Connections in the checkpoints written when the pipeline finished (its final checkpoint); read after
-     * {@link #finish}.
-     */
-    public long finalCheckpointFlows()
-    {
-        long flows = 0;
-        for (final ShardWorker worker : shardWorkers)
-        {
-            if (worker.checkpoints() != null && worker.checkpoints().lastWriteCommitted())
-            {
-                flows += worker.checkpoints().lastWriteFlows();
-            }
-        }
-        return flows;
-    }
-
-    /** Workers whose final checkpoint was not committed (0 without checkpoints); read after {@link #finish}. */
-    public int finalCheckpointFailures()
-    {
-        int failures = 0;
-        for (final ShardWorker worker : shardWorkers)
-        {
-            if (worker.checkpoints() != null && !worker.checkpoints().lastWriteCommitted())
-            {
-                failures++;
-            }
-        }
-        return failures;
-    }
-
-    /** The latest checkpoint failure in one line, or null. */
-    public String checkpointFailure()
-    {
-        return checkpointFailure.get();
     }
 
     /** Events whose processing threw (a bug: malformed input is a counted decode event, never an exception). */
@@ -700,89 +393,10 @@ public final class Pipeline implements PacketHandler
         return Math.max(0, ring.getCursor() - disruptor.getSequenceValueFor(shardWorkers[worker]));
     }
 
-    /** Worker {@code worker}'s live traffic counters; any thread may read them. */
-    public TrafficCounters trafficCounters(final int worker)
-    {
-        return shardWorkers[worker].tracker().counters();
-    }
-
-    /** Segments worker {@code worker} has tracked; any thread (a moment stale). */
-    public long workerSegments(final int worker)
-    {
-        return shardWorkers[worker].segments();
-    }
-
-    /** Connections held now in {@code phase}, all workers; any thread (a moment stale). */
-    public long activeConnections(final FlowPhase phase)
-    {
-        long total = 0;
-        for (final ShardWorker worker : shardWorkers)
-        {
-            total += worker.tracker().activeConnections(phase);
-        }
-        return total;
-    }
-
-    /** Connections created so far, all workers (restored ones included); any thread (a moment stale). */
-    public long connectionsCreated()
-    {
-        long total = 0;
-        for (final ShardWorker worker : shardWorkers)
-        {
-            total += worker.tracker().connectionsCreated();
-        }
-        return total;
-    }
-
-    /** Workers whose flow table is in emergency mode now; any thread (a moment stale). */
-    public int workersInEmergency()
-    {
-        int total = 0;
-        for (final ShardWorker worker : shardWorkers)
-        {
-            total += worker.tracker().inEmergency() ? 1 : 0;
-        }
-        return total;
-    }
-
-    /** Off-heap bytes of all flow tables (index, bookkeeping, connection records committed so far, timers). */
-    public long flowTableOffHeapBytes()
-    {
-        long total = 0;
-        for (final ShardWorker worker : shardWorkers)
-        {
-            total += worker.tracker().flowTableOffHeapBytes();
-        }
-        return total;
-    }
-
-    /** Times a worker decoded a connection from its off-heap record because it was not in the working set. */
-    public long workingSetMisses()
-    {
-        long total = 0;
-        for (final ShardWorker worker : shardWorkers)
-        {
-            total += worker.tracker().workingSetMisses();
-        }
-        return total;
-    }
-
     /** Worker {@code worker}'s handshake RTT recorder (nanoseconds); read it with an interval histogram. */
     public Recorder handshakeRtts(final int worker)
     {
         return handshakeRtts[worker];
-    }
-
-    /** Checkpoint write-and-commit durations (nanoseconds). */
-    public Recorder checkpointDurations()
-    {
-        return checkpointDurations;
-    }
-
-    /** Wall-clock millis of the latest committed checkpoint; 0 before the first. */
-    public long lastCheckpointMillis()
-    {
-        return lastCheckpointMillis.get();
     }
 
     /**
@@ -810,6 +424,24 @@ public final class Pipeline implements PacketHandler
         {
             // busy workers end batches soon enough
         }
+    }
+
+    /** The workers' counts, summed; see {@link WorkerTotals} for which may be read while running. */
+    public WorkerTotals totals()
+    {
+        return totals;
+    }
+
+    /** The checkpoints' restore, schedule and counts (all 0 without checkpointing). */
+    public CheckpointSchedule checkpoints()
+    {
+        return checkpoints;
+    }
+
+    /** The live clock (started by {@link #startClock}; never by a replay). */
+    public PipelineClock clock()
+    {
+        return clock;
     }
 
     /** Whether {@link #finish} has run (the workers have stopped). */
@@ -882,7 +514,7 @@ public final class Pipeline implements PacketHandler
                 timestampNanos - packetTimeAtClockCheck > CLOCK_CHECK_PACKET_NANOS))
             {
                 packetTimeAtClockCheck = timestampNanos;
-                checkpointIfDue();
+                checkpoints.checkpointIfDue();
             }
         }
 

@@ -139,7 +139,7 @@ class HostileTrafficTest
             long held = 0;
             for (final FlowPhase phase : FlowPhase.values())
             {
-                held += pipeline.activeConnections(phase);
+                held += pipeline.totals().activeConnections(phase);
             }
             return held;
         }
@@ -187,21 +187,22 @@ class HostileTrafficTest
             {
                 records += byReason.get(i);
             }
-            final long capacity = pipeline.flowsRemoved(FlowRemoval.CAPACITY);
-            final long emergency = pipeline.flowsRemoved(FlowRemoval.EMERGENCY_TIMEOUT);
-            final long idle = pipeline.flowsRemoved(FlowRemoval.IDLE_TIMEOUT);
+            final long capacity = pipeline.totals().flowsRemoved(FlowRemoval.CAPACITY);
+            final long emergency = pipeline.totals().flowsRemoved(FlowRemoval.EMERGENCY_TIMEOUT);
+            final long idle = pipeline.totals().flowsRemoved(FlowRemoval.IDLE_TIMEOUT);
             System.out.printf(Locale.ROOT, "HostileTrafficTest %s: %,d frames, %,d connections, %,d records " +
                     "(%,d evicted, %,d timeout, %,d fin, %,d rst, %,d end_of_input); removed %,d for capacity, " +
                     "%,d by emergency and %,d by idle timeouts; emergency entered %d times; at most %,d flows held " +
                     "(%,d sampled while busy); flow tables %,d KB off-heap; test JVM peak RSS %,d MB%n",
-                name, frames, pipeline.connectionsCreated(), records, reason(EndReason.EVICTED),
+                name, frames, pipeline.totals().connectionsCreated(), records, reason(EndReason.EVICTED),
                 reason(EndReason.TIMEOUT), reason(EndReason.FIN), reason(EndReason.RST),
-                reason(EndReason.END_OF_INPUT), capacity, emergency, idle, pipeline.emergencyEntries(), peakHeldQuiet,
-                peakHeld, pipeline.flowTableOffHeapBytes() >> 10, peakRss >> 20);
+                reason(EndReason.END_OF_INPUT), capacity, emergency, idle, pipeline.totals().emergencyEntries(),
+                peakHeldQuiet, peakHeld, pipeline.totals().flowTableOffHeapBytes() >> 10, peakRss >> 20);
 
             assertEquals(0, pipeline.workerFailures(), "no worker threw");
             assertEquals(frames, pipeline.stats().tcpSegments(), "every frame decoded as a TCP segment");
-            assertEquals(pipeline.connectionsCreated(), records, "one record per connection: none lost silently");
+            assertEquals(pipeline.totals().connectionsCreated(), records,
+                "one record per connection: none lost silently");
             assertTrue(peakHeldQuiet <= MAX_FLOWS, "held " + peakHeldQuiet + " flows in a table of " + MAX_FLOWS);
             assertTrue(reason(EndReason.EVICTED) <= capacity + emergency, "an evicted record was removed by the table");
             assertTrue(capacity + emergency + idle <= records, "each removal is a record");
@@ -274,11 +275,12 @@ class HostileTrafficTest
         final int syns = 200_000;
         final Run run = flood("SYN flood", syns,
             (r, i) -> r.send(spoofed(i), 1024 + i % 60_000, SERVER, 80, SYN, i * 7919, 0, 0));
-        assertTrue(run.pipeline.emergencyEntries() > 0, "a filling table enters emergency mode");
-        assertTrue(run.pipeline.flowsRemoved(FlowRemoval.CAPACITY, FlowPhase.OPENING) +
-            run.pipeline.flowsRemoved(FlowRemoval.EMERGENCY_TIMEOUT, FlowPhase.OPENING) >= syns - MAX_FLOWS,
+        assertTrue(run.pipeline.totals().emergencyEntries() > 0, "a filling table enters emergency mode");
+        assertTrue(run.pipeline.totals().flowsRemoved(FlowRemoval.CAPACITY, FlowPhase.OPENING) +
+            run.pipeline.totals().flowsRemoved(FlowRemoval.EMERGENCY_TIMEOUT, FlowPhase.OPENING) >= syns - MAX_FLOWS,
             "the SYNs made room for each other");
-        assertEquals(0, run.pipeline.flowsRemoved(FlowRemoval.CAPACITY, FlowPhase.ESTABLISHED), "nothing real evicted");
+        assertEquals(0, run.pipeline.totals().flowsRemoved(FlowRemoval.CAPACITY, FlowPhase.ESTABLISHED),
+            "nothing real evicted");
     }
 
     @Test
@@ -299,7 +301,7 @@ class HostileTrafficTest
         final Run run = flood("ACK scan", probes,
             (r, i) -> r.send(scanner, 33_000 + (i & 0x3FFF), 0xC000_0000 | (i >>> 14) + 2, 1 + i % 1024, ACK,
                 i, i * 13, 0));
-        assertTrue(run.pipeline.flowsRemoved(FlowRemoval.CAPACITY) + run.pipeline.flowsRemoved(
+        assertTrue(run.pipeline.totals().flowsRemoved(FlowRemoval.CAPACITY) + run.pipeline.totals().flowsRemoved(
             FlowRemoval.EMERGENCY_TIMEOUT) >= probes - MAX_FLOWS, "the probes were evicted");
     }
 
@@ -320,8 +322,8 @@ class HostileTrafficTest
                 r.send(SERVER, 80, client, port, SYN | ACK, 77, i, 0);
             }
         });
-        assertTrue(run.pipeline.emergencyEntries() > 0, "a filling table enters emergency mode");
-        assertEquals(clients + 10, run.pipeline.connectionsCreated(), "one connection per SYN and SYN+ACK");
+        assertTrue(run.pipeline.totals().emergencyEntries() > 0, "a filling table enters emergency mode");
+        assertEquals(clients + 10, run.pipeline.totals().connectionsCreated(), "one connection per SYN and SYN+ACK");
     }
 
     @Test
@@ -364,8 +366,8 @@ class HostileTrafficTest
             "transfer from port " + port));
         for (final FlowRemoval removal : FlowRemoval.values())
         {
-            assertEquals(0, run.pipeline.flowsRemoved(removal, FlowPhase.OPENING) +
-                run.pipeline.flowsRemoved(removal, FlowPhase.ESTABLISHED), "only closed transfers made room");
+            assertEquals(0, run.pipeline.totals().flowsRemoved(removal, FlowPhase.OPENING) +
+                run.pipeline.totals().flowsRemoved(removal, FlowPhase.ESTABLISHED), "only closed transfers made room");
         }
     }
 
@@ -387,7 +389,7 @@ class HostileTrafficTest
             run.send(REAL_CLIENTS | 1, 40_001, SERVER, 80, SYN, 4242, 0, 0); // one SYN, repeated
         }
         run.finishAndCheck("duplicate storm");
-        assertEquals(2, run.pipeline.connectionsCreated(), "duplicates are not new connections");
+        assertEquals(2, run.pipeline.totals().connectionsCreated(), "duplicates are not new connections");
         assertEquals(String.format(Locale.ROOT, "fin SF pkts=%d/%d bytes=100/0 retx=%d ooo=0", 2 + duplicates + 2,
             1 + duplicates + 1, duplicates - 1), run.real.get(40_000));
         assertTrue(run.real.get(40_001).startsWith("end_of_input S0 pkts=" + duplicates + "/0 "), run.real.get(40_001));

@@ -125,16 +125,17 @@ class PipelineCheckpointTest
             replay(capture, new FrameRange(first, 0, frames / 2));
             first.checkpoint(); // a periodic one in the middle, superseded by the final one
             first.finish(EndReason.SHUTDOWN);
-            assertTrue(first.checkpointsWritten() >= workersBefore, "final checkpoints: " + first.checkpointsWritten());
+            assertTrue(first.checkpoints().written() >= workersBefore,
+                "final checkpoints: " + first.checkpoints().written());
         }
         try (CheckpointStore store = new CheckpointStore(stateDir))
         {
             final Pipeline second = pipeline(workersAfter, lifecycle, new Checkpointing(store, 0, false, () -> true),
                 restarted);
-            restored = second.restoredFlows();
+            restored = second.checkpoints().restoredFlows();
             replay(capture, new FrameRange(second, frames / 2, Long.MAX_VALUE));
             second.finish(EndReason.END_OF_INPUT);
-            assertEquals(0, second.checkpointsFailed(), second.checkpointFailure());
+            assertEquals(0, second.checkpoints().failed(), second.checkpoints().failure());
             // Everything was written at the end of input: the checkpoints are empty, a third start restores nothing.
             for (final var info : store.list())
             {

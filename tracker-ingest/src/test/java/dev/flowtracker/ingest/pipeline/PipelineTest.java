@@ -107,9 +107,9 @@ class PipelineTest
         long removed = 0;
         for (final FlowRemoval removal : FlowRemoval.values())
         {
-            removed += pipeline.flowsRemoved(removal);
+            removed += pipeline.totals().flowsRemoved(removal);
         }
-        return new Pipelined(sorted, removed, pipeline.timerCapHits());
+        return new Pipelined(sorted, removed, pipeline.totals().timerCapHits());
     }
 
     /** The sample, and every capture of the shared corpus when it is present. */

@@ -73,9 +73,9 @@ class SynFloodTest
         {
             records += recordsByReason.get(i);
         }
-        final long evicted = pipeline.flowsRemoved(FlowRemoval.CAPACITY);
-        final long timedOut = pipeline.flowsRemoved(FlowRemoval.IDLE_TIMEOUT) +
-            pipeline.flowsRemoved(FlowRemoval.EMERGENCY_TIMEOUT);
+        final long evicted = pipeline.totals().flowsRemoved(FlowRemoval.CAPACITY);
+        final long timedOut = pipeline.totals().flowsRemoved(FlowRemoval.IDLE_TIMEOUT) +
+            pipeline.totals().flowsRemoved(FlowRemoval.EMERGENCY_TIMEOUT);
         System.out.printf(Locale.ROOT, "SynFloodTest: %,d SYNs, capacity %,d: %,d records, %,d evicted for capacity, " +
                 "%,d by timeouts, Zeek timers %,d, open at the end %,d; RSS %,d MB after 2 M SYNs, peak %,d MB%n",
             SYNS, MAX_FLOWS, records, evicted, timedOut, recordsByReason.get(EndReason.TIMEOUT.ordinal()),
@@ -84,9 +84,10 @@ class SynFloodTest
         assertEquals(SYNS, records, "one record per SYN, none lost");
         assertEquals(SYNS, pipeline.stats().tcpSegments());
         assertTrue(evicted > 0, "a full table evicts");
-        assertEquals(evicted + pipeline.flowsRemoved(FlowRemoval.EMERGENCY_TIMEOUT),
+        assertEquals(evicted + pipeline.totals().flowsRemoved(FlowRemoval.EMERGENCY_TIMEOUT),
             recordsByReason.get(EndReason.EVICTED.ordinal()), "every eviction is a record with end_reason evicted");
-        assertTrue(pipeline.flowsRemoved(FlowRemoval.CAPACITY, FlowPhase.OPENING) == evicted, "they were all SYNs");
+        assertTrue(pipeline.totals().flowsRemoved(FlowRemoval.CAPACITY, FlowPhase.OPENING) == evicted,
+            "they were all SYNs");
         assertTrue(recordsByReason.get(EndReason.END_OF_INPUT.ordinal()) <= MAX_FLOWS + WORKERS,
             "no more open at the end than the table holds");
         assertTrue(rssPeak - rssAtWarmUp < 96L << 20,
