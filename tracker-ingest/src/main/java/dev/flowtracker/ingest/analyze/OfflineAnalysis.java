@@ -10,6 +10,8 @@ import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.capture.CaptureReader;
 import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.decode.CaptureStats;
+import dev.flowtracker.ingest.decode.FrameIntake;
 import dev.flowtracker.ingest.source.FrameSink;
 
 import java.io.IOException;
@@ -44,7 +46,7 @@ public final class OfflineAnalysis implements PacketHandler, FrameSink
 
     private void emit(final ConnectionListener listener, final TcpConnection connection)
     {
-        intake.stats().connections++;
+        intake.stats().countConnection();
         listener.onConnectionEnd(connection);
     }
 

@@ -1,5 +1,5 @@
 /**
- * Offline analysis on one thread: capture reader, decoder and connection tracker wired in sequence, with the
- * run's counters. The streaming pipeline (ring and sharded workers) reuses the same stages.
+ * Offline analysis on one thread, the reference the tests and a benchmark compare the streaming pipeline with:
+ * capture reader, decode stage ({@link dev.flowtracker.ingest.decode}) and connection tracker wired in sequence.
  */
 package dev.flowtracker.ingest.analyze;

@@ -4,7 +4,7 @@ import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.ZeekOptions;
-import dev.flowtracker.ingest.analyze.CaptureStats;
+import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.capture.CaptureFiles;
 import dev.flowtracker.ingest.capture.CaptureReader;
 import dev.flowtracker.ingest.output.FlowRecordFormat;

@@ -1,6 +1,6 @@
 package dev.flowtracker.ingest.cli;
 
-import dev.flowtracker.ingest.analyze.CaptureStats;
+import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.capture.CaptureReader;
 
 import java.io.IOException;

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.tcp.ZeekOptions;
-import dev.flowtracker.ingest.analyze.CaptureStats;
+import dev.flowtracker.ingest.decode.CaptureStats;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;

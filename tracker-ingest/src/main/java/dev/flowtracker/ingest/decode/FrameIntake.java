@@ -1,4 +1,4 @@
-package dev.flowtracker.ingest.analyze;
+package dev.flowtracker.ingest.decode;
 
 import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.decode.DecodedPacket;

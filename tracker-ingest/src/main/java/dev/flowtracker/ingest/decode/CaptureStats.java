@@ -1,4 +1,4 @@
-package dev.flowtracker.ingest.analyze;
+package dev.flowtracker.ingest.decode;
 
 import dev.flowtracker.core.decode.DecodeEvent;
 
@@ -64,6 +64,12 @@ public final class CaptureStats
     public long tcpSegments()
     {
         return decodeEvents(DecodeEvent.TCP_SEGMENT);
+    }
+
+    /** One more connection record emitted (by whoever writes the records: the offline analysis). */
+    public void countConnection()
+    {
+        connections++;
     }
 
     /** Connection records emitted. */
