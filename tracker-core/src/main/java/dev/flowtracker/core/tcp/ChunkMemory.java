@@ -58,12 +58,13 @@ final class ChunkMemory
             return Arena.ofAuto().allocate(bytes, Long.BYTES);
         }
         final long skip = hugePages ? (HUGE_PAGE - (mapping.address() & (HUGE_PAGE - 1))) & (HUGE_PAGE - 1) : 0;
-        final MemorySegment owned = mapping.reinterpret(mapped, Arena.ofAuto(), ChunkMemory::unmap);
+        final MemorySegment chunk =
+            mapping.reinterpret(mapped, Arena.ofAuto(), ChunkMemory::unmap).asSlice(skip, bytes);
         if (hugePages)
         {
-            advise(owned.asSlice(skip, bytes));
+            advise(chunk);
         }
-        return owned.asSlice(skip, bytes);
+        return chunk;
     }
 
     @SuppressWarnings("restricted")

@@ -123,7 +123,8 @@ final class FlowStateStore
         this.capacity = capacity;
         this.zeekOptions = zeekOptions;
         this.handOver = handOver;
-        // Unbounded: small chunks, so that the many short-lived trackers of tests and tools commit little.
+        // Unbounded: chunks a huge page fits in; a short-lived tracker (tests, tools) still commits little, since
+        // mapped chunk memory is committed only as records are first used (ChunkMemory).
         final int chunkRecords = chunkRecords(capacity);
         this.chunkShift = Integer.numberOfTrailingZeros(chunkRecords);
         this.chunkMask = chunkRecords - 1;
