@@ -12,6 +12,7 @@ import dev.flowtracker.ingest.capture.CaptureFiles;
 import dev.flowtracker.ingest.capture.CaptureReader;
 import dev.flowtracker.ingest.capture.PacketHandler;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
+import dev.flowtracker.ingest.output.FlowRecords;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -136,17 +137,13 @@ public class PipelineBenchmark
         public int ringSize;
 
         private Pipeline pipeline;
-        private RecordWriter records;
+        private FlowRecords records;
 
         @Setup(Level.Trial)
         public void start()
         {
-            records = RecordWriter.toStream(OutputStream.nullOutputStream());
-            final IntFunction<ConnectionListener> listeners = worker ->
-            {
-                final FlowRecordFormat format = new FlowRecordFormat();
-                return connection -> records.write(format.format(connection));
-            };
+            records = new FlowRecords(RecordWriter.toStream(OutputStream.nullOutputStream()));
+            final IntFunction<ConnectionListener> listeners = records::listenerFor;
             pipeline = switch (ring)
             {
                 case "offline" -> Pipeline.offline(workers, ringSize, Lifecycle.ZEEK, ZeekOptions.DEFAULTS,

@@ -7,7 +7,7 @@ import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.capture.CaptureFiles;
 import dev.flowtracker.ingest.capture.CaptureReader;
-import dev.flowtracker.ingest.output.FlowRecordFormat;
+import dev.flowtracker.ingest.output.FlowRecords;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 
@@ -105,10 +105,11 @@ final class AnalyzeCommand implements Callable<Integer>
                 return ExitCodes.USAGE;
             }
         }
-        final RecordWriter records;
+        final FlowRecords records;
         try
         {
-            records = options.output == null ? RecordWriter.toStream(out) : RecordWriter.toFile(options.output, 0, 0);
+            records = new FlowRecords(options.output == null ? RecordWriter.toStream(out) :
+                RecordWriter.toFile(options.output, 0, 0));
         }
         catch (final IOException e)
         {
@@ -134,15 +135,11 @@ final class AnalyzeCommand implements Callable<Integer>
      * Reads the files on this thread into the streaming pipeline (as {@code run} does, losslessly, with unbounded
      * flow tables: nothing times out but what Zeek's timers end) and writes the records off the workers.
      */
-    private int analyze(final Options options, final RecordWriter records)
+    private int analyze(final Options options, final FlowRecords records)
     {
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
         final Pipeline pipeline = Pipeline.offline(options.workers, RING_SIZE, options.lifecycle, zeekOptions,
-            FlowLimits.UNBOUNDED.withWorkingSet(options.workingSet), worker ->
-            {
-                final FlowRecordFormat format = new FlowRecordFormat();
-                return connection -> records.write(format.format(connection));
-            });
+            FlowLimits.UNBOUNDED.withWorkingSet(options.workingSet), records::listenerFor);
         final boolean showProgress = options.progress == null ? Progress.stderrIsTerminal() : options.progress;
         final Progress progress = new Progress(err, showProgress && !common.quiet);
         final long start = System.nanoTime();

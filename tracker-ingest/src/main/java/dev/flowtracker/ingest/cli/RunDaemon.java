@@ -13,7 +13,7 @@ import dev.flowtracker.ingest.http.HttpApi;
 import dev.flowtracker.ingest.http.HttpServer;
 import dev.flowtracker.ingest.metrics.FlowEndCounters;
 import dev.flowtracker.ingest.metrics.TrackerMetrics;
-import dev.flowtracker.ingest.output.FlowRecordFormat;
+import dev.flowtracker.ingest.output.FlowRecords;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Checkpointing;
 import dev.flowtracker.ingest.pipeline.Pipeline;
@@ -55,7 +55,10 @@ final class RunDaemon
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean inputFinished = new AtomicBoolean();
     private List<PacketSource> sources;
+    /** The file or standard output sink, for its metrics and end-of-run report. */
     private RecordWriter records;
+    /** Every sink, fed by the workers. */
+    private FlowRecords sinks;
     private FlowLimits limits;
     private Pipeline pipeline;
     private HttpServer http;
@@ -72,6 +75,7 @@ final class RunDaemon
     int run(final RecordWriter records, final CheckpointStore store, final FlowLimits limits)
     {
         this.records = records;
+        this.sinks = new FlowRecords(records);
         this.limits = limits;
         sources = options.sources();
         final FlowEndCounters[] flowEnds = new FlowEndCounters[options.workers];
@@ -83,7 +87,7 @@ final class RunDaemon
         {
             err.println("tracker run: cannot restore checkpoints: " + Errors.describe(e.getCause()));
             RunCommand.closeQuietly(store);
-            records.close();
+            sinks.close();
             return ExitCodes.INPUT_ERROR;
         }
         if (store != null && !quiet)
@@ -107,7 +111,7 @@ final class RunDaemon
             {
                 err.println("tracker run: " + e.getMessage());
                 pipeline.finish(EndReason.SHUTDOWN);
-                records.close();
+                sinks.close();
                 RunCommand.closeQuietly(store);
                 metrics.close();
                 return ExitCodes.INPUT_ERROR;
@@ -119,7 +123,7 @@ final class RunDaemon
     private Pipeline newPipeline(final CheckpointStore store, final FlowEndCounters[] flowEnds)
     {
         final Checkpointing checkpointing = store == null ? null :
-            new Checkpointing(store, options.checkpointIntervalNanos, options.checkpointAtEnd, records::flush);
+            new Checkpointing(store, options.checkpointIntervalNanos, options.checkpointAtEnd, sinks::flush);
         final boolean live = sources.stream().anyMatch(PacketSource::live);
         int producers = 0;
         for (final PacketSource source : sources)
@@ -130,15 +134,9 @@ final class RunDaemon
         return new Pipeline(options.workers, options.ringSize, !live, producers, options.lifecycle, zeekOptions, limits,
             checkpointing, worker ->
             {
-                final FlowRecordFormat format = new FlowRecordFormat();
                 final FlowEndCounters ends = new FlowEndCounters();
                 flowEnds[worker] = ends;
-                // Formatting stays on the worker (the connection is recycled after this call); the disk does not.
-                return connection ->
-                {
-                    ends.count(connection);
-                    records.write(format.format(connection));
-                };
+                return sinks.listenerFor(worker, ends::count);
             });
     }
 
@@ -283,13 +281,13 @@ final class RunDaemon
         if (keepServing)
         {
             // The records stay with the writer while the daemon serves: a failing sink keeps being retried.
-            records.flush();
+            sinks.flush();
             summary((System.nanoTime() - start) / 1e9, started);
             err.println("tracker run: input finished; still serving HTTP on " + hostPort(http.address()) +
                 " until stopped (SIGTERM or SIGINT)");
             Uninterruptibly.await(stopSignal::await);
         }
-        records.close(); // every record written and flushed (a failing sink retried for a while); a file closed
+        sinks.close(); // every record written and flushed (a failing sink retried for a while); a file closed
         if (!recordsAllWritten())
         {
             exit = ExitCodes.INPUT_ERROR;

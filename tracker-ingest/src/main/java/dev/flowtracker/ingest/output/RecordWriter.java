@@ -54,7 +54,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>{@link #write} may be called from any thread; {@link #flush} and {@link #close} from one controlling
  * thread at a time; the counters from any thread. The writer thread owns the channel and the backlog.
  */
-public final class RecordWriter implements AutoCloseable
+public final class RecordWriter implements FlowRecordSink
 {
     /** Why records were not written. */
     public enum LossReason
@@ -346,6 +346,13 @@ public final class RecordWriter implements AutoCloseable
         this.thread = TrackerThreads.start("records", Kind.DAEMON, this::run);
     }
 
+    /** {@code file} when writing to a file, {@code stdout} otherwise. */
+    @Override
+    public String name()
+    {
+        return file != null ? "file" : "stdout";
+    }
+
     /** Hands one record (without its newline) to the writer thread; waits while the queue is full. */
     public void write(final CharSequence record)
     {
@@ -362,6 +369,7 @@ public final class RecordWriter implements AutoCloseable
      * Hands one record (without its newline) to the writer thread, copied into a pooled buffer: allocates nothing
      * while the writer keeps up. Waits while the queue is full.
      */
+    @Override
     public void write(final AsciiRecord record)
     {
         final int length = record.length() + 1;
@@ -401,6 +409,7 @@ public final class RecordWriter implements AutoCloseable
      * sink is found failing with some of them still in the backlog (false): a flush never waits for a disk to
      * come back.
      */
+    @Override
     public boolean flush()
     {
         final Barrier barrier = new Barrier();
@@ -422,6 +431,7 @@ public final class RecordWriter implements AutoCloseable
     }
 
     /** Records written. */
+    @Override
     public long written()
     {
         return written.get();
@@ -446,6 +456,7 @@ public final class RecordWriter implements AutoCloseable
     }
 
     /** Records not written, all reasons. */
+    @Override
     public long lost()
     {
         long total = 0;
@@ -481,6 +492,7 @@ public final class RecordWriter implements AutoCloseable
     }
 
     /** The first write error in one line, or null. */
+    @Override
     public String failure()
     {
         return failure.get();
