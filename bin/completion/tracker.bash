@@ -200,12 +200,15 @@ function _picocli_tracker_analyze() {
 
   local commands=""
   local flag_opts="'-h' '--help' '-C' '--ignore-checksums' '--progress' '-q' '--quiet' '-V' '--version'"
-  local arg_opts="'--config' '--lifecycle' '-o' '--output' '--workers' '--working-set'"
+  local arg_opts="'--community-id-seed' '--config' '--lifecycle' '-o' '--output' '--tap-name' '--workers' '--working-set'"
   local L_option_args=("zeek" "tshark") # --lifecycle values
 
   type compopt &>/dev/null && compopt +o default
 
   case ${prev_word} in
+    '--community-id-seed')
+      return
+      ;;
     '--config')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
@@ -222,6 +225,9 @@ function _picocli_tracker_analyze() {
       type compopt &>/dev/null && compopt -o filenames
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
+      ;;
+    '--tap-name')
+      return
       ;;
     '--workers')
       return
@@ -255,7 +261,7 @@ function _picocli_tracker_run() {
 
   local commands=""
   local flag_opts="'--checkpoint-at-end' '--exit-at-end' '-h' '--help' '-C' '--ignore-checksums' '--no-filter' '--no-http' '--promiscuous' '-q' '--quiet' '--rotate-at-exit' '--topspeed' '-V' '--version'"
-  local arg_opts="'--block-size' '--block-timeout' '--checkpoint-interval' '--closed-timeout' '--config' '--emergency-timeouts' '--established-timeout' '--fanout' '--geneve-listen' '--http-listen' '-i' '--interface' '--lifecycle' '--max-flows' '--mirror-threads' '--opening-timeout' '-o' '--output' '--pcap' '--record-buffer' '--replay-speed' '--ring-blocks' '--ring-size' '--rotate-interval' '--rotate-size' '--state-dir' '--vxlan-listen' '--web-config' '--workers' '--working-set'"
+  local arg_opts="'--block-size' '--block-timeout' '--checkpoint-interval' '--closed-timeout' '--community-id-seed' '--config' '--emergency-timeouts' '--established-timeout' '--fanout' '--geneve-listen' '--http-listen' '-i' '--interface' '--lifecycle' '--max-flows' '--mirror-threads' '--opening-timeout' '-o' '--output' '--pcap' '--record-buffer' '--replay-speed' '--ring-blocks' '--ring-size' '--rotate-interval' '--rotate-size' '--state-dir' '--tap-name' '--vxlan-listen' '--web-config' '--workers' '--working-set'"
   local L_option_args=("zeek" "tshark") # --lifecycle values
 
   type compopt &>/dev/null && compopt +o default
@@ -271,6 +277,9 @@ function _picocli_tracker_run() {
       return
       ;;
     '--closed-timeout')
+      return
+      ;;
+    '--community-id-seed')
       return
       ;;
     '--config')
@@ -346,6 +355,9 @@ function _picocli_tracker_run() {
       type compopt &>/dev/null && compopt -o filenames
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
+      ;;
+    '--tap-name')
+      return
       ;;
     '--vxlan-listen')
       return

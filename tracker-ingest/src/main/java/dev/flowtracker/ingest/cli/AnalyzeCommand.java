@@ -108,8 +108,8 @@ final class AnalyzeCommand implements Callable<Integer>
         final FlowRecords records;
         try
         {
-            records = new FlowRecords(options.output == null ? RecordWriter.toStream(out) :
-                RecordWriter.toFile(options.output, 0, 0));
+            records = new FlowRecords(List.of(options.output == null ? RecordWriter.toStream(out) :
+                RecordWriter.toFile(options.output, 0, 0)), options.recordFields());
         }
         catch (final IOException e)
         {

@@ -53,6 +53,25 @@ final class OptionValues
         return value;
     }
 
+    /** A whole number from {@code min} to {@code max}. */
+    static int intInRange(final String text, final String option, final int min, final int max)
+    {
+        final long value;
+        try
+        {
+            value = Long.parseLong(text.trim());
+        }
+        catch (final NumberFormatException e)
+        {
+            throw new UsageException(option + " needs a number, got '" + text + "'");
+        }
+        if (value < min || value > max)
+        {
+            throw new UsageException(option + " must be " + min + " to " + max + ", was " + value);
+        }
+        return (int)value;
+    }
+
     /** A byte count with an optional k/M/G suffix (powers of 1024). */
     static long bytes(final String text, final String option)
     {

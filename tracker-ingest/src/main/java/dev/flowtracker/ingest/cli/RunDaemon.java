@@ -75,7 +75,7 @@ final class RunDaemon
     int run(final RecordWriter records, final CheckpointStore store, final FlowLimits limits)
     {
         this.records = records;
-        this.sinks = new FlowRecords(records);
+        this.sinks = new FlowRecords(List.of(records), options.recordFields());
         this.limits = limits;
         sources = options.sources();
         final FlowEndCounters[] flowEnds = new FlowEndCounters[options.workers];
@@ -132,7 +132,7 @@ final class RunDaemon
         }
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
         return new Pipeline(options.workers, options.ringSize, !live, producers, options.lifecycle, zeekOptions, limits,
-            checkpointing, worker ->
+            checkpointing, sinks.fields(), worker ->
             {
                 final FlowEndCounters ends = new FlowEndCounters();
                 flowEnds[worker] = ends;

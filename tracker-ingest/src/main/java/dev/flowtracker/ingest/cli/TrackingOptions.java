@@ -2,6 +2,8 @@ package dev.flowtracker.ingest.cli;
 
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
+import dev.flowtracker.ingest.output.CommunityId;
+import dev.flowtracker.ingest.output.RecordFields;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 
 import java.util.Iterator;
@@ -22,6 +24,8 @@ class TrackingOptions
     int workers = Pipeline.defaultWorkers();
     int workingSet = FlowLimits.DEFAULT_WORKING_SET;
     Lifecycle lifecycle = Lifecycle.ZEEK;
+    int communityIdSeed;
+    String tapName = TapNames.ofThisHost();
 
     @Option(names = {"-C", "--ignore-checksums"}, order = HelpSections.GENERAL + 50, description = "do not verify " +
         "IPv4 and TCP checksums (Zeek's -C; by default a bad TCP checksum is a C in the history and the segment is " +
@@ -54,6 +58,32 @@ class TrackingOptions
     void lifecycle(final String label)
     {
         lifecycle = OptionValues.lifecycle(label);
+    }
+
+    @Option(names = "--community-id-seed", paramLabel = "N", order = HelpSections.OUTPUT + 80, description =
+        "seed of the records' community_id (Community ID v1; default 0, as Zeek's and Suricata's defaults): use the " +
+        "seed your other tools use, 0 to " + CommunityId.MAX_SEED)
+    void communityIdSeed(final String text)
+    {
+        communityIdSeed = OptionValues.intInRange(text, "--community-id-seed", 0, CommunityId.MAX_SEED);
+    }
+
+    @Option(names = "--tap-name", paramLabel = "NAME", order = HelpSections.OUTPUT + 90, description = "the records' " +
+        "tap field, naming where the traffic was seen (default: this host's name); letters, digits, '.', '_', '-'")
+    void tapName(final String text)
+    {
+        if (!RecordFields.validTapName(text))
+        {
+            throw new UsageException("--tap-name takes 1 to " + RecordFields.MAX_TAP_NAME + " letters, digits, " +
+                "'.', '_' or '-', got '" + text + "'");
+        }
+        tapName = text;
+    }
+
+    /** What the records carry beyond the connection. */
+    RecordFields recordFields()
+    {
+        return new RecordFields(communityIdSeed, tapName);
     }
 
     /** The labels --lifecycle takes, for the shell completion. */

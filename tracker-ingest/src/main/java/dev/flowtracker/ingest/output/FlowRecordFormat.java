@@ -45,7 +45,8 @@ public final class FlowRecordFormat
     private static final byte[] ID_ORIG_P = ascii("\",\"id.orig_p\":");
     private static final byte[] ID_RESP_H = ascii(",\"id.resp_h\":\"");
     private static final byte[] ID_RESP_P = ascii("\",\"id.resp_p\":");
-    private static final byte[] PROTO_TCP_DURATION = ascii(",\"proto\":\"tcp\",\"duration\":");
+    private static final byte[] PROTO_TCP_COMMUNITY_ID = ascii(",\"proto\":\"tcp\",\"community_id\":\"");
+    private static final byte[] DURATION = ascii("\",\"duration\":");
     private static final byte[] ORIG_BYTES = ascii(",\"orig_bytes\":");
     private static final byte[] RESP_BYTES = ascii(",\"resp_bytes\":");
     private static final byte[] CONN_STATE = ascii(",\"conn_state\":");
@@ -86,6 +87,21 @@ public final class FlowRecordFormat
     private static final byte[] ANALYSIS = ascii(",\"analysis\":{");
 
     private final AsciiRecord line = new AsciiRecord(2048);
+    private final CommunityId communityId;
+    /** {@code ,"tap":"NAME"}, or nothing. */
+    private final byte[] tapField;
+
+    /** Records with seed 0 and no tap name. */
+    public FlowRecordFormat()
+    {
+        this(RecordFields.DEFAULTS);
+    }
+
+    public FlowRecordFormat(final RecordFields fields)
+    {
+        this.communityId = new CommunityId(fields.communityIdSeed());
+        this.tapField = fields.tapName() == null ? new byte[0] : ascii(",\"tap\":\"" + fields.tapName() + "\"");
+    }
 
     /**
      * Formats the record, without the trailing newline, into this format's reusable buffer (nothing is allocated);
@@ -107,7 +123,10 @@ public final class FlowRecordFormat
         AddressFormat.append(out, c.ipVersion(), c.responderAddressHigh(), c.responderAddressLow());
         out.append(ID_RESP_P).append(c.responderPort());
         final ZeekSummary zeek = c.zeek();
-        out.append(PROTO_TCP_DURATION);
+        out.append(PROTO_TCP_COMMUNITY_ID);
+        communityId.append(out, c.ipVersion(), c.originatorAddressHigh(), c.originatorAddressLow(),
+            c.originatorPort(), c.responderAddressHigh(), c.responderAddressLow(), c.responderPort());
+        out.append(DURATION);
         if (zeek.created())
         {
             appendSeconds(out, zeek.lastNanos() - zeek.startNanos());
@@ -161,7 +180,7 @@ public final class FlowRecordFormat
         {
             out.append(VNI).append(c.tunnelId());
         }
-        out.append(CLOSE_BOTH);
+        out.append('}').append(tapField).append('}');
         return out;
     }
 

@@ -17,21 +17,38 @@ import java.util.List;
 public final class FlowRecords implements AutoCloseable
 {
     private final FlowRecordSink[] sinks;
+    private final RecordFields fields;
 
-    /** Records to {@code sinks}, at least one, in the order given (the first is the one summaries name first). */
-    public FlowRecords(final List<? extends FlowRecordSink> sinks)
+    /**
+     * Records with {@code fields} to {@code sinks}, at least one, in the order given (the first is the one summaries
+     * name first).
+     */
+    public FlowRecords(final List<? extends FlowRecordSink> sinks, final RecordFields fields)
     {
         if (sinks.isEmpty())
         {
             throw new IllegalArgumentException("no record sink");
         }
         this.sinks = sinks.toArray(new FlowRecordSink[0]);
+        this.fields = fields;
     }
 
-    /** Records to one sink. */
+    /** Records with the default fields to {@code sinks}. */
+    public FlowRecords(final List<? extends FlowRecordSink> sinks)
+    {
+        this(sinks, RecordFields.DEFAULTS);
+    }
+
+    /** Records with the default fields to one sink. */
     public FlowRecords(final FlowRecordSink sink)
     {
         this(List.of(sink));
+    }
+
+    /** What every record carries beyond its connection. */
+    public RecordFields fields()
+    {
+        return fields;
     }
 
     /** The listener of one worker's ended connections: formats each and hands it to every sink. */
@@ -46,7 +63,7 @@ public final class FlowRecords implements AutoCloseable
      */
     public ConnectionListener listenerFor(final int worker, final ConnectionListener before)
     {
-        final FlowRecordFormat format = new FlowRecordFormat();
+        final FlowRecordFormat format = new FlowRecordFormat(fields);
         final FlowRecordSink[] to = sinks;
         return connection -> write(before, format, to, connection);
     }

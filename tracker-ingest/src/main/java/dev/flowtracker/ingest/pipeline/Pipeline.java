@@ -20,6 +20,7 @@ import dev.flowtracker.ingest.capture.PacketHandler;
 import dev.flowtracker.ingest.concurrent.TrackerThreads;
 import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;
+import dev.flowtracker.ingest.output.RecordFields;
 import dev.flowtracker.ingest.source.FrameSink;
 import org.HdrHistogram.Recorder;
 
@@ -118,8 +119,21 @@ public final class Pipeline implements PacketHandler
         final ZeekOptions zeekOptions, final FlowLimits limits, final Checkpointing checkpointing,
         final IntFunction<ConnectionListener> listenerForWorker)
     {
+        this(workers, ringSize, lossless, producers, lifecycle, zeekOptions, limits, checkpointing,
+            RecordFields.DEFAULTS, listenerForWorker);
+    }
+
+    /**
+     * As above, answering flow queries with records that carry {@code recordFields} (those of the records the
+     * listeners write).
+     */
+    public Pipeline(
+        final int workers, final int ringSize, final boolean lossless, final int producers, final Lifecycle lifecycle,
+        final ZeekOptions zeekOptions, final FlowLimits limits, final Checkpointing checkpointing,
+        final RecordFields recordFields, final IntFunction<ConnectionListener> listenerForWorker)
+    {
         this(workers, ringSize, lossless, producers, false, lifecycle, zeekOptions, limits, checkpointing,
-            listenerForWorker);
+            recordFields, listenerForWorker);
     }
 
     /**
@@ -134,13 +148,14 @@ public final class Pipeline implements PacketHandler
         final FlowLimits limits, final IntFunction<ConnectionListener> listenerForWorker)
     {
         return new Pipeline(workers, ringSize, true, 1, true, lifecycle, zeekOptions, limits, null,
-            listenerForWorker);
+            RecordFields.DEFAULTS, listenerForWorker);
     }
 
     private Pipeline(
         final int workers, final int ringSize, final boolean lossless, final int producers, final boolean offline,
         final Lifecycle lifecycle, final ZeekOptions zeekOptions, final FlowLimits limits,
-        final Checkpointing checkpointing, final IntFunction<ConnectionListener> listenerForWorker)
+        final Checkpointing checkpointing, final RecordFields recordFields,
+        final IntFunction<ConnectionListener> listenerForWorker)
     {
         if (producers < 1)
         {
@@ -172,7 +187,7 @@ public final class Pipeline implements PacketHandler
         {
             shardWorkers[i] =
                 new ShardWorker(i, lifecycle, zeekOptions, limits.perShard(workers), listenerForWorker.apply(i),
-                    workersFinished);
+                    recordFields, workersFinished);
             final Recorder recorder = new Recorder(1, MAX_RECORDED_NANOS, 3);
             handshakeRtts[i] = recorder;
             shardWorkers[i].tracker()

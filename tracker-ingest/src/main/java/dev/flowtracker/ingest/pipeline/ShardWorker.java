@@ -7,6 +7,7 @@ import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
+import dev.flowtracker.ingest.output.RecordFields;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -34,7 +35,7 @@ final class ShardWorker implements EventHandler<PacketEvent>
     private final AtomicReference<FlowQuery> pendingQuery = new AtomicReference<>();
     /** Set once the worker has finished: it answers no more queries. */
     private volatile boolean stopped;
-    private final FlowRecordFormat queryFormat = new FlowRecordFormat();
+    private final FlowRecordFormat queryFormat;
     /** Segments tracked; single writer, read by metrics at any time. */
     private static final VarHandle SEGMENTS;
 
@@ -52,9 +53,10 @@ final class ShardWorker implements EventHandler<PacketEvent>
 
     ShardWorker(
         final int shard, final Lifecycle lifecycle, final ZeekOptions zeekOptions, final FlowLimits limits,
-        final ConnectionListener listener, final CountDownLatch finished)
+        final ConnectionListener listener, final RecordFields recordFields, final CountDownLatch finished)
     {
         this.shard = shard;
+        this.queryFormat = new FlowRecordFormat(recordFields);
         this.finished = finished;
         // The pipeline's listeners format or count a connection and let go of it: its object is recycled.
         this.tracker = new ConnectionTracker(1 << 12, listener, lifecycle, zeekOptions, limits, false);
