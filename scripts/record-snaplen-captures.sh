@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Record the snaplen conformance captures: real kernel TCP bulk transfers through a lossy user-space relay,
-# captured by tcpdump with a 96-byte snapshot length, each with its tshark 4.0.17 oracle beside it.
+# captured by tcpdump with a short snapshot length (96 bytes for most; 80, 64 and 50 for three that cut even IPv4
+# headers), each with its tshark 4.0.17 oracle beside it.
 #
 # Three throw-away network namespaces in a line, joined by two veth pairs:
 #
@@ -15,7 +16,8 @@
 # are deleted on exit.
 #
 # Usage: scripts/record-snaplen-captures.sh [OUT_DIR]     (root; needs iproute2, ethtool, python3, tcpdump,
-#        tshark 4.0.17 for the oracle; default OUT_DIR tracker-ingest/src/test/resources/conformance/snaplen)
+#        tshark 4.0.17 for the oracle, which is Debian 12's: apt-get install tcpdump tshark ethtool; default
+#        OUT_DIR tracker-ingest/src/test/resources/conformance/snaplen)
 #
 # For each capture NAME: OUT_DIR/pcaps/NAME.pcap and OUT_DIR/oracle/NAME.pcap.json (+ .streams.tsv), the oracle
 # made by ../shared/corpus/tools/tshark_oracle.py exactly as the shared corpus's (set ORACLE_TOOL to point
@@ -25,14 +27,19 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT=${1:-"$ROOT/tracker-ingest/src/test/resources/conformance/snaplen"}
 ORACLE_TOOL=${ORACLE_TOOL:-"$ROOT/../shared/corpus/tools/tshark_oracle.py"}
-SNAPLEN=96
 
-# name            family  captured at  direction  connections  bytes each  loss (per mille)  seed
+# link: eth = tcpdump -i on the veth (Ethernet); sll, sll2 = tcpdump -i any -y LINUX_SLL / LINUX_SLL2 (Linux cooked).
+# name                       family  at      direction  conns  bytes each  loss (per mille)  seed  snaplen  link
 SPECS=(
-    "v4-download-at-client  4  client  download  3  1500000  10  1501"
-    "v6-download-at-client  6  client  download  3  1500000  10  1502"
-    "v4-upload-at-client    4  client  upload    3  1500000   7  1503"
-    "v6-download-at-server  6  server  download  3  1500000   7  1504"
+    "v4-download-at-client       4  client  download  3  1500000  10  1501  96  eth"
+    "v6-download-at-client       6  client  download  3  1500000  10  1502  96  eth"
+    "v4-upload-at-client         4  client  upload    3  1500000   7  1503  96  eth"
+    "v6-download-at-server       6  server  download  3  1500000   7  1504  96  eth"
+    "v6-upload-at-server         6  server  upload    3  1500000  10  1601  96  eth"
+    "v4-download-at-client-sll2  4  client  download  3  1500000  10  1603  96  sll2"
+    "v4-upload-at-server-s80     4  server  upload    3  1500000  10  1606  80  eth"
+    "v4-download-at-client-s64   4  client  download  3  1500000  10  1605  64  eth"
+    "v4-download-at-client-s50   4  client  download  3  1500000  15  1706  50  eth"
 )
 CAPTURES=${CAPTURES:-"$(printf '%s\n' "${SPECS[@]}" | awk '{print $1}' | tr '\n' ' ')"}
 
@@ -218,16 +225,23 @@ for dev in relay-s relay-c; do ip netns exec "$NSR" ethtool -K "$dev" gro off tx
 sleep 2   # let the MLD reports of the new IPv6 addresses die down before any capture
 
 record() {
-    local name=$1 family=$2 at=$3 direction=$4 connections=$5 nbytes=$6 per_mille=$7 seed=$8
-    local addr=10.98.0.1 ns dev
+    local name=$1 family=$2 at=$3 direction=$4 connections=$5 nbytes=$6 per_mille=$7 seed=$8 snaplen=$9
+    local link=${10} addr=10.98.0.1 ns dev
+    local -a linkopts=()
     [[ $family == 6 ]] && addr=fd98::1
     if [[ $at == client ]]; then ns=$NSC dev=veth-c; else ns=$NSS dev=veth-s; fi
+    case $link in
+        eth) ;;
+        sll) dev=any linkopts=(-y LINUX_SLL) ;;
+        sll2) dev=any linkopts=(-y LINUX_SLL2) ;;
+        *) echo "$name: unknown link $link" >&2; return 1 ;;
+    esac
     rm -f "$WORK"/ready "$WORK"/tcpdump.log "$WORK"/out.pcap
 
     timeout 60 ip netns exec "$NSR" "$PY" "$WORK/relay.py" relay-s relay-c "$per_mille" "$seed" 50 \
         "$WORK/relay.stats" &
     local relay=$!; PIDS+=("$relay")
-    ip netns exec "$ns" tcpdump -i "$dev" -s "$SNAPLEN" -w "$WORK/out.pcap" -U -nn -Z root tcp \
+    ip netns exec "$ns" tcpdump -i "$dev" "${linkopts[@]}" -s "$snaplen" -w "$WORK/out.pcap" -U -nn -Z root tcp \
         2>"$WORK/tcpdump.log" &
     local dump=$!; PIDS+=("$dump")
     wait_for grep -q "listening on" "$WORK/tcpdump.log"

@@ -49,9 +49,10 @@ class CorpusAnalysisFlagsTest
     }
 
     /**
-     * Bulk transfers under about 1 % loss, captured with {@code tcpdump -s 96}: the data segments are cut after
-     * their headers, and over IPv6 the duplicate ACKs' SACK blocks are cut too (tshark then leaves those segments
-     * out of its analysis). Every stream must match and every cell must agree.
+     * Bulk transfers under about 1 % loss, captured with {@code tcpdump -s 96} (and 80, 64, 50): the data segments
+     * are cut after their headers, and the ACKs' SACK blocks are cut too over IPv6, over Linux cooked v2 (three
+     * blocks) and with the shorter snapshot lengths, which at 64 and 50 cut every TCP header (tshark analyses such
+     * segments but reports none of their flags). Every stream must match and every cell must agree.
      */
     @Test
     void shouldCountTheTsharkAnalysisFlagsLikeTsharkOnSnaplenTruncatedCaptures() throws Exception

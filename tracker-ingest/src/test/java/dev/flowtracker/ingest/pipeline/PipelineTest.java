@@ -19,11 +19,14 @@ import dev.flowtracker.ingest.output.FlowRecordFormat;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
@@ -112,14 +115,23 @@ class PipelineTest
         return new Pipelined(sorted, removed, pipeline.totals().timerCapHits());
     }
 
-    /** The sample, and every capture of the shared corpus when it is present. */
+    /**
+     * The sample, the snaplen conformance captures kept in this repository (frames cut inside their TCP headers,
+     * whose flags go uncounted: the ring must carry what says so), and every capture of the shared corpus when it is
+     * present.
+     */
     private static List<Path> captures() throws IOException
     {
         final List<Path> captures = new ArrayList<>(List.of(SAMPLE));
+        try (Stream<Path> files = Files.list(snaplenCaptures()))
+        {
+            files.filter(Files::isRegularFile).sorted().forEach(captures::add);
+        }
         final Path corpus = Path.of(System.getProperty("tracker.corpus", "../shared/corpus"), "pcaps");
         if (!Files.isDirectory(corpus))
         {
-            System.out.println("PipelineTest: " + corpus + " absent (shared corpus missing): only the sample compared");
+            System.out.println("PipelineTest: " + corpus + " absent (shared corpus missing): only the sample and the " +
+                "snaplen captures compared");
             return captures;
         }
         try (Stream<Path> files = Files.walk(corpus))
@@ -127,6 +139,21 @@ class PipelineTest
             files.filter(Files::isRegularFile).sorted().forEach(captures::add);
         }
         return captures;
+    }
+
+    /** tracker-ingest's test resource conformance/snaplen/pcaps. */
+    private static Path snaplenCaptures()
+    {
+        final URL resource = Objects.requireNonNull(PipelineTest.class.getResource("/conformance/snaplen/pcaps"),
+            "test resource conformance/snaplen/pcaps is missing from the class path");
+        try
+        {
+            return Path.of(resource.toURI());
+        }
+        catch (final URISyntaxException e)
+        {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
