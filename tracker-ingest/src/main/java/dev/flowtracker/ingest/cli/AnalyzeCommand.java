@@ -7,6 +7,7 @@ import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.capture.CaptureFiles;
 import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.output.FlowRecordSink;
 import dev.flowtracker.ingest.output.FlowRecords;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
@@ -64,6 +65,9 @@ final class AnalyzeCommand implements Callable<Integer>
     Options options;
 
     @Mixin
+    KafkaOptions kafka;
+
+    @Mixin
     CommonOptions common;
 
     private final PrintStream out;
@@ -78,7 +82,8 @@ final class AnalyzeCommand implements Callable<Integer>
     /** The help's layout: the option list in sections. */
     static void layOut(final CommandLine commandLine)
     {
-        HelpSections.install(commandLine, Map.of());
+        HelpSections.install(commandLine, Map.of(HelpSections.KAFKA, "Kafka (records to a topic, beside or instead " +
+            "of the output):", HelpSections.LAST, "general:"));
     }
 
     @Override
@@ -105,18 +110,33 @@ final class AnalyzeCommand implements Callable<Integer>
                 return ExitCodes.USAGE;
             }
         }
-        final FlowRecords records;
+        final List<FlowRecordSink> sinks = new ArrayList<>();
         try
         {
-            records = new FlowRecords(List.of(options.output == null ? RecordWriter.toStream(out) :
-                RecordWriter.toFile(options.output, 0, 0)), options.recordFields());
+            if (options.output != null || !kafka.enabled())
+            {
+                sinks.add(options.output == null ? RecordWriter.toStream(out) :
+                    RecordWriter.toFile(options.output, 0, 0));
+            }
         }
         catch (final IOException e)
         {
             err.println("tracker analyze: cannot write output file " + options.output + ": " + Errors.describe(e));
             return ExitCodes.INPUT_ERROR;
         }
-        return analyze(options, records);
+        try
+        {
+            if (kafka.enabled())
+            {
+                sinks.add(kafka.open(options.recordFields(), err));
+            }
+        }
+        catch (final UsageException e)
+        {
+            sinks.forEach(FlowRecordSink::close);
+            throw e;
+        }
+        return analyze(options, new FlowRecords(sinks, options.recordFields()));
     }
 
     private static boolean sameFile(final Path output, final Path input)
@@ -178,9 +198,9 @@ final class AnalyzeCommand implements Callable<Integer>
         progress.clear();
         pipeline.finish(EndReason.END_OF_INPUT);
         records.close();
-        if (records.failure() != null)
+        if (records.failure() != null || records.lost() > 0)
         {
-            // The record sink failed (disk full, closed pipe): reading stopped there.
+            // A record sink failed (disk full, closed pipe: reading stopped there) or could not deliver everything.
             err.println("tracker analyze: error writing flow records (" + records.lost() + " lost): " +
                 records.failure());
             return ExitCodes.INPUT_ERROR;

@@ -23,6 +23,7 @@ final class HelpSections
     static final int FLOW_TABLE = 400;
     static final int CHECKPOINTS = 500;
     static final int HTTP = 600;
+    static final int KAFKA = 700;
     /** The options every command takes, listed last. */
     static final int LAST = 900;
 

@@ -4,7 +4,9 @@ import dev.flowtracker.core.tcp.ConnectionTracker;
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.FlowStateCodec;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
+import dev.flowtracker.ingest.output.FlowRecordSink;
 import dev.flowtracker.ingest.output.RecordWriter;
+import dev.flowtracker.ingest.output.kafka.KafkaRecordSink;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -62,6 +64,9 @@ final class RunCommand implements Callable<Integer>
     RunOptions options;
 
     @Mixin
+    KafkaOptions kafka;
+
+    @Mixin
     CommonOptions common;
 
     private final PrintStream out;
@@ -83,6 +88,7 @@ final class RunCommand implements Callable<Integer>
             HelpSections.CHECKPOINTS, "checkpoints (Chronicle Map files, one per worker shard; crash-safe commits):",
             HelpSections.HTTP, "HTTP (GET /metrics for Prometheus, /health, /ready, " +
                 "/flows?limit=N&sort=retransmission|bytes|duration|rtt," + System.lineSeparator() + "/flows/{uid}):",
+            HelpSections.KAFKA, "Kafka (records to a topic, beside or instead of the output):",
             HelpSections.LAST, "general:"));
     }
 
@@ -93,7 +99,9 @@ final class RunCommand implements Callable<Integer>
         final RecordWriter records;
         try
         {
-            records = options.output == null ? RecordWriter.toStream(out, options.recordBufferBytes) :
+            // With Kafka and no -o, standard output is left alone.
+            records = options.output == null && kafka.enabled() ? null : options.output == null ?
+                RecordWriter.toStream(out, options.recordBufferBytes) :
                 RecordWriter.continuing(options.output, options.rotateBytes, options.rotateNanos,
                     options.rotateAtExit, options.recordBufferBytes);
         }
@@ -101,6 +109,20 @@ final class RunCommand implements Callable<Integer>
         {
             err.println("tracker run: cannot write output file " + options.output + ": " + Errors.describe(e));
             return ExitCodes.INPUT_ERROR;
+        }
+        final KafkaRecordSink kafkaSink;
+        try
+        {
+            kafkaSink = kafka.open(options.recordFields(), err);
+        }
+        catch (final UsageException e)
+        {
+            closeQuietly(records);
+            throw e;
+        }
+        if (records == null)
+        {
+            return runWith(null, kafkaSink);
         }
         if (records.tornBytesCut() > 0)
         {
@@ -113,6 +135,12 @@ final class RunCommand implements Callable<Integer>
             err.printf(Locale.ROOT, "tracker run: continuing %s after %,d bytes an earlier run wrote%n",
                 options.output, records.continuedBytes());
         }
+        return runWith(records, kafkaSink);
+    }
+
+    /** Runs the daemon with its record sinks (either may be null, not both); closes them whatever happens. */
+    private int runWith(final RecordWriter records, final KafkaRecordSink kafkaSink)
+    {
         final CheckpointStore store;
         try
         {
@@ -121,16 +149,19 @@ final class RunCommand implements Callable<Integer>
         catch (final IOException e)
         {
             err.println("tracker run: cannot use state directory: " + Errors.describe(e));
+            closeQuietly(records);
+            closeQuietly(kafkaSink);
             return ExitCodes.INPUT_ERROR;
         }
         final FlowLimits limits = options.limits();
         if (!memoryFits(limits, store != null))
         {
             closeQuietly(store);
-            records.close();
+            closeQuietly(records);
+            closeQuietly(kafkaSink);
             return ExitCodes.USAGE;
         }
-        return new RunDaemon(options, common.quiet, err).run(records, store, limits);
+        return new RunDaemon(options, common.quiet, err).run(records, kafkaSink, store, limits);
     }
 
     /**
@@ -191,6 +222,15 @@ final class RunCommand implements Callable<Integer>
     {
         return ConnectionTracker.flowTableMaxOffHeapBytes(limits.perShard(workers)) * workers +
             limits.maxFlows() * FlowLimits.TIMER_BYTES_PER_FLOW;
+    }
+
+    /** Closes a record sink that may be null. */
+    static void closeQuietly(final FlowRecordSink sink)
+    {
+        if (sink != null)
+        {
+            sink.close();
+        }
     }
 
     static void closeQuietly(final CheckpointStore store)

@@ -13,8 +13,10 @@ import dev.flowtracker.ingest.http.HttpApi;
 import dev.flowtracker.ingest.http.HttpServer;
 import dev.flowtracker.ingest.metrics.FlowEndCounters;
 import dev.flowtracker.ingest.metrics.TrackerMetrics;
+import dev.flowtracker.ingest.output.FlowRecordSink;
 import dev.flowtracker.ingest.output.FlowRecords;
 import dev.flowtracker.ingest.output.RecordWriter;
+import dev.flowtracker.ingest.output.kafka.KafkaRecordSink;
 import dev.flowtracker.ingest.pipeline.Checkpointing;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 import dev.flowtracker.ingest.pipeline.ReplayResume;
@@ -55,8 +57,10 @@ final class RunDaemon
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean inputFinished = new AtomicBoolean();
     private List<PacketSource> sources;
-    /** The file or standard output sink, for its metrics and end-of-run report. */
+    /** The file or standard output sink, for its metrics and end-of-run report; null with Kafka only. */
     private RecordWriter records;
+    /** The Kafka sink, or null. */
+    private KafkaRecordSink kafka;
     /** Every sink, fed by the workers. */
     private FlowRecords sinks;
     private FlowLimits limits;
@@ -71,11 +75,25 @@ final class RunDaemon
         this.err = err;
     }
 
-    /** Runs the daemon writing to {@code records}, checkpointing to {@code store} (may be null); the exit status. */
-    int run(final RecordWriter records, final CheckpointStore store, final FlowLimits limits)
+    /**
+     * Runs the daemon writing to {@code records} and {@code kafka} (either may be null, not both), checkpointing to
+     * {@code store} (may be null); the exit status.
+     */
+    int run(final RecordWriter records, final KafkaRecordSink kafka, final CheckpointStore store,
+        final FlowLimits limits)
     {
         this.records = records;
-        this.sinks = new FlowRecords(List.of(records), options.recordFields());
+        this.kafka = kafka;
+        final List<FlowRecordSink> all = new ArrayList<>();
+        if (records != null)
+        {
+            all.add(records);
+        }
+        if (kafka != null)
+        {
+            all.add(kafka);
+        }
+        this.sinks = new FlowRecords(all, options.recordFields());
         this.limits = limits;
         sources = options.sources();
         final FlowEndCounters[] flowEnds = new FlowEndCounters[options.workers];
@@ -97,7 +115,7 @@ final class RunDaemon
         }
         skipCheckpointedFrames();
         final TrackerMetrics metrics = new TrackerMetrics(new TrackerMetrics.Parts(pipeline, sources, flowEnds, records,
-            limits.maxFlows(), inputFinished::get));
+            limits.maxFlows(), inputFinished::get, kafka));
         if (options.httpListen != null)
         {
             try
@@ -351,9 +369,20 @@ final class RunDaemon
         }
     }
 
-    /** Reports records lost or a sink that failed and recovered; whether every record was written. */
+    /** Reports records lost or a sink that failed and recovered; whether every record was delivered. */
     private boolean recordsAllWritten()
     {
+        boolean all = true;
+        if (kafka != null && kafka.lost() > 0)
+        {
+            err.printf(Locale.ROOT, "tracker run: error delivering flow records to Kafka: %s; %,d delivered%n",
+                kafka.failure(), kafka.written());
+            all = false;
+        }
+        if (records == null)
+        {
+            return all;
+        }
         if (records.lost() > 0)
         {
             err.printf(Locale.ROOT, "tracker run: error writing flow records: %s; %,d lost (%,d for a full buffer, " +
@@ -367,7 +396,7 @@ final class RunDaemon
             err.printf(Locale.ROOT, "tracker run: warning: writing flow records failed %,d times (first: %s) and " +
                 "recovered; no record lost%n", records.sinkFailures(), records.failure());
         }
-        return true;
+        return all;
     }
 
     private void summary(final double seconds, final List<PacketSource> started)
@@ -381,7 +410,7 @@ final class RunDaemon
             pipeline.stats().frames(), pipeline.stats().tcpSegments(), pipeline.totals().connectionsCreated(),
             pipeline.workers(), Arrays.toString(pipeline.totals().segmentsPerWorker()), pipeline.ringSize(),
             pipeline.ringFullDrops(), seconds, seconds > 0 ? pipeline.stats().frames() / seconds : 0.0,
-            records.written());
+            sinks.written());
         err.printf(Locale.ROOT, "tracker run: flow table %,d flows; removed idle %s, emergency %s, capacity %s; " +
                 "emergency mode entered %d times%n",
             limits.maxFlows(), removals(FlowRemoval.IDLE_TIMEOUT), removals(FlowRemoval.EMERGENCY_TIMEOUT),

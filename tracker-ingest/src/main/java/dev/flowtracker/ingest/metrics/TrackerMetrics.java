@@ -10,6 +10,7 @@ import dev.flowtracker.core.tcp.FlowRemoval;
 import dev.flowtracker.core.tcp.SecuritySignal;
 import dev.flowtracker.core.tcp.TcpState;
 import dev.flowtracker.ingest.output.RecordWriter;
+import dev.flowtracker.ingest.output.kafka.KafkaRecordSink;
 import dev.flowtracker.ingest.pipeline.CheckpointSchedule;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 import dev.flowtracker.ingest.pipeline.WorkerTotals;
@@ -20,6 +21,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -55,6 +57,9 @@ public final class TrackerMetrics implements AutoCloseable
         0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
     /** Checkpoint durations: 1 ms to 1 min. */
     static final double[] CHECKPOINT_BUCKETS_SECONDS = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60};
+    /** Kafka delivery latencies: 1 ms to 2 min (an outage's records are delivered late, not lost). */
+    static final double[] KAFKA_LATENCY_BUCKETS_SECONDS = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+        10, 30, 60, 120};
     private static final String[] DIRECTIONS = {"orig", "resp"};
     private static final String[] SIDES = DIRECTIONS;
     private static final String TOTAL_SUFFIX = "_total";
@@ -66,12 +71,21 @@ public final class TrackerMetrics implements AutoCloseable
      * just for a meter would be collected and the meter would freeze or turn NaN.
      */
     private final List<Object> readFrom = new ArrayList<>();
+    /** The Kafka client's own metrics, when there is a Kafka sink. */
+    private KafkaClientMetrics kafkaClientMetrics;
 
     /** What the metrics read: the running pipeline and what feeds and drains it. */
     public record Parts(
         Pipeline pipeline, List<PacketSource> sources, FlowEndCounters[] flowEnds, RecordWriter records,
-        long maxFlows, BooleanSupplier inputFinished)
+        long maxFlows, BooleanSupplier inputFinished, KafkaRecordSink kafka)
     {
+        /** Without a Kafka sink. */
+        public Parts(
+            final Pipeline pipeline, final List<PacketSource> sources, final FlowEndCounters[] flowEnds,
+            final RecordWriter records, final long maxFlows, final BooleanSupplier inputFinished)
+        {
+            this(pipeline, sources, flowEnds, records, maxFlows, inputFinished, null);
+        }
     }
 
     public TrackerMetrics(final Parts parts)
@@ -83,6 +97,10 @@ public final class TrackerMetrics implements AutoCloseable
         bindFlows(parts.pipeline(), parts.flowEnds(), parts.maxFlows());
         bindAnalysis(parts.pipeline());
         bindOutput(parts.pipeline(), parts.records());
+        if (parts.kafka() != null)
+        {
+            bindKafka(parts.kafka());
+        }
         bindProcess(parts.inputFinished());
     }
 
@@ -111,6 +129,10 @@ public final class TrackerMetrics implements AutoCloseable
     @Override
     public void close()
     {
+        if (kafkaClientMetrics != null)
+        {
+            kafkaClientMetrics.close();
+        }
         gcMetrics.close();
         registry.close();
     }
@@ -253,16 +275,19 @@ public final class TrackerMetrics implements AutoCloseable
 
     private void bindOutput(final Pipeline pipeline, final RecordWriter records)
     {
-        counter(RECORDS_WRITTEN, records, RecordWriter::written);
-        for (final RecordWriter.LossReason reason : RecordWriter.LossReason.values())
+        if (records != null)
         {
-            counter(RECORDS_LOST, records, r -> r.lost(reason), reason.label());
+            counter(RECORDS_WRITTEN, records, RecordWriter::written, records.name());
+            for (final RecordWriter.LossReason reason : RecordWriter.LossReason.values())
+            {
+                counter(RECORDS_LOST, records, r -> r.lost(reason), records.name(), reason.label());
+            }
+            gauge(RECORDS_QUEUED, records, RecordWriter::queued);
+            gauge(RECORDS_BACKLOG, records, RecordWriter::backlogRecords);
+            gauge(RECORDS_BACKLOG_BYTES, records, RecordWriter::backlogBytes);
+            gauge(RECORDS_SINK_FAILING, records, r -> r.failing() ? 1 : 0);
+            counter(RECORDS_SINK_FAILURES, records, RecordWriter::sinkFailures);
         }
-        gauge(RECORDS_QUEUED, records, RecordWriter::queued);
-        gauge(RECORDS_BACKLOG, records, RecordWriter::backlogRecords);
-        gauge(RECORDS_BACKLOG_BYTES, records, RecordWriter::backlogBytes);
-        gauge(RECORDS_SINK_FAILING, records, r -> r.failing() ? 1 : 0);
-        counter(RECORDS_SINK_FAILURES, records, RecordWriter::sinkFailures);
         counter(CHECKPOINT_ATTEMPTS, pipeline.checkpoints(), CheckpointSchedule::written, "written");
         counter(CHECKPOINT_ATTEMPTS, pipeline.checkpoints(), CheckpointSchedule::skipped, "skipped");
         counter(CHECKPOINT_ATTEMPTS, pipeline.checkpoints(), CheckpointSchedule::failed, "failed");
@@ -270,6 +295,26 @@ public final class TrackerMetrics implements AutoCloseable
             (System.currentTimeMillis() - c.lastCommittedMillis()) / 1000.0);
         histogram(CHECKPOINT_DURATION, List.of(pipeline.checkpoints().durations()), CHECKPOINT_BUCKETS_SECONDS,
             TimeUnit.HOURS.toNanos(1));
+    }
+
+    private void bindKafka(final KafkaRecordSink kafka)
+    {
+        counter(RECORDS_WRITTEN, kafka, KafkaRecordSink::written, kafka.name());
+        for (final KafkaRecordSink.LossReason reason : KafkaRecordSink.LossReason.values())
+        {
+            counter(RECORDS_LOST, kafka, k -> k.lost(reason), kafka.name(), reason.label());
+        }
+        gauge(KAFKA_BUFFERED_RECORDS, kafka, KafkaRecordSink::bufferedRecords);
+        gauge(KAFKA_BUFFERED_BYTES, kafka, KafkaRecordSink::bufferedBytes);
+        gauge(KAFKA_BUFFER_LIMIT_BYTES, kafka, KafkaRecordSink::bufferLimitBytes);
+        gauge(KAFKA_REACHABLE, kafka, k -> k.reachable() ? 1 : 0);
+        counter(KAFKA_SEND_FAILURES, kafka, KafkaRecordSink::sendFailures);
+        counter(KAFKA_RECORD_BYTES, kafka, KafkaRecordSink::writtenBytes);
+        histogram(KAFKA_DELIVERY_LATENCY, List.of(kafka.latency()), KAFKA_LATENCY_BUCKETS_SECONDS,
+            KafkaRecordSink.MAX_LATENCY_NANOS);
+        // The client's own metrics (kafka_producer_*): its labels are the client id and the one topic, so bounded.
+        kafkaClientMetrics = new KafkaClientMetrics(kafka.producer());
+        kafkaClientMetrics.bindTo(registry);
     }
 
     private void bindProcess(final BooleanSupplier inputFinished)
