@@ -57,8 +57,8 @@ class TrackerMetricCatalogueTest
         TrackerMetric.CAPTURE_KERNEL_PACKETS_DROPPED, TrackerMetric.CAPTURE_KERNEL_FREEZES,
         TrackerMetric.CAPTURE_CHECKSUMS_UNVERIFIED,
         TrackerMetric.KAFKA_BUFFERED_RECORDS, TrackerMetric.KAFKA_BUFFERED_BYTES,
-        TrackerMetric.KAFKA_BUFFER_LIMIT_BYTES, TrackerMetric.KAFKA_REACHABLE, TrackerMetric.KAFKA_SEND_FAILURES, TrackerMetric.KAFKA_RECORD_BYTES,
-        TrackerMetric.KAFKA_DELIVERY_LATENCY);
+        TrackerMetric.KAFKA_BUFFER_LIMIT_BYTES, TrackerMetric.KAFKA_REACHABLE, TrackerMetric.KAFKA_SEND_FAILURES,
+        TrackerMetric.KAFKA_RECORD_BYTES, TrackerMetric.KAFKA_DELIVERY_LATENCY);
 
     private record Documented(String type, List<String> labels)
     {
