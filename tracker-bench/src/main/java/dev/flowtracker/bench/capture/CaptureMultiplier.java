@@ -1,8 +1,8 @@
 package dev.flowtracker.bench.capture;
 
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
-import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
+import dev.flowtracker.ingest.source.file.CaptureReader;
+import dev.flowtracker.ingest.source.file.PacketHandler;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;

@@ -1,8 +1,8 @@
 package dev.flowtracker.bench.harness;
 
 import dev.flowtracker.bench.capture.SyntheticCapture;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
+import dev.flowtracker.ingest.source.file.CaptureReader;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -10,9 +10,9 @@ import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
-import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
+import dev.flowtracker.ingest.source.file.CaptureReader;
+import dev.flowtracker.ingest.source.file.PacketHandler;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 
 import java.io.IOException;

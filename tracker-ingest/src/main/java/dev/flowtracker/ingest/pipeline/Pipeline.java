@@ -16,7 +16,7 @@ import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.decode.FrameIntake;
-import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.source.file.PacketHandler;
 import dev.flowtracker.ingest.concurrent.TrackerThreads;
 import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;

@@ -2,8 +2,8 @@ package dev.flowtracker.ingest.analyze;
 
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.TcpConnection;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
+import dev.flowtracker.ingest.source.file.CaptureReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

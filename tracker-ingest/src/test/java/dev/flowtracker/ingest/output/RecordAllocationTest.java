@@ -7,8 +7,8 @@ import com.sun.management.ThreadMXBean;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
+import dev.flowtracker.ingest.source.file.CaptureReader;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;

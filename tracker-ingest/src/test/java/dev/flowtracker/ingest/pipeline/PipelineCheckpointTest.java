@@ -8,9 +8,9 @@ import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
-import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
+import dev.flowtracker.ingest.source.file.CaptureReader;
+import dev.flowtracker.ingest.source.file.PacketHandler;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 

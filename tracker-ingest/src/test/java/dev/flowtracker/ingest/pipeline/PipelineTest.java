@@ -12,9 +12,9 @@ import dev.flowtracker.core.tcp.FlowRemoval;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureFormatException;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
+import dev.flowtracker.ingest.source.file.CaptureFormatException;
+import dev.flowtracker.ingest.source.file.CaptureReader;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package dev.flowtracker.ingest.source.afpacket;
 
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
+import dev.flowtracker.ingest.source.file.CaptureReader;
 
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;

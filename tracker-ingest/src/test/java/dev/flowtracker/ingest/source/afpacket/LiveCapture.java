@@ -6,8 +6,8 @@ import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
+import dev.flowtracker.ingest.source.file.CaptureReader;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 

@@ -4,9 +4,9 @@ import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.PacketDecoder;
 import dev.flowtracker.core.tcp.FlowHash;
 import dev.flowtracker.core.wire.LinkType;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
-import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
+import dev.flowtracker.ingest.source.file.CaptureReader;
+import dev.flowtracker.ingest.source.file.PacketHandler;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
