@@ -3,12 +3,12 @@ package dev.flowtracker.ingest.source.file;
 import dev.flowtracker.ingest.concurrent.TrackerThreads;
 import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 import dev.flowtracker.ingest.source.FrameSink;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.SourceException;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -44,8 +44,7 @@ public final class CaptureFileSource implements PacketSource
     @FunctionalInterface
     public interface Skip
     {
-        boolean skip(MemorySegment segment, long offset, int capturedLength, int wireLength, int linkType,
-            long timestampNanos);
+        boolean skip(FrameDescriptor frame);
     }
 
     /**
@@ -127,54 +126,57 @@ public final class CaptureFileSource implements PacketSource
 
     private void replay(final FrameSink sink)
     {
-        final PacketHandler counting = (segment, offset, capturedLength, wireLength, linkType, timestampNanos,
-            interfaceId) ->
+        final FrameSink counting = frame ->
         {
             frames++;
-            bytes += wireLength;
-            sink.onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
-                FrameSink.NO_TUNNEL);
+            bytes += frame.wireLength();
+            sink.onFrame(frame);
         };
-        final PacketHandler paced = replaySpeed > 0 ?
-            new ReplayPacer(counting, replaySpeed, () -> stopRequested) : counting;
+        final FrameSink paced =
+            replaySpeed > 0 ? new ReplayPacer(counting, replaySpeed, () -> stopRequested) : counting;
         final Skip frames = skip;
-        final PacketHandler handler = frames == null ? paced : (segment, offset, capturedLength, wireLength, linkType,
-            timestampNanos, interfaceId) ->
+        final FrameSink skipping = frames == null ? paced : frame ->
         {
-            if (frames.skip(segment, offset, capturedLength, wireLength, linkType, timestampNanos))
+            if (frames.skip(frame))
             {
                 skipped++;
             }
             else
             {
-                paced.onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId);
+                paced.onFrame(frame);
             }
         };
-        final int batch = replaySpeed > 0 ? PACED_BATCH : FAST_BATCH;
-        for (final Path file : files)
+        final Replay replay = new Replay();
+        try
         {
-            if (stopRequested)
-            {
-                return;
-            }
-            try (CaptureReader reader = CaptureFiles.open(file))
-            {
-                while (!stopRequested && reader.read(handler, batch) > 0)
-                {
-                    // the whole file, or until stopped
-                }
-            }
-            catch (final NoSuchFileException e)
-            {
-                failure = new SourceException(file + ": no such file", e);
-                return;
-            }
-            catch (final IOException e)
-            {
-                failure = new SourceException(
-                    e.getMessage() == null ? file + ": " + e.getClass().getSimpleName() : e.getMessage(), e);
-                return;
-            }
+            CaptureReplay.read(files, skipping, replaySpeed > 0 ? PACED_BATCH : FAST_BATCH, replay);
+        }
+        catch (final NoSuchFileException e)
+        {
+            failure = new SourceException(replay.file + ": no such file", e);
+        }
+        catch (final IOException e)
+        {
+            failure = new SourceException(
+                e.getMessage() == null ? replay.file + ": " + e.getClass().getSimpleName() : e.getMessage(), e);
+        }
+    }
+
+    /** The replay's stop check, and the file being read (for messages). Owned by the delivery thread. */
+    private final class Replay implements CaptureReplay.Observer
+    {
+        private Path file;
+
+        @Override
+        public boolean proceed()
+        {
+            return !stopRequested;
+        }
+
+        @Override
+        public void onFile(final Path next, final int index, final int count)
+        {
+            file = next;
         }
     }
 

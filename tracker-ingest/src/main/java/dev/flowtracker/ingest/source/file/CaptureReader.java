@@ -1,5 +1,7 @@
 package dev.flowtracker.ingest.source.file;
 
+import dev.flowtracker.ingest.source.FrameSink;
+
 import java.io.IOException;
 
 /**
@@ -8,12 +10,13 @@ import java.io.IOException;
 public interface CaptureReader extends AutoCloseable
 {
     /**
-     * Delivers up to {@code limit} frames to {@code handler}.
+     * Delivers up to {@code limit} frames to {@code sink}, each in the reader's one {@link
+     * dev.flowtracker.ingest.source.FrameDescriptor} (no tunnel, checksums not pending).
      *
      * @return frames delivered; 0 means the file has ended.
      * @throws CaptureFormatException when the file is cut short or corrupt; frames before it were delivered.
      */
-    int read(PacketHandler handler, int limit) throws IOException;
+    int read(FrameSink sink, int limit) throws IOException;
 
     /** Progress in file bytes (compressed bytes for compressed files) and the total, -1 when unknown. */
     long progressPosition();

@@ -13,10 +13,11 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>Pages the reader has passed are given back ({@link PageRelease}), so that resident memory holds a few chunks of
  * the file, not all of it. Readers read forward: once they {@link #require} position p, nothing before p is read
- * again, and a frame's bytes are only read during its {@link PacketHandler#onFrame} call (ring events hold decoded
- * primitives, never a reference into the mapping). So the bytes before p are free; releasing stops a whole
- * {@link #RELEASE_CHUNK} short of p anyway, and always in whole chunks. Should a read ever land behind that point,
- * it costs a page fault, not a wrong byte: the mapping is shared, so the page cache still holds the file.
+ * again, and a frame's bytes are only read during its {@link dev.flowtracker.ingest.source.FrameSink#onFrame} call
+ * (ring events hold decoded primitives, never a reference into the mapping). So the bytes before p are free;
+ * releasing stops a whole {@link #RELEASE_CHUNK} short of p anyway, and always in whole chunks. Should a read ever
+ * land behind that point, it costs a page fault, not a wrong byte: the mapping is shared, so the page cache still
+ * holds the file.
  *
  * <pre>
  *   file: | released ......... | kept (one to two chunks) | p: record being read | not yet read ...

@@ -1,6 +1,8 @@
 package dev.flowtracker.ingest.source.file;
 
 import dev.flowtracker.core.wire.Bytes;
+import dev.flowtracker.ingest.source.FrameDescriptor;
+import dev.flowtracker.ingest.source.FrameSink;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -32,6 +34,8 @@ public final class PcapReader implements CaptureReader
     private final long fractionToNanos;
     private final int linkType;
     private long position = FILE_HEADER_LENGTH;
+    /** Every frame read, in turn. */
+    private final FrameDescriptor frame = new FrameDescriptor();
 
     public PcapReader(final String name, final CaptureInput input) throws IOException
     {
@@ -74,7 +78,7 @@ public final class PcapReader implements CaptureReader
     }
 
     @Override
-    public int read(final PacketHandler handler, final int limit) throws IOException
+    public int read(final FrameSink sink, final int limit) throws IOException
     {
         int delivered = 0;
         while (delivered < limit)
@@ -109,7 +113,8 @@ public final class PcapReader implements CaptureReader
             final long timestampNanos = seconds * 1_000_000_000L + fraction * fractionToNanos;
             final int wire = (int)Math.min(Integer.MAX_VALUE, Math.max(wireLength, capturedLength));
             position += RECORD_HEADER_LENGTH + capturedLength;
-            handler.onFrame(segment, data, (int)capturedLength, wire, linkType, timestampNanos, 0);
+            sink.onFrame(frame.wrap(segment, data, (int)capturedLength, wire)
+                .linkType(linkType).timestampNanos(timestampNanos).interfaceId(0));
             delivered++;
         }
         return delivered;

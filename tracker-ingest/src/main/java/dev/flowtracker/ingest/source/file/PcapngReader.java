@@ -1,6 +1,8 @@
 package dev.flowtracker.ingest.source.file;
 
 import dev.flowtracker.core.wire.Bytes;
+import dev.flowtracker.ingest.source.FrameDescriptor;
+import dev.flowtracker.ingest.source.FrameSink;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -42,6 +44,8 @@ public final class PcapngReader implements CaptureReader
     private final CaptureInput input;
     private boolean bigEndian;
     private long position;
+    /** Every frame read, in turn. */
+    private final FrameDescriptor frame = new FrameDescriptor();
 
     // Per interface of the current section.
     private int interfaceCount;
@@ -64,7 +68,7 @@ public final class PcapngReader implements CaptureReader
     }
 
     @Override
-    public int read(final PacketHandler handler, final int limit) throws IOException
+    public int read(final FrameSink sink, final int limit) throws IOException
     {
         int delivered = 0;
         while (delivered < limit)
@@ -100,17 +104,17 @@ public final class PcapngReader implements CaptureReader
                 case INTERFACE_DESCRIPTION_BLOCK -> readInterface(block, blockStart, blockLength);
                 case ENHANCED_PACKET_BLOCK ->
                 {
-                    deliverPacket(handler, block, blockStart, blockLength, true);
+                    deliverPacket(sink, block, blockStart, blockLength, true);
                     delivered++;
                 }
                 case SIMPLE_PACKET_BLOCK ->
                 {
-                    deliverSimple(handler, block, blockStart, blockLength);
+                    deliverSimple(sink, block, blockStart, blockLength);
                     delivered++;
                 }
                 case PACKET_BLOCK ->
                 {
-                    deliverPacket(handler, block, blockStart, blockLength, false);
+                    deliverPacket(sink, block, blockStart, blockLength, false);
                     delivered++;
                 }
                 default ->
@@ -236,7 +240,7 @@ public final class PcapngReader implements CaptureReader
      * count) share the rest of their layout: timestamp high/low, captured length, wire length, data.
      */
     private void deliverPacket(
-        final PacketHandler handler, final long block, final long blockStart, final long blockLength,
+        final FrameSink sink, final long block, final long blockStart, final long blockLength,
         final boolean enhanced) throws CaptureFormatException
     {
         final String kind = enhanced ? "enhanced packet block" : "packet block";
@@ -258,12 +262,12 @@ public final class PcapngReader implements CaptureReader
                 "captured length " + capturedLength + " larger than its " + kind);
         }
         final int id = (int)interfaceId;
-        handler.onFrame(segment, block + 28, (int)capturedLength, wireLength(wireLength, capturedLength),
-            linkTypes[id], toNanos(id, timestamp), id);
+        sink.onFrame(frame.wrap(segment, block + 28, (int)capturedLength, wireLength(wireLength, capturedLength))
+            .linkType(linkTypes[id]).timestampNanos(toNanos(id, timestamp)).interfaceId(id));
     }
 
     private void deliverSimple(
-        final PacketHandler handler, final long block, final long blockStart, final long blockLength)
+        final FrameSink sink, final long block, final long blockStart, final long blockLength)
         throws CaptureFormatException
     {
         if (blockLength < 16)
@@ -280,8 +284,8 @@ public final class PcapngReader implements CaptureReader
         {
             capturedLength = Math.min(capturedLength, snapLengths[0]);
         }
-        handler.onFrame(segment, block + 12, (int)capturedLength, wireLength(wireLength, capturedLength),
-            linkTypes[0], 0, 0);
+        sink.onFrame(frame.wrap(segment, block + 12, (int)capturedLength, wireLength(wireLength, capturedLength))
+            .linkType(linkTypes[0]).timestampNanos(0).interfaceId(0));
     }
 
     /** Wire length as an int: never below the captured length, never negative for lengths of 2^31 or more. */

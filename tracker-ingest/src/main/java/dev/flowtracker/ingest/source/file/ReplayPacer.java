@@ -1,6 +1,8 @@
 package dev.flowtracker.ingest.source.file;
 
-import java.lang.foreign.MemorySegment;
+import dev.flowtracker.ingest.source.FrameDescriptor;
+import dev.flowtracker.ingest.source.FrameSink;
+
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -13,7 +15,7 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Called on the reading thread only.
  */
-public final class ReplayPacer implements PacketHandler
+public final class ReplayPacer implements FrameSink
 {
     /** Longest single park, so that a stop request is seen promptly even across long gaps in a capture. */
     static final long MAX_WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -21,14 +23,14 @@ public final class ReplayPacer implements PacketHandler
     /** Latest a frame is held back from the start of the replay: about 146 years, far from overflow. */
     private static final double MAX_OFFSET_NANOS = Long.MAX_VALUE / 2.0;
 
-    private final PacketHandler next;
+    private final FrameSink next;
     private final double speed;
     private final BooleanSupplier stopRequested;
     private boolean started;
     private long firstCaptureNanos;
     private long startMonotonicNanos;
 
-    public ReplayPacer(final PacketHandler next, final double speed, final BooleanSupplier stopRequested)
+    public ReplayPacer(final FrameSink next, final double speed, final BooleanSupplier stopRequested)
     {
         if (!(speed > 0) || Double.isInfinite(speed))
         {
@@ -40,10 +42,9 @@ public final class ReplayPacer implements PacketHandler
     }
 
     @Override
-    public void onFrame(
-        final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-        final int linkType, final long timestampNanos, final int interfaceId)
+    public void onFrame(final FrameDescriptor frame)
     {
+        final long timestampNanos = frame.timestampNanos();
         if (!started)
         {
             started = true;
@@ -66,7 +67,7 @@ public final class ReplayPacer implements PacketHandler
         }
         if (!stopRequested.getAsBoolean())
         {
-            next.onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId);
+            next.onFrame(frame);
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.flowtracker.ingest.source.file;
 
-import dev.flowtracker.ingest.source.FrameSink;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.PacketSourceContractTest;
 
@@ -39,6 +39,6 @@ class CaptureFileSourceContractTest extends PacketSourceContractTest
     @Override
     protected int expectedTunnelId()
     {
-        return FrameSink.NO_TUNNEL;
+        return FrameDescriptor.NO_TUNNEL;
     }
 }

@@ -151,15 +151,14 @@ final class CaptureRun
             do
             {
                 final int before = frames.size();
-                delivered = reader.read((segment, offset, capturedLength, wireLength, linkType, timestampNanos,
-                    interfaceId) -> frames.add(new Frame(
-                        segment.asSlice(offset, capturedLength).toArray(ValueLayout.JAVA_BYTE), capturedLength,
-                        wireLength, linkType, timestampNanos, interfaceId)), BATCH);
+                delivered = reader.read(frame -> frames.add(new Frame(frame.segment().asSlice(frame.offset(),
+                    frame.capturedLength()).toArray(ValueLayout.JAVA_BYTE), frame.capturedLength(), frame.wireLength(),
+                    frame.linkType(), frame.timestampNanos(), frame.interfaceId())), BATCH);
                 assertTrue(delivered >= 0 && delivered <= BATCH, "read returned " + delivered);
                 assertEquals(frames.size() - before, delivered, "read's count equals the frames handed over");
             }
             while (delivered > 0);
-            assertEquals(0, reader.read((s, o, c, w, l, t, i) -> frames.add(null), BATCH), "read after the end");
+            assertEquals(0, reader.read(frame -> frames.add(null), BATCH), "read after the end");
             return null;
         }
         catch (final IOException | RuntimeException e)

@@ -1,5 +1,6 @@
 package dev.flowtracker.ingest.source.file;
 
+import dev.flowtracker.ingest.source.FrameSink;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,20 +69,17 @@ class MappedCaptureInputTest
         final int[] next = {0};
         try (PcapReader reader = new PcapReader(capture.toString(), input))
         {
-            final PacketHandler handler = (segment, offset, captured, wire, linkType, nanos, interfaceId) ->
+            final FrameSink handler = frame ->
             {
                 final int number = next[0]++;
-                assertEquals(number, segment.get(INT_LE, offset));
-                assertEquals(number, segment.get(INT_LE, offset + captured - 4));
+                assertEquals(number, frame.segment().get(INT_LE, frame.offset()));
+                assertEquals(number, frame.segment().get(INT_LE, frame.offset() + frame.capturedLength() - 4));
                 if (number % 500 == 0)
                 {
                     mostResident[0] = Math.max(mostResident[0], residentBytes(mapping));
                 }
             };
-            while (reader.read(handler, 1_000) > 0)
-            {
-                // every record
-            }
+            CaptureReplay.read(reader, handler, 1_000, CaptureReplay.TO_THE_END);
             mostResident[0] = Math.max(mostResident[0], residentBytes(mapping));
             assertNull(reader.releaseFailure());
         }

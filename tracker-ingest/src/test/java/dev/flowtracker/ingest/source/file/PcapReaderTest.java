@@ -170,7 +170,7 @@ class PcapReaderTest
         {
             assertEquals(Files.size(file), reader.progressTotal());
             assertTrue(reader.progressPosition() <= reader.progressTotal());
-            while (reader.read((s, o, c, w, l, t, i) -> { }, 4) > 0)
+            while (reader.read(frame -> { }, 4) > 0)
             {
                 assertTrue(reader.progressPosition() <= reader.progressTotal());
             }
@@ -306,7 +306,7 @@ class PcapReaderTest
         final List<Integer> lengths = new ArrayList<>();
         try (CaptureReader reader = CaptureFiles.open(file))
         {
-            while (reader.read((s, o, c, w, l, t, i) -> lengths.add(c), 16) > 0)
+            while (reader.read(frame -> lengths.add(frame.capturedLength()), 16) > 0)
             {
                 // keep reading
             }

@@ -2,6 +2,7 @@ package dev.flowtracker.ingest.source.file;
 
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.PacketDecoder;
+import dev.flowtracker.ingest.source.FrameSink;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -83,18 +84,22 @@ final class ReaderFuzzing
         final List<Frame> frames = new ArrayList<>();
         final PacketDecoder decoder = new PacketDecoder();
         final DecodedPacket packet = new DecodedPacket();
-        final PacketHandler handler = (segment, offset, capturedLength, wireLength, linkType, timestampNanos,
-            interfaceId) ->
+        final FrameSink handler = frame ->
         {
+            final MemorySegment segment = frame.segment();
+            final long offset = frame.offset();
+            final int capturedLength = frame.capturedLength();
+            final int wireLength = frame.wireLength();
+            final int interfaceId = frame.interfaceId();
             assertTrue(capturedLength >= 0 && offset >= 0 && offset + capturedLength <= segment.byteSize(),
                 () -> "frame [" + offset + ", +" + capturedLength + ") outside the window");
             assertTrue(!windowed || offset + capturedLength <= file.length, "frame inside the file");
             assertTrue(wireLength >= capturedLength, () -> "wire " + wireLength + " < captured " + capturedLength);
             assertTrue(interfaceId >= 0, "interface id");
             final byte[] data = segment.asSlice(offset, capturedLength).toArray(ValueLayout.JAVA_BYTE);
-            frames.add(new Frame(capturedLength, wireLength, linkType, timestampNanos, interfaceId,
+            frames.add(new Frame(capturedLength, wireLength, frame.linkType(), frame.timestampNanos(), interfaceId,
                 Arrays.hashCode(data)));
-            decoder.decode(MemorySegment.ofArray(data), 0, capturedLength, wireLength, linkType, packet);
+            decoder.decode(MemorySegment.ofArray(data), 0, capturedLength, wireLength, frame.linkType(), packet);
         };
         try (CaptureReader reader = opener.open(NAME, input))
         {
