@@ -71,8 +71,7 @@ public final class CaptureRate
             worker -> connection -> records.incrementAndGet()) : null;
         // One counter per delivery thread, read by the report after the threads stopped.
         final long[][] counted = new long[source.deliveryThreads()][1];
-        final IntFunction<FrameSink> sinks = pipelined ? pipeline::sink : thread -> (segment, offset, capturedLength,
-            wireLength, linkType, timestampNanos, interfaceId, tunnelId) -> counted[thread][0]++;
+        final IntFunction<FrameSink> sinks = pipelined ? pipeline::sink : thread -> frame -> counted[thread][0]++;
         try
         {
             source.start(sinks);

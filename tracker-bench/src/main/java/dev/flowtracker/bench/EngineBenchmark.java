@@ -8,8 +8,7 @@ import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -59,22 +58,16 @@ public class EngineBenchmark
     {
         final List<DecodedPacket> decoded = new ArrayList<>();
         final PacketDecoder decoder = new PacketDecoder();
-        try (CaptureReader reader = CaptureFiles.open(Path.of(capture)))
+        CaptureReplay.read(Path.of(capture), frame ->
         {
-            while (reader.read((segment, offset, captured, wire, linkType, nanos, interfaceId) ->
+            final DecodedPacket p = new DecodedPacket();
+            p.timestampNanos = frame.timestampNanos();
+            if (decoder.decode(frame.segment(), frame.offset(), frame.capturedLength(), frame.wireLength(),
+                frame.linkType(), p) == DecodeEvent.TCP_SEGMENT && p.fragmentLength < 0)
             {
-                final DecodedPacket p = new DecodedPacket();
-                p.timestampNanos = nanos;
-                if (decoder.decode(segment, offset, captured, wire, linkType, p) == DecodeEvent.TCP_SEGMENT &&
-                    p.fragmentLength < 0)
-                {
-                    decoded.add(p);
-                }
-            }, 4096) > 0)
-            {
-                // read everything
+                decoded.add(p);
             }
-        }
+        });
         packets = decoded.toArray(new DecodedPacket[0]);
         final long[] connections = {0};
         final ConnectionTracker counting = new ConnectionTracker(1 << 16, c -> connections[0]++,

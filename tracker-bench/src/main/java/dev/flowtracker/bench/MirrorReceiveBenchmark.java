@@ -126,8 +126,7 @@ public final class MirrorReceiveBenchmark
             source = new MirrorSource(new MirrorOptions(MirrorProtocol.VXLAN,
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).withThreads(threads));
             final LongAdder frames = new LongAdder();
-            source.start(i -> (segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
-                tunnelId) -> frames.increment());
+            source.start(i -> frame -> frames.increment());
         }
 
         @Override

@@ -8,9 +8,9 @@ import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.decode.FrameIntake;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
-import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.source.FrameDescriptor;
+import dev.flowtracker.ingest.source.FrameSink;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.output.FlowRecords;
 import dev.flowtracker.ingest.output.RecordWriter;
@@ -87,6 +87,8 @@ public class PipelineBenchmark
     private Frames frames;
     private long passShift;
     private long shift;
+    /** Every frame replayed, in turn (the benchmark thread's). */
+    private final FrameDescriptor replayed = new FrameDescriptor();
 
     @Setup(Level.Trial)
     public void load() throws IOException
@@ -198,6 +200,7 @@ public class PipelineBenchmark
     public static class IntakeState
     {
         private final FrameIntake intake = new FrameIntake(true);
+        private final FrameDescriptor frame = new FrameDescriptor().interfaceId(0);
     }
 
     @Benchmark
@@ -222,11 +225,12 @@ public class PipelineBenchmark
     {
         final Frames f = frames;
         final FrameIntake intake = state.intake;
+        final FrameDescriptor frame = state.frame;
         long sum = 0;
         for (int i = 0; i < f.count; i++)
         {
-            final DecodedPacket p = intake.onFrame(f.segment, f.offsets[i], f.capturedLengths[i], f.wireLengths[i],
-                f.linkTypes[i], f.timestamps[i], 0);
+            final DecodedPacket p = intake.onFrame(frame.wrap(f.segment, f.offsets[i], f.capturedLengths[i],
+                f.wireLengths[i]).linkType(f.linkTypes[i]).timestampNanos(f.timestamps[i]));
             if (p != null)
             {
                 sum += p.seq;
@@ -251,20 +255,21 @@ public class PipelineBenchmark
         return sum;
     }
 
-    private void replay(final PacketHandler handler)
+    private void replay(final FrameSink sink)
     {
         final Frames f = frames;
+        final FrameDescriptor frame = replayed;
         final long at = shift;
         shift += passShift;
         for (int i = 0; i < f.count; i++)
         {
-            handler.onFrame(f.segment, f.offsets[i], f.capturedLengths[i], f.wireLengths[i], f.linkTypes[i],
-                f.timestamps[i] + at, 0);
+            sink.onFrame(frame.wrap(f.segment, f.offsets[i], f.capturedLengths[i], f.wireLengths[i])
+                .linkType(f.linkTypes[i]).timestampNanos(f.timestamps[i] + at));
         }
     }
 
     /** A capture's frames copied off-heap once, with their record fields in arrays. Read by the JMH thread. */
-    static final class Frames implements PacketHandler
+    static final class Frames implements FrameSink
     {
         private final Arena arena = Arena.ofShared();
         private MemorySegment segment = MemorySegment.NULL;
@@ -282,23 +287,11 @@ public class PipelineBenchmark
             final Frames frames = new Frames();
             long total = 0;
             // Two passes: sizes first, so the frames go into one allocation.
-            try (CaptureReader reader = CaptureFiles.open(file))
-            {
-                final long[] sum = new long[1];
-                while (reader.read((s, o, captured, w, l, t, i) -> sum[0] += captured, 4096) > 0)
-                {
-                    // sizes only
-                }
-                total = sum[0];
-            }
+            final long[] sum = new long[1];
+            CaptureReplay.read(file, frame -> sum[0] += frame.capturedLength());
+            total = sum[0];
             frames.segment = frames.arena.allocate(Math.max(1, total), 8);
-            try (CaptureReader reader = CaptureFiles.open(file))
-            {
-                while (reader.read(frames, 4096) > 0)
-                {
-                    // every frame
-                }
-            }
+            CaptureReplay.read(file, frames);
             if (frames.count == 0)
             {
                 throw new IOException(file + ": no frames");
@@ -315,10 +308,14 @@ public class PipelineBenchmark
         }
 
         @Override
-        public void onFrame(
-            final MemorySegment source, final long offset, final int capturedLength, final int wireLength,
-            final int linkType, final long timestampNanos, final int interfaceId)
+        public void onFrame(final FrameDescriptor frame)
         {
+            final MemorySegment source = frame.segment();
+            final long offset = frame.offset();
+            final int capturedLength = frame.capturedLength();
+            final int wireLength = frame.wireLength();
+            final int linkType = frame.linkType();
+            final long timestampNanos = frame.timestampNanos();
             if (count == offsets.length)
             {
                 final int grown = count * 2;

@@ -1,14 +1,15 @@
 package dev.flowtracker.bench.capture;
 
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
-import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.source.FrameDescriptor;
+import dev.flowtracker.ingest.source.FrameSink;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -59,15 +60,10 @@ public final class CaptureMultiplier
     public static CaptureMultiplier read(final Path input) throws IOException
     {
         final Frames frames = new Frames();
-        try (CaptureReader reader = CaptureFiles.open(input))
+        CaptureReplay.read(List.of(input), frames, CaptureReplay.BATCH, frames);
+        if (frames.mixedLinkTypes)
         {
-            while (reader.read(frames, 4096) > 0)
-            {
-                if (frames.mixedLinkTypes)
-                {
-                    throw new IOException(input + ": frames of more than one link type; use a pcap of one");
-                }
-            }
+            throw new IOException(input + ": frames of more than one link type; use a pcap of one");
         }
         if (frames.count == 0)
         {
@@ -206,7 +202,7 @@ public final class CaptureMultiplier
     }
 
     /** The input's frames, packed into one array. Filled on the reading thread. */
-    private static final class Frames implements PacketHandler
+    private static final class Frames implements FrameSink, CaptureReplay.Observer
     {
         byte[] data = new byte[1 << 20];
         int[] offsets = new int[1024];
@@ -219,11 +215,18 @@ public final class CaptureMultiplier
         int maxCaptured;
         boolean mixedLinkTypes;
 
+        /** Reads on until a frame of another link type. */
         @Override
-        public void onFrame(
-            final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-            final int linkType, final long timestampNanos, final int interfaceId)
+        public boolean proceed()
         {
+            return !mixedLinkTypes;
+        }
+
+        @Override
+        public void onFrame(final FrameDescriptor frame)
+        {
+            final int linkType = frame.linkType();
+            final int capturedLength = frame.capturedLength();
             if (this.linkType < 0)
             {
                 this.linkType = linkType;
@@ -250,11 +253,11 @@ public final class CaptureMultiplier
                 }
                 data = Arrays.copyOf(data, (int)grown);
             }
-            MemorySegment.copy(segment, ValueLayout.JAVA_BYTE, offset, data, used, capturedLength);
+            MemorySegment.copy(frame.segment(), ValueLayout.JAVA_BYTE, frame.offset(), data, used, capturedLength);
             offsets[count] = used;
             capturedLengths[count] = capturedLength;
-            wireLengths[count] = wireLength;
-            timestamps[count] = timestampNanos;
+            wireLengths[count] = frame.wireLength();
+            timestamps[count] = frame.timestampNanos();
             maxCaptured = Math.max(maxCaptured, capturedLength);
             used += capturedLength;
             count++;

@@ -1,8 +1,7 @@
 package dev.flowtracker.bench.harness;
 
 import dev.flowtracker.bench.capture.SyntheticCapture;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -297,14 +296,7 @@ public final class Compare
     private static long countFrames(final Path capture) throws IOException
     {
         final long[] frames = new long[1];
-        try (CaptureReader reader = CaptureFiles.open(capture))
-        {
-            int n;
-            while ((n = reader.read((s, o, c, w, l, t, i) -> { }, 65_536)) > 0)
-            {
-                frames[0] += n;
-            }
-        }
+        CaptureReplay.read(capture, frame -> frames[0]++);
         return frames[0];
     }
 

@@ -7,6 +7,7 @@ import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.pipeline.Pipeline;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -114,6 +115,7 @@ public final class FlowFootprint
         private final long offHeapAtStart;
         private byte[] wrapped;
         private MemorySegment segment;
+        private final FrameDescriptor descriptor = new FrameDescriptor().linkType(LINKTYPE_ETHERNET).interfaceId(0);
         private final long flows;
         private long frames;
 
@@ -136,7 +138,8 @@ public final class FlowFootprint
                 wrapped = frame; // the generator reuses one buffer: wrap it once
                 segment = MemorySegment.ofArray(frame);
             }
-            pipeline.onFrame(segment, offset, capturedLength, wireLength, LINKTYPE_ETHERNET, timestampNanos, 0);
+            pipeline.onFrame(
+                descriptor.wrap(segment, offset, capturedLength, wireLength).timestampNanos(timestampNanos));
             if (++frames == checkAt)
             {
                 awaitSegments(pipeline, frames);

@@ -10,9 +10,7 @@ import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
-import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 
 import java.io.IOException;
@@ -52,10 +50,7 @@ final class Records
                 throw new UncheckedIOException(e);
             }
         }, lifecycle, ZeekOptions.DEFAULTS);
-        try (CaptureReader reader = CaptureFiles.open(capture))
-        {
-            analysis.read(reader, null);
-        }
+        CaptureReplay.read(capture, analysis);
         analysis.finish(EndReason.END_OF_INPUT);
         return records;
     }
@@ -67,19 +62,13 @@ final class Records
         decoder.verifyChecksums(true);
         final DecodedPacket packet = new DecodedPacket();
         final long[] frames = new long[1];
-        final PacketHandler handler = (segment, offset, captured, wire, linkType, nanos, interfaceId) ->
+        CaptureReplay.read(capture, frame ->
         {
-            packet.timestampNanos = nanos;
-            visitor.visit(decoder.decode(segment, offset, captured, wire, linkType, packet), packet);
+            packet.timestampNanos = frame.timestampNanos();
+            visitor.visit(decoder.decode(frame.segment(), frame.offset(), frame.capturedLength(), frame.wireLength(),
+                frame.linkType(), packet), packet);
             frames[0]++;
-        };
-        try (CaptureReader reader = CaptureFiles.open(capture))
-        {
-            while (reader.read(handler, 4096) > 0)
-            {
-                // every frame
-            }
-        }
+        });
         return frames[0];
     }
 

@@ -54,6 +54,7 @@ public final class PacketDecoder
     private DecodedPacket packet;
     private int depth;
     private boolean verifyChecksums;
+    private boolean verifyFrameChecksums; // for the frame being decoded: off when its checksums are pending
 
     /**
      * Whether to verify IPv4 header and TCP checksums (off by default: it reads every payload byte). Results land
@@ -83,6 +84,14 @@ public final class PacketDecoder
         final int linkType,
         final DecodedPacket out)
     {
+        return decode(segment, offset, capturedLength, wireLength, linkType, out, false);
+    }
+
+    /** As above; with {@code checksumsPending} (left to the sender's network card) they are not verified. */
+    public DecodeEvent decode(final MemorySegment segment, final long offset, final int capturedLength,
+        final int wireLength, final int linkType, final DecodedPacket out, final boolean checksumsPending)
+    {
+        this.verifyFrameChecksums = verifyChecksums && !checksumsPending;
         this.segment = segment;
         this.capturedEnd = offset + Math.max(0, capturedLength);
         this.wireEnd = offset + Math.max(capturedLength, wireLength);
@@ -427,7 +436,7 @@ public final class PacketDecoder
         packet.dstLow = Ipv4.destination(segment, offset);
         packet.ipLength = (int)Math.min(Integer.MAX_VALUE, totalLength);
         packet.ipFragmented |= moreFragments; // an outer fragment cuts inner ones too
-        if (verifyChecksums)
+        if (verifyFrameChecksums)
         {
             packet.ipChecksum = Checksums.fold(Checksums.add(segment, offset, headerLength, 0)) == 0xFFFF ?
                 DecodedPacket.CHECKSUM_GOOD : DecodedPacket.CHECKSUM_BAD;
@@ -841,7 +850,7 @@ public final class PacketDecoder
             p.payloadBeyondLinkLength =
                 (int)Math.min(p.payloadLength, end - Math.max(linkPayloadEnd, offset + headerLength));
         }
-        if (verifyChecksums && end <= capturedEnd && !p.ipFragmented)
+        if (verifyFrameChecksums && end <= capturedEnd && !p.ipFragmented)
         {
             p.tcpChecksum = tcpChecksum(offset, end - offset);
         }

@@ -8,26 +8,19 @@ import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.ZeekOptions;
-import dev.flowtracker.ingest.capture.CaptureReader;
-import dev.flowtracker.ingest.capture.PacketHandler;
 import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.decode.FrameIntake;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 import dev.flowtracker.ingest.source.FrameSink;
 
-import java.io.IOException;
-import java.lang.foreign.MemorySegment;
-
 /**
- * Reads capture files in order as one stream, decodes every frame, tracks connections and hands each finished
- * connection to a listener. Single-threaded: everything runs on the caller's thread. (The streaming pipeline
- * spreads the same steps over a ring and workers.) As a {@link FrameSink} it analyses a source's frames, tunnel
- * ids included, as the reference the pipeline's records are compared with.
+ * Decodes every frame it is given, tracks connections and hands each finished connection to a listener: a {@link
+ * FrameSink} for the one capture-file reading loop ({@link dev.flowtracker.ingest.source.file.CaptureReplay}) or any
+ * source's frames, tunnel ids included, as the reference the pipeline's records are compared with. Single-threaded:
+ * everything runs on the caller's thread. (The streaming pipeline spreads the same steps over a ring and workers.)
  */
-public final class OfflineAnalysis implements PacketHandler, FrameSink
+public final class OfflineAnalysis implements FrameSink
 {
-    /** Frames read per {@link CaptureReader#read} call: bounds the time between progress checks. */
-    private static final int BATCH = 4096;
-
     private final FrameIntake intake;
     private final ConnectionTracker tracker;
 
@@ -50,41 +43,11 @@ public final class OfflineAnalysis implements PacketHandler, FrameSink
         listener.onConnectionEnd(connection);
     }
 
-    /**
-     * Reads one file to its end.
-     *
-     * @param progress called between batches with the reader, to report progress; may be null.
-     * @throws IOException when the file is corrupt or cut short; frames before the fault have been processed.
-     */
-    public void read(final CaptureReader reader, final Runnable progress) throws IOException
-    {
-        while (reader.read(this, BATCH) > 0)
-        {
-            if (progress != null)
-            {
-                progress.run();
-            }
-        }
-    }
-
     @Override
-    public void onFrame(
-        final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-        final int linkType, final long timestampNanos, final int interfaceId)
+    public void onFrame(final FrameDescriptor frame)
     {
-        onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
-            FrameSink.NO_TUNNEL);
-    }
-
-    /** A frame of mirror session {@code tunnelId} ({@link FrameSink#NO_TUNNEL} for none). */
-    @Override
-    public void onFrame(
-        final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-        final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId)
-    {
-        tracker.advanceTime(timestampNanos);
-        final DecodedPacket segmentToTrack = intake.onFrame(segment, offset, capturedLength, wireLength, linkType,
-            timestampNanos, interfaceId, tunnelId);
+        tracker.advanceTime(frame.timestampNanos());
+        final DecodedPacket segmentToTrack = intake.onFrame(frame);
         if (segmentToTrack != null)
         {
             tracker.onSegment(segmentToTrack);

@@ -5,8 +5,8 @@ import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.decode.CaptureStats;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 import dev.flowtracker.ingest.output.FlowRecordSink;
 import dev.flowtracker.ingest.output.FlowRecords;
 import dev.flowtracker.ingest.output.RecordWriter;
@@ -59,7 +59,6 @@ final class AnalyzeCommand implements Callable<Integer>
 {
     static final String NAME = "analyze";
     private static final int RING_SIZE = 1 << 16;
-    private static final int BATCH = 4096;
 
     @Mixin
     Options options;
@@ -165,35 +164,18 @@ final class AnalyzeCommand implements Callable<Integer>
         final long start = System.nanoTime();
         int exit = ExitCodes.OK;
         String failure = null;
-        boolean warnedOfRelease = false;
-        for (int i = 0; i < options.files.size() && failure == null && records.failure() == null; i++)
+        final FileReading reading = new FileReading(records, progress, pipeline);
+        try
         {
-            final Path file = options.files.get(i);
-            try (CaptureReader reader = CaptureFiles.open(file))
-            {
-                progress.startFile(file, i, options.files.size());
-                while (reader.read(pipeline, BATCH) > 0 && records.failure() == null)
-                {
-                    if (progress.enabled())
-                    {
-                        progress.update(reader, pipeline.stats());
-                    }
-                }
-                if (reader.releaseFailure() != null && !warnedOfRelease)
-                {
-                    warnedOfRelease = true;
-                    err.println("tracker analyze: warning: " + file + ": pages already read stay in memory (" +
-                        reader.releaseFailure() + ")");
-                }
-            }
-            catch (final NoSuchFileException e)
-            {
-                failure = file + ": no such file";
-            }
-            catch (final IOException e)
-            {
-                failure = Errors.describe(e);
-            }
+            CaptureReplay.read(options.files, pipeline, CaptureReplay.BATCH, reading);
+        }
+        catch (final NoSuchFileException e)
+        {
+            failure = reading.file + ": no such file";
+        }
+        catch (final IOException e)
+        {
+            failure = Errors.describe(e);
         }
         progress.clear();
         pipeline.finish(EndReason.END_OF_INPUT);
@@ -216,6 +198,56 @@ final class AnalyzeCommand implements Callable<Integer>
                 pipeline.workers());
         }
         return exit;
+    }
+
+    /** The reading loop's stops and reports: a failed record sink stops it; progress; pages kept in memory. */
+    private final class FileReading implements CaptureReplay.Observer
+    {
+        private final FlowRecords records;
+        private final Progress progress;
+        private final Pipeline pipeline;
+        private Path file;
+        private boolean warnedOfRelease;
+
+        FileReading(final FlowRecords records, final Progress progress, final Pipeline pipeline)
+        {
+            this.records = records;
+            this.progress = progress;
+            this.pipeline = pipeline;
+        }
+
+        @Override
+        public boolean proceed()
+        {
+            return records.failure() == null;
+        }
+
+        @Override
+        public void onFile(final Path next, final int index, final int count)
+        {
+            file = next;
+            progress.startFile(next, index, count);
+        }
+
+        @Override
+        public void onBatch(final CaptureReader reader)
+        {
+            if (progress.enabled())
+            {
+                progress.update(reader, pipeline.stats());
+            }
+        }
+
+        @Override
+        public void onFileEnd(final Path read, final CaptureReader reader)
+        {
+            if (reader.releaseFailure() != null && !warnedOfRelease)
+            {
+                warnedOfRelease = true;
+                err.println("tracker analyze: warning: " + read + ": pages already read stay in memory (" +
+                    reader.releaseFailure() + ")");
+            }
+        }
     }
 
     private void printSummary(

@@ -1,7 +1,7 @@
 package dev.flowtracker.ingest.cli;
 
 import dev.flowtracker.ingest.decode.CaptureStats;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureReader;
 
 import java.io.IOException;
 import java.io.PrintStream;

@@ -22,7 +22,7 @@ import dev.flowtracker.ingest.pipeline.Pipeline;
 import dev.flowtracker.ingest.pipeline.ReplayResume;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.SourceException;
-import dev.flowtracker.ingest.source.pcap.CaptureFileSource;
+import dev.flowtracker.ingest.source.file.CaptureFileSource;
 
 import java.io.IOException;
 import java.io.PrintStream;

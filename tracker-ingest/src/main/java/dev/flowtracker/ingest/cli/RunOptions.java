@@ -10,7 +10,7 @@ import dev.flowtracker.ingest.source.afpacket.AfPacketSource;
 import dev.flowtracker.ingest.source.mirror.MirrorOptions;
 import dev.flowtracker.ingest.source.mirror.MirrorProtocol;
 import dev.flowtracker.ingest.source.mirror.MirrorSource;
-import dev.flowtracker.ingest.source.pcap.CaptureFileSource;
+import dev.flowtracker.ingest.source.file.CaptureFileSource;
 
 import java.io.IOException;
 import java.io.OutputStream;

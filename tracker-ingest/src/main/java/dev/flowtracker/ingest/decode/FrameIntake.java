@@ -4,8 +4,7 @@ import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.Defragmenter;
 import dev.flowtracker.core.decode.PacketDecoder;
-
-import java.lang.foreign.MemorySegment;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 
 /**
  * The first step for every captured frame, shared by the offline analysis and the pipeline's source: decode it,
@@ -20,66 +19,35 @@ public final class FrameIntake
     private final Defragmenter defragmenter = new Defragmenter(FRAGMENTED_DATAGRAMS);
     private final DecodedPacket packet = new DecodedPacket();
     private final CaptureStats stats = new CaptureStats();
-    private final boolean verifyChecksums;
 
     /** Whether IPv4 and TCP checksums are verified (see {@link PacketDecoder#verifyChecksums}). */
     public FrameIntake(final boolean verifyChecksums)
     {
-        this.verifyChecksums = verifyChecksums;
         decoder.verifyChecksums(verifyChecksums);
     }
 
     /**
-     * Decodes and counts one frame.
+     * Decodes and counts one frame; its checksums are not verified when they are {@link
+     * FrameDescriptor#checksumsPending() pending}. The frame's tunnel id, when it has one, is part of its
+     * connection's identity.
      *
      * @return the TCP segment to track now (the frame's own, or a datagram its fragment completed), or null. It
      *     stays valid until the next call.
      */
-    public DecodedPacket onFrame(
-        final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-        final int linkType, final long timestampNanos, final int interfaceId)
+    public DecodedPacket onFrame(final FrameDescriptor frame)
     {
-        return onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId, -1);
-    }
-
-    /**
-     * As {@link #onFrame(MemorySegment, long, int, int, int, long, int)}, for a frame that arrived in mirror session
-     * {@code tunnelId} (-1 for none): the session is part of its connection's identity.
-     */
-    public DecodedPacket onFrame(
-        final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-        final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId)
-    {
-        return onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId, tunnelId,
-            false);
-    }
-
-    /**
-     * As {@link #onFrame(MemorySegment, long, int, int, int, long, int, int)}; {@code checksumsPending} says the
-     * frame's checksums were left to the NIC of the host that sent it (see
-     * {@link dev.flowtracker.ingest.source.FrameSink#onFrameWithChecksumsPending}), so they are not verified.
-     */
-    public DecodedPacket onFrame(
-        final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-        final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId,
-        final boolean checksumsPending)
-    {
-        final boolean skipChecksums = checksumsPending && verifyChecksums;
-        if (skipChecksums)
-        {
-            decoder.verifyChecksums(false);
-        }
+        final long timestampNanos = frame.timestampNanos();
+        final int capturedLength = frame.capturedLength();
+        final int wireLength = frame.wireLength();
+        final int tunnelId = frame.tunnelId();
         final DecodedPacket p = packet;
         p.timestampNanos = timestampNanos;
         p.wireLength = wireLength;
         p.capturedLength = capturedLength;
-        p.interfaceId = interfaceId;
+        p.interfaceId = frame.interfaceId();
         p.frameNumber = stats.frames() + 1;
-        final DecodeEvent event = decoder.decode(segment, offset, capturedLength, wireLength, linkType, p);
-        if (skipChecksums)
-        {
-            decoder.verifyChecksums(true);
-        }
+        final DecodeEvent event = decoder.decode(frame.segment(), frame.offset(), capturedLength, wireLength,
+            frame.linkType(), p, frame.checksumsPending());
         stats.onFrame(wireLength, capturedLength, event, p.warning);
         p.tunnelId = tunnelId;
         if (p.fragmentLength >= 0)

@@ -16,7 +16,7 @@ import dev.flowtracker.ingest.pipeline.Pipeline;
 import dev.flowtracker.ingest.pipeline.WorkerTotals;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.afpacket.AfPacketSource;
-import dev.flowtracker.ingest.source.pcap.CaptureFileSource;
+import dev.flowtracker.ingest.source.file.CaptureFileSource;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;

@@ -16,16 +16,15 @@ import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.decode.FrameIntake;
-import dev.flowtracker.ingest.capture.PacketHandler;
 import dev.flowtracker.ingest.concurrent.TrackerThreads;
 import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 import dev.flowtracker.ingest.output.RecordFields;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 import dev.flowtracker.ingest.source.FrameSink;
 import org.HdrHistogram.Recorder;
 
 import java.io.UncheckedIOException;
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,7 +47,7 @@ import java.util.function.IntFunction;
  * ({@link WorkerTotals}, {@link #totals}), the checkpoints' restore and schedule ({@link CheckpointSchedule},
  * {@link #checkpoints}) and the live clock ({@link PipelineClock}, {@link #clock}).
  */
-public final class Pipeline implements PacketHandler
+public final class Pipeline implements FrameSink
 {
     private final int workers;
     private final boolean lossless;
@@ -217,14 +216,11 @@ public final class Pipeline implements PacketHandler
         return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
     }
 
-    /** Producer 0's frame, of no mirror session (see {@link #sink}). */
+    /** Producer 0's frame (see {@link #sink}). */
     @Override
-    public void onFrame(
-        final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-        final int linkType, final long timestampNanos, final int interfaceId)
+    public void onFrame(final FrameDescriptor frame)
     {
-        ports[0].onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
-            FrameSink.NO_TUNNEL);
+        ports[0].onFrame(frame);
     }
 
     /** The sink of producing thread {@code producer}; each thread must use only its own. */
@@ -491,30 +487,10 @@ public final class Pipeline implements PacketHandler
         }
 
         @Override
-        public void onFrame(
-            final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-            final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId)
+        public void onFrame(final FrameDescriptor frame)
         {
-            onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId, tunnelId,
-                false);
-        }
-
-        @Override
-        public void onFrameWithChecksumsPending(
-            final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-            final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId)
-        {
-            onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId, tunnelId,
-                true);
-        }
-
-        private void onFrame(
-            final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-            final int linkType, final long timestampNanos, final int interfaceId, final int tunnelId,
-            final boolean checksumsPending)
-        {
-            final DecodedPacket segmentToTrack = intake.onFrame(segment, offset, capturedLength, wireLength, linkType,
-                timestampNanos, interfaceId, tunnelId, checksumsPending);
+            final long timestampNanos = frame.timestampNanos();
+            final DecodedPacket segmentToTrack = intake.onFrame(frame);
             if (segmentToTrack != null)
             {
                 publish(segmentToTrack, PacketEvent.SEGMENT, timestampNanos);

@@ -5,9 +5,8 @@ import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.PacketDecoder;
 import dev.flowtracker.core.tcp.FlowHash;
 import dev.flowtracker.ingest.checkpoint.CheckpointInfo;
-import dev.flowtracker.ingest.source.FrameSink;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.List;
 
@@ -84,10 +83,9 @@ public final class ReplayResume
     }
 
     /** Whether the restored checkpoints already hold this frame (see the class comment): the replay skips it. */
-    public boolean alreadyTracked(
-        final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-        final int linkType, final long timestampNanos)
+    public boolean alreadyTracked(final FrameDescriptor frame)
     {
+        final long timestampNanos = frame.timestampNanos();
         if (timestampNanos > latest)
         {
             return false;
@@ -97,12 +95,13 @@ public final class ReplayResume
             return true;
         }
         final DecodedPacket p = packet;
-        final DecodeEvent event = decoder.decode(segment, offset, capturedLength, wireLength, linkType, p);
+        final DecodeEvent event = decoder.decode(frame.segment(), frame.offset(), frame.capturedLength(),
+            frame.wireLength(), frame.linkType(), p);
         if (event != DecodeEvent.TCP_SEGMENT || p.fragmentLength >= 0)
         {
             return true; // nothing of a connection to lose; its time is within what the checkpoints saw
         }
-        p.tunnelId = FrameSink.NO_TUNNEL;
+        p.tunnelId = FrameDescriptor.NO_TUNNEL;
         return timestampNanos <= shardTimes[Integer.remainderUnsigned(FlowHash.of(p), shardTimes.length)];
     }
 }

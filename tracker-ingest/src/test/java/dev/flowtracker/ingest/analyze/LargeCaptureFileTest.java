@@ -2,8 +2,7 @@ package dev.flowtracker.ingest.analyze;
 
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.TcpConnection;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,10 +38,7 @@ class LargeCaptureFileTest
 
         final List<TcpConnection> connections = new ArrayList<>();
         final OfflineAnalysis analysis = new OfflineAnalysis(connections::add);
-        try (CaptureReader reader = CaptureFiles.open(file))
-        {
-            analysis.read(reader, null);
-        }
+        CaptureReplay.read(file, analysis);
         analysis.finish(EndReason.END_OF_INPUT);
 
         assertEquals(RECORDS, analysis.stats().frames());

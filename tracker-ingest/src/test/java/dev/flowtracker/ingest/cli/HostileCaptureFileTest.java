@@ -2,7 +2,7 @@ package dev.flowtracker.ingest.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.flowtracker.ingest.capture.PcapTestWriter;
+import dev.flowtracker.ingest.source.file.PcapTestWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

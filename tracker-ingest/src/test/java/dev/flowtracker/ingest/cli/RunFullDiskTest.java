@@ -3,8 +3,8 @@ package dev.flowtracker.ingest.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.flowtracker.ingest.capture.PcapTestWriter;
-import dev.flowtracker.ingest.capture.TestFrames;
+import dev.flowtracker.ingest.source.file.PcapTestWriter;
+import dev.flowtracker.ingest.source.file.TestFrames;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 
 import java.io.ByteArrayOutputStream;

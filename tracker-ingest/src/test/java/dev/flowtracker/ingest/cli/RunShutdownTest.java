@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.flowtracker.ingest.capture.PcapTestWriter;
-import dev.flowtracker.ingest.capture.TestFrames;
+import dev.flowtracker.ingest.source.file.PcapTestWriter;
+import dev.flowtracker.ingest.source.file.TestFrames;
 import dev.flowtracker.ingest.checkpoint.CheckpointInfo;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 

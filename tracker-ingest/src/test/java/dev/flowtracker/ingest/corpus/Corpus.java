@@ -8,8 +8,7 @@ import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.TcpEndpoint;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 import dev.flowtracker.ingest.output.AddressFormat;
 import dev.flowtracker.ingest.output.AsciiRecord;
 import org.junit.jupiter.api.Assumptions;
@@ -181,9 +180,9 @@ final class Corpus
         final List<Observed> observed = new ArrayList<>();
         final OfflineAnalysis analysis = new OfflineAnalysis(c -> observed.add(observe(c)), lifecycle, zeekOptions);
         String error = null;
-        try (CaptureReader reader = CaptureFiles.open(capture))
+        try
         {
-            analysis.read(reader, null);
+            CaptureReplay.read(capture, analysis);
         }
         catch (final IOException e)
         {

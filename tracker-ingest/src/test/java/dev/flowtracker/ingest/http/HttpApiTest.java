@@ -6,15 +6,15 @@ import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
+import dev.flowtracker.ingest.source.file.CaptureReader;
 import dev.flowtracker.ingest.metrics.FlowEndCounters;
 import dev.flowtracker.ingest.metrics.TrackerMetrics;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 import dev.flowtracker.ingest.source.PacketSource;
-import dev.flowtracker.ingest.source.pcap.CaptureFileSource;
+import dev.flowtracker.ingest.source.file.CaptureFileSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

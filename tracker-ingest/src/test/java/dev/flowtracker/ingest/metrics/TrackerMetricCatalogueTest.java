@@ -6,7 +6,7 @@ import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 import dev.flowtracker.ingest.source.PacketSource;
-import dev.flowtracker.ingest.source.pcap.CaptureFileSource;
+import dev.flowtracker.ingest.source.file.CaptureFileSource;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;

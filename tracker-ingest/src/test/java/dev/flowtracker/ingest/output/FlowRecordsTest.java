@@ -8,8 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -42,10 +41,7 @@ class FlowRecordsTest
             hookSaw.add(FlowRecordFormat.uid(connection));
             assertEquals(hookSaw.size() - 1, recording.lines.size(), "the hook runs before the sinks");
         }));
-        try (CaptureReader reader = CaptureFiles.open(SAMPLE))
-        {
-            analysis.read(reader, null);
-        }
+        CaptureReplay.read(SAMPLE, analysis);
         analysis.finish(EndReason.END_OF_INPUT);
         assertTrue(records.flush());
         records.close();

@@ -7,8 +7,7 @@ import com.sun.management.ThreadMXBean;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -41,10 +40,7 @@ class RecordAllocationTest
     {
         final List<TcpConnection> connections = new ArrayList<>();
         final OfflineAnalysis analysis = new OfflineAnalysis(connections::add); // this listener may keep them
-        try (CaptureReader reader = CaptureFiles.open(SAMPLE))
-        {
-            analysis.read(reader, null);
-        }
+        CaptureReplay.read(SAMPLE, analysis);
         analysis.finish(EndReason.END_OF_INPUT);
         assertTrue(connections.size() >= 5, "the sample's connections: " + connections.size());
 

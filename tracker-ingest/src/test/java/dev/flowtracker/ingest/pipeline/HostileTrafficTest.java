@@ -8,6 +8,7 @@ import dev.flowtracker.core.tcp.FlowRemoval;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -58,6 +59,7 @@ class HostileTrafficTest
             worker -> this::onRecord);
         private final byte[] frame = new byte[40 + 1460];
         private final MemorySegment segment = MemorySegment.ofArray(frame);
+        private final FrameDescriptor descriptor = new FrameDescriptor().linkType(LINKTYPE_RAW);
         long frames;
         /** The most flows seen held while the workers were busy: reported, not exact (see {@link #watch}). */
         long peakHeld;
@@ -101,7 +103,7 @@ class HostileTrafficTest
             frame[33] = (byte)flags;
             frame[34] = (byte)0xFF;
             frame[35] = (byte)0xFF;
-            pipeline.onFrame(segment, 0, length, length, LINKTYPE_RAW, nanos, 0);
+            pipeline.onFrame(descriptor.wrap(segment, 0, length, length).timestampNanos(nanos));
             if (++frames % 4096 == 0)
             {
                 watch();

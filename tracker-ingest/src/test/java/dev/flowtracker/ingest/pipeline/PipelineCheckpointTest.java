@@ -8,15 +8,14 @@ import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
-import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
+import dev.flowtracker.ingest.source.FrameDescriptor;
+import dev.flowtracker.ingest.source.FrameSink;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,14 +37,14 @@ class PipelineCheckpointTest
     private static final Path CORPUS = Path.of(System.getProperty("tracker.corpus", "../shared/corpus"), "pcaps");
 
     /** Passes on frames {@code from} (inclusive) to {@code to} (exclusive) of what it is offered. */
-    private static final class FrameRange implements PacketHandler
+    private static final class FrameRange implements FrameSink
     {
-        private final PacketHandler next;
+        private final FrameSink next;
         private final long from;
         private final long to;
         private long index;
 
-        FrameRange(final PacketHandler next, final long from, final long to)
+        FrameRange(final FrameSink next, final long from, final long to)
         {
             this.next = next;
             this.from = from;
@@ -53,13 +52,11 @@ class PipelineCheckpointTest
         }
 
         @Override
-        public void onFrame(
-            final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-            final int linkType, final long timestampNanos, final int interfaceId)
+        public void onFrame(final FrameDescriptor frame)
         {
             if (index >= from && index < to)
             {
-                next.onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId);
+                next.onFrame(frame);
             }
             index++;
         }
@@ -76,21 +73,15 @@ class PipelineCheckpointTest
             });
     }
 
-    private static void replay(final Path capture, final PacketHandler handler) throws IOException
+    private static void replay(final Path capture, final FrameSink sink) throws IOException
     {
-        try (CaptureReader reader = CaptureFiles.open(capture))
-        {
-            while (reader.read(handler, 4096) > 0)
-            {
-                // all of it
-            }
-        }
+        CaptureReplay.read(capture, sink);
     }
 
     private static long frames(final Path capture) throws IOException
     {
         final long[] count = new long[1];
-        replay(capture, (segment, offset, captured, wire, link, nanos, iface) -> count[0]++);
+        replay(capture, frame -> count[0]++);
         return count[0];
     }
 

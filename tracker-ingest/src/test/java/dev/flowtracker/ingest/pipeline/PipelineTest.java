@@ -12,10 +12,10 @@ import dev.flowtracker.core.tcp.FlowRemoval;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureFormatException;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureFormatException;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -47,9 +47,9 @@ class PipelineTest
         final List<String> lines = new ArrayList<>();
         final OfflineAnalysis analysis =
             new OfflineAnalysis(c -> lines.add(format.format(c).toString()), lifecycle, ZeekOptions.DEFAULTS);
-        try (CaptureReader reader = CaptureFiles.open(capture))
+        try
         {
-            analysis.read(reader, null);
+            CaptureReplay.read(capture, analysis);
         }
         catch (final CaptureFormatException e)
         {
@@ -93,12 +93,9 @@ class PipelineTest
     {
         final List<String> lines = Collections.synchronizedList(new ArrayList<>());
         final Pipeline pipeline = pipeline(offlineRing, ringSize, lifecycle, workers, lines);
-        try (CaptureReader reader = CaptureFiles.open(capture))
+        try
         {
-            while (reader.read(pipeline, 4096) > 0)
-            {
-                // all of it
-            }
+            CaptureReplay.read(capture, pipeline);
         }
         catch (final CaptureFormatException e)
         {
@@ -280,14 +277,15 @@ class PipelineTest
             }
         });
         final byte[] syn = tcpSyn();
-        final MemorySegment frame = MemorySegment.ofArray(syn);
-        pipeline.onFrame(frame, 0, syn.length, syn.length, 101, 0, 0);
-        pipeline.onFrame(frame, 0, syn.length, syn.length, 101, TimeUnit.SECONDS.toNanos(6), 0);
+        final FrameDescriptor frame =
+            new FrameDescriptor().wrap(MemorySegment.ofArray(syn), 0, syn.length, syn.length).linkType(101);
+        pipeline.onFrame(frame.timestampNanos(0));
+        pipeline.onFrame(frame.timestampNanos(TimeUnit.SECONDS.toNanos(6)));
         assertTrue(workerStuck.await(10, TimeUnit.SECONDS), "worker did not reach the listener");
         final int offered = 100;
         for (int i = 0; i < offered; i++)
         {
-            pipeline.onFrame(frame, 0, syn.length, syn.length, 101, TimeUnit.SECONDS.toNanos(7), 0);
+            pipeline.onFrame(frame.timestampNanos(TimeUnit.SECONDS.toNanos(7)));
         }
         final long dropped = pipeline.ringFullDrops();
         release.countDown();

@@ -9,6 +9,7 @@ import dev.flowtracker.core.tcp.FlowPhase;
 import dev.flowtracker.core.tcp.FlowRemoval;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -41,7 +42,8 @@ class SynFloodTest
             ZeekOptions.builder().ignoreChecksums(true).build(), limits,
             worker -> connection -> recordsByReason.incrementAndGet(connection.endReason().ordinal()));
         final byte[] syn = syn();
-        final MemorySegment frame = MemorySegment.ofArray(syn);
+        final FrameDescriptor frame =
+            new FrameDescriptor().wrap(MemorySegment.ofArray(syn), 0, syn.length, syn.length).linkType(LINKTYPE_RAW);
         long rssAtWarmUp = 0;
         long rssPeak = 0;
         for (int i = 0; i < SYNS; i++)
@@ -55,7 +57,7 @@ class SynFloodTest
             final int port = 1024 + (i >>> 24) * 7919 % 64000;
             syn[20] = (byte)(port >>> 8);
             syn[21] = (byte)port;
-            pipeline.onFrame(frame, 0, syn.length, syn.length, LINKTYPE_RAW, i * MICROSECOND, 0);
+            pipeline.onFrame(frame.timestampNanos(i * MICROSECOND));
             if (i % 1_000_000 == 999_999)
             {
                 final long rss = residentSetBytes();

@@ -61,7 +61,7 @@ public abstract class PacketSourceContractTest
     /** Whether frames keep the capture's timestamps (replay) rather than their arrival time (live capture). */
     protected abstract boolean keepsCaptureTime();
 
-    /** The tunnel id every delivered frame carries ({@link FrameSink#NO_TUNNEL} unless a mirror session). */
+    /** The tunnel id every delivered frame carries ({@link FrameDescriptor#NO_TUNNEL} unless a mirror session). */
     protected abstract int expectedTunnelId();
 
     /** The wire length a source reports for a frame of the capture (a mirror knows only what it received). */

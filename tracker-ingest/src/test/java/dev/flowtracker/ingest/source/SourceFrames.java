@@ -5,8 +5,7 @@ import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 
@@ -69,13 +68,12 @@ public final class SourceFrames
                 timestampNanos + ", if=" + interfaceId + ", tunnel=" + tunnelId + "]";
         }
 
-        static Frame copy(final MemorySegment segment, final long offset, final int capturedLength,
-            final int wireLength, final int linkType, final long timestampNanos, final int interfaceId,
-            final int tunnelId)
+        static Frame copy(final FrameDescriptor frame)
         {
-            final byte[] data = new byte[capturedLength];
-            MemorySegment.copy(segment, ValueLayout.JAVA_BYTE, offset, data, 0, capturedLength);
-            return new Frame(data, wireLength, linkType, timestampNanos, interfaceId, tunnelId);
+            final byte[] data = new byte[frame.capturedLength()];
+            MemorySegment.copy(frame.segment(), ValueLayout.JAVA_BYTE, frame.offset(), data, 0, data.length);
+            return new Frame(data, frame.wireLength(), frame.linkType(), frame.timestampNanos(), frame.interfaceId(),
+                frame.tunnelId());
         }
     }
 
@@ -83,15 +81,7 @@ public final class SourceFrames
     public static List<Frame> read(final Path capture) throws IOException
     {
         final List<Frame> frames = new ArrayList<>();
-        try (CaptureReader reader = CaptureFiles.open(capture))
-        {
-            while (reader.read((segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId) ->
-                frames.add(Frame.copy(segment, offset, capturedLength, wireLength, linkType, timestampNanos,
-                    interfaceId, FrameSink.NO_TUNNEL)), 4096) > 0)
-            {
-                // all of it
-            }
-        }
+        CaptureReplay.read(capture, frame -> frames.add(Frame.copy(frame)));
         return frames;
     }
 
@@ -136,7 +126,7 @@ public final class SourceFrames
             final Set<Thread> callers = ConcurrentHashMap.newKeySet();
             threads.put(index, callers);
             final FrameSink[] next = downstream.apply(index);
-            return (segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId, tunnelId) ->
+            return frame ->
             {
                 calls.incrementAndGet();
                 if (closed)
@@ -146,13 +136,11 @@ public final class SourceFrames
                 callers.add(Thread.currentThread());
                 if (copy)
                 {
-                    own.add(Frame.copy(segment, offset, capturedLength, wireLength, linkType, timestampNanos,
-                        interfaceId, tunnelId));
+                    own.add(Frame.copy(frame));
                 }
                 for (final FrameSink sink : next)
                 {
-                    sink.onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
-                        tunnelId);
+                    sink.onFrame(frame);
                 }
             };
         }
@@ -243,11 +231,12 @@ public final class SourceFrames
         final List<String> lines = new ArrayList<>();
         final OfflineAnalysis analysis =
             new OfflineAnalysis(c -> lines.add(format.format(c).toString()), lifecycle, ZeekOptions.DEFAULTS);
+        final FrameDescriptor frame = new FrameDescriptor();
         for (final Frame f : frames)
         {
-            final MemorySegment segment = MemorySegment.ofArray(f.data());
-            analysis.onFrame(segment, 0, f.data().length, f.wireLength(), f.linkType(), f.timestampNanos(),
-                f.interfaceId(), f.tunnelId());
+            analysis.onFrame(frame.wrap(MemorySegment.ofArray(f.data()), 0, f.data().length, f.wireLength())
+                .linkType(f.linkType()).timestampNanos(f.timestampNanos()).interfaceId(f.interfaceId())
+                .tunnelId(f.tunnelId()));
         }
         analysis.finish(EndReason.END_OF_INPUT);
         Collections.sort(lines);
@@ -261,10 +250,7 @@ public final class SourceFrames
         final List<String> lines = new ArrayList<>();
         final OfflineAnalysis analysis =
             new OfflineAnalysis(c -> lines.add(format.format(c).toString()), lifecycle, ZeekOptions.DEFAULTS);
-        try (CaptureReader reader = CaptureFiles.open(capture))
-        {
-            analysis.read(reader, null);
-        }
+        CaptureReplay.read(capture, analysis);
         analysis.finish(EndReason.END_OF_INPUT);
         Collections.sort(lines);
         return lines;

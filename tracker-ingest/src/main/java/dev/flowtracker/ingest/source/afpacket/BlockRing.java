@@ -24,6 +24,7 @@ import static dev.flowtracker.ingest.source.afpacket.Tpacket3.VLAN_TCI_OFFSET;
 import static dev.flowtracker.ingest.source.afpacket.Tpacket3.VLAN_TPID_OFFSET;
 
 import dev.flowtracker.core.wire.LinkType;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 import dev.flowtracker.ingest.source.FrameSink;
 
 import java.lang.foreign.MemorySegment;
@@ -65,6 +66,8 @@ final class BlockRing
     private final int blockSize;
     private final int blockCount;
     private final int interfaceId;
+    /** Every frame delivered, in turn: an Ethernet frame of this socket, of no mirror session. */
+    private final FrameDescriptor descriptor = new FrameDescriptor();
     /** The block the kernel fills next after the ones already read: where the next drain starts. */
     private int nextBlock;
 
@@ -101,6 +104,7 @@ final class BlockRing
         this.blockSize = blockSize;
         this.blockCount = blockCount;
         this.interfaceId = interfaceId;
+        descriptor.linkType(LinkType.EN10MB).interfaceId(interfaceId).tunnelId(FrameDescriptor.NO_TUNNEL);
     }
 
     /**
@@ -205,17 +209,13 @@ final class BlockRing
         bytesOwned += wireLength;
         try
         {
-            if ((status & TP_STATUS_CSUMNOTREADY) != 0)
+            final boolean checksumsPending = (status & TP_STATUS_CSUMNOTREADY) != 0;
+            if (checksumsPending)
             {
                 checksumsPendingOwned++;
-                sink.onFrameWithChecksumsPending(ring, frame, capturedLength, wireLength, LinkType.EN10MB,
-                    timestampNanos, interfaceId, FrameSink.NO_TUNNEL);
             }
-            else
-            {
-                sink.onFrame(ring, frame, capturedLength, wireLength, LinkType.EN10MB, timestampNanos, interfaceId,
-                    FrameSink.NO_TUNNEL);
-            }
+            sink.onFrame(descriptor.wrap(ring, frame, capturedLength, wireLength).timestampNanos(timestampNanos)
+                .checksumsPending(checksumsPending));
         }
         catch (final RuntimeException e)
         {

@@ -1,6 +1,7 @@
 package dev.flowtracker.ingest.source.mirror;
 
 import dev.flowtracker.core.wire.LinkType;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 import dev.flowtracker.ingest.source.FrameSink;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -26,6 +27,8 @@ final class Receiver extends ChannelInboundHandlerAdapter
     private final int index;
     private final FrameSink sink;
     private final Decapsulator decapsulator;
+    /** Every inner frame delivered, in turn: Ethernet, seen by this socket. */
+    private final FrameDescriptor frame = new FrameDescriptor();
     private final ReceiveClock clock = new ReceiveClock();
     private final ReceiverCounters counters = new ReceiverCounters();
     /** Off-heap copy space for buffers that cannot be viewed in place, {@link MirrorSource#READ_BUFFER} bytes. */
@@ -49,6 +52,7 @@ final class Receiver extends ChannelInboundHandlerAdapter
     {
         this.index = index;
         this.sink = sink;
+        frame.linkType(LinkType.EN10MB).interfaceId(index);
         this.decapsulator = new Decapsulator(protocol);
         this.scratch = scratch;
         this.scratchBuffer = scratch.asByteBuffer();
@@ -121,8 +125,8 @@ final class Receiver extends ChannelInboundHandlerAdapter
         final int frameLength = decapsulator.frameLength;
         try
         {
-            sink.onFrame(segment, decapsulator.frameOffset, frameLength, frameLength, LinkType.EN10MB, receivedNanos,
-                index, decapsulator.vni);
+            sink.onFrame(frame.wrap(segment, decapsulator.frameOffset, frameLength, frameLength)
+                .timestampNanos(receivedNanos).tunnelId(decapsulator.vni));
         }
         catch (final RuntimeException e)
         {

@@ -1,6 +1,6 @@
 package dev.flowtracker.ingest.source.afpacket;
 
-import dev.flowtracker.ingest.source.FrameSink;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.PacketSourceContractTest;
 import dev.flowtracker.ingest.source.SourceFrames;
@@ -80,7 +80,7 @@ class AfPacketSourceContractTest extends PacketSourceContractTest
     @Override
     protected int expectedTunnelId()
     {
-        return FrameSink.NO_TUNNEL;
+        return FrameDescriptor.NO_TUNNEL;
     }
 
     /** Nothing else should cross this link; anything that is not one of the capture's frames is not ours. */

@@ -119,8 +119,7 @@ class AfPacketSourceTest
             final AtomicLong delivered = new AtomicLong();
             NetnsPair.call(net.server, 30, () ->
             {
-                source.start(thread -> (segment, offset, capturedLength, wireLength, linkType, timestampNanos,
-                    interfaceId, tunnelId) -> delivered.incrementAndGet());
+                source.start(thread -> frame -> delivered.incrementAndGet());
                 return null;
             });
             try
@@ -167,15 +166,14 @@ class AfPacketSourceTest
                 {
                     sinksBuilt.add(thread);
                     final String expectedThread = "tracker-afpacket-" + NetnsPair.SERVER_INTERFACE + "-" + thread;
-                    return (segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
-                        tunnelId) ->
+                    return frame ->
                     {
-                        if (!Thread.currentThread().getName().equals(expectedThread) || interfaceId != thread)
+                        if (!Thread.currentThread().getName().equals(expectedThread) || frame.interfaceId() != thread)
                         {
                             wrongThread.incrementAndGet();
                         }
-                        distinct.add(ByteBuffer.wrap(segment.asSlice(offset, capturedLength)
-                            .toArray(ValueLayout.JAVA_BYTE)));
+                        distinct.add(ByteBuffer.wrap(frame.segment().asSlice(frame.offset(),
+                            frame.capturedLength()).toArray(ValueLayout.JAVA_BYTE)));
                         if (delivered.incrementAndGet() == 1)
                         {
                             try
@@ -256,7 +254,7 @@ class AfPacketSourceTest
 
     private static FrameSink noSink()
     {
-        return (segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId, tunnelId) ->
+        return frame ->
         {
         };
     }

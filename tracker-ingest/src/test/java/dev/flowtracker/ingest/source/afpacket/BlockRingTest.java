@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.flowtracker.core.wire.LinkType;
+import dev.flowtracker.ingest.source.FrameDescriptor;
 import dev.flowtracker.ingest.source.FrameSink;
 
 import java.lang.foreign.Arena;
@@ -32,9 +33,9 @@ class BlockRingTest
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment ring = arena.allocate((long)BLOCK_SIZE * BLOCKS, BLOCK_SIZE);
     private final List<Frame> delivered = new ArrayList<>();
-    private final FrameSink sink = (segment, offset, capturedLength, wireLength, linkType, timestampNanos,
-        interfaceId, tunnelId) -> delivered.add(new Frame(segment.asSlice(offset, capturedLength)
-        .toArray(ValueLayout.JAVA_BYTE), wireLength, linkType, timestampNanos, interfaceId, tunnelId));
+    private final FrameSink sink = frame -> delivered.add(new Frame(frame.segment().asSlice(frame.offset(),
+        frame.capturedLength()).toArray(ValueLayout.JAVA_BYTE), frame.wireLength(), frame.linkType(),
+        frame.timestampNanos(), frame.interfaceId(), frame.tunnelId()));
 
     private record Frame(byte[] bytes, int wireLength, int linkType, long timestampNanos, int interfaceId,
         int tunnelId)
@@ -63,7 +64,7 @@ class BlockRingTest
         final Frame first = delivered.get(0);
         assertEquals(LinkType.EN10MB, first.linkType());
         assertEquals(3, first.interfaceId());
-        assertEquals(FrameSink.NO_TUNNEL, first.tunnelId());
+        assertEquals(FrameDescriptor.NO_TUNNEL, first.tunnelId());
         assertEquals(60, first.wireLength());
         assertEquals(1_700_000_001L * 1_000_000_000L + 1, first.timestampNanos());
         assertEquals(Tpacket3.TP_STATUS_KERNEL, status(0), "block 0 given back");
@@ -131,14 +132,13 @@ class BlockRingTest
     {
         final BlockRing reader = new BlockRing(ring, BLOCK_SIZE, BLOCKS, 0);
         writeBlock(0, List.of(frame(60, 1), frame(60, 2), frame(60, 3)), 0);
-        final FrameSink failingOnSecond = (segment, offset, capturedLength, wireLength, linkType, timestampNanos,
-            interfaceId, tunnelId) ->
+        final FrameSink failingOnSecond = frame ->
         {
-            if (segment.get(ValueLayout.JAVA_BYTE, offset + 20) == 2)
+            if (frame.segment().get(ValueLayout.JAVA_BYTE, frame.offset() + 20) == 2)
             {
                 throw new IllegalStateException("a bug downstream");
             }
-            sink.onFrame(segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId, tunnelId);
+            sink.onFrame(frame);
         };
         assertEquals(3, reader.drain(failingOnSecond));
         assertEquals(List.of(1, 3), delivered.stream().map(f -> (int)f.bytes()[20]).toList());

@@ -1,7 +1,6 @@
 package dev.flowtracker.ingest.source.afpacket;
 
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
@@ -25,14 +24,8 @@ final class FrameInjector
     static List<byte[]> read(final Path capture) throws IOException
     {
         final List<byte[]> frames = new ArrayList<>();
-        try (CaptureReader reader = CaptureFiles.open(capture))
-        {
-            while (reader.read((segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId) ->
-                frames.add(segment.asSlice(offset, capturedLength).toArray(ValueLayout.JAVA_BYTE)), 1024) > 0)
-            {
-                // all of it
-            }
-        }
+        CaptureReplay.read(capture, frame -> frames.add(
+            frame.segment().asSlice(frame.offset(), frame.capturedLength()).toArray(ValueLayout.JAVA_BYTE)));
         return frames;
     }
 

@@ -6,8 +6,7 @@ import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.ZeekOptions;
 import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 
@@ -134,10 +133,7 @@ final class LiveCapture implements AutoCloseable
         final List<String> lines = new ArrayList<>();
         final OfflineAnalysis analysis =
             new OfflineAnalysis(c -> lines.add(format.format(c).toString()), Lifecycle.ZEEK, zeekOptions);
-        try (CaptureReader reader = CaptureFiles.open(capture))
-        {
-            analysis.read(reader, null);
-        }
+        CaptureReplay.read(capture, analysis);
         analysis.finish(EndReason.END_OF_INPUT);
         Collections.sort(lines);
         return new Offline(lines, analysis.stats());

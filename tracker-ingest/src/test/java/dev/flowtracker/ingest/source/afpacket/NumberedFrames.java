@@ -1,5 +1,6 @@
 package dev.flowtracker.ingest.source.afpacket;
 
+import dev.flowtracker.ingest.source.FrameDescriptor;
 import dev.flowtracker.ingest.source.FrameSink;
 
 import java.lang.foreign.MemorySegment;
@@ -68,12 +69,12 @@ final class NumberedFrames
         long frames;
 
         @Override
-        public void onFrame(final MemorySegment segment, final long offset, final int capturedLength,
-            final int wireLength, final int linkType, final long timestampNanos, final int interfaceId,
-            final int tunnelId)
+        public void onFrame(final FrameDescriptor frame)
         {
+            final MemorySegment segment = frame.segment();
+            final long offset = frame.offset();
             frames++;
-            if (capturedLength < LENGTH || segment.get(ValueLayout.JAVA_BYTE, offset + 47) != 0x10)
+            if (frame.capturedLength() < LENGTH || segment.get(ValueLayout.JAVA_BYTE, offset + 47) != 0x10)
             {
                 foreign++;
                 return;

@@ -4,9 +4,9 @@ import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.PacketDecoder;
 import dev.flowtracker.core.tcp.FlowHash;
 import dev.flowtracker.core.wire.LinkType;
-import dev.flowtracker.ingest.capture.CaptureFiles;
-import dev.flowtracker.ingest.capture.CaptureReader;
-import dev.flowtracker.ingest.capture.PacketHandler;
+import dev.flowtracker.ingest.source.FrameDescriptor;
+import dev.flowtracker.ingest.source.FrameSink;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
@@ -170,17 +171,10 @@ public final class MirrorReplay implements AutoCloseable
         final long start = System.nanoTime();
         final long deadline = start + timeLimit.toNanos();
         final Sender sender = new Sender(maxFrames, deadline, start, pacing);
-        boolean complete = false;
-        try (CaptureReader reader = CaptureFiles.open(capture))
+        final boolean complete;
+        try
         {
-            while (!sender.stopped())
-            {
-                if (reader.read(sender, BATCH) == 0)
-                {
-                    complete = !sender.stopped();
-                    break;
-                }
-            }
+            complete = CaptureReplay.read(List.of(capture), sender, BATCH, sender);
         }
         catch (final UncheckedIOException e)
         {
@@ -266,7 +260,7 @@ public final class MirrorReplay implements AutoCloseable
     }
 
     /** One {@link #send} call's frame handler: limits, pacing, counts. */
-    private final class Sender implements PacketHandler
+    private final class Sender implements FrameSink, CaptureReplay.Observer
     {
         private final long maxFrames;
         private final long deadline;
@@ -287,17 +281,17 @@ public final class MirrorReplay implements AutoCloseable
             this.nanosPerPacket = pacing.packetsPerSecond() > 0 ? 1_000_000_000L / pacing.packetsPerSecond() : 0;
         }
 
-        /** Whether a frame was left unsent: the frame limit or the time limit reached, or an interrupt. */
-        boolean stopped()
+        /** Whether to read on: no frame was left unsent (by the frame limit, the time limit or an interrupt). */
+        @Override
+        public boolean proceed()
         {
-            return stop;
+            return !stop;
         }
 
         @Override
-        public void onFrame(
-            final MemorySegment segment, final long offset, final int capturedLength, final int wireLength,
-            final int linkType, final long timestampNanos, final int interfaceId)
+        public void onFrame(final FrameDescriptor frame)
         {
+            final int capturedLength = frame.capturedLength();
             if (stop)
             {
                 return;
@@ -307,7 +301,7 @@ public final class MirrorReplay implements AutoCloseable
                 stop = true; // a frame beyond the limit
                 return;
             }
-            if (linkType != LinkType.EN10MB || capturedLength > MirrorSource.MAX_INNER_FRAME)
+            if (frame.linkType() != LinkType.EN10MB || capturedLength > MirrorSource.MAX_INNER_FRAME)
             {
                 skipped++;
                 return;
@@ -319,7 +313,7 @@ public final class MirrorReplay implements AutoCloseable
             }
             try
             {
-                sendFrame(segment, offset, capturedLength);
+                sendFrame(frame.segment(), frame.offset(), capturedLength);
             }
             catch (final IOException e)
             {

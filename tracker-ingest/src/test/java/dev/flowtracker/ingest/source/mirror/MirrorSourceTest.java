@@ -271,8 +271,7 @@ class MirrorSourceTest
         try
         {
             // The first frame holds the delivery thread, so the socket's buffer fills and the kernel drops.
-            source.start(i -> (segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
-                tunnelId) ->
+            source.start(i -> frame ->
             {
                 holding.countDown();
                 try
@@ -337,8 +336,7 @@ class MirrorSourceTest
         final MirrorSource first = loopbackSource(MirrorProtocol.VXLAN, 3); // three SO_REUSEPORT sockets of its own
         try
         {
-            first.start(i -> (segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
-                tunnelId) -> { });
+            first.start(i -> frame -> { });
             final InetSocketAddress served = first.localAddress();
             for (final MirrorProtocol protocol : MirrorProtocol.values())
             {
@@ -383,8 +381,7 @@ class MirrorSourceTest
         final MirrorSource source = loopbackSource(MirrorProtocol.VXLAN, 2);
         try
         {
-            source.start(i -> (segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
-                tunnelId) -> { });
+            source.start(i -> frame -> { });
             assertEquals("vxlan", source.kind());
             assertTrue(source.live());
             assertEquals(2, source.deliveryThreads());
@@ -408,8 +405,7 @@ class MirrorSourceTest
         final MirrorSource[] self = {source};
         try
         {
-            source.start(i -> (segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
-                tunnelId) -> self[0].close());
+            source.start(i -> frame -> self[0].close());
             try (DatagramChannel channel = DatagramChannel.open())
             {
                 channel.connect(source.localAddress());

@@ -127,8 +127,7 @@ class ReceiverTest
     {
         final AtomicBoolean fail = new AtomicBoolean(true);
         final int[] taken = new int[1];
-        final FrameSink sink = (segment, offset, capturedLength, wireLength, linkType, timestampNanos, interfaceId,
-            tunnelId) ->
+        final FrameSink sink = frame ->
         {
             if (fail.get())
             {

@@ -1,2 +1,0 @@
-/** Classic libpcap file reader (both byte orders, microsecond and nanosecond timestamps). */
-package dev.flowtracker.ingest.capture.pcap;
