@@ -14,12 +14,13 @@ import java.util.Arrays;
  * decode of a {@link CompactRecord}, and allocates nothing). So heap use is fixed by the working set size, not by the
  * number of flows.
  *
- * <p>A connection with a value that the compact record cannot hold exactly (a flow of more than 65,535 SYNs or
- * retransmissions, more than 4 G packets or 35 minutes from its last packet to a time it keeps, a capture with
- * nanosecond times more than 2.1 s apart...) is spilled: its record keeps only the fields read without decoding,
- * and its whole state goes in {@link FlowStateCodec}'s wide form ({@link TcpConnection#ENCODED_BYTES}) to a heap
- * array of a pool, until its next bind. Nothing is ever cut or saturated; the pool's arrays are reused, so a spill
- * allocates only when more flows are spilled at once than ever before ({@link #spilled}).
+ * <p>A connection with a value that the compact record cannot hold exactly (more than 65,535 SYNs, or segments of
+ * one analysis flag, from one side; more than 4 G packets; more than 2 GB sent one way, past Zeek's 32-bit relative
+ * sequence numbers; a time it keeps more than 39 hours from its last packet...) is spilled: its record keeps only
+ * the fields read without decoding, and its whole state goes in {@link FlowStateCodec}'s wide form
+ * ({@link TcpConnection#ENCODED_BYTES}) to a heap array of a pool, until its next bind. Nothing is ever cut or
+ * saturated. The pool's arrays are reused, so a spill allocates only when more flows are spilled at once than ever
+ * before ({@link #spilled}); each spilled flow costs the heap about 1.4 KB while outside the working set.
  *
  * <p>Records live in chunks of up to {@value #MAX_CHUNK_RECORDS} slots ({@value #UNBOUNDED_CHUNK_RECORDS} when
  * unbounded), allocated when the first slot of a chunk is first used: a bounded store never holds more than
@@ -37,7 +38,7 @@ import java.util.Arrays;
  *  +---------------------------------------------------------------+
  *  |        Serial: tells the slot's successive flows apart        |
  *  +---------------------------------------------------------------+
- *  |  Next free slot (while free); spilled state + 1 (while in use) |
+ *  |  Next free slot (while free), or spilled state + 1 (in use)   |
  *  +---------------------------------------------------------------+
  *  |   Scheduled Zeek timer, while not in a working object (its    |
  *  +               TcpConnection.scheduledTimerNanos)              +
