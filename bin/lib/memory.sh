@@ -3,8 +3,8 @@
 # Without them the JVM takes a quarter of the machine's memory for the heap (and as much again for direct memory), and
 # ParallelGC grows the heap into it under a flood although the live heap stays small: 2.4 GB resident against 55 MB
 # live. The daemon's memory is fixed by its options instead (README, "Memory"):
-#   direct = max_flows * 1,536 B + workers * 8 MiB + 64 MiB
-#            (a flow's off-heap record 1,408 B, table slot 24 B, index at most 16 B, timers 32 B; each worker's table
+#   direct = max_flows * 1,024 B + workers * 8 MiB + 64 MiB
+#            (a flow's off-heap record 880 B, table slot 24 B, index at most 16 B, timers 32 B; each worker's table
 #            commits its records in chunks of up to 4,096; 64 MiB for the rest)
 #   heap   = 5/4 * (ring_size * 320 B + workers * min(working_set, ceil(max_flows / workers)) * 2,048 B
 #                   + record_buffer + 64 MiB [+ max_flows * 1,388 B with --state-dir])
@@ -63,7 +63,7 @@ tracker_run_memory_opts() {
   local heap=$((ring_size * 320 + workers * working * 2048 + record_buffer + 64 * mib))
   if [ -n "$state" ]; then heap=$((heap + max_flows * 1388)); fi
   heap=$(((heap * 5 / 4 + mib - 1) / mib))
-  local direct=$(((max_flows * 1536 + workers * 8 * mib + 64 * mib + mib - 1) / mib))
+  local direct=$(((max_flows * 1024 + workers * 8 * mib + 64 * mib + mib - 1) / mib))
   local given="${TRACKER_JAVA_OPTS:-} ${JDK_JAVA_OPTIONS:-} ${JAVA_TOOL_OPTIONS:-}"
   if ! [[ "$given" =~ -Xmx|-XX:MaxHeapSize=|-XX:MaxRAM ]]; then
     tracker_memory_opts+=("-Xmx${heap}m")

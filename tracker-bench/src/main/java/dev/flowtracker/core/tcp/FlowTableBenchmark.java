@@ -40,7 +40,7 @@ import java.util.concurrent.TimeUnit;
  *       two fields updated in place. Chronicle Map has no eviction, so there is no baseline for the eviction op.</li>
  * </ul>
  *
- * Ours keeps each flow's whole state in a 1,408-byte off-heap record plus about 40 off-heap bytes of index and slot
+ * Ours keeps each flow's whole state in an 880-byte off-heap record plus about 40 off-heap bytes of index and slot
  * bookkeeping, and binds flows to a fixed working set of {@link TcpConnection} objects on the heap (at most
  * {@link FlowLimits#DEFAULT_WORKING_SET}); with more flows than that, a random op mostly misses the working set and
  * pays a write-back and a decode. Setup prints what it measured. Before filling a large table, setup measures the

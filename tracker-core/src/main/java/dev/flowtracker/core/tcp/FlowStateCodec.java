@@ -5,8 +5,9 @@ import java.nio.ByteOrder;
 
 /**
  * Binary form of one connection's whole state, for checkpoints: a restarted tracker decodes it and continues the
- * connection exactly where it stopped. The body is also what a flow table keeps off-heap for every connection
- * outside its working set ({@link FlowStateStore}). Little-endian, fixed width:
+ * connection exactly where it stopped. A flow table keeps the same fields of a connection outside its working set in
+ * a narrower form ({@link CompactRecord}), and this one for the few that do not fit it ({@link FlowStateStore}).
+ * Little-endian, fixed width:
  *
  * <pre>
  *   0                   1                   2                   3

@@ -11,8 +11,16 @@ import java.util.Arrays;
  * {@link TcpConnection} objects that the engine runs on. A slot's record is the authoritative state of its flow
  * unless the flow is bound to a working object; {@link #bind} brings a flow into the working set, writing the
  * least recently bound object back to its own record first when the set is full (a miss costs one encode and one
- * decode of {@link TcpConnection#ENCODED_BYTES}, and allocates nothing). So heap use is fixed by the working set
- * size, not by the number of flows.
+ * decode of a {@link CompactRecord}, and allocates nothing). So heap use is fixed by the working set size, not by the
+ * number of flows.
+ *
+ * <p>A connection with a value that the compact record cannot hold exactly (more than 65,535 SYNs, or segments of
+ * one analysis flag, from one side; more than 4 G packets; more than 2 GB sent one way, past Zeek's 32-bit relative
+ * sequence numbers; a time it keeps more than 39 hours from its last packet...) is spilled: its record keeps only
+ * the fields read without decoding, and its whole state goes in {@link FlowStateCodec}'s wide form
+ * ({@link TcpConnection#ENCODED_BYTES}) to a heap array of a pool, until its next bind. Nothing is ever cut or
+ * saturated. The pool's arrays are reused, so a spill allocates only when more flows are spilled at once than ever
+ * before ({@link #spilled}); each spilled flow costs the heap about 1.4 KB while outside the working set.
  *
  * <p>Records live in chunks of up to {@value #MAX_CHUNK_RECORDS} slots ({@value #UNBOUNDED_CHUNK_RECORDS} when
  * unbounded), allocated when the first slot of a chunk is first used: a bounded store never holds more than
@@ -30,7 +38,7 @@ import java.util.Arrays;
  *  +---------------------------------------------------------------+
  *  |        Serial: tells the slot's successive flows apart        |
  *  +---------------------------------------------------------------+
- *  |                 Next free slot (while free)                   |
+ *  |  Next free slot (while free), or spilled state + 1 (in use)   |
  *  +---------------------------------------------------------------+
  *  |   Scheduled Zeek timer, while not in a working object (its    |
  *  +               TcpConnection.scheduledTimerNanos)              +
@@ -39,7 +47,8 @@ import java.util.Arrays;
  *
  *  and, in the chunk's body area, 8-byte aligned:
  *  +---------------------------------------------------------------+
- *  |     Body: TcpConnection#encode, the checkpoint body      ...
+ *  |     Body: CompactRecord (the identity and order fields     ...
+ *  |     always; all of the state unless spilled)               ...
  *  +---------------------------------------------------------------+
  * </pre>
  *
@@ -68,7 +77,7 @@ final class FlowStateStore
     private static final int TIMER_OFFSET = 16;
     static final int HEADER_BYTES = 24;
     /** Bytes of one body, 8-byte aligned. */
-    static final int BODY_BYTES = (TcpConnection.ENCODED_BYTES + 7) & ~7;
+    static final int BODY_BYTES = (CompactRecord.BYTES + 7) & ~7;
     /** Bytes of one record, header and body. */
     static final int RECORD_BYTES = HEADER_BYTES + BODY_BYTES;
 
@@ -84,8 +93,14 @@ final class FlowStateStore
      * The codec runs on this heap copy of one body, moved to and from the record in one bulk copy: faster than field
      * by field through a view of the segment, and it allocates nothing.
      */
-    private final byte[] scratch = new byte[TcpConnection.ENCODED_BYTES];
+    private final byte[] scratch = new byte[CompactRecord.BYTES];
     private final StateBuffer scratchView = new StateBuffer(scratch);
+    private final CompactRecord compact = new CompactRecord();
+    /** Wide states of spilled records, by spill id; ids not in use are on {@link #freeSpills}. */
+    private byte[][] spills = new byte[0][];
+    private int[] freeSpills = new int[0];
+    private int freeSpillCount;
+    private final StateBuffer spillView = new StateBuffer(null);
     private int chunkCount;
     /** Bytes of the chunks so far: written by the owner, read by any thread (metrics). */
     private volatile long committedBytes;
@@ -159,6 +174,7 @@ final class FlowStateStore
         final MemorySegment chunk = header(slot);
         final long offset = offset(slot);
         chunk.set(INT, offset + RESIDENT_OFFSET, 0);
+        chunk.set(INT, offset + FREE_NEXT_OFFSET, 0);
         chunk.set(INT, offset + SERIAL_OFFSET, nextSerial++);
         chunk.set(LONG, offset + TIMER_OFFSET, ZeekSummary.NO_TIMER);
         return slot;
@@ -174,6 +190,7 @@ final class FlowStateStore
         {
             freeWorkingObject(resident - 1);
         }
+        dropSpill(slot);
         chunk.set(INT, offset + RESIDENT_OFFSET, 0);
         chunk.set(LONG, offset + TIMER_OFFSET, ZeekSummary.NO_TIMER);
         chunk.set(INT, offset + FREE_NEXT_OFFSET, freeHead);
@@ -202,6 +219,7 @@ final class FlowStateStore
         final int w = takeWorkingObject();
         final TcpConnection connection = working[w];
         load(slot, connection);
+        dropSpill(slot); // the working object holds the state now
         attach(slot, w);
         return connection;
     }
@@ -238,6 +256,7 @@ final class FlowStateStore
             touch(resident - 1);
             return working[resident - 1];
         }
+        dropSpill(slot); // the record is stale: the caller resets or decodes the object
         final int w = takeWorkingObject();
         attach(slot, w);
         return working[w];
@@ -297,7 +316,7 @@ final class FlowStateStore
         final long offset = offset(slot);
         final int resident = chunk.get(INT, offset + RESIDENT_OFFSET);
         return resident != 0 ? working[resident - 1].matches(p) :
-            TcpConnection.encodedMatches(bodies[slot >>> chunkShift], bodyOffset(slot), p);
+            CompactRecord.encodedMatches(bodies[slot >>> chunkShift], bodyOffset(slot), p);
     }
 
     long firstTimestampNanos(final int slot)
@@ -306,7 +325,7 @@ final class FlowStateStore
         final long offset = offset(slot);
         final int resident = chunk.get(INT, offset + RESIDENT_OFFSET);
         return resident != 0 ? working[resident - 1].firstTimestampNanos :
-            TcpConnection.encodedFirstTimestampNanos(bodies[slot >>> chunkShift], bodyOffset(slot));
+            CompactRecord.encodedFirstTimestampNanos(bodies[slot >>> chunkShift], bodyOffset(slot));
     }
 
     long generation(final int slot)
@@ -315,13 +334,19 @@ final class FlowStateStore
         final long offset = offset(slot);
         final int resident = chunk.get(INT, offset + RESIDENT_OFFSET);
         return resident != 0 ? working[resident - 1].generation :
-            TcpConnection.encodedGeneration(bodies[slot >>> chunkShift], bodyOffset(slot));
+            CompactRecord.encodedGeneration(bodies[slot >>> chunkShift], bodyOffset(slot));
     }
 
     /** Binds that had to decode a record (the flow was not in the working set). */
     long misses()
     {
         return misses;
+    }
+
+    /** Records whose state is spilled to the heap now (see the class comment). */
+    int spilled()
+    {
+        return spills.length - freeSpillCount;
     }
 
     int workingSetSize()
@@ -402,10 +427,17 @@ final class FlowStateStore
         final int slot = connection.slot;
         final long offset = offset(slot);
         scratchView.position(0);
-        connection.encode(scratchView);
+        final boolean fits = compact.encode(connection, scratchView);
         MemorySegment.copy(scratch, 0, bodies[slot >>> chunkShift], ValueLayout.JAVA_BYTE, bodyOffset(slot),
             scratch.length);
         final MemorySegment chunk = headers[slot >>> chunkShift];
+        if (!fits)
+        {
+            dropSpill(slot); // none is expected: binding the slot dropped it
+            final int spill = takeSpill();
+            connection.encode(spillView.wrap(spills[spill], 0));
+            chunk.set(INT, offset + FREE_NEXT_OFFSET, spill + 1);
+        }
         chunk.set(LONG, offset + TIMER_OFFSET, connection.scheduledTimerNanos);
         chunk.set(INT, offset + RESIDENT_OFFSET, 0);
         connection.slot = NONE;
@@ -414,12 +446,57 @@ final class FlowStateStore
     private void load(final int slot, final TcpConnection connection)
     {
         final long offset = offset(slot);
-        MemorySegment.copy(bodies[slot >>> chunkShift], ValueLayout.JAVA_BYTE, bodyOffset(slot), scratch, 0,
-            scratch.length);
-        scratchView.position(0);
-        connection.decode(scratchView); // every encoded field is assigned, so the previous flow leaves nothing
+        final int spill = headers[slot >>> chunkShift].get(INT, offset + FREE_NEXT_OFFSET) - 1;
+        // Every encoded field is assigned, so the previous flow leaves nothing.
+        if (spill >= 0)
+        {
+            connection.decode(spillView.wrap(spills[spill], 0));
+            spillView.wrap(null, 0);
+        }
+        else
+        {
+            MemorySegment.copy(bodies[slot >>> chunkShift], ValueLayout.JAVA_BYTE, bodyOffset(slot), scratch, 0,
+                scratch.length);
+            scratchView.position(0);
+            compact.decode(scratchView, connection);
+        }
         connection.zeek.reset(zeekOptions);
         connection.scheduledTimerNanos = headers[slot >>> chunkShift].get(LONG, offset + TIMER_OFFSET);
+    }
+
+    /** A free spill id, its array made when first used. */
+    private int takeSpill()
+    {
+        if (freeSpillCount == 0)
+        {
+            final int grown = Math.max(16, spills.length * 2);
+            final int old = spills.length;
+            spills = Arrays.copyOf(spills, grown);
+            freeSpills = Arrays.copyOf(freeSpills, grown);
+            for (int id = grown - 1; id >= old; id--)
+            {
+                freeSpills[freeSpillCount++] = id;
+            }
+        }
+        final int spill = freeSpills[--freeSpillCount];
+        if (spills[spill] == null)
+        {
+            spills[spill] = new byte[TcpConnection.ENCODED_BYTES];
+        }
+        return spill;
+    }
+
+    /** Forgets the slot's spilled state, if any (it was decoded, or the record is stale). */
+    private void dropSpill(final int slot)
+    {
+        final MemorySegment chunk = header(slot);
+        final long offset = offset(slot);
+        final int spill = chunk.get(INT, offset + FREE_NEXT_OFFSET) - 1;
+        if (spill >= 0)
+        {
+            freeSpills[freeSpillCount++] = spill;
+            chunk.set(INT, offset + FREE_NEXT_OFFSET, 0);
+        }
     }
 
     private void touch(final int w)

@@ -17,6 +17,8 @@ final class StateBuffer
 {
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle SHORT =
+        MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     private byte[] array;
     private int position;
@@ -62,6 +64,12 @@ final class StateBuffer
         position += Integer.BYTES;
     }
 
+    void putShort(final short value)
+    {
+        SHORT.set(array, position, value);
+        position += Short.BYTES;
+    }
+
     void put(final byte value)
     {
         array[position++] = value;
@@ -84,6 +92,13 @@ final class StateBuffer
     {
         final int value = (int)INT.get(array, position);
         position += Integer.BYTES;
+        return value;
+    }
+
+    short getShort()
+    {
+        final short value = (short)SHORT.get(array, position);
+        position += Short.BYTES;
         return value;
     }
 

@@ -3,10 +3,6 @@ package dev.flowtracker.core.tcp;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.wire.Tcp;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-
 /**
  * One TCP connection as seen on the wire: its identity, both endpoints' counters, inferred states and tshark
  * analysis, and Zeek's summary of it. Side "A" is the sender of the first packet seen; which of A and B is the
@@ -64,23 +60,6 @@ public final class TcpConnection
         ZeekSummary.ENCODED_BYTES;
 
     private static final EndReason[] END_REASONS = EndReason.values();
-
-    // Where encode puts the fields a flow table reads without decoding (identity, ordering at the end of input).
-    private static final ValueLayout.OfInt ENCODED_INT =
-        ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong ENCODED_LONG =
-        ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final int ENCODED_TUNNEL_ID_OFFSET = 0;
-    static final int ENCODED_IP_VERSION_OFFSET = 4;
-    static final int ENCODED_A_HIGH_OFFSET = 8;
-    static final int ENCODED_A_LOW_OFFSET = 16;
-    static final int ENCODED_A_PORT_OFFSET = 24;
-    static final int ENCODED_B_HIGH_OFFSET = 28;
-    static final int ENCODED_B_LOW_OFFSET = 36;
-    static final int ENCODED_B_PORT_OFFSET = 44;
-    static final int ENCODED_FIRST_TIMESTAMP_OFFSET =
-        13 * Integer.BYTES + 2 * TcpEndpoint.ENCODED_BYTES + ZeekSummary.ENCODED_BYTES;
-    static final int ENCODED_GENERATION_OFFSET = ENCODED_FIRST_TIMESTAMP_OFFSET + 3 * Long.BYTES;
 
     /** Starts a new connection with packet {@code p}; cleared first, so a recycled object equals a new one. */
     void reset(final DecodedPacket p, final int hash, final long generation, final ZeekOptions zeekOptions)
@@ -189,36 +168,6 @@ public final class TcpConnection
         lastSynSeen = FlowStateCodec.getBoolean(src, "TcpConnection.lastSynSeen");
         initialRttNanos = src.getLong();
         initialRttSeen = FlowStateCodec.getBoolean(src, "TcpConnection.initialRttSeen");
-    }
-
-    /** {@link #matches} on the encoded form of a connection at {@code offset} (little-endian, as encoded). */
-    static boolean encodedMatches(final MemorySegment encoded, final long offset, final DecodedPacket p)
-    {
-        if (p.tunnelId != encoded.get(ENCODED_INT, offset + ENCODED_TUNNEL_ID_OFFSET) ||
-            p.ipVersion != encoded.get(ENCODED_INT, offset + ENCODED_IP_VERSION_OFFSET))
-        {
-            return false;
-        }
-        final long aHigh = encoded.get(ENCODED_LONG, offset + ENCODED_A_HIGH_OFFSET);
-        final long aLow = encoded.get(ENCODED_LONG, offset + ENCODED_A_LOW_OFFSET);
-        final int aPort = encoded.get(ENCODED_INT, offset + ENCODED_A_PORT_OFFSET);
-        final long bHigh = encoded.get(ENCODED_LONG, offset + ENCODED_B_HIGH_OFFSET);
-        final long bLow = encoded.get(ENCODED_LONG, offset + ENCODED_B_LOW_OFFSET);
-        final int bPort = encoded.get(ENCODED_INT, offset + ENCODED_B_PORT_OFFSET);
-        return p.srcPort == aPort && p.dstPort == bPort && p.srcLow == aLow && p.dstLow == bLow &&
-            p.srcHigh == aHigh && p.dstHigh == bHigh ||
-            p.srcPort == bPort && p.dstPort == aPort && p.srcLow == bLow && p.dstLow == aLow &&
-            p.srcHigh == bHigh && p.dstHigh == aHigh;
-    }
-
-    static long encodedFirstTimestampNanos(final MemorySegment encoded, final long offset)
-    {
-        return encoded.get(ENCODED_LONG, offset + ENCODED_FIRST_TIMESTAMP_OFFSET);
-    }
-
-    static long encodedGeneration(final MemorySegment encoded, final long offset)
-    {
-        return encoded.get(ENCODED_LONG, offset + ENCODED_GENERATION_OFFSET);
     }
 
     /** Whether the packet belongs to this connection's 4-tuple (either direction). */

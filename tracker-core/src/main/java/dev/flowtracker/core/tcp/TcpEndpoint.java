@@ -69,10 +69,10 @@ public final class TcpEndpoint
 
     /** Ends (next sequence numbers) of recent segments and their times, for ACK RTT samples. */
     static final int RTT_RING = 8;
-    private final int[] segmentEnds = new int[RTT_RING];
-    private final long[] segmentTimes = new long[RTT_RING];
-    private int ringSize;
-    private int ringHead;
+    final int[] segmentEnds = new int[RTT_RING];
+    final long[] segmentTimes = new long[RTT_RING];
+    int ringSize;
+    int ringHead;
     long rttSamples;
     long rttMinNanos = Long.MAX_VALUE;
     long rttMaxNanos;

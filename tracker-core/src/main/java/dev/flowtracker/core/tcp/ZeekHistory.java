@@ -26,10 +26,10 @@ final class ZeekHistory
     /** Bytes {@link #encode} writes. */
     static final int ENCODED_BYTES = ZeekSummary.MAX_HISTORY + 2 + Integer.BYTES;
 
-    private final byte[] letters = new byte[ZeekSummary.MAX_HISTORY];
-    private int length;
-    private boolean truncated;
-    private int seen;
+    final byte[] letters = new byte[ZeekSummary.MAX_HISTORY];
+    int length;
+    boolean truncated;
+    int seen;
 
     /** Back to an empty history, for a recycled connection; allocates nothing. */
     void clear()

@@ -43,8 +43,8 @@ public final class ZeekSummary
     boolean partial;
     int firstPacketSeen;
     boolean active = true;
-    private boolean closeDeferred;
-    private boolean deferredGenEvent;
+    boolean closeDeferred;
+    boolean deferredGenEvent;
 
     long startNanos;
     long lastNanos;

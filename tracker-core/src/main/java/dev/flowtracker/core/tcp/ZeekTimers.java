@@ -19,11 +19,11 @@ final class ZeekTimers
     static final int ENCODED_BYTES = 7 * Long.BYTES;
 
     // Absolute nanoseconds, NO_TIMER when not pending.
-    private final long[] expireAt = new long[3];
-    private long attemptAt = NO_TIMER;
-    private long deleteAt = NO_TIMER;
-    private long inactivityAt = NO_TIMER;
-    private long inactivityTimeoutNanos;
+    final long[] expireAt = new long[3];
+    long attemptAt = NO_TIMER;
+    long deleteAt = NO_TIMER;
+    long inactivityAt = NO_TIMER;
+    long inactivityTimeoutNanos;
 
     /** Back to the timers of a new summary, for a recycled connection; allocates nothing. */
     void clear()

@@ -472,6 +472,20 @@ class FlowStateCodecTest
         assertRejected(bytes, "format version " + (FlowStateCodec.FORMAT_VERSION + 1));
     }
 
+    /** A checkpoint of the previous format is refused in one line that names both versions, not misread. */
+    @Test
+    void shouldRejectACheckpointOfThePreviousFormatVersionInOneLine()
+    {
+        final byte[] bytes = encode(handshaken());
+        final int previous = FlowStateCodec.FORMAT_VERSION - 1;
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putShort(FlowStateCodec.VERSION_OFFSET, (short)previous);
+        assertRejected(bytes, "unsupported connection state format version " + previous + ", this build reads " +
+            FlowStateCodec.FORMAT_VERSION);
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> FlowStateCodec.decode(ByteBuffer.wrap(bytes), new TcpConnection()));
+        assertFalse(ex.getMessage().contains("\n"), ex.getMessage());
+    }
+
     @Test
     void shouldRejectABodyLengthOtherThanTheFormats()
     {

@@ -293,13 +293,13 @@ class WorkingSetTest
         connection.reset(p, FlowHash.of(p), 5, ZeekOptions.DEFAULTS);
         try (Arena arena = Arena.ofConfined())
         {
-            final MemorySegment record = arena.allocate(8 + TcpConnection.ENCODED_BYTES);
-            final byte[] encoded = new byte[8 + TcpConnection.ENCODED_BYTES];
-            connection.encode(new StateBuffer(encoded).position(8));
+            final MemorySegment record = arena.allocate(8 + CompactRecord.BYTES);
+            final byte[] encoded = new byte[8 + CompactRecord.BYTES];
+            assertTrue(new CompactRecord().encode(connection, new StateBuffer(encoded).position(8)));
             MemorySegment.copy(encoded, 0, record, ValueLayout.JAVA_BYTE, 0, encoded.length);
-            assertEquals(7_000_000_123L, TcpConnection.encodedFirstTimestampNanos(record, 8));
-            assertEquals(5, TcpConnection.encodedGeneration(record, 8));
-            assertTrue(TcpConnection.encodedMatches(record, 8, p));
+            assertEquals(7_000_000_123L, CompactRecord.encodedFirstTimestampNanos(record, 8));
+            assertEquals(5, CompactRecord.encodedGeneration(record, 8));
+            assertTrue(CompactRecord.encodedMatches(record, 8, p));
             final DecodedPacket reply = new DecodedPacket();
             reply.copyFrom(p);
             reply.srcHigh = p.dstHigh;
@@ -308,7 +308,7 @@ class WorkingSetTest
             reply.dstHigh = p.srcHigh;
             reply.dstLow = p.srcLow;
             reply.dstPort = p.srcPort;
-            assertTrue(TcpConnection.encodedMatches(record, 8, reply), "the reverse direction");
+            assertTrue(CompactRecord.encodedMatches(record, 8, reply), "the reverse direction");
             for (int field = 0; field < 5; field++)
             {
                 final DecodedPacket other = new DecodedPacket();
@@ -321,9 +321,9 @@ class WorkingSetTest
                     case 3 -> other.dstLow++;
                     default -> other.srcPort++;
                 }
-                assertEquals(connection.matches(other), TcpConnection.encodedMatches(record, 8, other),
+                assertEquals(connection.matches(other), CompactRecord.encodedMatches(record, 8, other),
                     "field " + field);
-                assertFalse(TcpConnection.encodedMatches(record, 8, other), "field " + field);
+                assertFalse(CompactRecord.encodedMatches(record, 8, other), "field " + field);
             }
         }
     }
@@ -394,7 +394,7 @@ class WorkingSetTest
         assertEquals(flows, tracker.activeConnections());
         assertEquals(1_000, tracker.workingSetSize());
         // The state went somewhere: off-heap records, at least one per flow.
-        assertTrue(tracker.flowTableOffHeapBytes() >= (long)flows * TcpConnection.ENCODED_BYTES,
+        assertTrue(tracker.flowTableOffHeapBytes() >= (long)flows * FlowStateStore.BODY_BYTES,
             () -> "off-heap " + tracker.flowTableOffHeapBytes());
         final long grown = heapLate - heapEarly;
         // One object of even 100 bytes per added flow would be 18 MB; the old heap-per-flow design 360 MB.
