@@ -200,7 +200,8 @@ function _picocli_tracker_analyze() {
 
   local commands=""
   local flag_opts="'-h' '--help' '-C' '--ignore-checksums' '--progress' '-q' '--quiet' '-V' '--version'"
-  local arg_opts="'--community-id-seed' '--config' '--lifecycle' '-o' '--output' '--tap-name' '--workers' '--working-set'"
+  local arg_opts="'--community-id-seed' '--config' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '-o' '--output' '--tap-name' '--workers' '--working-set'"
+  local K_option_args=("community_id" "tap" "none") # --kafka-key values
   local L_option_args=("zeek" "tshark") # --lifecycle values
 
   type compopt &>/dev/null && compopt +o default
@@ -214,6 +215,32 @@ function _picocli_tracker_analyze() {
       type compopt &>/dev/null && compopt -o filenames
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
+      ;;
+    '--kafka-bootstrap')
+      return
+      ;;
+    '--kafka-buffer')
+      return
+      ;;
+    '--kafka-flush-timeout')
+      return
+      ;;
+    '--kafka-key')
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${K_option_args[@]}" ) )
+      return $?
+      ;;
+    '--kafka-properties')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--kafka-property')
+      return
+      ;;
+    '--kafka-topic')
+      return
       ;;
     '--lifecycle')
       local IFS=$'\n'
@@ -261,7 +288,8 @@ function _picocli_tracker_run() {
 
   local commands=""
   local flag_opts="'--checkpoint-at-end' '--exit-at-end' '-h' '--help' '-C' '--ignore-checksums' '--no-filter' '--no-http' '--promiscuous' '-q' '--quiet' '--rotate-at-exit' '--topspeed' '-V' '--version'"
-  local arg_opts="'--block-size' '--block-timeout' '--checkpoint-interval' '--closed-timeout' '--community-id-seed' '--config' '--emergency-timeouts' '--established-timeout' '--fanout' '--geneve-listen' '--http-listen' '-i' '--interface' '--lifecycle' '--max-flows' '--mirror-threads' '--opening-timeout' '-o' '--output' '--pcap' '--record-buffer' '--replay-speed' '--ring-blocks' '--ring-size' '--rotate-interval' '--rotate-size' '--state-dir' '--tap-name' '--vxlan-listen' '--web-config' '--workers' '--working-set'"
+  local arg_opts="'--block-size' '--block-timeout' '--checkpoint-interval' '--closed-timeout' '--community-id-seed' '--config' '--emergency-timeouts' '--established-timeout' '--fanout' '--geneve-listen' '--http-listen' '-i' '--interface' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '--max-flows' '--mirror-threads' '--opening-timeout' '-o' '--output' '--pcap' '--record-buffer' '--replay-speed' '--ring-blocks' '--ring-size' '--rotate-interval' '--rotate-size' '--state-dir' '--tap-name' '--vxlan-listen' '--web-config' '--workers' '--working-set'"
+  local K_option_args=("community_id" "tap" "none") # --kafka-key values
   local L_option_args=("zeek" "tshark") # --lifecycle values
 
   type compopt &>/dev/null && compopt +o default
@@ -304,6 +332,32 @@ function _picocli_tracker_run() {
       return
       ;;
     '-i'|'--interface')
+      return
+      ;;
+    '--kafka-bootstrap')
+      return
+      ;;
+    '--kafka-buffer')
+      return
+      ;;
+    '--kafka-flush-timeout')
+      return
+      ;;
+    '--kafka-key')
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${K_option_args[@]}" ) )
+      return $?
+      ;;
+    '--kafka-properties')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--kafka-property')
+      return
+      ;;
+    '--kafka-topic')
       return
       ;;
     '--lifecycle')

@@ -22,6 +22,8 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,9 +84,32 @@ class PrometheusIntegrationTest
         return List.of(sample);
     }
 
+    /** A single-node KRaft broker in this JVM, ready: the tracker's Kafka sink delivers to it. */
+    private static KafkaClusterTestKit kafkaBroker() throws Exception
+    {
+        final KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+            .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build()).build();
+        cluster.format();
+        cluster.startup();
+        cluster.waitForReadyBrokers();
+        return cluster;
+    }
+
+    /** The replay's sources, and a Kafka sink beside the file, so that every Kafka expression has data. */
+    private static List<String> withKafka(final List<Path> captures, final KafkaClusterTestKit kafka)
+    {
+        final List<String> sources = new ArrayList<>();
+        for (final Path capture : captures)
+        {
+            sources.addAll(List.of("--pcap", capture.toString()));
+        }
+        sources.addAll(List.of("--kafka-bootstrap", kafka.bootstrapServers(), "--kafka-topic", "deploy.conn"));
+        return sources;
+    }
+
     @Test
     void shouldReturnDataForEveryDashboardRuleAndAlertExpression(@TempDir final Path dir)
-        throws IOException, InterruptedException
+        throws Exception
     {
         final Path binary = Tools.onPath("prometheus").orElseGet(() -> Assumptions.abort(
             "skipped: prometheus is not installed (apt-get install prometheus; .ci/run does), so the dashboards' " +
@@ -96,7 +121,9 @@ class PrometheusIntegrationTest
         final boolean servedAfterInput;
         final Set<String> missingMetrics = new TreeSet<>();
         final Map<String, String> liveOnly = new LinkedHashMap<>();
-        try (TrackerProcess tracker = TrackerProcess.start(dir.resolve("tracker"), captures(), START_TIMEOUT);
+        try (KafkaClusterTestKit kafka = kafkaBroker();
+             TrackerProcess tracker = TrackerProcess.startWithSources(dir.resolve("tracker"),
+                 withKafka(captures(), kafka), START_TIMEOUT);
              PrometheusProcess prometheus =
                  PrometheusProcess.start(binary, dir.resolve("prometheus"), tracker.address(), START_TIMEOUT))
         {

@@ -91,9 +91,9 @@ class RunFullDiskTest
             final String recovered = awaitMetrics(metrics, text ->
                 value(text, "tracker_records_sink_failing") == 0 && value(text, "tracker_records_backlog") == 0,
                 stderr);
-            assertEquals(buffered, (long)value(recovered, "tracker_records_written_total"),
+            assertEquals(buffered, (long)value(recovered, "tracker_records_written_total{sink=\"file\"}"),
                 "every buffered record written once the disk has space");
-            assertEquals(0, value(recovered, "tracker_records_lost_total{reason=\"buffer_full\"}"));
+            assertEquals(0, value(recovered, "tracker_records_lost_total{reason=\"buffer_full\",sink=\"file\"}"));
             assertTrue(value(recovered, "tracker_records_sink_failures_total") >= 1);
             tracker.destroy();
             assertTrue(tracker.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "stops on SIGTERM");

@@ -120,7 +120,7 @@ class HttpApiTest
         assertEquals(pipeline.stats().tcpSegments(), sum(samples, "tracker_tcp_segments_total{"));
         assertEquals(pipeline.stats().tcpSegments(), sum(samples, "tracker_worker_segments_total{"));
         assertEquals(recordCount, sum(samples, "tracker_flows_ended_total{"));
-        assertEquals(recordCount, samples.get("tracker_records_written_total"));
+        assertEquals(recordCount, samples.get("tracker_records_written_total{sink=\"stdout\"}"));
         assertEquals(recordCount, samples.get("tracker_flows_started_total"));
         assertEquals(0.0, sum(samples, "tracker_flows_active{"), "every connection ended");
         assertEquals(0.0, sum(samples, "tracker_endpoints_active{"));
@@ -242,7 +242,7 @@ class HttpApiTest
             final HttpResponse<String> health = get("/health", null);
             assertEquals(200, health.statusCode(), health.body());
             final Map<String, Double> samples = parse(get("/metrics", "text/plain").body());
-            assertEquals(9.0, samples.get("tracker_records_written_total"));
+            assertEquals(9.0, samples.get("tracker_records_written_total{sink=\"stdout\"}"));
 
             // Connections beyond a client's share are closed as they arrive (the ten stalled ones are still open).
             for (int i = abusers.size(); i < HttpServer.MAX_CONNECTIONS_PER_CLIENT; i++)

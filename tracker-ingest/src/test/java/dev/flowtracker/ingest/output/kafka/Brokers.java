@@ -61,12 +61,14 @@ public final class Brokers
             new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer()))
         {
             consumer.subscribe(List.of(topic));
+            // The quiet time counts from the group's assignment: joining may take seconds on a busy machine.
+            final long joinDeadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             long quietSince = System.nanoTime();
             while (all.size() < expected && System.nanoTime() - quietSince < timeout.toNanos())
             {
                 final int before = all.size();
                 consumer.poll(Duration.ofMillis(200)).forEach(all::add);
-                if (all.size() > before)
+                if (all.size() > before || consumer.assignment().isEmpty() && System.nanoTime() < joinDeadline)
                 {
                     quietSince = System.nanoTime();
                 }
