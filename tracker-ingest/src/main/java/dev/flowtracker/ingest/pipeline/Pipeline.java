@@ -416,7 +416,7 @@ public final class Pipeline implements PacketHandler
 
     /**
      * Asks every worker to answer {@code query} from its table between ring batches; wait with
-     * {@link FlowQuery#await}. After {@link #finish} the answer is empty. Any thread, one query at a time.
+     * {@link FlowQuery#await}. After {@link #finish} only ended records answer. Any thread, one query at a time.
      */
     public void query(final FlowQuery query)
     {
