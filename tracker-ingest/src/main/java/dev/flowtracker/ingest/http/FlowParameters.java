@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -30,6 +31,9 @@ record FlowParameters(FlowFilter filter, FlowQuery.Sort sort, boolean descending
     /** Zeek's conn_state values. */
     static final Set<String> CONN_STATES = Set.of("S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0",
         "RSTRH", "SH", "SHR", "OTH");
+
+    /** IPv4 as four decimal numbers (the parser also takes BSD's shorter forms, such as 10.1, which are refused). */
+    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
     /** A parameter that is unknown or malformed: answered 400, naming it. */
     static final class BadParameter extends Exception
@@ -157,9 +161,9 @@ record FlowParameters(FlowFilter filter, FlowQuery.Sort sort, boolean descending
         final InetAddress address;
         try
         {
-            if (text.indexOf('%') >= 0 || text.isEmpty())
+            if (text.indexOf(':') < 0 && !IPV4.matcher(text).matches() || text.indexOf('%') >= 0)
             {
-                throw new IllegalArgumentException("zone or empty");
+                throw new IllegalArgumentException("not dotted-quad IPv4, or an IPv6 zone");
             }
             address = InetAddress.ofLiteral(text);
         }
