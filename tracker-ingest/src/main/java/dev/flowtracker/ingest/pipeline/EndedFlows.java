@@ -7,19 +7,21 @@ import dev.flowtracker.ingest.output.FlowRecordFormat;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The last {@link #CAPACITY} records one shard worker ended, so that {@code /flows/{uid}} still answers after a
- * connection closed and {@code /flows?ended=true} lists them. A ring of slots, each the record's bytes and its
- * {@link FlowFacts}; the newest overwrites the oldest. Slots and their buffers are made the first time they are used
- * and reused after that (a buffer grows when a longer record comes): once the ring has gone round, keeping a record
- * allocates nothing.
+ * The last records one shard worker ended (its share of {@value #PER_PROCESS} per process, {@link #perWorker}), so
+ * that {@code /flows/{uid}} still answers after a connection closed and {@code /flows?ended=true} lists them. A ring
+ * of slots, each the record's bytes and its {@link FlowFacts}; the newest overwrites the oldest. Slots and their
+ * buffers are made the first time they are used and reused after that (a buffer grows when a longer record comes):
+ * once the ring has gone round, keeping a record allocates nothing. The record is formatted a second time for this
+ * (with the worker's query format), once per ended connection, never per packet. At about 1.7 KB a slot the ring
+ * holds at most some 17 MB of heap per process.
  *
  * <p>Belongs to its worker's thread: written when a connection ends, read when a query is answered. Once the worker
  * has finished (and says so through a volatile write) any thread may read it.
  */
 final class EndedFlows
 {
-    /** Records kept per shard worker. */
-    static final int CAPACITY = 4096;
+    /** Records kept per process, shared out among the shard workers. */
+    static final int PER_PROCESS = 10_000;
 
     private static final byte[] UID_KEY = ",\"uid\":\"".getBytes(StandardCharsets.US_ASCII);
 
@@ -28,6 +30,12 @@ final class EndedFlows
     private final byte[][] records;
     private final int[] lengths;
     private long added;
+
+    /** Each of {@code workers} workers' share of {@link #PER_PROCESS}. */
+    static int perWorker(final int workers)
+    {
+        return (PER_PROCESS + workers - 1) / workers;
+    }
 
     EndedFlows(final int capacity)
     {

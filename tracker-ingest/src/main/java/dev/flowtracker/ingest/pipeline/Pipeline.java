@@ -187,7 +187,7 @@ public final class Pipeline implements PacketHandler
         {
             shardWorkers[i] =
                 new ShardWorker(i, lifecycle, zeekOptions, limits.perShard(workers), listenerForWorker.apply(i),
-                    recordFields, workersFinished);
+                    recordFields, workersFinished, EndedFlows.perWorker(workers));
             final Recorder recorder = new Recorder(1, MAX_RECORDED_NANOS, 3);
             handshakeRtts[i] = recorder;
             shardWorkers[i].tracker()

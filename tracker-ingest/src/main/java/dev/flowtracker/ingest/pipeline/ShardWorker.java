@@ -43,7 +43,7 @@ final class ShardWorker implements EventHandler<PacketEvent>
     private volatile boolean drained;
     private final FlowRecordFormat queryFormat;
     /** The records this worker ended last, for flow queries. */
-    private final EndedFlows ended = new EndedFlows(EndedFlows.CAPACITY);
+    private final EndedFlows ended;
     private final String tapName;
     /** Segments tracked; single writer, read by metrics at any time. */
     private static final VarHandle SEGMENTS;
@@ -62,9 +62,11 @@ final class ShardWorker implements EventHandler<PacketEvent>
 
     ShardWorker(
         final int shard, final Lifecycle lifecycle, final ZeekOptions zeekOptions, final FlowLimits limits,
-        final ConnectionListener listener, final RecordFields recordFields, final CountDownLatch finished)
+        final ConnectionListener listener, final RecordFields recordFields, final CountDownLatch finished,
+        final int endedRecords)
     {
         this.shard = shard;
+        this.ended = new EndedFlows(endedRecords);
         this.queryFormat = new FlowRecordFormat(recordFields);
         this.tapName = recordFields.tapName();
         this.finished = finished;
