@@ -152,13 +152,19 @@ final class ShardWorker implements EventHandler<PacketEvent>
                 }
                 finally
                 {
-                    drained = true;
-                    final FlowQuery unanswered = pendingQuery.getAndSet(null);
-                    if (unanswered != null)
+                    drained = true; // from here the asking thread answers from the ended records (see ask)
+                    try
                     {
-                        unanswered.answer(null, ended, queryFormat, tapName);
+                        final FlowQuery unanswered = pendingQuery.getAndSet(null);
+                        if (unanswered != null)
+                        {
+                            unanswered.answer(null, ended, queryFormat, tapName);
+                        }
                     }
-                    finished.countDown(); // never leave the source waiting, even after a failure
+                    finally
+                    {
+                        finished.countDown(); // never leave the source waiting, even after a failure
+                    }
                 }
             }
             default ->
