@@ -13,13 +13,14 @@ import java.util.function.Supplier;
 
 /**
  * What the HTTP server answers, independent of Netty: {@code /metrics}, {@code /health}, {@code /ready},
- * {@code /flows} and {@code /flows/{uid}}. Runs on the server's threads, never on a pipeline thread:
+ * {@code /flows} (filtered and sorted, active or recently ended: {@link FlowParameters}), {@code /flows/{uid}} and
+ * the live page at {@code /} ({@link LivePage}). Runs on the server's threads, never on a pipeline thread:
  * {@link #immediate} paths on its event loop, {@link #query} paths on its query thread (a flow query waits at
  * most {@link #QUERY_TIMEOUT_MILLIS} for the shard workers), the rest on its answering thread.
  */
 public final class HttpApi
 {
-    /** Most records one {@code /flows} answer holds. */
+    /** Most records one {@code /flows} answer holds (docs/http-api.md documents every path). */
     public static final int MAX_LIMIT = 1000;
     static final int DEFAULT_LIMIT = 100;
     static final long QUERY_TIMEOUT_MILLIS = 2000;
@@ -78,14 +79,13 @@ public final class HttpApi
             }
             case "/", "" ->
             {
-                return Response.text(200, "tracker: /metrics /health /ready /flows?limit=N&sort=" +
-                    "retransmission|bytes|duration|rtt /flows/{uid}");
+                return new Response(200, "text/html; charset=utf-8", LivePage.html());
             }
             default ->
             {
                 if (path.startsWith("/flows/") && path.length() > "/flows/".length())
                 {
-                    return flow(path.substring("/flows/".length()));
+                    return flow(path.substring("/flows/".length()), parameters);
                 }
                 return Response.json(404, "{\"error\":\"no such resource: " + escape(path) + "\"}");
             }
@@ -106,35 +106,22 @@ public final class HttpApi
 
     private Response flows(final Map<String, String> parameters)
     {
-        int limit = DEFAULT_LIMIT;
-        final String limitText = parameters.get("limit");
-        if (limitText != null)
+        final FlowParameters request;
+        try
         {
-            try
-            {
-                limit = Integer.parseInt(limitText);
-            }
-            catch (final NumberFormatException e)
-            {
-                limit = -1;
-            }
-            if (limit < 1 || limit > MAX_LIMIT)
-            {
-                return Response.json(400, "{\"error\":\"limit must be a number from 1 to " + MAX_LIMIT + "\"}");
-            }
+            request = FlowParameters.parse(parameters);
         }
-        final String sortText = parameters.getOrDefault("sort", "bytes");
-        final FlowQuery.Sort sort = FlowQuery.Sort.named(sortText);
-        if (sort == null)
+        catch (final FlowParameters.BadParameter e)
         {
-            return Response.json(400, "{\"error\":\"sort must be retransmission, bytes, duration or rtt\"}");
+            return badParameter(e.parameter(), e.getMessage());
         }
         final Pipeline running = pipeline.get();
         if (running == null)
         {
             return Response.json(503, "{\"error\":\"not started\"}");
         }
-        final List<String> records = ask(running, FlowQuery.top(sort, limit, running.workers()));
+        final List<String> records = ask(running, FlowQuery.top(request.filter(), request.sort(),
+            request.descending(), request.limit(), running.workers()));
         if (records == null)
         {
             return Response.json(503, "{\"error\":\"the shard workers did not answer in time\"}");
@@ -142,8 +129,13 @@ public final class HttpApi
         return Response.json(200, "[" + String.join(",\n", records) + "]");
     }
 
-    private Response flow(final String uid)
+    private Response flow(final String uid, final Map<String, String> parameters)
     {
+        if (!parameters.isEmpty())
+        {
+            final String name = parameters.keySet().iterator().next();
+            return badParameter(name, "unknown parameter " + name + " (/flows/{uid} takes none)");
+        }
         final Pipeline running = pipeline.get();
         if (running == null)
         {
@@ -156,9 +148,17 @@ public final class HttpApi
         }
         if (records.isEmpty())
         {
-            return Response.json(404, "{\"error\":\"no active connection with uid " + escape(uid) + "\"}");
+            return Response.json(404, "{\"error\":\"no active or recently ended connection with uid " +
+                escape(uid) + "\"}");
         }
         return Response.json(200, records.get(0));
+    }
+
+    /** 400, naming the parameter. */
+    static Response badParameter(final String parameter, final String message)
+    {
+        return Response.json(400, "{\"error\":\"" + escape(message, 1000) + "\",\"parameter\":\"" + escape(parameter) +
+            "\"}");
     }
 
     private static List<String> ask(final Pipeline running, final FlowQuery query)
@@ -175,11 +175,17 @@ public final class HttpApi
         }
     }
 
-    /** Makes untrusted text safe inside a JSON string. */
+    /** Makes untrusted text safe inside a JSON string, cut at 200 characters. */
     static String escape(final String text)
     {
-        final StringBuilder out = new StringBuilder(Math.min(text.length(), 200));
-        for (int i = 0; i < text.length() && i < 200; i++)
+        return escape(text, 200);
+    }
+
+    /** Makes text safe inside a JSON string, cut at {@code max} characters. */
+    static String escape(final String text, final int max)
+    {
+        final StringBuilder out = new StringBuilder(Math.min(text.length(), max));
+        for (int i = 0; i < text.length() && i < max; i++)
         {
             final char c = text.charAt(i);
             if (c == '"' || c == '\\')

@@ -70,8 +70,8 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest>
             catch (final IllegalArgumentException e)
             {
                 // Netty throws on %ZZ or a cut-off escape; before this the connection closed without a status.
-                return refused(keepAlive, HttpApi.Response.text(400, "bad request: malformed percent-encoding in " +
-                    HttpApi.escape(request.uri())));
+                return refused(keepAlive, HttpApi.Response.json(400, "{\"error\":\"malformed percent-encoding in " +
+                    HttpApi.escape(request.uri()) + "\"}"));
             }
             return new Exchange(keepAlive, head, request.method(), path, parameters,
                 request.headers().get(HttpHeaderNames.ACCEPT), request.headers().get(HttpHeaderNames.AUTHORIZATION),
@@ -195,7 +195,8 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest>
     {
         if (!HttpMethod.GET.equals(exchange.method()) && !exchange.head())
         {
-            final FullHttpResponse notAllowed = response(HttpApi.Response.text(405, "only GET and HEAD"), false);
+            final FullHttpResponse notAllowed = response(HttpApi.Response.json(405, "{\"error\":\"method " +
+                HttpApi.escape(exchange.method().name()) + " not allowed: only GET and HEAD\"}"), false);
             notAllowed.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
             write(ctx, notAllowed, false);
             return;

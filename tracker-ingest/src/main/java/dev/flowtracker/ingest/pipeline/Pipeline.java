@@ -186,7 +186,7 @@ public final class Pipeline implements FrameSink
         {
             shardWorkers[i] =
                 new ShardWorker(i, lifecycle, zeekOptions, limits.perShard(workers), listenerForWorker.apply(i),
-                    recordFields, workersFinished);
+                    recordFields, workersFinished, EndedFlows.perWorker(workers));
             final Recorder recorder = new Recorder(1, MAX_RECORDED_NANOS, 3);
             handshakeRtts[i] = recorder;
             shardWorkers[i].tracker()
@@ -412,7 +412,7 @@ public final class Pipeline implements FrameSink
 
     /**
      * Asks every worker to answer {@code query} from its table between ring batches; wait with
-     * {@link FlowQuery#await}. After {@link #finish} the answer is empty. Any thread, one query at a time.
+     * {@link FlowQuery#await}. After {@link #finish} only ended records answer. Any thread, one query at a time.
      */
     public void query(final FlowQuery query)
     {

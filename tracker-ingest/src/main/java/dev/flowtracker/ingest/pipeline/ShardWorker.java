@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * Tracks the connections of one shard. Sees every ring event: packet time advances its timers on every frame,
  * and it tracks the segments whose shard is its own. Its tracker, and everything in it, belongs to the worker's
  * thread alone; the counters are plain fields: other threads may read them only after the pipeline has finished.
+ * It keeps the records it ended last ({@link EndedFlows}) and answers flow queries from its table and those.
  */
 final class ShardWorker implements EventHandler<PacketEvent>
 {
@@ -33,9 +34,17 @@ final class ShardWorker implements EventHandler<PacketEvent>
     private ShardCheckpoints checkpoints;
     /** A flow query waiting for this worker's answer (set by the asking thread, taken between batches). */
     private final AtomicReference<FlowQuery> pendingQuery = new AtomicReference<>();
-    /** Set once the worker has finished: it answers no more queries. */
+    /** Set once the worker has begun finishing: it answers no more queries from its table. */
     private volatile boolean stopped;
+    /**
+     * Set once the worker has finished: its ended records no longer change, and the asking thread answers from them
+     * itself.
+     */
+    private volatile boolean drained;
     private final FlowRecordFormat queryFormat;
+    /** The records this worker ended last, for flow queries. */
+    private final EndedFlows ended;
+    private final String tapName;
     /** Segments tracked; single writer, read by metrics at any time. */
     private static final VarHandle SEGMENTS;
 
@@ -53,13 +62,22 @@ final class ShardWorker implements EventHandler<PacketEvent>
 
     ShardWorker(
         final int shard, final Lifecycle lifecycle, final ZeekOptions zeekOptions, final FlowLimits limits,
-        final ConnectionListener listener, final RecordFields recordFields, final CountDownLatch finished)
+        final ConnectionListener listener, final RecordFields recordFields, final CountDownLatch finished,
+        final int endedRecords)
     {
         this.shard = shard;
+        this.ended = new EndedFlows(endedRecords);
         this.queryFormat = new FlowRecordFormat(recordFields);
+        this.tapName = recordFields.tapName();
         this.finished = finished;
-        // The pipeline's listeners format or count a connection and let go of it: its object is recycled.
-        this.tracker = new ConnectionTracker(1 << 12, listener, lifecycle, zeekOptions, limits, false);
+        // The pipeline's listeners format or count a connection and let go of it: its object is recycled. The
+        // ended records kept for queries are taken after the listener, on this worker, before the recycling.
+        final ConnectionListener keepingEnded = connection ->
+        {
+            listener.onConnectionEnd(connection);
+            ended.add(connection, queryFormat);
+        };
+        this.tracker = new ConnectionTracker(1 << 12, keepingEnded, lifecycle, zeekOptions, limits, false);
     }
 
     /** The worker's tracker: read its counters only after the pipeline has finished. */
@@ -122,11 +140,6 @@ final class ShardWorker implements EventHandler<PacketEvent>
                 try
                 {
                     stopped = true;
-                    final FlowQuery unanswered = pendingQuery.getAndSet(null);
-                    if (unanswered != null)
-                    {
-                        unanswered.skip();
-                    }
                     if (event.endReason != null)
                     {
                         tracker.finish(event.endReason);
@@ -139,7 +152,19 @@ final class ShardWorker implements EventHandler<PacketEvent>
                 }
                 finally
                 {
-                    finished.countDown(); // never leave the source waiting, even after a failure
+                    drained = true; // from here the asking thread answers from the ended records (see ask)
+                    try
+                    {
+                        final FlowQuery unanswered = pendingQuery.getAndSet(null);
+                        if (unanswered != null)
+                        {
+                            unanswered.answer(null, ended, queryFormat, tapName);
+                        }
+                    }
+                    finally
+                    {
+                        finished.countDown(); // never leave the source waiting, even after a failure
+                    }
                 }
             }
             default ->
@@ -154,19 +179,22 @@ final class ShardWorker implements EventHandler<PacketEvent>
                 final FlowQuery query = pendingQuery.getAndSet(null);
                 if (query != null)
                 {
-                    query.answer(tracker, queryFormat);
+                    query.answer(stopped ? null : tracker, ended, queryFormat, tapName);
                 }
             }
         }
     }
 
-    /** Asks this worker to answer {@code query} after its current batch; any thread, one query at a time. */
+    /**
+     * Asks this worker to answer {@code query} after its current batch; any thread, one query at a time. Once the
+     * worker has finished, the asking thread answers from its ended records (which no longer change).
+     */
     void ask(final FlowQuery query)
     {
         pendingQuery.set(query);
-        if (stopped && pendingQuery.compareAndSet(query, null))
+        if (drained && pendingQuery.compareAndSet(query, null))
         {
-            query.skip(); // it will not look again
+            query.answer(null, ended, null, tapName); // it will not look again
         }
     }
 
