@@ -6,7 +6,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -27,18 +29,29 @@ public final class ForkedBroker implements AutoCloseable
     /** Formats a broker's storage under {@code dir} for port {@code port} (a free one: {@link #freePort()}). */
     public ForkedBroker(final Path dir, final int port) throws IOException, InterruptedException
     {
+        this(dir, port, "PLAINTEXT", Map.of());
+    }
+
+    /**
+     * As above, its client listener speaking {@code protocol} (PLAINTEXT or SSL), with {@code extra} server
+     * properties (an SSL listener's key and trust stores).
+     */
+    public ForkedBroker(final Path dir, final int port, final String protocol, final Map<String, String> extra)
+        throws IOException, InterruptedException
+    {
         this.dir = dir;
         this.port = port;
         this.config = dir.resolve("server.properties");
+        Files.createDirectories(dir);
         final int controllerPort = freePort();
-        Files.writeString(config, String.join("\n",
+        final List<String> lines = new ArrayList<>(List.of(
             "process.roles=broker,controller",
             "node.id=1",
-            "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-            "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+            "listeners=" + protocol + "://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
+            "advertised.listeners=" + protocol + "://127.0.0.1:" + port,
             "controller.listener.names=CONTROLLER",
-            "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=" + protocol,
+            "listener.security.protocol.map=" + protocol + ":" + protocol + ",CONTROLLER:PLAINTEXT",
             "controller.quorum.bootstrap.servers=127.0.0.1:" + controllerPort,
             "log.dirs=" + dir.resolve("data"),
             "num.partitions=3",
@@ -47,8 +60,9 @@ public final class ForkedBroker implements AutoCloseable
             "transaction.state.log.min.isr=1",
             "share.coordinator.state.topic.replication.factor=1",
             "share.coordinator.state.topic.min.isr=1",
-            "group.initial.rebalance.delay.ms=0",
-            "") + "\n");
+            "group.initial.rebalance.delay.ms=0"));
+        extra.forEach((key, value) -> lines.add(key + "=" + value));
+        Files.writeString(config, String.join("\n", lines) + "\n");
         final Process format = java("kafka.tools.StorageTool", "format", "--standalone", "-t",
             UUID.randomUUID().toString().substring(0, 22).replace("-", "A"), "-c", config.toString())
             .redirectOutput(dir.resolve("format.log").toFile()).redirectErrorStream(true).start();
@@ -122,7 +136,7 @@ public final class ForkedBroker implements AutoCloseable
 
     private static ProcessBuilder java(final String main, final String... args)
     {
-        final List<String> command = new java.util.ArrayList<>(List.of(
+        final List<String> command = new ArrayList<>(List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), main));
         command.addAll(List.of(args));
