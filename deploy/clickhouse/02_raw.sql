@@ -2,7 +2,7 @@
 -- ALTER TABLE tracker_conn MODIFY TTL ...), and the materialized view that fills it from tracker_conn_queue.
 --
 -- Addresses are IPv6: toIPv6 of dotted IPv4 text gives the IPv4-mapped address (::ffff:10.0.0.1), so both families
--- share one column; IPv4NumToString / toIPv4 get the IPv4 form back (see README.md). Rows are ordered for
+-- share one column (README.md shows how to print IPv4 as dotted text). Rows are ordered for
 -- per-server queries: (id_resp_h, id_resp_p, ts). The `tcp` object is flattened here: tcp.orig.X becomes orig_X,
 -- tcp.resp.X resp_X, tcp.orig.rtt.min orig_rtt_min, tcp.orig.analysis.retransmission orig_retransmission.
 
