@@ -86,9 +86,9 @@ final class RunCommand implements Callable<Integer>
             HelpSections.OUTPUT, "flow records:",
             HelpSections.FLOW_TABLE, "flow table (shared equally by the workers; memory fixed at start):",
             HelpSections.CHECKPOINTS, "checkpoints (Chronicle Map files, one per worker shard; crash-safe commits):",
-            HelpSections.HTTP, "HTTP (GET / live page, /metrics for Prometheus, /health, /ready, /flows?host=&port=&" +
-                "conn_state=&flag=&sort=&order=&ended=... and" + System.lineSeparator() + "/flows/{uid}; reference in " +
-                "docs/http-api.md):",
+            HelpSections.HTTP, "HTTP (GET / live page, /metrics for Prometheus, /health, /ready, " +
+                "/flows?host=&port=&conn_state=&flag=&sort=&order=&ended=... and" + System.lineSeparator() +
+                "/flows/{uid}; reference in docs/http-api.md):",
             HelpSections.KAFKA, "Kafka (records to a topic, beside or instead of the output):",
             HelpSections.LAST, "general:"));
     }
