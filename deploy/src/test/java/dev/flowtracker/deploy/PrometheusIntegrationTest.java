@@ -95,6 +95,23 @@ class PrometheusIntegrationTest
         return cluster;
     }
 
+    /** The broker, closed as a resource whose close throws nothing checked. */
+    private record KafkaBroker(KafkaClusterTestKit cluster) implements AutoCloseable
+    {
+        @Override
+        public void close()
+        {
+            try
+            {
+                cluster.close();
+            }
+            catch (final Exception e)
+            {
+                throw new IllegalStateException("closing the Kafka broker", e);
+            }
+        }
+    }
+
     /** The replay's sources, and a Kafka sink beside the file, so that every Kafka expression has data. */
     private static List<String> withKafka(final List<Path> captures, final KafkaClusterTestKit kafka)
     {
@@ -121,9 +138,9 @@ class PrometheusIntegrationTest
         final boolean servedAfterInput;
         final Set<String> missingMetrics = new TreeSet<>();
         final Map<String, String> liveOnly = new LinkedHashMap<>();
-        try (KafkaClusterTestKit kafka = kafkaBroker();
+        try (KafkaBroker kafka = new KafkaBroker(kafkaBroker());
              TrackerProcess tracker = TrackerProcess.startWithSources(dir.resolve("tracker"),
-                 withKafka(captures(), kafka), START_TIMEOUT);
+                 withKafka(captures(), kafka.cluster()), START_TIMEOUT);
              PrometheusProcess prometheus =
                  PrometheusProcess.start(binary, dir.resolve("prometheus"), tracker.address(), START_TIMEOUT))
         {
