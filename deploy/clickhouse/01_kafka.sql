@@ -3,7 +3,8 @@
 --
 -- ${KAFKA_BROKER_LIST}, ${KAFKA_TOPIC} and ${KAFKA_GROUP} are placeholders: see README.md (envsubst fills them).
 --
--- Every top-level field of the record has a column here, with the record's name (dotted names in backquotes).
+-- Every top-level field of the record but `proto` (always "tcp") has a column here, with the record's name (dotted
+-- names in backquotes).
 -- `ts` is a JSON number (epoch seconds with a fraction): it is read as Float64 and converted to DateTime64(6) in the
 -- view. The nested `tcp` object is read as its raw JSON text (input_format_json_read_objects_as_strings) and
 -- taken apart with JSONExtract* in the view, so one String column carries all of it whatever optional keys
@@ -17,7 +18,6 @@ CREATE TABLE IF NOT EXISTS tracker_conn_queue
     `id.orig_p` UInt16,
     `id.resp_h` String,
     `id.resp_p` UInt16,
-    proto LowCardinality(String),
     community_id String,
     duration Float64,
     orig_bytes UInt64,
