@@ -120,6 +120,37 @@ class KafkaRecordSinkTest
     }
 
     @Test
+    void shouldWarnOnceBufferAndDeliverWhenTheBrokerStartsLate() throws Exception
+    {
+        final ByteArrayOutputStream messages = new ByteArrayOutputStream();
+        try (ForkedBroker broker = new ForkedBroker(dir, ForkedBroker.freePort());
+             PrintStream err = new PrintStream(messages, true, StandardCharsets.UTF_8))
+        {
+            final KafkaRecordSink sink = new KafkaRecordSink(settings(broker.bootstrap(), "late", 64L << 20, 60),
+                err);
+            final AsciiRecord out = new AsciiRecord(512);
+            for (int n = 0; n < 500; n++)
+            {
+                sink.write(record(out, n, 100));
+            }
+            Thread.sleep(3_000);
+            assertEquals(0, sink.written(), "nothing is delivered before the broker runs");
+            assertEquals(500, sink.bufferedRecords(), "every record is kept meanwhile");
+            assertFalse(sink.flush(), "a checkpoint would not commit meanwhile");
+            broker.start();
+            waitFor(() -> sink.written() == 500, 90, "delivery once the broker runs");
+            assertTrue(sink.flush());
+            sink.close();
+            assertEquals(0, sink.lost());
+            final List<String> lines = messages.toString(StandardCharsets.UTF_8).lines().toList();
+            assertEquals(1, lines.stream().filter(l -> l.contains("warning: cannot deliver")).count(),
+                lines.toString());
+            assertEquals(1, lines.stream().filter(l -> l.contains("delivering again")).count(), lines.toString());
+            assertEquals(500, Brokers.readAll(broker.bootstrap(), "late", 500, Duration.ofSeconds(20)).size());
+        }
+    }
+
+    @Test
     void shouldDropTheNewestBeyondTheBufferAndCountTheRestAtExitWhenNoBrokerListens() throws Exception
     {
         final ByteArrayOutputStream messages = new ByteArrayOutputStream();
