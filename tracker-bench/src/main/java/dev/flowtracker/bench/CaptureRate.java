@@ -1,9 +1,9 @@
 package dev.flowtracker.bench;
 
+import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.EndReason;
-import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
-import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 import dev.flowtracker.ingest.source.FrameSink;
 import dev.flowtracker.ingest.source.SourceException;

@@ -1,20 +1,20 @@
 package dev.flowtracker.bench;
 
 import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.ConnectionListener;
 import dev.flowtracker.core.tcp.EndReason;
-import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
-import dev.flowtracker.core.tcp.ZeekOptions;
-import dev.flowtracker.ingest.decode.FrameIntake;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.source.FrameDescriptor;
-import dev.flowtracker.ingest.source.FrameSink;
-import dev.flowtracker.ingest.source.file.CaptureReplay;
+import dev.flowtracker.ingest.decode.FrameIntake;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.output.FlowRecords;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
+import dev.flowtracker.ingest.source.FrameDescriptor;
+import dev.flowtracker.ingest.source.FrameSink;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

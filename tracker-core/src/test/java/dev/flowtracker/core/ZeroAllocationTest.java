@@ -4,10 +4,10 @@ import com.sun.management.ThreadMXBean;
 import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.PacketDecoder;
-import dev.flowtracker.core.tcp.ConnectionTracker;
-import dev.flowtracker.core.tcp.FlowLimits;
+import dev.flowtracker.core.flow.ConnectionTracker;
+import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
-import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.core.wire.LinkType;
 import org.junit.jupiter.api.Test;
 

@@ -2,10 +2,10 @@ package dev.flowtracker.bench.harness;
 
 import dev.flowtracker.bench.capture.FrameOutput;
 import dev.flowtracker.bench.capture.SyntheticCapture;
+import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.EndReason;
-import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
-import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 import dev.flowtracker.ingest.source.FrameDescriptor;
 

@@ -8,7 +8,7 @@ import com.lmax.disruptor.YieldingWaitStrategy;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
 import dev.flowtracker.core.decode.DecodedPacket;
-import dev.flowtracker.core.tcp.FlowHash;
+import dev.flowtracker.core.flow.FlowHash;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -8,10 +8,10 @@ import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.PacketDecoder;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.Lifecycle;
-import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.source.file.CaptureReplay;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,19 +1,21 @@
 package dev.flowtracker.core.tcp;
 
 import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.state.CompactWidths;
+import dev.flowtracker.core.state.StateBuffer;
+import dev.flowtracker.core.tcp.zeek.ZeekCompact;
+import dev.flowtracker.core.tcp.zeek.ZeekSummary;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /**
- * The compact form of one connection's whole state, the body of its {@link FlowStateStore} record: every field of
- * the tree that {@link TcpConnection#encode} writes ({@link FlowStateCodec}'s wide form, which checkpoints keep), each
+ * The compact form of one connection's whole state, the body of its {@code FlowStateStore} record: every field of
+ * the tree that {@link TcpConnection#encode} writes ({@code FlowStateCodec}'s wide form, which checkpoints keep), each
  * in the width its values take on real traffic, so that a decoded connection equals the original field for field.
  * A value that does not fit its width is never cut or saturated: {@link #encode} says so, and the store keeps that
- * connection in the wide form instead ({@link FlowStateStore}'s spilled records). Little-endian, hot fields first:
+ * connection in the wide form instead ({@code FlowStateStore}'s spilled records). Little-endian, hot fields first:
  *
  * <pre>
  *   0                   1                   2                   3
@@ -63,8 +65,10 @@ import java.util.Arrays;
  * </ul>
  *
  * <p>Owned by the thread of the store that holds it; {@link #encode} and {@link #decode} allocate nothing.
+ *
+ * <p>Public for {@code dev.flowtracker.core.flow}.
  */
-final class CompactRecord extends CompactWidths
+public final class CompactRecord extends CompactWidths
 {
     static final int A_HIGH_OFFSET = 0;
     static final int A_LOW_OFFSET = 8;
@@ -81,8 +85,8 @@ final class CompactRecord extends CompactWidths
     private static final int ENDPOINT_BYTES = 227;
     private static final int ZEEK_ENDPOINT_BYTES = 109;
     private static final int ZEEK_BYTES = 14 + 2 * ZEEK_ENDPOINT_BYTES + 33 + 42;
-    /** Bytes {@link #encode} writes. */
-    static final int BYTES = CONNECTION_BYTES + 2 * ENDPOINT_BYTES + ZEEK_BYTES;
+    /** Bytes {@link #encode} writes. Public for {@code dev.flowtracker.core.flow}. */
+    public static final int BYTES = CONNECTION_BYTES + 2 * ENDPOINT_BYTES + ZEEK_BYTES;
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong LONG =
@@ -91,23 +95,10 @@ final class CompactRecord extends CompactWidths
         ValueLayout.JAVA_CHAR_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
 
-    /** The letters a history slot can hold, by code: 0 (never written), ^, then Zeek's letters in both cases. */
-    private static final byte[] LETTERS = "\0^SHFRDAIQCTWGshfrdaiqctwg".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] LETTER_CODES = new byte[256];
-    private static final int LETTER_BITS = 5;
-
     private static final TcpState[] STATES = TcpState.values();
     private static final EndReason[] END_REASONS = EndReason.values();
 
-    static
-    {
-        Arrays.fill(LETTER_CODES, (byte)-1);
-        for (int code = 0; code < LETTERS.length; code++)
-        {
-            LETTER_CODES[LETTERS[code] & 0xFF] = (byte)code;
-        }
-    }
-
+    private final ZeekCompact zeekCompact = new ZeekCompact();
     private long firstNanos;
     private long lastNanos;
 
@@ -117,8 +108,10 @@ final class CompactRecord extends CompactWidths
      * @return whether every value fitted its width; if not, the bytes written hold only the identity, times and
      *     generation that {@link #encodedMatches} and the other direct readers read (they always fit), and the
      *     connection must be kept in its wide form.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
      */
-    boolean encode(final TcpConnection c, final StateBuffer dst)
+    public boolean encode(final TcpConnection c, final StateBuffer dst)
     {
         final int start = dst.position();
         buf = dst;
@@ -128,7 +121,7 @@ final class CompactRecord extends CompactWidths
         writeConnection(c);
         writeEndpoint(c.a);
         writeEndpoint(c.b);
-        writeZeek(c.zeek);
+        fits &= zeekCompact.write(c.zeek, dst, firstNanos, lastNanos);
         buf = null;
         if (dst.position() - start != BYTES)
         {
@@ -138,19 +131,23 @@ final class CompactRecord extends CompactWidths
         return fits;
     }
 
-    /** Reads what {@link #encode} wrote (when it returned true) into {@code c}, every encoded field assigned. */
-    void decode(final StateBuffer src, final TcpConnection c)
+    /**
+     * Reads what {@link #encode} wrote (when it returned true) into {@code c}, every encoded field assigned.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public void decode(final StateBuffer src, final TcpConnection c)
     {
         buf = src;
         readConnection(c);
         readEndpoint(c.a);
         readEndpoint(c.b);
-        readZeek(c.zeek);
+        zeekCompact.read(c.zeek, src, firstNanos, lastNanos);
         buf = null;
     }
 
-    /** {@link TcpConnection#matches} on a record at {@code offset}. */
-    static boolean encodedMatches(final MemorySegment record, final long offset, final DecodedPacket p)
+    /** {@link TcpConnection#matches} on a record at {@code offset}. Public for {@code dev.flowtracker.core.flow}. */
+    public static boolean encodedMatches(final MemorySegment record, final long offset, final DecodedPacket p)
     {
         if (p.tunnelId != record.get(INT, offset + TUNNEL_ID_OFFSET) ||
             p.ipVersion != (record.get(ValueLayout.JAVA_BYTE, offset + IP_VERSION_OFFSET) & 0xFF))
@@ -169,12 +166,14 @@ final class CompactRecord extends CompactWidths
             p.srcHigh == bHigh && p.dstHigh == aHigh;
     }
 
-    static long encodedFirstTimestampNanos(final MemorySegment record, final long offset)
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public static long encodedFirstTimestampNanos(final MemorySegment record, final long offset)
     {
         return record.get(LONG, offset + FIRST_TIMESTAMP_OFFSET);
     }
 
-    static long encodedGeneration(final MemorySegment record, final long offset)
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public static long encodedGeneration(final MemorySegment record, final long offset)
     {
         return record.get(LONG, offset + GENERATION_OFFSET);
     }
@@ -345,205 +344,5 @@ final class CompactRecord extends CompactWidths
         e.outsideWindow = u16();
         e.rstOutsideWindow = u16();
         e.dataAfterRst = u16();
-    }
-
-    // ================================================================ ZeekSummary and its parts
-
-    private void writeZeek(final ZeekSummary z)
-    {
-        final ZeekStateMachine m = z.machine;
-        if ((z.firstPacketSeen & ~3) != 0)
-        {
-            fits = false;
-        }
-        buf.putShort((short)(bit(z.orig == z.a, 0) | bit(z.created, 1) | bit(z.partial, 2) | bit(z.active, 3) |
-            bit(z.closeDeferred, 4) | bit(z.deferredGenEvent, 5) | bit(z.removed, 6) | bit(m.establishedEvent, 7) |
-            bit(m.doClose, 8) | bit(m.genEvent, 9) | bit(m.underflow, 10) | (z.firstPacketSeen & 3) << 11));
-        instant(z.startNanos, firstNanos);
-        instant(z.lastNanos, lastNanos);
-        writeZeekEndpoint(z.a);
-        writeZeekEndpoint(z.b);
-        writeHistory(z.history);
-        final ZeekTimers t = z.timers;
-        for (final long at : t.expireAt)
-        {
-            instant(at, lastNanos);
-        }
-        instant(t.attemptAt, lastNanos);
-        instant(t.deleteAt, lastNanos);
-        instant(t.inactivityAt, lastNanos);
-        duration(t.inactivityTimeoutNanos);
-    }
-
-    private void readZeek(final ZeekSummary z)
-    {
-        final ZeekStateMachine m = z.machine;
-        final int bits = u16();
-        final boolean aIsOrig = (bits & 1) != 0;
-        z.orig = aIsOrig ? z.a : z.b;
-        z.resp = aIsOrig ? z.b : z.a;
-        z.created = (bits & 1 << 1) != 0;
-        z.partial = (bits & 1 << 2) != 0;
-        z.active = (bits & 1 << 3) != 0;
-        z.closeDeferred = (bits & 1 << 4) != 0;
-        z.deferredGenEvent = (bits & 1 << 5) != 0;
-        z.removed = (bits & 1 << 6) != 0;
-        m.establishedEvent = (bits & 1 << 7) != 0;
-        m.doClose = (bits & 1 << 8) != 0;
-        m.genEvent = (bits & 1 << 9) != 0;
-        m.underflow = (bits & 1 << 10) != 0;
-        z.firstPacketSeen = bits >>> 11 & 3;
-        z.startNanos = instant(firstNanos);
-        z.lastNanos = instant(lastNanos);
-        readZeekEndpoint(z.a);
-        readZeekEndpoint(z.b);
-        readHistory(z.history);
-        final ZeekTimers t = z.timers;
-        for (int i = 0; i < t.expireAt.length; i++)
-        {
-            t.expireAt[i] = instant(lastNanos);
-        }
-        t.attemptAt = instant(lastNanos);
-        t.deleteAt = instant(lastNanos);
-        t.inactivityAt = instant(lastNanos);
-        t.inactivityTimeoutNanos = duration();
-    }
-
-    private void writeZeekEndpoint(final ZeekEndpoint e)
-    {
-        u8(bit(e.isOrig, 0) | bit(e.didClose, 1) | bit(e.didEof, 2) | bit(e.skipDeliveries, 3));
-        nibbles(e.state, e.previousState);
-        u32(e.startSeq);
-        buf.putInt(e.lastSeq);
-        buf.putInt(e.ackSeq);
-        u16(e.seqWraps);
-        u16(e.ackWraps);
-        u16(e.finCount);
-        u16(e.rstCount);
-        i32(e.finSeq);
-        i32(e.historyLastSyn);
-        i32(e.historyLastFin);
-        i32(e.historyLastRst);
-        for (final int count : e.scaledCount)
-        {
-            u16(count);
-        }
-        int exponents = 0;
-        for (int i = 0; i < e.scaledThreshold.length; i++)
-        {
-            exponents |= powerOfTen(e.scaledThreshold[i]) << 4 * i;
-        }
-        buf.putShort((short)exponents);
-        i32(e.lastReassembled);
-        i32(e.trimmed);
-        for (final long start : e.blockStart)
-        {
-            i32(start);
-        }
-        for (final long end : e.blockEnd)
-        {
-            i32(end);
-        }
-        u8(e.blockCount);
-        u32(e.missedBytes);
-    }
-
-    private void readZeekEndpoint(final ZeekEndpoint e)
-    {
-        final int bits = u8();
-        e.isOrig = (bits & 1) != 0;
-        e.didClose = (bits & 1 << 1) != 0;
-        e.didEof = (bits & 1 << 2) != 0;
-        e.skipDeliveries = (bits & 1 << 3) != 0;
-        final int states = u8();
-        e.state = states >>> 4;
-        e.previousState = states & 0xF;
-        e.startSeq = u32();
-        e.lastSeq = buf.getInt();
-        e.ackSeq = buf.getInt();
-        e.seqWraps = u16();
-        e.ackWraps = u16();
-        e.finCount = u16();
-        e.rstCount = u16();
-        e.finSeq = buf.getInt();
-        e.historyLastSyn = buf.getInt();
-        e.historyLastFin = buf.getInt();
-        e.historyLastRst = buf.getInt();
-        for (int i = 0; i < e.scaledCount.length; i++)
-        {
-            e.scaledCount[i] = u16();
-        }
-        final int exponents = u16();
-        for (int i = 0; i < e.scaledThreshold.length; i++)
-        {
-            e.scaledThreshold[i] = POWERS_OF_TEN[exponents >>> 4 * i & 0xF];
-        }
-        e.lastReassembled = buf.getInt();
-        e.trimmed = buf.getInt();
-        for (int i = 0; i < e.blockStart.length; i++)
-        {
-            e.blockStart[i] = buf.getInt();
-        }
-        for (int i = 0; i < e.blockEnd.length; i++)
-        {
-            e.blockEnd[i] = buf.getInt();
-        }
-        e.blockCount = u8();
-        e.missedBytes = u32();
-    }
-
-    private void writeHistory(final ZeekHistory h)
-    {
-        long pending = 0;
-        int pendingBits = 0;
-        for (final byte letter : h.letters)
-        {
-            final int code = LETTER_CODES[letter & 0xFF];
-            if (code < 0)
-            {
-                fits = false;
-            }
-            pending |= (long)(code & 0x1F) << pendingBits;
-            pendingBits += LETTER_BITS;
-            while (pendingBits >= Byte.SIZE)
-            {
-                buf.put((byte)pending);
-                pending >>>= Byte.SIZE;
-                pendingBits -= Byte.SIZE;
-            }
-        }
-        if (h.length > ZeekSummary.MAX_HISTORY)
-        {
-            fits = false;
-        }
-        u8(h.length | bit(h.truncated, 6));
-        // The once-per-direction bits: 7 for the originator, 7 shifted by 16 for the responder.
-        if ((h.seen & ~0x007F_007F) != 0)
-        {
-            fits = false;
-        }
-        buf.putShort((short)(h.seen & 0x7F | (h.seen >>> 16 & 0x7F) << 7));
-    }
-
-    private void readHistory(final ZeekHistory h)
-    {
-        long pending = 0;
-        int pendingBits = 0;
-        for (int i = 0; i < h.letters.length; i++)
-        {
-            if (pendingBits < LETTER_BITS)
-            {
-                pending |= (long)u8() << pendingBits;
-                pendingBits += Byte.SIZE;
-            }
-            h.letters[i] = LETTERS[(int)pending & 0x1F];
-            pending >>>= LETTER_BITS;
-            pendingBits -= LETTER_BITS;
-        }
-        final int length = u8();
-        h.length = length & 0x3F;
-        h.truncated = (length & 1 << 6) != 0;
-        final int seen = u16();
-        h.seen = seen & 0x7F | (seen >>> 7 & 0x7F) << 16;
     }
 }

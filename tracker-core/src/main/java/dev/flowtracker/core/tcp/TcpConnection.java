@@ -1,6 +1,10 @@
 package dev.flowtracker.core.tcp;
 
 import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.state.StateBuffer;
+import dev.flowtracker.core.state.StateFields;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekSummary;
 import dev.flowtracker.core.wire.Tcp;
 
 /**
@@ -22,47 +26,85 @@ public final class TcpConnection
     long bHigh;
     long bLow;
     int bPort;
-    /** Symmetric hash of the identity, cached for the table. */
-    int hash;
-    /** The flow-table slot this working object is bound to, or -1: table bookkeeping, not connection state. */
-    int slot = -1;
+    /**
+     * Symmetric hash of the identity, cached for the table.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public int hash;
+    /**
+     * The flow-table slot this working object is bound to, or -1: table bookkeeping, not connection state.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public int slot = -1;
 
-    final TcpEndpoint a = new TcpEndpoint();
-    final TcpEndpoint b = new TcpEndpoint();
-    /** Zeek's view: roles, conn_state, history, sizes, gaps and removal timers. */
-    final ZeekSummary zeek = new ZeekSummary();
-    /** Time of this connection's live entry in the tracker's timer queue, or {@link ZeekSummary#NO_TIMER}. */
-    long scheduledTimerNanos = ZeekSummary.NO_TIMER;
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public final TcpEndpoint a = new TcpEndpoint();
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public final TcpEndpoint b = new TcpEndpoint();
+    /**
+     * Zeek's view: roles, conn_state, history, sizes, gaps and removal timers.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public final ZeekSummary zeek = new ZeekSummary();
+    /**
+     * Time of this connection's live entry in the tracker's timer queue, or {@link ZeekSummary#NO_TIMER}.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public long scheduledTimerNanos = ZeekSummary.NO_TIMER;
 
-    long firstTimestampNanos;
-    long lastTimestampNanos;
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public long firstTimestampNanos;
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public long lastTimestampNanos;
     /**
      * When a bounded table last saw activity on this connection, on the tracker's clock (which never runs
      * backwards, unlike capture order): kept with the state so that a restored connection expires when it would
      * have.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
      */
-    long idleSinceNanos;
-    /** Distinguishes successive connections on one 4-tuple in uids. */
-    long generation;
-    boolean reusedPorts;
-    /** Analysis flags decided before the first segment is analysed (reused ports on a new connection). */
-    int pendingFlags;
-    EndReason endReason;
+    public long idleSinceNanos;
+    /**
+     * Distinguishes successive connections on one 4-tuple in uids.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public long generation;
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public boolean reusedPorts;
+    /**
+     * Analysis flags decided before the first segment is analysed (reused ports on a new connection).
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public int pendingFlags;
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public EndReason endReason;
 
     /** Time of the most recent SYN without ACK, and the SYN-to-first-ACK RTT once known (tshark's initial RTT). */
     long lastSynNanos;
     boolean lastSynSeen;
-    long initialRttNanos;
-    boolean initialRttSeen;
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public long initialRttNanos;
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public boolean initialRttSeen;
 
-    /** Bytes {@link #encode} writes. */
-    static final int ENCODED_BYTES = 4 + 6 * Integer.BYTES + 10 * Long.BYTES + 2 * TcpEndpoint.ENCODED_BYTES +
+    /** Bytes {@link #encode} writes. Public for {@code dev.flowtracker.core.flow}. */
+    public static final int ENCODED_BYTES = 4 + 6 * Integer.BYTES + 10 * Long.BYTES + 2 * TcpEndpoint.ENCODED_BYTES +
         ZeekSummary.ENCODED_BYTES;
 
     private static final EndReason[] END_REASONS = EndReason.values();
 
-    /** Starts a new connection with packet {@code p}; cleared first, so a recycled object equals a new one. */
-    void reset(final DecodedPacket p, final int hash, final long generation, final ZeekOptions zeekOptions)
+    /**
+     * Starts a new connection with packet {@code p}; cleared first, so a recycled object equals a new one.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public void reset(final DecodedPacket p, final int hash, final long generation, final ZeekOptions zeekOptions)
     {
         clear();
         this.zeek.reset(zeekOptions);
@@ -80,8 +122,12 @@ public final class TcpConnection
         this.lastTimestampNanos = p.timestampNanos;
     }
 
-    /** Back to the state of a new connection, endpoints and Zeek summary included; allocates nothing. */
-    void clear()
+    /**
+     * Back to the state of a new connection, endpoints and Zeek summary included; allocates nothing.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public void clear()
     {
         tunnelId = 0;
         ipVersion = 0;
@@ -110,11 +156,13 @@ public final class TcpConnection
     }
 
     /**
-     * Writes every field in declaration order, the endpoints and Zeek summary included (see {@link FlowStateCodec}),
-     * except {@link #scheduledTimerNanos}: the timer queue belongs to the tracker, which queues the connection again
-     * on restore.
+     * Writes every field in declaration order, the endpoints and Zeek summary included (see {@link
+     * dev.flowtracker.core.flow.FlowStateCodec}), except {@link #scheduledTimerNanos}: the timer queue belongs to the
+     * tracker, which queues the connection again on restore.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
      */
-    void encode(final StateBuffer dst)
+    public void encode(final StateBuffer dst)
     {
         dst.putInt(tunnelId);
         dst.putInt(ipVersion);
@@ -132,17 +180,21 @@ public final class TcpConnection
         dst.putLong(lastTimestampNanos);
         dst.putLong(idleSinceNanos);
         dst.putLong(generation);
-        FlowStateCodec.putBoolean(dst, reusedPorts);
+        StateFields.putBoolean(dst, reusedPorts);
         dst.putInt(pendingFlags);
-        FlowStateCodec.putOrdinal(dst, endReason);
+        StateFields.putOrdinal(dst, endReason);
         dst.putLong(lastSynNanos);
-        FlowStateCodec.putBoolean(dst, lastSynSeen);
+        StateFields.putBoolean(dst, lastSynSeen);
         dst.putLong(initialRttNanos);
-        FlowStateCodec.putBoolean(dst, initialRttSeen);
+        StateFields.putBoolean(dst, initialRttSeen);
     }
 
-    /** Reads what {@link #encode} wrote into a cleared connection; {@link #scheduledTimerNanos} stays NO_TIMER. */
-    void decode(final StateBuffer src)
+    /**
+     * Reads what {@link #encode} wrote into a cleared connection; {@link #scheduledTimerNanos} stays NO_TIMER.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public void decode(final StateBuffer src)
     {
         tunnelId = src.getInt();
         ipVersion = src.getInt();
@@ -160,18 +212,22 @@ public final class TcpConnection
         lastTimestampNanos = src.getLong();
         idleSinceNanos = src.getLong();
         generation = src.getLong();
-        reusedPorts = FlowStateCodec.getBoolean(src, "TcpConnection.reusedPorts");
+        reusedPorts = StateFields.getBoolean(src, "TcpConnection.reusedPorts");
         pendingFlags = src.getInt();
-        final int reason = FlowStateCodec.getNullableOrdinal(src, END_REASONS.length, "TcpConnection.endReason");
+        final int reason = StateFields.getNullableOrdinal(src, END_REASONS.length, "TcpConnection.endReason");
         endReason = reason < 0 ? null : END_REASONS[reason];
         lastSynNanos = src.getLong();
-        lastSynSeen = FlowStateCodec.getBoolean(src, "TcpConnection.lastSynSeen");
+        lastSynSeen = StateFields.getBoolean(src, "TcpConnection.lastSynSeen");
         initialRttNanos = src.getLong();
-        initialRttSeen = FlowStateCodec.getBoolean(src, "TcpConnection.initialRttSeen");
+        initialRttSeen = StateFields.getBoolean(src, "TcpConnection.initialRttSeen");
     }
 
-    /** Whether the packet belongs to this connection's 4-tuple (either direction). */
-    boolean matches(final DecodedPacket p)
+    /**
+     * Whether the packet belongs to this connection's 4-tuple (either direction).
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public boolean matches(final DecodedPacket p)
     {
         if (p.tunnelId != tunnelId || p.ipVersion != ipVersion)
         {
@@ -180,7 +236,8 @@ public final class TcpConnection
         return isFromA(p) || isFromB(p);
     }
 
-    boolean isFromA(final DecodedPacket p)
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public boolean isFromA(final DecodedPacket p)
     {
         return p.srcPort == aPort && p.dstPort == bPort && p.srcLow == aLow && p.dstLow == bLow &&
             p.srcHigh == aHigh && p.dstHigh == bHigh;
@@ -196,8 +253,10 @@ public final class TcpConnection
      * tshark's (4.0) port-reuse rule: a SYN without ACK whose sequence number differs from its direction's base
      * starts a new conversation on the same 4-tuple. A retransmitted SYN (same sequence number) does not, even
      * after a FIN or RST; neither does a SYN+ACK (see {@link #onSegment}).
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
      */
-    boolean isReusedBy(final DecodedPacket p, final boolean fromA)
+    public boolean isReusedBy(final DecodedPacket p, final boolean fromA)
     {
         if ((p.flags & (Tcp.SYN | Tcp.ACK)) != Tcp.SYN)
         {
@@ -212,8 +271,10 @@ public final class TcpConnection
      *
      * @return the {@link AnalysisFlag} bits tshark reports on the segment (none when the snapshot length cut its
      *     TCP header, see {@link DecodedPacket#tcpHeaderCutBySnaplen()}).
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
      */
-    int onSegment(final DecodedPacket p, final boolean fromA)
+    public int onSegment(final DecodedPacket p, final boolean fromA)
     {
         final TcpEndpoint sender = fromA ? a : b;
         final TcpEndpoint receiver = fromA ? b : a;
@@ -371,10 +432,12 @@ public final class TcpConnection
     /**
      * Whether Zeek drops the packet before looking up its connection: a bad IPv4 header checksum, an IP length
      * beyond the frame, or fewer than 20 bytes of TCP header.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
      */
-    static boolean isDroppedByZeek(final DecodedPacket p, final ZeekOptions options)
+    public static boolean isDroppedByZeek(final DecodedPacket p, final ZeekOptions options)
     {
-        if (p.ipChecksum == DecodedPacket.CHECKSUM_BAD && !options.ignoreChecksums)
+        if (p.ipChecksum == DecodedPacket.CHECKSUM_BAD && !options.ignoreChecksums())
         {
             return true;
         }
@@ -398,7 +461,7 @@ public final class TcpConnection
         {
             return;
         }
-        if (p.tcpChecksum == DecodedPacket.CHECKSUM_BAD && !options.ignoreChecksums)
+        if (p.tcpChecksum == DecodedPacket.CHECKSUM_BAD && !options.ignoreChecksums())
         {
             zeek.onBadChecksum(fromA);
             return;

@@ -1,5 +1,7 @@
 package dev.flowtracker.core.tcp;
 
+import dev.flowtracker.core.state.StateBuffer;
+import dev.flowtracker.core.state.StateFields;
 import java.util.Arrays;
 
 /**
@@ -27,7 +29,8 @@ public final class TcpEndpoint
     boolean finSeen;
     boolean rstSeen;
 
-    TcpState state = TcpState.CLOSED;
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public TcpState state = TcpState.CLOSED;
     private static final TcpState[] STATES = TcpState.values();
 
     // tshark sequence-analysis state: absolute sequence numbers, 0 meaning "not known yet" (as in tshark).
@@ -79,9 +82,12 @@ public final class TcpEndpoint
     long rttSumNanos;
 
     // Security signals.
-    long outsideWindow;
-    long rstOutsideWindow;
-    long dataAfterRst;
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public long outsideWindow;
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public long rstOutsideWindow;
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public long dataAfterRst;
 
     /** Shift that applies to this side's window field now: none before its first ACK or without scaling. */
     int windowShift()
@@ -185,7 +191,7 @@ public final class TcpEndpoint
         dataAfterRst = 0;
     }
 
-    /** Writes every field, in declaration order (see {@link FlowStateCodec}). */
+    /** Writes every field, in declaration order (see {@link dev.flowtracker.core.flow.FlowStateCodec}). */
     void encode(final StateBuffer dst)
     {
         dst.putLong(packets);
@@ -195,14 +201,14 @@ public final class TcpEndpoint
         dst.putInt(finCount);
         dst.putInt(rstCount);
         dst.putInt(baseSeq);
-        FlowStateCodec.putBoolean(dst, baseSeqSet);
+        StateFields.putBoolean(dst, baseSeqSet);
         dst.putInt(isn);
-        FlowStateCodec.putBoolean(dst, isnSeen);
+        StateFields.putBoolean(dst, isnSeen);
         dst.putInt(lastSynSeq);
         dst.putInt(finEndSeq);
-        FlowStateCodec.putBoolean(dst, finSeen);
-        FlowStateCodec.putBoolean(dst, rstSeen);
-        FlowStateCodec.putOrdinal(dst, state);
+        StateFields.putBoolean(dst, finSeen);
+        StateFields.putBoolean(dst, rstSeen);
+        StateFields.putOrdinal(dst, state);
         dst.putInt(nextSeq);
         dst.putLong(nextSeqTime);
         dst.putInt(maxSeqToBeAcked);
@@ -210,23 +216,23 @@ public final class TcpEndpoint
         dst.putLong(lastAckTime);
         dst.putInt(window);
         dst.putInt(windowScale);
-        FlowStateCodec.putBoolean(dst, firstAck);
+        StateFields.putBoolean(dst, firstAck);
         dst.putInt(dupAckNum);
         dst.putInt(lastSegmentFlags);
         dst.putInt(unackedSegments);
         // The flag count guards against a build whose AnalysisFlag list differs reading the counts shifted.
-        FlowStateCodec.putSmall(dst, analysisCounts.length);
-        FlowStateCodec.putInts(dst, analysisCounts);
-        FlowStateCodec.putBoolean(dst, lastAckSeen);
+        StateFields.putSmall(dst, analysisCounts.length);
+        StateFields.putInts(dst, analysisCounts);
+        StateFields.putBoolean(dst, lastAckSeen);
         dst.putInt(mss);
-        FlowStateCodec.putBoolean(dst, sackPermitted);
-        FlowStateCodec.putBoolean(dst, timestampsOffered);
+        StateFields.putBoolean(dst, sackPermitted);
+        StateFields.putBoolean(dst, timestampsOffered);
         dst.putLong(sequenceSpace);
         dst.putLong(maxInFlight);
-        FlowStateCodec.putInts(dst, segmentEnds);
-        FlowStateCodec.putLongs(dst, segmentTimes);
-        FlowStateCodec.putSmall(dst, ringSize);
-        FlowStateCodec.putSmall(dst, ringHead);
+        StateFields.putInts(dst, segmentEnds);
+        StateFields.putLongs(dst, segmentTimes);
+        StateFields.putSmall(dst, ringSize);
+        StateFields.putSmall(dst, ringHead);
         dst.putLong(rttSamples);
         dst.putLong(rttMinNanos);
         dst.putLong(rttMaxNanos);
@@ -246,14 +252,14 @@ public final class TcpEndpoint
         finCount = src.getInt();
         rstCount = src.getInt();
         baseSeq = src.getInt();
-        baseSeqSet = FlowStateCodec.getBoolean(src, "TcpEndpoint.baseSeqSet");
+        baseSeqSet = StateFields.getBoolean(src, "TcpEndpoint.baseSeqSet");
         isn = src.getInt();
-        isnSeen = FlowStateCodec.getBoolean(src, "TcpEndpoint.isnSeen");
+        isnSeen = StateFields.getBoolean(src, "TcpEndpoint.isnSeen");
         lastSynSeq = src.getInt();
         finEndSeq = src.getInt();
-        finSeen = FlowStateCodec.getBoolean(src, "TcpEndpoint.finSeen");
-        rstSeen = FlowStateCodec.getBoolean(src, "TcpEndpoint.rstSeen");
-        state = STATES[FlowStateCodec.getSmall(src, STATES.length - 1, "TcpEndpoint.state")];
+        finSeen = StateFields.getBoolean(src, "TcpEndpoint.finSeen");
+        rstSeen = StateFields.getBoolean(src, "TcpEndpoint.rstSeen");
+        state = STATES[StateFields.getSmall(src, STATES.length - 1, "TcpEndpoint.state")];
         nextSeq = src.getInt();
         nextSeqTime = src.getLong();
         maxSeqToBeAcked = src.getInt();
@@ -261,27 +267,27 @@ public final class TcpEndpoint
         lastAckTime = src.getLong();
         window = src.getInt();
         windowScale = src.getInt();
-        firstAck = FlowStateCodec.getBoolean(src, "TcpEndpoint.firstAck");
+        firstAck = StateFields.getBoolean(src, "TcpEndpoint.firstAck");
         dupAckNum = src.getInt();
         lastSegmentFlags = src.getInt();
         unackedSegments = src.getInt();
-        final int flagCount = FlowStateCodec.getSmall(src, 255, "TcpEndpoint.analysisCounts.length");
+        final int flagCount = StateFields.getSmall(src, 255, "TcpEndpoint.analysisCounts.length");
         if (flagCount != analysisCounts.length)
         {
             throw new IllegalArgumentException("connection state has " + flagCount +
                 " analysis flag counts, this build has " + analysisCounts.length);
         }
-        FlowStateCodec.getInts(src, analysisCounts);
-        lastAckSeen = FlowStateCodec.getBoolean(src, "TcpEndpoint.lastAckSeen");
+        StateFields.getInts(src, analysisCounts);
+        lastAckSeen = StateFields.getBoolean(src, "TcpEndpoint.lastAckSeen");
         mss = src.getInt();
-        sackPermitted = FlowStateCodec.getBoolean(src, "TcpEndpoint.sackPermitted");
-        timestampsOffered = FlowStateCodec.getBoolean(src, "TcpEndpoint.timestampsOffered");
+        sackPermitted = StateFields.getBoolean(src, "TcpEndpoint.sackPermitted");
+        timestampsOffered = StateFields.getBoolean(src, "TcpEndpoint.timestampsOffered");
         sequenceSpace = src.getLong();
         maxInFlight = src.getLong();
-        FlowStateCodec.getInts(src, segmentEnds);
-        FlowStateCodec.getLongs(src, segmentTimes);
-        ringSize = FlowStateCodec.getSmall(src, RTT_RING, "TcpEndpoint.ringSize");
-        ringHead = FlowStateCodec.getSmall(src, RTT_RING - 1, "TcpEndpoint.ringHead");
+        StateFields.getInts(src, segmentEnds);
+        StateFields.getLongs(src, segmentTimes);
+        ringSize = StateFields.getSmall(src, RTT_RING, "TcpEndpoint.ringSize");
+        ringHead = StateFields.getSmall(src, RTT_RING - 1, "TcpEndpoint.ringHead");
         rttSamples = src.getLong();
         rttMinNanos = src.getLong();
         rttMaxNanos = src.getLong();

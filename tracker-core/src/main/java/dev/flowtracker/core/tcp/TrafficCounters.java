@@ -4,9 +4,9 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * What one {@link ConnectionTracker} has seen so far, counted as segments are tracked (not when connections end):
- * segments, tshark analysis flags and security signals by direction, and the RFC 793 states of the endpoints of
- * the connections it holds now. For metrics.
+ * What one {@link dev.flowtracker.core.flow.ConnectionTracker} has seen so far, counted as segments are tracked (not
+ * when connections end): segments, tshark analysis flags and security signals by direction, and the RFC 793 states of
+ * the endpoints of the connections it holds now. For metrics.
  *
  * <p>Single writer: the tracker's thread bumps plain array elements. Any thread may read at any time through the
  * accessors (opaque reads: never torn, at most a moment stale). Direction is relative to each connection's
@@ -16,7 +16,8 @@ public final class TrafficCounters
 {
     public static final int ORIG = 0;
     public static final int RESP = 1;
-    static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int STATES = TcpState.values().length;
 
     final long[] segments = new long[2];
@@ -24,7 +25,8 @@ public final class TrafficCounters
     final long[] securityEvents = new long[2 * SecuritySignal.count()];
     /** Endpoints of the connections held now, by side and state: up and down as states change. */
     final long[] endpointStates = new long[2 * STATES];
-    long handshakeRttSamples;
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public long handshakeRttSamples;
 
     /** Segments tracked from {@code direction}'s side. */
     public long segments(final int direction)
@@ -54,15 +56,23 @@ public final class TrafficCounters
         return (long)LONGS.getOpaque(counters, index);
     }
 
-    /** Adds a connection that starts holding: both endpoints enter their current states. */
-    void hold(final TcpConnection connection)
+    /**
+     * Adds a connection that starts holding: both endpoints enter their current states.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public void hold(final TcpConnection connection)
     {
         endpointStates[connection.originator().state.ordinal()]++;
         endpointStates[STATES + connection.responder().state.ordinal()]++;
     }
 
-    /** A held connection leaves: its endpoints' states no longer count. */
-    void release(final TcpConnection connection)
+    /**
+     * A held connection leaves: its endpoints' states no longer count.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public void release(final TcpConnection connection)
     {
         endpointStates[connection.originator().state.ordinal()]--;
         endpointStates[STATES + connection.responder().state.ordinal()]--;
@@ -71,8 +81,10 @@ public final class TrafficCounters
     /**
      * Moves the state counts of a connection whose endpoints were in {@code origBefore}/{@code respBefore} (by
      * ordinal, before its latest segment) to their states now.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
      */
-    void moveStates(final TcpConnection connection, final int origBefore, final int respBefore)
+    public void moveStates(final TcpConnection connection, final int origBefore, final int respBefore)
     {
         final int origNow = connection.originator().state.ordinal();
         final int respNow = connection.responder().state.ordinal();
@@ -85,8 +97,12 @@ public final class TrafficCounters
         }
     }
 
-    /** Counts one tracked segment from {@code direction} that carried the analysis {@code flags} bit set. */
-    void onSegment(final int direction, final int flags)
+    /**
+     * Counts one tracked segment from {@code direction} that carried the analysis {@code flags} bit set.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public void onSegment(final int direction, final int flags)
     {
         segments[direction]++;
         int remaining = flags;
@@ -98,7 +114,8 @@ public final class TrafficCounters
         }
     }
 
-    void onSecurityEvents(final int direction, final SecuritySignal signal, final long added)
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public void onSecurityEvents(final int direction, final SecuritySignal signal, final long added)
     {
         securityEvents[direction * SecuritySignal.count() + signal.ordinal()] += added;
     }

@@ -1,14 +1,23 @@
 /**
- * TCP stage: connection identity (tshark's {@code tcp.stream} rules: 4-tuple, SYN with a new ISN starts a new
- * connection), per-endpoint counters and inferred RFC 793 states, tshark's analysis flags, Zeek's view of each
- * connection, and the decision of which side originated it.
+ * TCP analysis stage: what one connection's segments say, per direction, as tshark and RFC 793 see it.
  *
- * <p>Flow tables ({@link dev.flowtracker.core.tcp.BoundedFlowTable} for the daemon, {@code ConnectionTable} for
- * offline analysis) keep no Java object per connection: each connection's whole engine state is a fixed-size
- * off-heap record in a {@code FlowStateStore} (the checkpoint codec's body), and the engine runs on a fixed working
- * set of {@link dev.flowtracker.core.tcp.TcpConnection} objects bound to connections as their segments arrive.
- * Everything that outlives one segment (index, idle lists, Zeek's timer queue) holds slot numbers.
+ * <p>What lives here: {@link dev.flowtracker.core.tcp.TcpConnection} (one connection's identity, times and end
+ * reason, and which side originated it) with its two {@code TcpEndpoint}s (per-direction counters, sequence state,
+ * RTTs); {@code SequenceAnalysis}, tshark's analysis flags ({@code AnalysisFlag}); the inferred RFC 793 states
+ * ({@code TcpState}, {@code EndpointStates}), {@code EndpointExtras}, {@code SecuritySignal}s, the tracker-wide
+ * {@code TrafficCounters}; the vocabulary of a connection's end ({@code EndReason}, {@code Lifecycle},
+ * {@code ConnectionListener}); and {@code CompactRecord}, the compact off-heap form of a connection's whole state
+ * (its layout drawn in its javadoc; Zeek's part written by {@code dev.flowtracker.core.tcp.zeek.ZeekCompact}).
  *
- * <p>A {@link dev.flowtracker.core.tcp.ConnectionTracker} is owned by one thread.
+ * <p>The data's path: {@code dev.flowtracker.core.flow.ConnectionTracker} hands each segment to the bound
+ * {@code TcpConnection.onSegment}, which updates the sending endpoint (counters, sequence analysis, RTTs, states)
+ * and passes the segment on to the connection's {@code dev.flowtracker.core.tcp.zeek.ZeekSummary}. Each state class
+ * encodes its own fields ({@code encode}/{@code decode} beside them, through {@code dev.flowtracker.core.state}).
+ *
+ * <p>Threads: none of its own. A {@code TcpConnection} of a working set, and {@code TrafficCounters}, belong to the
+ * thread that owns the tracker; enums are immutable.
+ *
+ * <p>Depends on {@code dev.flowtracker.core.tcp.zeek} and {@code dev.flowtracker.core.state}, never on
+ * {@code dev.flowtracker.core.flow}.
  */
 package dev.flowtracker.core.tcp;

@@ -1,6 +1,8 @@
 package dev.flowtracker.core.tcp;
 
 import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.flow.ConnectionTracker;
+import dev.flowtracker.core.flow.Segments;
 import dev.flowtracker.core.wire.Tcp;
 import org.junit.jupiter.api.Test;
 

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.flow.ConnectionTracker;
+import dev.flowtracker.core.flow.Segments;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.core.wire.Tcp;
 
 import java.util.ArrayList;

@@ -1,10 +1,14 @@
 package dev.flowtracker.core.tcp;
 
 import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.flow.ConnectionTracker;
+import dev.flowtracker.core.flow.Segments;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekSummary;
 import dev.flowtracker.core.wire.Tcp;
 import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Assume;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Assume;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;

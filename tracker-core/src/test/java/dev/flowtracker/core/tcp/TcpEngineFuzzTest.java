@@ -5,6 +5,12 @@ import dev.flowtracker.core.SampleCapture;
 import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.PacketDecoder;
+import dev.flowtracker.core.flow.ConnectionTracker;
+import dev.flowtracker.core.flow.FlowLimits;
+import dev.flowtracker.core.flow.FlowPhase;
+import dev.flowtracker.core.flow.FlowRemoval;
+import dev.flowtracker.core.flow.FlowStateCodec;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.core.wire.Tcp;
 import org.junit.jupiter.params.provider.MethodSource;
 

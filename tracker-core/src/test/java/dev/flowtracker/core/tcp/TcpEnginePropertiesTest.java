@@ -1,6 +1,11 @@
 package dev.flowtracker.core.tcp;
 
 import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.flow.ConnectionTracker;
+import dev.flowtracker.core.flow.FlowLimits;
+import dev.flowtracker.core.flow.FlowPhase;
+import dev.flowtracker.core.flow.Segments;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.core.wire.Tcp;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;

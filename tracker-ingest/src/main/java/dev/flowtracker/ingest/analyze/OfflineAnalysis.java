@@ -2,12 +2,12 @@ package dev.flowtracker.ingest.analyze;
 
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.Defragmenter;
+import dev.flowtracker.core.flow.ConnectionTracker;
 import dev.flowtracker.core.tcp.ConnectionListener;
-import dev.flowtracker.core.tcp.ConnectionTracker;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.TcpConnection;
-import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.decode.FrameIntake;
 import dev.flowtracker.ingest.source.FrameDescriptor;

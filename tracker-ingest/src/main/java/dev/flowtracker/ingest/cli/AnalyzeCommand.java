@@ -1,16 +1,16 @@
 package dev.flowtracker.ingest.cli;
 
 import dev.flowtracker.core.decode.DecodeEvent;
+import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.EndReason;
-import dev.flowtracker.core.tcp.FlowLimits;
-import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.decode.CaptureStats;
-import dev.flowtracker.ingest.source.file.CaptureReader;
-import dev.flowtracker.ingest.source.file.CaptureReplay;
 import dev.flowtracker.ingest.output.FlowRecordSink;
 import dev.flowtracker.ingest.output.FlowRecords;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
+import dev.flowtracker.ingest.source.file.CaptureReader;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,8 +1,8 @@
 package dev.flowtracker.ingest.cli;
 
-import dev.flowtracker.core.tcp.ConnectionTracker;
-import dev.flowtracker.core.tcp.FlowLimits;
-import dev.flowtracker.core.tcp.FlowStateCodec;
+import dev.flowtracker.core.flow.ConnectionTracker;
+import dev.flowtracker.core.flow.FlowLimits;
+import dev.flowtracker.core.flow.FlowStateCodec;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 import dev.flowtracker.ingest.output.FlowRecordSink;
 import dev.flowtracker.ingest.output.RecordWriter;

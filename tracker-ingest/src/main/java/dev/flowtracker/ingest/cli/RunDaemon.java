@@ -1,10 +1,10 @@
 package dev.flowtracker.ingest.cli;
 
+import dev.flowtracker.core.flow.FlowLimits;
+import dev.flowtracker.core.flow.FlowPhase;
+import dev.flowtracker.core.flow.FlowRemoval;
 import dev.flowtracker.core.tcp.EndReason;
-import dev.flowtracker.core.tcp.FlowLimits;
-import dev.flowtracker.core.tcp.FlowPhase;
-import dev.flowtracker.core.tcp.FlowRemoval;
-import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 import dev.flowtracker.ingest.concurrent.TrackerThreads;
 import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;

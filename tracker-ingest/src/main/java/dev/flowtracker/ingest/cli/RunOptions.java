@@ -1,16 +1,16 @@
 package dev.flowtracker.ingest.cli;
 
-import dev.flowtracker.core.tcp.FlowLimits;
-import dev.flowtracker.core.tcp.FlowPhase;
+import dev.flowtracker.core.flow.FlowLimits;
+import dev.flowtracker.core.flow.FlowPhase;
 import dev.flowtracker.ingest.http.WebConfig;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.afpacket.AfPacketOptions;
 import dev.flowtracker.ingest.source.afpacket.AfPacketSource;
+import dev.flowtracker.ingest.source.file.CaptureFileSource;
 import dev.flowtracker.ingest.source.mirror.MirrorOptions;
 import dev.flowtracker.ingest.source.mirror.MirrorProtocol;
 import dev.flowtracker.ingest.source.mirror.MirrorSource;
-import dev.flowtracker.ingest.source.file.CaptureFileSource;
 
 import java.io.IOException;
 import java.io.OutputStream;

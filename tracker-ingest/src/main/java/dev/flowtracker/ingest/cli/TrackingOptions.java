@@ -1,6 +1,6 @@
 package dev.flowtracker.ingest.cli;
 
-import dev.flowtracker.core.tcp.FlowLimits;
+import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.ingest.output.CommunityId;
 import dev.flowtracker.ingest.output.RecordFields;

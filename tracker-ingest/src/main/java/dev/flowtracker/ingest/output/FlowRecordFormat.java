@@ -1,11 +1,11 @@
 package dev.flowtracker.ingest.output;
 
+import dev.flowtracker.core.flow.FlowHash;
 import dev.flowtracker.core.tcp.AnalysisFlag;
-import dev.flowtracker.core.tcp.FlowHash;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.TcpEndpoint;
 import dev.flowtracker.core.tcp.TcpState;
-import dev.flowtracker.core.tcp.ZeekSummary;
+import dev.flowtracker.core.tcp.zeek.ZeekSummary;
 
 import java.nio.charset.StandardCharsets;
 

@@ -1,6 +1,6 @@
 package dev.flowtracker.ingest.pipeline;
 
-import dev.flowtracker.core.tcp.FlowStateCodec;
+import dev.flowtracker.core.flow.FlowStateCodec;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.ingest.checkpoint.CheckpointException;
 import dev.flowtracker.ingest.checkpoint.CheckpointInfo;

@@ -1,7 +1,7 @@
 package dev.flowtracker.ingest.pipeline;
 
+import dev.flowtracker.core.flow.ConnectionTracker;
 import dev.flowtracker.core.tcp.AnalysisFlag;
-import dev.flowtracker.core.tcp.ConnectionTracker;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package dev.flowtracker.ingest.pipeline;
 import dev.flowtracker.core.decode.DecodeEvent;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.PacketDecoder;
-import dev.flowtracker.core.tcp.FlowHash;
+import dev.flowtracker.core.flow.FlowHash;
 import dev.flowtracker.ingest.checkpoint.CheckpointInfo;
 import dev.flowtracker.ingest.source.FrameDescriptor;
 

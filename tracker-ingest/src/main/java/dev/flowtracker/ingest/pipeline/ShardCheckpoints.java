@@ -1,7 +1,7 @@
 package dev.flowtracker.ingest.pipeline;
 
-import dev.flowtracker.core.tcp.ConnectionTracker;
-import dev.flowtracker.core.tcp.FlowStateCodec;
+import dev.flowtracker.core.flow.ConnectionTracker;
+import dev.flowtracker.core.flow.FlowStateCodec;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 import dev.flowtracker.ingest.checkpoint.EntrySink;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;

@@ -1,11 +1,11 @@
 package dev.flowtracker.ingest.pipeline;
 
 import com.lmax.disruptor.EventHandler;
+import dev.flowtracker.core.flow.ConnectionTracker;
+import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.ConnectionListener;
-import dev.flowtracker.core.tcp.ConnectionTracker;
-import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
-import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.output.RecordFields;
 

@@ -1,7 +1,7 @@
 package dev.flowtracker.ingest.pipeline;
 
-import dev.flowtracker.core.tcp.FlowPhase;
-import dev.flowtracker.core.tcp.FlowRemoval;
+import dev.flowtracker.core.flow.FlowPhase;
+import dev.flowtracker.core.flow.FlowRemoval;
 import dev.flowtracker.core.tcp.TrafficCounters;
 
 import java.util.function.ToLongFunction;

@@ -24,7 +24,7 @@
  * one reading thread is the only producer (a claim is a plain increment) and publishes its events in batches, so
  * the workers are woken once per batch rather than once per frame.
  *
- * <p>Each worker's tracker has a bounded flow table (its share of {@link dev.flowtracker.core.tcp.FlowLimits}):
+ * <p>Each worker's tracker has a bounded flow table (its share of {@link dev.flowtracker.core.flow.FlowLimits}):
  * every connection's state in a fixed-size off-heap record, a fixed working set of connection objects on the heap,
  * idle expiry per phase driven by packet time (and by the clock's
  * wall time for live sources), emergency timeouts and least-recently-active eviction, every removal counted and

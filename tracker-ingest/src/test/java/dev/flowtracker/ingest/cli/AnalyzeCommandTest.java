@@ -2,7 +2,7 @@ package dev.flowtracker.ingest.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.flowtracker.core.tcp.FlowLimits;
+import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.ingest.source.file.PcapTestWriter;
 import dev.flowtracker.ingest.source.file.TestFrames;
 import org.junit.jupiter.api.Assumptions;

@@ -6,11 +6,11 @@ import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.TcpEndpoint;
-import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.source.file.CaptureReplay;
 import dev.flowtracker.ingest.output.AddressFormat;
 import dev.flowtracker.ingest.output.AsciiRecord;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;

@@ -2,7 +2,7 @@ package dev.flowtracker.ingest.corpus;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flowtracker.core.tcp.Lifecycle;
-import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

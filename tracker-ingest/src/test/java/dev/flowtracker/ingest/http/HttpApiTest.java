@@ -2,12 +2,10 @@ package dev.flowtracker.ingest.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.EndReason;
-import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
-import dev.flowtracker.core.tcp.ZeekOptions;
-import dev.flowtracker.ingest.source.file.CaptureFiles;
-import dev.flowtracker.ingest.source.file.CaptureReader;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.metrics.FlowEndCounters;
 import dev.flowtracker.ingest.metrics.TrackerMetrics;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
@@ -15,6 +13,8 @@ import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.file.CaptureFileSource;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
+import dev.flowtracker.ingest.source.file.CaptureReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

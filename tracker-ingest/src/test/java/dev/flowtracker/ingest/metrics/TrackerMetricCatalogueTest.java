@@ -1,8 +1,8 @@
 package dev.flowtracker.ingest.metrics;
 
-import dev.flowtracker.core.tcp.FlowLimits;
+import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
-import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 import dev.flowtracker.ingest.source.PacketSource;

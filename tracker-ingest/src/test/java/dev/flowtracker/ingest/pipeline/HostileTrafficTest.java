@@ -1,13 +1,13 @@
 package dev.flowtracker.ingest.pipeline;
 
+import dev.flowtracker.core.flow.FlowLimits;
+import dev.flowtracker.core.flow.FlowPhase;
+import dev.flowtracker.core.flow.FlowRemoval;
 import dev.flowtracker.core.tcp.AnalysisFlag;
 import dev.flowtracker.core.tcp.EndReason;
-import dev.flowtracker.core.tcp.FlowLimits;
-import dev.flowtracker.core.tcp.FlowPhase;
-import dev.flowtracker.core.tcp.FlowRemoval;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.TcpConnection;
-import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.source.FrameDescriptor;
 import org.junit.jupiter.api.Test;
 

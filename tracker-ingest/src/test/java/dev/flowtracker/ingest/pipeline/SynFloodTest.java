@@ -3,12 +3,12 @@ package dev.flowtracker.ingest.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flowtracker.core.flow.FlowLimits;
+import dev.flowtracker.core.flow.FlowPhase;
+import dev.flowtracker.core.flow.FlowRemoval;
 import dev.flowtracker.core.tcp.EndReason;
-import dev.flowtracker.core.tcp.FlowLimits;
-import dev.flowtracker.core.tcp.FlowPhase;
-import dev.flowtracker.core.tcp.FlowRemoval;
 import dev.flowtracker.core.tcp.Lifecycle;
-import dev.flowtracker.core.tcp.ZeekOptions;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.source.FrameDescriptor;
 
 import java.io.IOException;

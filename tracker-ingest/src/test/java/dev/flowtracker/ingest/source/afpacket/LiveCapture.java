@@ -1,14 +1,14 @@
 package dev.flowtracker.ingest.source.afpacket;
 
+import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.EndReason;
-import dev.flowtracker.core.tcp.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
-import dev.flowtracker.core.tcp.ZeekOptions;
-import dev.flowtracker.ingest.decode.CaptureStats;
+import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.analyze.OfflineAnalysis;
-import dev.flowtracker.ingest.source.file.CaptureReplay;
+import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.pipeline.Pipeline;
+import dev.flowtracker.ingest.source.file.CaptureReplay;
 
 import java.io.IOException;
 import java.nio.file.Path;

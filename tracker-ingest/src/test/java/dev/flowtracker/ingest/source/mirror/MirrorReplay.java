@@ -2,7 +2,7 @@ package dev.flowtracker.ingest.source.mirror;
 
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.decode.PacketDecoder;
-import dev.flowtracker.core.tcp.FlowHash;
+import dev.flowtracker.core.flow.FlowHash;
 import dev.flowtracker.core.wire.LinkType;
 import dev.flowtracker.ingest.source.FrameDescriptor;
 import dev.flowtracker.ingest.source.FrameSink;

@@ -1,0 +1,343 @@
+package dev.flowtracker.core.tcp.zeek;
+
+import dev.flowtracker.core.state.StateBuffer;
+import dev.flowtracker.core.state.StateFields;
+
+/**
+ * Zeek's per-endpoint TCP state machine and sequence bookkeeping for one connection: the sequence bases, relative
+ * sequence numbers, the acked and last sequence numbers (with the T letter), and the endpoint state transitions of
+ * one packet, switched on the sender's state before it. Rules in docs/zeek-conn-semantics.md ("Endpoint states").
+ *
+ * <p>Its own state is the results of the packet being processed, which {@link ZeekSummary} reads after each step;
+ * the transitions change the endpoints and, through the {@link ZeekSummary} passed in, the connection's partial
+ * status, activity, role and timers. Owned by the connection's tracker thread.
+ */
+final class ZeekStateMachine
+{
+    private static final int TOO_LARGE_SEQ_DELTA = 1_048_576;
+
+    /** Bytes {@link #encode} writes. */
+    static final int ENCODED_BYTES = 4;
+
+    // Results of the state machine for the packet being processed (Zeek's do_close / gen_event out-parameters,
+    // and whether a connection_established event was raised).
+    boolean establishedEvent;
+    boolean doClose;
+    boolean genEvent;
+    // Set by relativeSeq: the number lies before the endpoint's start.
+    boolean underflow;
+
+    /** Back to the state of a new summary, for a recycled connection. */
+    void clear()
+    {
+        establishedEvent = false;
+        doClose = false;
+        genEvent = false;
+        underflow = false;
+    }
+
+    /**
+     * Writes every field, in declaration order (see {@link dev.flowtracker.core.flow.FlowStateCodec}). Each packet sets
+     * these before reading them; they are written anyway so that a decoded summary equals the original field for field.
+     */
+    void encode(final StateBuffer dst)
+    {
+        StateFields.putBoolean(dst, establishedEvent);
+        StateFields.putBoolean(dst, doClose);
+        StateFields.putBoolean(dst, genEvent);
+        StateFields.putBoolean(dst, underflow);
+    }
+
+    /** Reads what {@link #encode} wrote. */
+    void decode(final StateBuffer src)
+    {
+        establishedEvent = StateFields.getBoolean(src, "ZeekStateMachine.establishedEvent");
+        doClose = StateFields.getBoolean(src, "ZeekStateMachine.doClose");
+        genEvent = StateFields.getBoolean(src, "ZeekStateMachine.genEvent");
+        underflow = StateFields.getBoolean(src, "ZeekStateMachine.underflow");
+    }
+
+    /** The sequence bases a packet sets, by the sender's state before it. */
+    static void initEndpoint(final ZeekEndpoint endpoint, final boolean syn, final int seq, final int lastSeq)
+    {
+        switch (endpoint.state)
+        {
+            case ZeekEndpoint.INACTIVE ->
+            {
+                if (syn)
+                {
+                    endpoint.ackSeq = seq;
+                    endpoint.initStart(seq);
+                    endpoint.lastSeq = lastSeq;
+                }
+                else
+                {
+                    endpoint.ackSeq = seq - 1;
+                    endpoint.initStart(seq - 1);
+                    endpoint.lastSeq = seq; // the first packet is not a retransmission
+                }
+            }
+            case ZeekEndpoint.SYN_SENT, ZeekEndpoint.SYN_ACK_SENT ->
+            {
+                if (syn && (seq & 0xFFFF_FFFFL) != endpoint.startSeq)
+                {
+                    reinitialise(endpoint, seq, lastSeq);
+                }
+            }
+            case ZeekEndpoint.ESTABLISHED, ZeekEndpoint.PARTIAL ->
+            {
+                if (syn)
+                {
+                    reinitialise(endpoint, seq, lastSeq);
+                }
+            }
+            case ZeekEndpoint.RESET ->
+            {
+                if (syn && endpoint.previousState == ZeekEndpoint.INACTIVE)
+                {
+                    reinitialise(endpoint, seq, lastSeq);
+                }
+            }
+            default ->
+            {
+            }
+        }
+    }
+
+    private static void reinitialise(final ZeekEndpoint endpoint, final int seq, final int lastSeq)
+    {
+        endpoint.initStart(seq);
+        endpoint.ackSeq = seq;
+        endpoint.lastSeq = lastSeq;
+    }
+
+    /** Zeek's relative sequence number, 64-bit; sets {@link #underflow} when it lies before the start. */
+    long relativeSeq(final ZeekEndpoint endpoint, final int current, final int last, final int wrapsIn)
+    {
+        underflow = false;
+        int wraps = wrapsIn;
+        final int delta = current - last;
+        if (delta < 0)
+        {
+            if (wraps != 0 && Integer.compareUnsigned(current, last) > 0)
+            {
+                wraps--;
+            }
+        }
+        else if (delta > 0)
+        {
+            if (Integer.compareUnsigned(current, last) < 0)
+            {
+                wraps++;
+            }
+        }
+        if (wraps == 0)
+        {
+            final int fromStart = current - (int)endpoint.startSeq;
+            underflow = fromStart < 0;
+            return fromStart;
+        }
+        return endpoint.relative(current, wraps);
+    }
+
+    static void updateAckSeq(final ZeekEndpoint endpoint, final int ack)
+    {
+        final int delta = ack - endpoint.ackSeq;
+        if (ack == 0 && delta > TOO_LARGE_SEQ_DELTA)
+        {
+            return; // more likely a broken ACK than a huge connection landing on zero
+        }
+        if (delta > 0)
+        {
+            endpoint.updateAckSeq(ack);
+        }
+    }
+
+    /** Zeek's update_last_seq: moves the last sequence number on, or counts a retransmission (T). */
+    static void updateLastSeq(
+        final ZeekEndpoint endpoint, final int lastSeq, final boolean syn, final boolean fin, final boolean rst,
+        final int len, final ZeekHistory history)
+    {
+        final int delta = lastSeq - endpoint.lastSeq;
+        if ((syn || rst) && (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA))
+        {
+            return; // not trusted
+        }
+        if (fin && endpoint.lastSeq == (int)endpoint.startSeq + 1)
+        {
+            endpoint.updateLastSeq(lastSeq);
+        }
+        else if (endpoint.state == ZeekEndpoint.RESET)
+        {
+            return;
+        }
+        else if (delta > 0)
+        {
+            endpoint.updateLastSeq(lastSeq);
+        }
+        else if (len > 0)
+        {
+            history.scaled(endpoint, ZeekEndpoint.RETRANSMISSION);
+        }
+    }
+
+    /** The transitions of one packet from {@code endpoint}; sets {@link #doClose}, {@link #genEvent} and co. */
+    void update(
+        final ZeekSummary connection, final long now, final ZeekEndpoint endpoint, final ZeekEndpoint peer,
+        final int seq, final int len, final boolean isOrig, final boolean syn, final boolean fin, final boolean rst,
+        final boolean ack)
+    {
+        doClose = false;
+        genEvent = false;
+        establishedEvent = false;
+        switch (endpoint.state)
+        {
+            case ZeekEndpoint.INACTIVE ->
+                updateInactive(connection, now, endpoint, peer, seq, len, isOrig, syn, fin, rst, ack);
+            case ZeekEndpoint.SYN_SENT, ZeekEndpoint.SYN_ACK_SENT -> updateSynSent(connection, endpoint, fin, rst);
+            case ZeekEndpoint.ESTABLISHED, ZeekEndpoint.PARTIAL ->
+                updateEstablished(connection, endpoint, peer, syn, fin, rst, ack);
+            case ZeekEndpoint.CLOSED ->
+            {
+                // After a FIN exchange a RST changes nothing.
+                if (rst && peer.state != ZeekEndpoint.CLOSED)
+                {
+                    setState(connection, endpoint, ZeekEndpoint.RESET);
+                    if (!endpoint.didClose)
+                    {
+                        doClose = true;
+                    }
+                }
+            }
+            default ->
+            {
+            }
+        }
+    }
+
+    private void updateInactive(
+        final ZeekSummary connection, final long now, final ZeekEndpoint endpoint, final ZeekEndpoint peer,
+        final int seq, final int len, final boolean isOrig, final boolean syn, final boolean fin, final boolean rst,
+        final boolean ack)
+    {
+        if (syn)
+        {
+            if (isOrig)
+            {
+                setState(connection, endpoint, ack ? ZeekEndpoint.SYN_ACK_SENT : ZeekEndpoint.SYN_SENT);
+                connection.timers.startAttempt(now + connection.options().attemptDelayNanos);
+            }
+            else
+            {
+                if (!ack && peer.state == ZeekEndpoint.SYN_ACK_SENT && (seq & 0xFFFF_FFFFL) == endpoint.startSeq)
+                {
+                    // SYN and SYN+ACK seen in reverse order: flip and establish.
+                    connection.partial = false;
+                    connection.flipRoles();
+                    setState(connection, peer, ZeekEndpoint.ESTABLISHED);
+                    connection.firstPacketSeen |= ZeekSummary.FIRST_PACKET_ORIG;
+                }
+                if (peer.state == ZeekEndpoint.SYN_SENT)
+                {
+                    setState(connection, peer, ZeekEndpoint.ESTABLISHED);
+                }
+                setState(connection, endpoint, ZeekEndpoint.ESTABLISHED);
+                establishedEvent |= peer.state != ZeekEndpoint.PARTIAL;
+            }
+        }
+        if (fin)
+        {
+            setState(connection, endpoint, ZeekEndpoint.CLOSED);
+            doClose = true;
+            genEvent = true;
+        }
+        if (rst)
+        {
+            setState(connection, endpoint, ZeekEndpoint.RESET);
+            final boolean reject = isOrig ? peer.state == ZeekEndpoint.ESTABLISHED :
+                peer.state == ZeekEndpoint.SYN_SENT || peer.state == ZeekEndpoint.SYN_ACK_SENT;
+            doClose = true;
+            genEvent = !reject;
+        }
+        if (endpoint.state == ZeekEndpoint.INACTIVE)
+        {
+            if (!isOrig && len == 0 && connection.orig.state == ZeekEndpoint.SYN_SENT)
+            {
+                return; // an ACK of the SYN before the SYN+ACK: not a partial connection
+            }
+            if (ack && peer.state == ZeekEndpoint.ESTABLISHED)
+            {
+                setState(connection, endpoint, ZeekEndpoint.ESTABLISHED);
+                connection.partial = false;
+                connection.firstPacketSeen |= isOrig ? ZeekSummary.FIRST_PACKET_ORIG : ZeekSummary.FIRST_PACKET_RESP;
+            }
+            else
+            {
+                setState(connection, endpoint, ZeekEndpoint.PARTIAL);
+            }
+        }
+    }
+
+    private void updateSynSent(
+        final ZeekSummary connection, final ZeekEndpoint endpoint, final boolean fin, final boolean rst)
+    {
+        if (fin)
+        {
+            setState(connection, endpoint, ZeekEndpoint.CLOSED);
+            doClose = true;
+            genEvent = true;
+        }
+        if (rst)
+        {
+            setState(connection, endpoint, ZeekEndpoint.RESET);
+            connection.active = false; // connection reset
+            doClose = true;
+        }
+    }
+
+    private void updateEstablished(
+        final ZeekSummary connection, final ZeekEndpoint endpoint, final ZeekEndpoint peer, final boolean syn,
+        final boolean fin, final boolean rst, final boolean ack)
+    {
+        if (syn && endpoint.state == ZeekEndpoint.PARTIAL && peer.state == ZeekEndpoint.INACTIVE && !ack)
+        {
+            setState(connection, endpoint, ZeekEndpoint.SYN_SENT);
+        }
+        if (fin && !rst)
+        {
+            setState(connection, endpoint, ZeekEndpoint.CLOSED);
+            if (peer.state == ZeekEndpoint.RESET && peer.previousState == ZeekEndpoint.CLOSED)
+            {
+                // The peer's FIN then RST was a normal close after all.
+                setState(connection, peer, ZeekEndpoint.CLOSED);
+            }
+            doClose = true;
+            genEvent = true;
+        }
+        if (rst)
+        {
+            setState(connection, endpoint, ZeekEndpoint.RESET);
+            doClose = true;
+            if (peer.state != ZeekEndpoint.RESET || peer.previousState != ZeekEndpoint.ESTABLISHED)
+            {
+                connection.active = false; // connection reset
+            }
+        }
+    }
+
+    /** Endpoint state change; leaving the handshake for the first time switches to the long inactivity timeout. */
+    private static void setState(final ZeekSummary connection, final ZeekEndpoint endpoint, final int newState)
+    {
+        if (newState == endpoint.state)
+        {
+            return;
+        }
+        final ZeekEndpoint peer = connection.peerOf(endpoint);
+        if (!ZeekEndpoint.isHandshake(newState) && ZeekEndpoint.isHandshake(endpoint.state) &&
+            ZeekEndpoint.isHandshake(peer.state))
+        {
+            connection.setInactivityTimeout(connection.options().inactivityNanos);
+        }
+        endpoint.setState(newState);
+    }
+}

@@ -1,0 +1,590 @@
+package dev.flowtracker.core.tcp.zeek;
+
+import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.state.StateBuffer;
+import dev.flowtracker.core.state.StateFields;
+import dev.flowtracker.core.wire.Tcp;
+
+/**
+ * Zeek's view of one connection, emulated packet by packet: originator and responder (with Zeek's role flips),
+ * both endpoint states, the history string, sizes, content gaps and the timers that decide when Zeek removes the
+ * connection. It yields {@code conn_state}, {@code history}, {@code orig_bytes}, {@code resp_bytes} and
+ * {@code missed_bytes} as Zeek 9.1 writes them into conn.log. The rules, restated from Zeek's source, are in
+ * docs/zeek-conn-semantics.md; method names follow the steps described there.
+ *
+ * <p>This class runs the steps of a packet in Zeek's order and keeps the connection-wide state (roles, partial
+ * status, activity, deferred close, times). The steps live beside it, along Zeek's seams:
+ * {@link ZeekStateMachine} (sequence bookkeeping and endpoint transitions), {@link ZeekHistory} (the letters),
+ * {@link ZeekContentGaps} (reassembly, as far as gaps need it), {@link ZeekTimers} (removal) and
+ * {@link ZeekConnState} (the result).
+ *
+ * <p>State is bounded: two {@link ZeekEndpoint}s, a history of at most {@link #MAX_HISTORY} letters and a few
+ * timer instants, all created with the summary. Owned by the connection's tracker thread.
+ */
+public final class ZeekSummary
+{
+    /** Longest history kept; Zeek's is unbounded, ours stops growing here (and says so in the record). */
+    public static final int MAX_HISTORY = 48;
+
+    /** Public for {@code dev.flowtracker.core.flow}, {@code dev.flowtracker.core.tcp}. */
+    public static final long NO_TIMER = ZeekTimers.NO_TIMER;
+
+    static final int FIRST_PACKET_ORIG = 1;
+    static final int FIRST_PACKET_RESP = 2;
+
+    /** Endpoint of side A (first packet's sender) and side B; {@link #orig} is one of them. */
+    final ZeekEndpoint a = new ZeekEndpoint();
+    final ZeekEndpoint b = new ZeekEndpoint();
+    ZeekEndpoint orig = a;
+    ZeekEndpoint resp = b;
+
+    final ZeekHistory history = new ZeekHistory();
+
+    /**
+     * Whether Zeek would have made this connection (some packets are dropped before the lookup).
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}, {@code dev.flowtracker.core.tcp}.
+     */
+    public boolean created;
+    // Package-private for the state machine's transitions, which set them.
+    boolean partial;
+    int firstPacketSeen;
+    boolean active = true;
+    boolean closeDeferred;
+    boolean deferredGenEvent;
+
+    long startNanos;
+    long lastNanos;
+
+    final ZeekTimers timers = new ZeekTimers();
+    boolean removed;
+
+    /** Sequence bookkeeping and transitions; its fields, the packet's results, are the last encoded. */
+    final ZeekStateMachine machine = new ZeekStateMachine();
+
+    /** Options that change Zeek's decisions. Shared, read-only. */
+    private ZeekOptions options;
+
+    /** Public for {@code dev.flowtracker.core.flow}, {@code dev.flowtracker.core.tcp}. */
+    public void reset(final ZeekOptions options)
+    {
+        this.options = options;
+    }
+
+    /** Public for {@code dev.flowtracker.core.tcp}. */
+    public ZeekOptions options()
+    {
+        return options;
+    }
+
+    /** Bytes {@link #encode} writes. Public for {@code dev.flowtracker.core.tcp}. */
+    public static final int ENCODED_BYTES = 8 + 2 * Long.BYTES + 2 * ZeekEndpoint.ENCODED_BYTES +
+        ZeekHistory.ENCODED_BYTES + ZeekTimers.ENCODED_BYTES + ZeekStateMachine.ENCODED_BYTES;
+
+    /**
+     * Back to the state of a new summary, for a recycled connection; allocates nothing. The options go too:
+     * {@link #reset} or {@link dev.flowtracker.core.flow.ConnectionTracker#restore} binds them again.
+     *
+     * <p>Public for {@code dev.flowtracker.core.tcp}.
+     */
+    public void clear()
+    {
+        a.clear();
+        b.clear();
+        orig = a;
+        resp = b;
+        history.clear();
+        created = false;
+        partial = false;
+        firstPacketSeen = 0;
+        active = true;
+        closeDeferred = false;
+        deferredGenEvent = false;
+        startNanos = 0;
+        lastNanos = 0;
+        timers.clear();
+        removed = false;
+        options = null;
+        machine.clear();
+    }
+
+    /**
+     * Writes every field but the options, in declaration order (see {@link dev.flowtracker.core.flow.FlowStateCodec});
+     * {@link #orig} and {@link #resp} as whether side A is the originator, and each part ({@link ZeekHistory}, {@link
+     * ZeekTimers}, {@link ZeekStateMachine}) where its field is declared.
+     *
+     * <p>Public for {@code dev.flowtracker.core.tcp}.
+     */
+    public void encode(final StateBuffer dst)
+    {
+        a.encode(dst);
+        b.encode(dst);
+        StateFields.putBoolean(dst, orig == a);
+        history.encode(dst);
+        StateFields.putBoolean(dst, created);
+        StateFields.putBoolean(dst, partial);
+        StateFields.putSmall(dst, firstPacketSeen);
+        StateFields.putBoolean(dst, active);
+        StateFields.putBoolean(dst, closeDeferred);
+        StateFields.putBoolean(dst, deferredGenEvent);
+        dst.putLong(startNanos);
+        dst.putLong(lastNanos);
+        timers.encode(dst);
+        StateFields.putBoolean(dst, removed);
+        machine.encode(dst);
+    }
+
+    /**
+     * Reads what {@link #encode} wrote; the options stay unset.
+     *
+     * <p>Public for {@code dev.flowtracker.core.tcp}.
+     */
+    public void decode(final StateBuffer src)
+    {
+        a.decode(src);
+        b.decode(src);
+        final boolean aIsOrig = StateFields.getBoolean(src, "ZeekSummary.orig");
+        orig = aIsOrig ? a : b;
+        resp = aIsOrig ? b : a;
+        history.decode(src);
+        created = StateFields.getBoolean(src, "ZeekSummary.created");
+        partial = StateFields.getBoolean(src, "ZeekSummary.partial");
+        firstPacketSeen = StateFields.getSmall(
+            src, FIRST_PACKET_ORIG | FIRST_PACKET_RESP, "ZeekSummary.firstPacketSeen");
+        active = StateFields.getBoolean(src, "ZeekSummary.active");
+        closeDeferred = StateFields.getBoolean(src, "ZeekSummary.closeDeferred");
+        deferredGenEvent = StateFields.getBoolean(src, "ZeekSummary.deferredGenEvent");
+        startNanos = src.getLong();
+        lastNanos = src.getLong();
+        timers.decode(src);
+        removed = StateFields.getBoolean(src, "ZeekSummary.removed");
+        machine.decode(src);
+    }
+
+    /**
+     * Creates the connection as Zeek would for its first accepted packet, flipping roles when the sender's port
+     * looks like a server's and the packet is not a pure SYN.
+     *
+     * <p>Public for {@code dev.flowtracker.core.tcp}.
+     */
+    public void create(final DecodedPacket p, final boolean fromA)
+    {
+        created = true;
+        startNanos = p.timestampNanos;
+        lastNanos = p.timestampNanos;
+        a.isOrig = fromA;
+        b.isOrig = !fromA;
+        orig = fromA ? a : b;
+        resp = fromA ? b : a;
+        timers.start(p.timestampNanos, options);
+        if (shouldFlipAtCreation(p))
+        {
+            flipRoles();
+        }
+    }
+
+    private boolean shouldFlipAtCreation(final DecodedPacket p)
+    {
+        final int flags = p.flags;
+        if ((flags & Tcp.SYN) != 0 && (flags & Tcp.ACK) == 0)
+        {
+            return false;
+        }
+        if (p.ipVersion == 4 && p.dstLow == 0xFFFF_FFFFL)
+        {
+            return false; // never towards the broadcast address
+        }
+        if (!options.isLikelyServerPort(p.srcPort))
+        {
+            return false;
+        }
+        if (options.isLikelyServerPort(p.dstPort))
+        {
+            return (flags & Tcp.SYN) == 0 && p.srcPort < p.dstPort;
+        }
+        return true;
+    }
+
+    void flipRoles()
+    {
+        final ZeekEndpoint previousOrig = orig;
+        orig = resp;
+        resp = previousOrig;
+        orig.isOrig = true;
+        resp.isOrig = false;
+        firstPacketSeen = ((firstPacketSeen & FIRST_PACKET_ORIG) != 0 ? FIRST_PACKET_RESP : 0) |
+            ((firstPacketSeen & FIRST_PACKET_RESP) != 0 ? FIRST_PACKET_ORIG : 0);
+        partial = false;
+        history.add('^');
+    }
+
+    /** Whether side A is the originator now. Public for {@code dev.flowtracker.core.tcp}. */
+    public boolean aIsOrig()
+    {
+        return orig == a;
+    }
+
+    ZeekEndpoint peerOf(final ZeekEndpoint endpoint)
+    {
+        return endpoint == a ? b : a;
+    }
+
+    /**
+     * A packet Zeek finds a connection for but skips for a bad TCP checksum: only the C letter.
+     *
+     * <p>Public for {@code dev.flowtracker.core.tcp}.
+     */
+    public void onBadChecksum(final boolean fromA)
+    {
+        history.scaled(fromA ? a : b, ZeekEndpoint.CHECKSUM);
+    }
+
+    /**
+     * Zeek's reuse test for a packet on this connection: only a SYN (or a SYN+ACK while the originator is still
+     * inactive) can start a new connection, and only with a new sequence number unless a side has closed.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public boolean isReusedBy(final DecodedPacket p)
+    {
+        if (!p.tcpHeaderComplete || (p.flags & Tcp.SYN) == 0)
+        {
+            return false;
+        }
+        ZeekEndpoint compared = orig;
+        if ((p.flags & Tcp.ACK) != 0)
+        {
+            if (orig.state != ZeekEndpoint.INACTIVE)
+            {
+                return false;
+            }
+            compared = resp;
+        }
+        if (!orig.didClose && !resp.didClose)
+        {
+            final long seq = p.seq & 0xFFFF_FFFFL;
+            if (seq == compared.startSeq)
+            {
+                return false;
+            }
+            return (p.flags & Tcp.ACK) != 0 || compared.state != ZeekEndpoint.SYN_ACK_SENT ||
+                resp.state != ZeekEndpoint.INACTIVE || seq != resp.startSeq;
+        }
+        return true;
+    }
+
+    /**
+     * One packet accepted by Zeek (checksum good or not checked). {@code fromA}: sent by side A.
+     *
+     * <p>Public for {@code dev.flowtracker.core.tcp}.
+     */
+    public void onPacket(final DecodedPacket p, final boolean fromA)
+    {
+        final ZeekEndpoint endpoint = fromA ? a : b;
+        final ZeekEndpoint peer = fromA ? b : a;
+        // Zeek reads the role once; a flip inside this packet leaves the local value stale, on purpose.
+        final boolean isOrig = endpoint.isOrig;
+        final int flags = p.flags;
+        final boolean syn = (flags & Tcp.SYN) != 0;
+        final boolean fin = (flags & Tcp.FIN) != 0;
+        final boolean rst = (flags & Tcp.RST) != 0;
+        final boolean ack = (flags & Tcp.ACK) != 0;
+        final int len = p.payloadLength;
+        final long now = p.timestampNanos;
+
+        setPartialStatus(syn, ack, isOrig);
+        final int segmentLength = len + (syn ? 1 : 0) + (fin ? 1 : 0) - (rst ? len : 0);
+        final int seqOnePast = p.seq + segmentLength;
+        ZeekStateMachine.initEndpoint(endpoint, syn, p.seq, seqOnePast);
+
+        final long relSeq = machine.relativeSeq(endpoint, p.seq, endpoint.lastSeq, endpoint.seqWraps);
+        final boolean seqUnderflow = machine.underflow;
+        if (!syn && !fin && !rst && (len > 0 || ack) && history.isLoneSynAck())
+        {
+            // A lone SYN+ACK followed by an ACK or data: the SYN+ACK's sender was the responder after all.
+            flipRoles();
+            history.restartAsFlippedSynAck();
+            firstPacketSeen |= FIRST_PACKET_ORIG;
+        }
+        history.addPacketLetter(endpoint, syn, fin, rst, ack, relSeq, len);
+        if (p.window == 0 && !rst && peer.state != ZeekEndpoint.CLOSED && endpoint.state != ZeekEndpoint.RESET)
+        {
+            history.scaled(endpoint, ZeekEndpoint.ZERO_WINDOW);
+        }
+        if (!orig.didClose || !resp.didClose)
+        {
+            lastNanos = now;
+        }
+        if (fin)
+        {
+            endpoint.finCount++;
+            endpoint.finSeq = relSeq + segmentLength;
+        }
+        if (rst)
+        {
+            endpoint.rstCount++;
+        }
+
+        long relAck = 0;
+        if (ack)
+        {
+            if (peer.state == ZeekEndpoint.INACTIVE)
+            {
+                relAck = 1;
+                peer.initStart(p.ack - 1);
+                peer.ackSeq = p.ack - 1;
+                peer.lastSeq = p.ack - 1;
+            }
+            else
+            {
+                relAck = machine.relativeSeq(peer, p.ack, peer.ackSeq, peer.ackWraps);
+                if (machine.underflow)
+                {
+                    relAck = 0;
+                }
+                else if (!rst)
+                {
+                    ZeekStateMachine.updateAckSeq(peer, p.ack);
+                }
+            }
+        }
+
+        ZeekStateMachine.updateLastSeq(endpoint, seqOnePast, syn, fin, rst, len, history);
+        machine.update(this, now, endpoint, peer, p.seq, len, isOrig, syn, fin, rst, ack);
+        final boolean closeThisPacket = machine.doClose;
+        final boolean genEventThisPacket = machine.genEvent;
+
+        if (ack)
+        {
+            ackReceived(peer, relAck);
+        }
+        if (len > 0 && !rst && !seqUnderflow && p.capturedPayloadLength >= len)
+        {
+            ZeekContentGaps.dataSent(endpoint, syn ? relSeq + 1 : relSeq, len, options);
+        }
+        checkEof(endpoint);
+        if (closeThisPacket)
+        {
+            connectionClosed(endpoint, endpoint == a ? b : a, genEventThisPacket);
+        }
+        firstPacketSeen |= isOrig ? FIRST_PACKET_ORIG : FIRST_PACKET_RESP;
+        if (machine.establishedEvent)
+        {
+            onConnectionEstablished(endpoint, p);
+        }
+    }
+
+    private void setPartialStatus(final boolean syn, final boolean ack, final boolean isOrig)
+    {
+        if (isOrig)
+        {
+            if ((firstPacketSeen & FIRST_PACKET_ORIG) == 0)
+            {
+                partial = !syn || ack;
+            }
+        }
+        else if ((firstPacketSeen & FIRST_PACKET_RESP) == 0 && !partial)
+        {
+            partial = !syn;
+        }
+    }
+
+    /**
+     * Zeek's SetInactivityTimeout, counted from the last packet; package-private for the state machine, which
+     * switches to the long timeout when the handshake ends.
+     */
+    void setInactivityTimeout(final long timeoutNanos)
+    {
+        timers.setInactivityTimeout(timeoutNanos, lastNanos);
+    }
+
+    /**
+     * conn/inactivity.zeek's connection_established handler, run after the packet: interactive services get a
+     * longer inactivity timeout. The service port is the responder's, or the originator's when the originator
+     * never sent and only its port looks like a server's.
+     */
+    private void onConnectionEstablished(final ZeekEndpoint sender, final DecodedPacket p)
+    {
+        final int respPort = resp == sender ? p.srcPort : p.dstPort;
+        final int origPort = orig == sender ? p.srcPort : p.dstPort;
+        int servicePort = respPort;
+        if (orig.state == ZeekEndpoint.INACTIVE && !options.isLikelyServerPort(respPort) &&
+            options.isLikelyServerPort(origPort))
+        {
+            servicePort = origPort;
+        }
+        final long timeout = options.portInactivityNanos(servicePort);
+        if (timeout > 0)
+        {
+            setInactivityTimeout(timeout);
+        }
+    }
+
+    /** The peer acknowledged up to {@code relAck} of {@code endpoint}'s data. */
+    private void ackReceived(final ZeekEndpoint endpoint, final long relAck)
+    {
+        if (ZeekContentGaps.ackReceived(endpoint, peerOf(endpoint), relAck, partial, history, options))
+        {
+            checkEof(endpoint);
+        }
+    }
+
+    /** At {@code endpoint}'s end of data a close that waited for it goes ahead. */
+    private void checkEof(final ZeekEndpoint endpoint)
+    {
+        if (ZeekContentGaps.reachEof(endpoint, peerOf(endpoint)) && closeDeferred)
+        {
+            closeDeferred = false;
+            connectionClosed(endpoint, peerOf(endpoint), deferredGenEvent);
+        }
+    }
+
+    private void connectionClosed(final ZeekEndpoint endpoint, final ZeekEndpoint peer, final boolean genEventIn)
+    {
+        if (ZeekContentGaps.dataPending(endpoint, peer))
+        {
+            closeDeferred = true;
+            if (!deferredGenEvent)
+            {
+                deferredGenEvent = genEventIn;
+            }
+            return;
+        }
+        closeDeferred = false;
+        if (endpoint.didClose)
+        {
+            return;
+        }
+        endpoint.didClose = true;
+        final boolean complete = endpoint.state == ZeekEndpoint.RESET || peer.didClose ||
+            peer.state == ZeekEndpoint.INACTIVE;
+        if (complete)
+        {
+            boolean genEvent = genEventIn;
+            if (endpoint.previousState != ZeekEndpoint.INACTIVE || peer.state != ZeekEndpoint.INACTIVE)
+            {
+                if (deferredGenEvent)
+                {
+                    genEvent = true;
+                    deferredGenEvent = false;
+                }
+                if (genEvent)
+                {
+                    active = false; // connection finished
+                }
+            }
+            // The analyzer's timers are cancelled; the connection goes a close delay after its last packet.
+            timers.closed(lastNanos + options.closeDelayNanos);
+        }
+        else if (endpoint.previousState != ZeekEndpoint.INACTIVE)
+        {
+            timers.addExpireTimer(lastNanos + options.sessionTimerNanos);
+        }
+    }
+
+    // Timers.
+
+    /**
+     * The earliest pending timer, or {@link #NO_TIMER}.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public long nextTimerNanos()
+    {
+        if (removed || !created)
+        {
+            return NO_TIMER;
+        }
+        return timers.next();
+    }
+
+    /**
+     * Fires the earliest timer due at or before {@code now}, with {@code now} as the time Zeek passes to it
+     * (Zeek dispatches timers with the current network time, not their scheduled time).
+     *
+     * @return whether Zeek would remove the connection now.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public boolean fireNextTimer(final long now)
+    {
+        final long next = nextTimerNanos();
+        if (next > now)
+        {
+            return false;
+        }
+        if (timers.fire(next, now, this))
+        {
+            removed = true;
+            return true;
+        }
+        return false;
+    }
+
+    // Results.
+
+    /** conn.log's conn_state, from both endpoint states (and the history for RSTOS0). */
+    public String connState()
+    {
+        if (!created)
+        {
+            return null;
+        }
+        return ZeekConnState.of(orig, resp, history);
+    }
+
+    /** The history letters, or null when Zeek would log none. */
+    public String history()
+    {
+        return history.asString();
+    }
+
+    /** Letters in {@link #history} (0 for none), for formatting it without a {@code String}. */
+    public int historyLength()
+    {
+        return history.length();
+    }
+
+    /** The history's letter {@code index} (0 to {@link #historyLength} - 1), as an ASCII byte. */
+    public byte historyLetter(final int index)
+    {
+        return history.letter(index);
+    }
+
+    public boolean historyTruncated()
+    {
+        return history.truncated();
+    }
+
+    public boolean created()
+    {
+        return created;
+    }
+
+    /** Zeek's orig_bytes: sequence-space size of what the originator sent, acknowledged-but-unseen included. */
+    public long origBytes()
+    {
+        return orig.size(resp);
+    }
+
+    public long respBytes()
+    {
+        return resp.size(orig);
+    }
+
+    public long missedBytes()
+    {
+        return a.missedBytes + b.missedBytes;
+    }
+
+    public long startNanos()
+    {
+        return startNanos;
+    }
+
+    /** Zeek's last_time: the last packet's time, frozen once both sides have closed. */
+    public long lastNanos()
+    {
+        return lastNanos;
+    }
+}
