@@ -186,7 +186,8 @@ public final class Pipeline implements FrameSink
         {
             shardWorkers[i] =
                 new ShardWorker(i, lifecycle, zeekOptions, limits.perShard(workers), listenerForWorker.apply(i),
-                    recordFields, workersFinished, EndedFlows.perWorker(workers));
+                    // An offline pipeline answers no queries: keeping ended records would only format them twice.
+                    recordFields, workersFinished, offline ? 0 : EndedFlows.perWorker(workers));
             final Recorder recorder = new Recorder(1, MAX_RECORDED_NANOS, 3);
             handshakeRtts[i] = recorder;
             shardWorkers[i].tracker()
