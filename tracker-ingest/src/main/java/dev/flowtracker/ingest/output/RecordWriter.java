@@ -136,7 +136,7 @@ public final class RecordWriter implements FlowRecordSink
     private final long closeGraceNanos;
     private final Thread thread;
     private final AtomicLong written = new AtomicLong();
-    private final AtomicLong[] lost = new AtomicLong[LossReason.values().length];
+    private final LossCounts<LossReason> lost = new LossCounts<>(LossReason.class);
     private final AtomicLong backlogRecords = new AtomicLong();
     private final AtomicLong backlogBytes = new AtomicLong();
     private final AtomicLong rotations = new AtomicLong();
@@ -335,10 +335,6 @@ public final class RecordWriter implements FlowRecordSink
         this.bufferBytes = bufferBytes;
         this.retryNanos = retryNanos;
         this.closeGraceNanos = closeGraceNanos;
-        for (int i = 0; i < lost.length; i++)
-        {
-            lost[i] = new AtomicLong();
-        }
         this.out = first;
         this.bytesInFile = bytesAlreadyInFile;
         this.openedNanos = System.nanoTime() - Math.min(fileAgeNanos, rotateNanos > 0 ? rotateNanos : 0);
@@ -459,18 +455,13 @@ public final class RecordWriter implements FlowRecordSink
     @Override
     public long lost()
     {
-        long total = 0;
-        for (final AtomicLong count : lost)
-        {
-            total += count.get();
-        }
-        return total;
+        return lost.total();
     }
 
     /** Records not written for {@code reason}. */
     public long lost(final LossReason reason)
     {
-        return lost[reason.ordinal()].get();
+        return lost.get(reason);
     }
 
     /** Whether the last write attempt failed (records wait in the backlog until one succeeds). */
@@ -601,7 +592,7 @@ public final class RecordWriter implements FlowRecordSink
     {
         if (backlogBytes.get() + line.remaining() > bufferBytes)
         {
-            lost[LossReason.BUFFER_FULL.ordinal()].incrementAndGet(); // the newest goes: the oldest waited longest
+            lost.add(LossReason.BUFFER_FULL, 1); // the newest goes: the oldest waited longest
             recycle(line);
             return;
         }
@@ -701,7 +692,7 @@ public final class RecordWriter implements FlowRecordSink
     private void finish()
     {
         cutPartialRecord();
-        lost[LossReason.SHUTDOWN.ordinal()].addAndGet(backlog.size());
+        lost.add(LossReason.SHUTDOWN, backlog.size());
         failing = failing || !backlog.isEmpty();
         backlog.clear();
         backlogRecords.set(0);

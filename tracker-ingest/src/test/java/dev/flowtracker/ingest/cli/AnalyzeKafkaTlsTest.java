@@ -8,6 +8,7 @@ import dev.flowtracker.ingest.output.kafka.ForkedBroker;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -94,7 +95,7 @@ class AnalyzeKafkaTlsTest
     {
         final ByteArrayOutputStream err = new ByteArrayOutputStream();
         final int exit;
-        try (PrintStream o = new PrintStream(OutputStreamHolder.NULL, true, StandardCharsets.UTF_8);
+        try (PrintStream o = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
              PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8))
         {
             exit = TrackerCli.run(args, o, e);
@@ -128,11 +129,5 @@ class AnalyzeKafkaTlsTest
         assertEquals(ExitCodes.INPUT_ERROR, run.exit(), run.err());
         assertTrue(run.err().contains("error writing flow records"), run.err());
         assertTrue(run.err().contains("warning: cannot deliver"), run.err());
-    }
-
-    /** Standard output, thrown away. */
-    private static final class OutputStreamHolder
-    {
-        static final java.io.OutputStream NULL = java.io.OutputStream.nullOutputStream();
     }
 }

@@ -92,7 +92,7 @@ class RunCrashRestartTest
             .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
-    private static long committedShards(final Path stateDir) throws IOException
+    static long committedShards(final Path stateDir) throws IOException
     {
         if (!Files.isDirectory(stateDir))
         {
@@ -106,9 +106,15 @@ class RunCrashRestartTest
 
     private static Set<String> uids(final Path records) throws IOException
     {
+        return uids(Files.readAllLines(records));
+    }
+
+    /** The uids of JSON record lines (a killed run's torn last line is skipped). */
+    static Set<String> uids(final List<String> lines)
+    {
         final ObjectMapper json = new ObjectMapper();
         final Set<String> uids = new HashSet<>();
-        for (final String line : Files.readAllLines(records))
+        for (final String line : lines)
         {
             try
             {

@@ -3,14 +3,15 @@ package dev.flowtracker.ingest.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flowtracker.ingest.checkpoint.CheckpointInfo;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 import dev.flowtracker.ingest.output.kafka.Brokers;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 
-import java.io.IOException;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -81,7 +82,7 @@ class RunKafkaTest
             }
             final Matcher address = SERVING.matcher(Files.readString(err));
             assertTrue(address.find(), Files.readString(err));
-            final long records = new AnalyzeRecords().count();
+            final long records = sampleRecords();
             final List<ConsumerRecord<byte[], byte[]>> messages =
                 Brokers.readAll(broker.bootstrapServers(), "run.sample", (int)records, Duration.ofSeconds(20));
             assertEquals(records, messages.size());
@@ -114,7 +115,7 @@ class RunKafkaTest
         final Process whole = RunCrashRestartTest.tracker(dir.resolve("whole.err"), "run", "--no-http", "--pcap",
             capture.toString(), "-C", "-o", dir.resolve("whole.jsonl").toString());
         assertTrue(whole.waitFor(60, TimeUnit.SECONDS) && whole.exitValue() == 0);
-        final Set<String> expected = uids(Files.readAllLines(dir.resolve("whole.jsonl")));
+        final Set<String> expected = RunCrashRestartTest.uids(Files.readAllLines(dir.resolve("whole.jsonl")));
         assertEquals(40, expected.size());
 
         final Process crashing = RunCrashRestartTest.tracker(dir.resolve("first.err"), "run", "--no-http",
@@ -124,7 +125,8 @@ class RunKafkaTest
         try
         {
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (committedShards(stateDir) < 2 && System.nanoTime() < deadline && crashing.isAlive())
+            while (RunCrashRestartTest.committedShards(stateDir) < 2 && System.nanoTime() < deadline &&
+                crashing.isAlive())
             {
                 Thread.sleep(100);
             }
@@ -156,7 +158,7 @@ class RunKafkaTest
 
         final List<String> values = Brokers.readAll(broker.bootstrapServers(), "run.crash", 1_000,
             Duration.ofSeconds(10)).stream().map(m -> new String(m.value(), StandardCharsets.UTF_8)).toList();
-        final Set<String> delivered = uids(values);
+        final Set<String> delivered = RunCrashRestartTest.uids(values);
         final Set<String> missing = new HashSet<>(expected);
         missing.removeAll(delivered);
         assertTrue(missing.isEmpty(), "connections lost across the kill: " + missing + " (" + values.size() +
@@ -164,49 +166,15 @@ class RunKafkaTest
             Files.readString(dir.resolve("second.err")));
     }
 
-    private static long committedShards(final Path stateDir) throws IOException
-    {
-        if (!Files.isDirectory(stateDir))
-        {
-            return 0;
-        }
-        try (var files = Files.list(stateDir))
-        {
-            return files.filter(f -> f.getFileName().toString().endsWith(".checkpoint")).count();
-        }
-    }
-
-    private static Set<String> uids(final List<String> lines)
-    {
-        final ObjectMapper json = new ObjectMapper();
-        final Set<String> uids = new HashSet<>();
-        for (final String line : lines)
-        {
-            try
-            {
-                uids.add(json.readTree(line).path("uid").asText());
-            }
-            catch (final IOException e)
-            {
-                // a killed run's last line may be torn
-            }
-        }
-        return uids;
-    }
-
     /** The sample's record count, from analyze. */
-    private static final class AnalyzeRecords
+    private static long sampleRecords()
     {
-        long count()
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+             PrintStream e = new PrintStream(OutputStream.nullOutputStream()))
         {
-            final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-            try (java.io.PrintStream o = new java.io.PrintStream(out, true, StandardCharsets.UTF_8);
-                 java.io.PrintStream e = new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
-            {
-                assertEquals(0, TrackerCli.run(new String[] {"analyze", "--no-progress", "-C", SAMPLE.toString()},
-                    o, e));
-            }
-            return out.toString(StandardCharsets.UTF_8).lines().count();
+            assertEquals(0, TrackerCli.run(new String[] {"analyze", "--no-progress", "-C", SAMPLE.toString()}, o, e));
         }
+        return out.toString(StandardCharsets.UTF_8).lines().count();
     }
 }

@@ -5,6 +5,7 @@ import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 import dev.flowtracker.ingest.output.AsciiRecord;
 import dev.flowtracker.ingest.output.FlowRecordSink;
+import dev.flowtracker.ingest.output.LossCounts;
 import org.HdrHistogram.Recorder;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -103,7 +104,7 @@ public final class KafkaRecordSink implements FlowRecordSink
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong writtenBytes = new AtomicLong();
     private final AtomicLong sendFailures = new AtomicLong();
-    private final AtomicLong[] lost = new AtomicLong[LossReason.values().length];
+    private final LossCounts<LossReason> lost = new LossCounts<>(LossReason.class);
     /** The first refusal by the broker, in one line. */
     private final AtomicReference<String> refusal = new AtomicReference<>();
     /** Set at close when records were lost: what and why, in one line. */
@@ -143,10 +144,6 @@ public final class KafkaRecordSink implements FlowRecordSink
         final byte[] tap = settings.tapName() == null ? null : settings.tapName().getBytes(StandardCharsets.US_ASCII);
         this.headers = tap == null ? new Header[0] : new Header[] {new RecordHeader("tap", tap)};
         this.tapKey = tap;
-        for (int i = 0; i < lost.length; i++)
-        {
-            lost[i] = new AtomicLong();
-        }
         this.sender = TrackerThreads.start("kafka", Kind.DAEMON, this::run);
     }
 
@@ -164,7 +161,7 @@ public final class KafkaRecordSink implements FlowRecordSink
         {
             if (closing || !takingRecords())
             {
-                lost[LossReason.BUFFER_FULL.ordinal()].incrementAndGet();
+                lost.add(LossReason.BUFFER_FULL, 1);
                 return;
             }
             LockSupport.parkNanos(IDLE_PARK_NANOS);
@@ -226,18 +223,13 @@ public final class KafkaRecordSink implements FlowRecordSink
     @Override
     public long lost()
     {
-        long total = 0;
-        for (final AtomicLong count : lost)
-        {
-            total += count.get();
-        }
-        return total;
+        return lost.total();
     }
 
     /** Records not delivered for {@code reason}. */
     public long lost(final LossReason reason)
     {
-        return lost[reason.ordinal()].get();
+        return lost.get(reason);
     }
 
     /** Records held until acknowledged (waiting, in the client, or to be sent again). */
@@ -418,7 +410,7 @@ public final class KafkaRecordSink implements FlowRecordSink
         }
         if (closing)
         {
-            lost[LossReason.SHUTDOWN.ordinal()].incrementAndGet();
+            lost.add(LossReason.SHUTDOWN, 1);
             release(value);
             return;
         }
@@ -436,7 +428,7 @@ public final class KafkaRecordSink implements FlowRecordSink
 
     private void refused(final byte[] value, final Exception e)
     {
-        lost[LossReason.REJECTED.ordinal()].incrementAndGet();
+        lost.add(LossReason.REJECTED, 1);
         release(value);
         refusal.compareAndSet(null, oneLine(e));
     }
@@ -509,7 +501,7 @@ public final class KafkaRecordSink implements FlowRecordSink
             release(value);
             left++;
         }
-        lost[LossReason.SHUTDOWN.ordinal()].addAndGet(left);
+        lost.add(LossReason.SHUTDOWN, left);
         if (lost() > 0)
         {
             failure = String.format("%,d records not delivered to %s: %,d dropped while the broker was unreachable " +
