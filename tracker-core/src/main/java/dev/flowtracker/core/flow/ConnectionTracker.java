@@ -8,6 +8,7 @@ import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.SecuritySignal;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.TcpEndpoint;
+import dev.flowtracker.core.tcp.TcpState;
 import dev.flowtracker.core.tcp.TrafficCounters;
 import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.core.tcp.zeek.ZeekSummary;
@@ -184,10 +185,26 @@ public final class ConnectionTracker
         }
         track(connection, p);
         table.touch(connection, clockNanos);
+        if (isDone(connection))
+        {
+            store.demote(connection.slot);
+        }
         if (lifecycle == Lifecycle.ZEEK)
         {
             schedule(connection);
         }
+    }
+
+    /** Reset, or closed both ways with the last FIN acknowledged: no more than stragglers will come. */
+    private static boolean isDone(final TcpConnection connection)
+    {
+        return connection.endReason == EndReason.RST ||
+            connection.endReason == EndReason.FIN && isFinished(connection.a.state) && isFinished(connection.b.state);
+    }
+
+    private static boolean isFinished(final TcpState state)
+    {
+        return state == TcpState.TIME_WAIT || state == TcpState.CLOSED;
     }
 
     /** The connection accounts the segment; the live counters follow what it did. */
@@ -292,9 +309,10 @@ public final class ConnectionTracker
         for (int i = 0, n = finishOrder.size(); i < n; i++)
         {
             final int slot = finishOrder.slot(order[i]);
-            final TcpConnection connection = store.bind(slot);
+            final TcpConnection connection = store.bindToEnd(slot);
             connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
             end(connection, reason);
+            store.discardWorkingObject(slot);
         }
         // Only now: the slots go back to the store when the table forgets them.
         table.clear();
