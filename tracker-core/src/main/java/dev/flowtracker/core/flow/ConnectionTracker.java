@@ -57,6 +57,8 @@ public final class ConnectionTracker
     private final FinishOrder finishOrder = new FinishOrder();
     private final IntConsumer collectForFinish = this::collectForFinish;
     private LongConsumer handshakeRtts;
+    /** Null unless interim records are on ({@link #emitInterimRecords}). */
+    private InterimSchedule interims;
     /** The latest time seen: packet time never runs backwards for the idle lists, even if capture order does. */
     private long clockNanos = Long.MIN_VALUE;
 
@@ -118,10 +120,18 @@ public final class ConnectionTracker
             clockNanos = nowNanos;
             table.expire(nowNanos);
         }
-        if (lifecycle != Lifecycle.ZEEK)
+        if (lifecycle == Lifecycle.ZEEK)
         {
-            return;
+            fireZeekTimers(nowNanos);
         }
+        if (interims != null)
+        {
+            interims.fire(nowNanos, store, listener); // after the timers: a flow they ended needs no interim
+        }
+    }
+
+    private void fireZeekTimers(final long nowNanos)
+    {
         int fired = 0;
         // size() first: an empty queue's instant (Long.MAX_VALUE) is also a time a capture can carry.
         for (; fired < MAX_TIMERS_PER_PACKET && timers.size() > 0 && timers.peekInstant() <= nowNanos; )
@@ -165,6 +175,7 @@ public final class ConnectionTracker
             connectionsCreated++;
             connection = table.create(p, hash, 0);
             counters.hold(connection);
+            scheduleInterim(connection);
         }
         else if (isReuse(connection, p))
         {
@@ -177,6 +188,7 @@ public final class ConnectionTracker
             end(connection, EndReason.REUSED);
             connection = table.recycleForSuccessor(slot, p, generation);
             counters.hold(connection);
+            scheduleInterim(connection);
             if (reusedPorts)
             {
                 connection.reusedPorts = true;
@@ -253,6 +265,14 @@ public final class ConnectionTracker
             connection.zeek.isReusedBy(p);
     }
 
+    private void scheduleInterim(final TcpConnection connection)
+    {
+        if (interims != null)
+        {
+            interims.schedule(store, connection.slot, connection.firstTimestampNanos, clockNanos, table.size());
+        }
+    }
+
     /** Queues the connection's earliest timer unless an entry at or before it is already queued. */
     private void schedule(final TcpConnection connection)
     {
@@ -306,6 +326,10 @@ public final class ConnectionTracker
         table.forEachSlot(collectForFinish);
         final int[] order = finishOrder.oldestFirst();
         timers.clear();
+        if (interims != null)
+        {
+            interims.clear();
+        }
         for (int i = 0, n = finishOrder.size(); i < n; i++)
         {
             final int slot = finishOrder.slot(order[i]);
@@ -347,6 +371,7 @@ public final class ConnectionTracker
         // The clock resumes where the checkpointed tracker's was (at least): a first packet at that same instant
         // must not expire anything the uninterrupted tracker would not have.
         clockNanos = Math.max(clockNanos, Math.max(connection.idleSinceNanos, connection.lastTimestampNanos));
+        scheduleInterim(connection);
         if (lifecycle == Lifecycle.ZEEK)
         {
             schedule(connection);
@@ -366,6 +391,22 @@ public final class ConnectionTracker
     public void onHandshakeRtt(final LongConsumer observer)
     {
         this.handshakeRtts = observer;
+    }
+
+    /**
+     * Emits an interim record of every open connection every {@code intervalNanos} of packet time from its first
+     * packet, through {@link ConnectionListener#onConnectionUpdate} (see {@link InterimSchedule}). Call before the
+     * first segment or restore.
+     */
+    public void emitInterimRecords(final long intervalNanos)
+    {
+        this.interims = new InterimSchedule(intervalNanos, 1 << 10);
+    }
+
+    /** Interim records emitted; 0 when they are off. Read on the tracker's thread (or after it finished). */
+    public long interimRecords()
+    {
+        return interims == null ? 0 : interims.emitted();
     }
 
     /** Connections in {@code phase} now; any thread may read it. 0 for every phase when unbounded. */

@@ -194,6 +194,7 @@ final class FlowStateStore
         dropSpill(slot);
         chunk.set(INT, offset + RESIDENT_OFFSET, 0);
         chunk.set(LONG, offset + TIMER_OFFSET, ZeekSummary.NO_TIMER);
+        chunk.set(INT, offset + SERIAL_OFFSET, nextSerial++); // queued entries of the flow go stale
         chunk.set(INT, offset + FREE_NEXT_OFFSET, freeHead);
         freeHead = slot;
     }

@@ -158,7 +158,7 @@ final class AnalyzeCommand implements Callable<Integer>
     {
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
         final Pipeline pipeline = Pipeline.offline(options.workers, RING_SIZE, options.lifecycle, zeekOptions,
-            FlowLimits.UNBOUNDED.withWorkingSet(options.workingSet), records::listenerFor);
+            FlowLimits.UNBOUNDED.withWorkingSet(options.workingSet), records.fields(), records::listenerFor);
         final boolean showProgress = options.progress == null ? Progress.stderrIsTerminal() : options.progress;
         final Progress progress = new Progress(err, showProgress && !common.quiet);
         final long start = System.nanoTime();
@@ -194,8 +194,9 @@ final class AnalyzeCommand implements Callable<Integer>
         }
         if (!common.quiet)
         {
-            printSummary(pipeline.stats(), records.written(), System.nanoTime() - start, options.files.size(),
-                pipeline.workers());
+            final long interims = pipeline.totals().interimRecords();
+            printSummary(pipeline.stats(), records.written() - interims, interims, System.nanoTime() - start,
+                options.files.size(), pipeline.workers());
         }
         return exit;
     }
@@ -251,13 +252,15 @@ final class AnalyzeCommand implements Callable<Integer>
     }
 
     private void printSummary(
-        final CaptureStats stats, final long connections, final long elapsedNanos, final int files, final int workers)
+        final CaptureStats stats, final long connections, final long interims, final long elapsedNanos,
+        final int files, final int workers)
     {
         final double seconds = elapsedNanos / 1e9;
-        err.printf(Locale.ROOT, "tracker analyze: %d file(s), %,d packets (%,d TCP), %,d bytes, %,d connections " +
+        err.printf(Locale.ROOT, "tracker analyze: %d file(s), %,d packets (%,d TCP), %,d bytes, %,d connections%s " +
                 "in %.3f s with %d worker(s) (%,.0f packets/s)%n",
-            files, stats.frames(), stats.tcpSegments(), stats.wireBytes(), connections, seconds, workers,
-            seconds > 0 ? stats.frames() / seconds : 0.0);
+            files, stats.frames(), stats.tcpSegments(), stats.wireBytes(), connections,
+            interims > 0 ? String.format(Locale.ROOT, " (and %,d interim records)", interims) : "", seconds,
+            workers, seconds > 0 ? stats.frames() / seconds : 0.0);
         final StringBuilder events = new StringBuilder();
         for (final DecodeEvent event : DecodeEvent.values())
         {

@@ -26,6 +26,7 @@ class TrackingOptions
     Lifecycle lifecycle = Lifecycle.ZEEK;
     int communityIdSeed;
     String tapName = TapNames.ofThisHost();
+    long updateIntervalNanos;
 
     @Option(names = {"-C", "--ignore-checksums"}, order = HelpSections.GENERAL + 50, description = "do not verify " +
         "IPv4 and TCP checksums (Zeek's -C; by default a bad TCP checksum is a C in the history and the segment is " +
@@ -80,10 +81,24 @@ class TrackingOptions
         tapName = text;
     }
 
-    /** What the records carry beyond the connection. */
+    @Option(names = "--update-interval", paramLabel = "D", order = HelpSections.OUTPUT + 95, description =
+        "also write an interim record of every connection still open, every D of packet time from its first " +
+        "packet (at least 1s; e.g. 5m): the same fields with the counts so far, end_reason null and " +
+        "\"interim\":true; the final record is unchanged. Off by default")
+    void updateInterval(final String text)
+    {
+        final long nanos = OptionValues.nanos(text, "--update-interval");
+        if (nanos < RecordFields.MIN_UPDATE_INTERVAL_NANOS)
+        {
+            throw new UsageException("--update-interval must be at least 1s, got '" + text + "'");
+        }
+        updateIntervalNanos = nanos;
+    }
+
+    /** What the records carry beyond the connection, and when open connections get interim ones. */
     RecordFields recordFields()
     {
-        return new RecordFields(communityIdSeed, tapName);
+        return new RecordFields(communityIdSeed, tapName, updateIntervalNanos);
     }
 
     /** The labels --lifecycle takes, for the shell completion. */

@@ -62,6 +62,8 @@ public enum TrackerMetric
         "Connections created (successors of a reused 4-tuple included)"),
     FLOWS_ENDED("tracker_flows_ended_total", Type.COUNTER, "connections", List.of("conn_state", "end_reason"),
         "Connection records emitted, by conn_state and end_reason"),
+    FLOWS_INTERIM_RECORDS("tracker_flows_interim_records_total", Type.COUNTER, "records", List.of(),
+        "Interim records of connections still open (--update-interval)"),
     FLOWS_REMOVED("tracker_flows_removed_total", Type.COUNTER, "connections", List.of("reason", "phase"),
         "Connections the bounded flow table removed"),
     FLOWS_RESTORED("tracker_flows_restored_total", Type.COUNTER, "connections", List.of(),

@@ -221,6 +221,7 @@ public final class TrackerMetrics implements AutoCloseable
             }
         }
         counter(FLOWS_STARTED, pipeline.totals(), WorkerTotals::connectionsCreated);
+        counter(FLOWS_INTERIM_RECORDS, pipeline.totals(), WorkerTotals::interimRecords);
         for (int c = 0; c < FlowEndCounters.CONN_STATES.length; c++)
         {
             final int connState = c;

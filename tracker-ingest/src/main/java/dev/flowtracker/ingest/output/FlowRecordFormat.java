@@ -61,6 +61,7 @@ public final class FlowRecordFormat
     private static final byte[] RESP = ascii(",\"resp\":");
     private static final byte[] INITIAL_RTT = ascii(",\"initial_rtt\":");
     private static final byte[] END_REASON_NULL = ascii(",\"end_reason\":null");
+    private static final byte[] INTERIM_TRUE = ascii(",\"interim\":true");
     private static final byte[] END_REASON = ascii(",\"end_reason\":\"");
     private static final byte[] HISTORY_TRUNCATED_TRUE = ascii(",\"history_truncated\":true");
     private static final byte[] VNI = ascii(",\"vni\":");
@@ -108,6 +109,20 @@ public final class FlowRecordFormat
      * the result is valid until the next call.
      */
     public AsciiRecord format(final TcpConnection c)
+    {
+        return format(c, false);
+    }
+
+    /**
+     * As {@link #format}, for an interim record of a connection still open: the same fields, counts so far, and
+     * {@code "interim":true} last (a final record has no such field).
+     */
+    public AsciiRecord formatInterim(final TcpConnection c)
+    {
+        return format(c, true);
+    }
+
+    private AsciiRecord format(final TcpConnection c, final boolean interim)
     {
         final AsciiRecord out = line.clear();
         final TcpEndpoint orig = c.originator();
@@ -180,7 +195,12 @@ public final class FlowRecordFormat
         {
             out.append(VNI).append(c.tunnelId());
         }
-        out.append('}').append(tapField).append('}');
+        out.append('}').append(tapField);
+        if (interim)
+        {
+            out.append(INTERIM_TRUE);
+        }
+        out.append('}');
         return out;
     }
 

@@ -65,7 +65,24 @@ public final class FlowRecords implements AutoCloseable
     {
         final FlowRecordFormat format = new FlowRecordFormat(fields);
         final FlowRecordSink[] to = sinks;
-        return connection -> write(before, format, to, connection);
+        return new ConnectionListener()
+        {
+            @Override
+            public void onConnectionEnd(final TcpConnection connection)
+            {
+                write(before, format, to, connection);
+            }
+
+            @Override
+            public void onConnectionUpdate(final TcpConnection connection)
+            {
+                final AsciiRecord record = format.formatInterim(connection);
+                for (final FlowRecordSink sink : to)
+                {
+                    sink.write(record);
+                }
+            }
+        };
     }
 
     private static void write(

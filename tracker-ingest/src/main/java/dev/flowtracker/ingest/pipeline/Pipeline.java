@@ -146,8 +146,16 @@ public final class Pipeline implements FrameSink
         final int workers, final int ringSize, final Lifecycle lifecycle, final ZeekOptions zeekOptions,
         final FlowLimits limits, final IntFunction<ConnectionListener> listenerForWorker)
     {
-        return new Pipeline(workers, ringSize, true, 1, true, lifecycle, zeekOptions, limits, null,
-            RecordFields.DEFAULTS, listenerForWorker);
+        return offline(workers, ringSize, lifecycle, zeekOptions, limits, RecordFields.DEFAULTS, listenerForWorker);
+    }
+
+    /** As above, with the records' fields (and interim records, when they ask for them). */
+    public static Pipeline offline(
+        final int workers, final int ringSize, final Lifecycle lifecycle, final ZeekOptions zeekOptions,
+        final FlowLimits limits, final RecordFields recordFields, final IntFunction<ConnectionListener> listeners)
+    {
+        return new Pipeline(workers, ringSize, true, 1, true, lifecycle, zeekOptions, limits, null, recordFields,
+            listeners);
     }
 
     private Pipeline(
