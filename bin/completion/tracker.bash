@@ -291,7 +291,7 @@ function _picocli_tracker_run() {
 
   local commands=""
   local flag_opts="'--checkpoint-at-end' '--exit-at-end' '-h' '--help' '-C' '--ignore-checksums' '--no-filter' '--no-http' '--promiscuous' '-q' '--quiet' '--rotate-at-exit' '--topspeed' '-V' '--version'"
-  local arg_opts="'--block-size' '--block-timeout' '--checkpoint-interval' '--closed-timeout' '--community-id-seed' '--config' '--emergency-timeouts' '--established-timeout' '--fanout' '--geneve-listen' '--http-listen' '-i' '--interface' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '--max-flows' '--mirror-threads' '--opening-timeout' '-o' '--output' '--pcap' '--record-buffer' '--replay-speed' '--ring-blocks' '--ring-size' '--rotate-interval' '--rotate-size' '--state-dir' '--tap-name' '--update-interval' '--vxlan-listen' '--web-config' '--workers' '--working-set'"
+  local arg_opts="'--block-size' '--block-timeout' '--checkpoint-interval' '--closed-timeout' '--community-id-seed' '--config' '--emergency-timeouts' '--established-timeout' '--fanout' '--geneve-listen' '--http-listen' '-i' '--interface' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '--max-flows' '--mirror-threads' '--opening-timeout' '-o' '--output' '--pcap' '--record-buffer' '--replay-speed' '--ring-blocks' '--ring-size' '--rotate-interval' '--rotate-size' '--service-ports' '--state-dir' '--tap-name' '--update-interval' '--vxlan-listen' '--web-config' '--workers' '--working-set'"
   local K_option_args=("community_id" "tap" "none") # --kafka-key values
   local L_option_args=("zeek" "tshark") # --lifecycle values
 
@@ -405,6 +405,9 @@ function _picocli_tracker_run() {
       return
       ;;
     '--rotate-size')
+      return
+      ;;
+    '--service-ports')
       return
       ;;
     '--state-dir')

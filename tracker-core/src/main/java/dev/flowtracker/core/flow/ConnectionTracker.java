@@ -57,6 +57,7 @@ public final class ConnectionTracker
     private final FinishOrder finishOrder = new FinishOrder();
     private final IntConsumer collectForFinish = this::collectForFinish;
     private LongConsumer handshakeRtts;
+    private LongConsumer ackRtts;
     /** Null unless interim records are on ({@link #emitInterimRecords}). */
     private InterimSchedule interims;
     /** The latest time seen: packet time never runs backwards for the idle lists, even if capture order does. */
@@ -224,6 +225,10 @@ public final class ConnectionTracker
     {
         final boolean fromA = connection.isFromA(p);
         final TcpEndpoint sender = fromA ? connection.a : connection.b;
+        // An ACK samples the RTT of the peer's data: one more sample, and the sum grew by it.
+        final TcpEndpoint receiver = fromA ? connection.b : connection.a;
+        final long rttSamplesBefore = receiver.rttSamples();
+        final long rttSumBefore = receiver.rttSumNanos();
         final int origBefore = connection.originator().state.ordinal();
         final int respBefore = connection.responder().state.ordinal();
         final long outsideWindow = sender.outsideWindow;
@@ -234,7 +239,7 @@ public final class ConnectionTracker
         final int flags = connection.onSegment(p, fromA);
 
         final int direction = sender == connection.originator() ? TrafficCounters.ORIG : TrafficCounters.RESP;
-        counters.onSegment(direction, flags);
+        counters.onSegment(direction, flags, p.payloadLength);
         counters.moveStates(connection, origBefore, respBefore);
         // The three only grow, so their sum changes whenever one does.
         if (sender.outsideWindow + sender.rstOutsideWindow + sender.dataAfterRst !=
@@ -244,6 +249,10 @@ public final class ConnectionTracker
             counters.onSecurityEvents(direction, SecuritySignal.RST_OUTSIDE_WINDOW,
                 sender.rstOutsideWindow - rstOutsideWindow);
             counters.onSecurityEvents(direction, SecuritySignal.DATA_AFTER_RST, sender.dataAfterRst - dataAfterRst);
+        }
+        if (ackRtts != null && receiver.rttSamples() != rttSamplesBefore && receiver.rttSumNanos() != Long.MAX_VALUE)
+        {
+            ackRtts.accept(receiver.rttSumNanos() - rttSumBefore);
         }
         if (!rttSeenBefore && connection.initialRttSeen)
         {
@@ -407,6 +416,16 @@ public final class ConnectionTracker
     public long interimRecords()
     {
         return interims == null ? 0 : interims.emitted();
+    }
+
+    /**
+     * Receives every data-path ACK RTT sample (nanoseconds: an ACK's time minus that of the segment it exactly
+     * acknowledges, as the records' {@code rtt} fields count them), on this tracker's thread; it must not allocate
+     * or block. Set before the first segment; null for none.
+     */
+    public void onAckRtt(final LongConsumer observer)
+    {
+        this.ackRtts = observer;
     }
 
     /** Connections in {@code phase} now; any thread may read it. 0 for every phase when unbounded. */

@@ -152,7 +152,7 @@ final class RunDaemon
         return new Pipeline(options.workers, options.ringSize, !live, producers, options.lifecycle, zeekOptions, limits,
             checkpointing, sinks.fields(), worker ->
             {
-                final FlowEndCounters ends = new FlowEndCounters();
+                final FlowEndCounters ends = new FlowEndCounters(options.servicePorts);
                 flowEnds[worker] = ends;
                 return sinks.listenerFor(worker, ends::count);
             });

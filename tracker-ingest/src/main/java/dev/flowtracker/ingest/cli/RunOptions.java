@@ -3,6 +3,7 @@ package dev.flowtracker.ingest.cli;
 import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.flow.FlowPhase;
 import dev.flowtracker.ingest.http.WebConfig;
+import dev.flowtracker.ingest.metrics.ServicePorts;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.afpacket.AfPacketOptions;
@@ -78,6 +79,24 @@ class RunOptions extends TrackingOptions
     @Option(names = "--no-http", order = HelpSections.HTTP + 10, description = "no HTTP server (the command then " +
         "exits when the input ends; not with --http-listen or --web-config)")
     boolean noHttp;
+
+    ServicePorts servicePorts = ServicePorts.DEFAULTS;
+
+    @Option(names = "--service-ports", paramLabel = "LIST", order = HelpSections.HTTP + 40, description = "responder " +
+        "ports the tracker_service_* metrics count apart, comma-separated, at most " + ServicePorts.MAX_PORTS +
+        " (default: 22,25,53,80,110,143,443,445,993,995,1433,3306,3389,5432,6379,8080,8443,9092); every other port " +
+        "is \"other\", so the series stay bounded; \"\" for none")
+    void servicePorts(final String text)
+    {
+        try
+        {
+            servicePorts = ServicePorts.parse(text);
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new UsageException("--service-ports: " + e.getMessage());
+        }
+    }
 
     @Option(names = "--exit-at-end", order = HelpSections.HTTP + 30,
         description = "exit when the input ends instead of serving until stopped")

@@ -142,14 +142,7 @@ public final class FlowRecordFormat
         communityId.append(out, c.ipVersion(), c.originatorAddressHigh(), c.originatorAddressLow(),
             c.originatorPort(), c.responderAddressHigh(), c.responderAddressLow(), c.responderPort());
         out.append(DURATION);
-        if (zeek.created())
-        {
-            appendSeconds(out, zeek.lastNanos() - zeek.startNanos());
-        }
-        else
-        {
-            appendSeconds(out, c.lastTimestampNanos() - c.firstTimestampNanos());
-        }
+        appendSeconds(out, c.durationNanos());
         out.append(ORIG_BYTES).appendUnsigned(zeek.origBytes());
         out.append(RESP_BYTES).appendUnsigned(zeek.respBytes());
         out.append(CONN_STATE);

@@ -71,6 +71,7 @@ public final class Pipeline implements FrameSink
     private final WorkerTotals totals;
     /** Per worker: its connections' handshake RTTs (ns), recorded on the worker thread, read at scrape time. */
     private final Recorder[] handshakeRtts;
+    private final Recorder[] ackRtts;
     /** Highest RTT a recorder holds; longer ones are recorded as this (a handshake longer than a minute). */
     public static final long MAX_RECORDED_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final long CLOCK_CHECK_PACKET_NANOS = 100_000_000L;
@@ -190,6 +191,7 @@ public final class Pipeline implements FrameSink
         this.shardWorkers = new ShardWorker[workers];
         this.workersFinished = new CountDownLatch(workers);
         this.handshakeRtts = new Recorder[workers];
+        this.ackRtts = new Recorder[workers];
         for (int i = 0; i < workers; i++)
         {
             shardWorkers[i] =
@@ -200,6 +202,10 @@ public final class Pipeline implements FrameSink
             handshakeRtts[i] = recorder;
             shardWorkers[i].tracker()
                 .onHandshakeRtt(nanos -> recorder.recordValue(Math.clamp(nanos, 0, MAX_RECORDED_NANOS)));
+            final Recorder ackRecorder = new Recorder(1, MAX_RECORDED_NANOS, 3);
+            ackRtts[i] = ackRecorder;
+            shardWorkers[i].tracker()
+                .onAckRtt(nanos -> ackRecorder.recordValue(Math.clamp(nanos, 1, MAX_RECORDED_NANOS)));
         }
         this.checkpointing = checkpointing;
         this.totals = new WorkerTotals(shardWorkers);
@@ -417,6 +423,12 @@ public final class Pipeline implements FrameSink
     public Recorder handshakeRtts(final int worker)
     {
         return handshakeRtts[worker];
+    }
+
+    /** Worker {@code worker}'s data-path ACK RTT samples (nanoseconds), for metrics. */
+    public Recorder ackRtts(final int worker)
+    {
+        return ackRtts[worker];
     }
 
     /**
