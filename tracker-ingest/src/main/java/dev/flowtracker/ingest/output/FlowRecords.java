@@ -3,12 +3,14 @@ package dev.flowtracker.ingest.output;
 import dev.flowtracker.core.tcp.ConnectionListener;
 import dev.flowtracker.core.tcp.TcpConnection;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * The record stage of both commands: formats every ended connection once, on the worker that ended it, into that
  * worker's own buffer ({@link FlowRecordFormat}, nothing allocated per record), and hands the same bytes to every
- * {@link FlowRecordSink}. A new destination is one more sink in the list; the commands and the pipeline do not
+ * {@link FlowRecordSink} (with a {@link RecordLayout} other than JSON, the JSON-only sinks get the JSON record and
+ * the others the layout's). A new destination is one more sink in the list; the commands and the pipeline do not
  * change.
  *
  * <p>{@link #listenerFor} is called once per worker before it starts; each listener belongs to its worker's thread.
@@ -18,6 +20,7 @@ public final class FlowRecords implements AutoCloseable
 {
     private final FlowRecordSink[] sinks;
     private final RecordFields fields;
+    private final RecordLayout layout;
 
     /**
      * Records with {@code fields} to {@code sinks}, at least one, in the order given (the first is the one summaries
@@ -25,12 +28,23 @@ public final class FlowRecords implements AutoCloseable
      */
     public FlowRecords(final List<? extends FlowRecordSink> sinks, final RecordFields fields)
     {
+        this(sinks, fields, RecordLayout.JSON);
+    }
+
+    /**
+     * Records with {@code fields} to {@code sinks} in {@code layout}, but for the sinks that take JSON only
+     * ({@link FlowRecordSink#jsonOnly}), which get the full JSON record.
+     */
+    public FlowRecords(
+        final List<? extends FlowRecordSink> sinks, final RecordFields fields, final RecordLayout layout)
+    {
         if (sinks.isEmpty())
         {
             throw new IllegalArgumentException("no record sink");
         }
         this.sinks = sinks.toArray(new FlowRecordSink[0]);
         this.fields = fields;
+        this.layout = layout;
     }
 
     /** Records with the default fields to {@code sinks}. */
@@ -65,7 +79,43 @@ public final class FlowRecords implements AutoCloseable
     {
         final FlowRecordFormat format = new FlowRecordFormat(fields);
         final FlowRecordSink[] to = sinks;
-        return connection -> write(before, format, to, connection);
+        if (layout.fullJson())
+        {
+            return connection -> write(before, format, to, connection);
+        }
+        final RecordFormatter text = layout.formatter(fields);
+        final FlowRecordSink[] json = Arrays.stream(sinks).filter(FlowRecordSink::jsonOnly)
+            .toArray(FlowRecordSink[]::new);
+        final FlowRecordSink[] laidOut = Arrays.stream(sinks).filter(sink -> !sink.jsonOnly())
+            .toArray(FlowRecordSink[]::new);
+        return connection -> write(before, format, json, text, laidOut, connection);
+    }
+
+    /** As the JSON-only write, formatting twice when some sinks take JSON and the rest another layout. */
+    private static void write(
+        final ConnectionListener before, final FlowRecordFormat format, final FlowRecordSink[] json,
+        final RecordFormatter text, final FlowRecordSink[] laidOut, final TcpConnection connection)
+    {
+        if (before != null)
+        {
+            before.onConnectionEnd(connection);
+        }
+        if (json.length > 0)
+        {
+            final AsciiRecord record = format.format(connection);
+            for (final FlowRecordSink sink : json)
+            {
+                sink.write(record);
+            }
+        }
+        if (laidOut.length > 0)
+        {
+            final AsciiRecord record = text.format(connection);
+            for (final FlowRecordSink sink : laidOut)
+            {
+                sink.write(record);
+            }
+        }
     }
 
     private static void write(
@@ -81,6 +131,25 @@ public final class FlowRecords implements AutoCloseable
         {
             sink.write(record);
         }
+    }
+
+    /** How the records are written (but to the JSON-only sinks). */
+    public RecordLayout layout()
+    {
+        return layout;
+    }
+
+    /** Whether every sink's reader went away ({@link FlowRecordSink#readerLeft}): nobody reads what follows. */
+    public boolean readerLeft()
+    {
+        for (final FlowRecordSink sink : sinks)
+        {
+            if (!sink.readerLeft())
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The sinks, in the order given. */
