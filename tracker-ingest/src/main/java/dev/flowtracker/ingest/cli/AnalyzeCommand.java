@@ -102,14 +102,14 @@ final class AnalyzeCommand implements Callable<Integer>
         // Checked before anything is read or written: a missing input found after gigabytes were read, or an output
         // that is an input (truncated to nothing before it was read), would cost the user dearly. Every bad input is
         // named, one line each.
-        int unreadable = 0;
+        int unreadable = 0; // all are named, one line each, before the command gives up
         for (final Path file : options.files)
         {
             final String problem = CaptureFiles.STDIN.equals(file) ? null : !Files.exists(file) ? "no such file" :
                 Files.isDirectory(file) ? "is a directory" : !Files.isReadable(file) ? "permission denied" : null;
             if (problem != null)
             {
-                err.println("tracker analyze: error: " + file + ": " + problem);
+                err.println("tracker analyze: error: " + file + ": " + problem + " (nothing was read)");
                 unreadable++;
             }
             else if (toFile(options.output) && sameFile(options.output, file))
@@ -121,8 +121,6 @@ final class AnalyzeCommand implements Callable<Integer>
         }
         if (unreadable > 0)
         {
-            err.println("tracker analyze: nothing was read (" + unreadable + " of " + options.files.size() +
-                " input(s) cannot be read)");
             return ExitCodes.INPUT_ERROR;
         }
         final List<FlowRecordSink> sinks = new ArrayList<>();

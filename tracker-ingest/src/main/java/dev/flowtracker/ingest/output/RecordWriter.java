@@ -170,6 +170,8 @@ public final class RecordWriter implements FlowRecordSink
      * read-only, which tells them from records: they are not counted as records written or lost.
      */
     private RecordLayout framing;
+    /** Bytes of the header at the start of the current file: a file of a header alone is not rotated. */
+    private long headerBytes;
 
     /** Records to {@code console} (standard output): no rotation; it is flushed, never closed. */
     public static RecordWriter toStream(final OutputStream console)
@@ -755,6 +757,7 @@ public final class RecordWriter implements FlowRecordSink
         {
             backlog.addFirst(header);
             backlogBytes.addAndGet(header.remaining());
+            headerBytes = header.remaining();
         }
     }
 
@@ -827,6 +830,7 @@ public final class RecordWriter implements FlowRecordSink
     {
         cutPartialRecord();
         lost.add(LossReason.SHUTDOWN, backlog.stream().filter(line -> !line.isReadOnly()).count());
+        final boolean records = bytesInFile > headerBytes;
         if (backlog.isEmpty())
         {
             writeFooter();
@@ -838,7 +842,7 @@ public final class RecordWriter implements FlowRecordSink
         releaseBarriers();
         if (file != null)
         {
-            if (rotateAtExit && bytesInFile > 0 && out != null)
+            if (rotateAtExit && records && out != null)
             {
                 closeOut();
                 moveAside();
@@ -872,8 +876,8 @@ public final class RecordWriter implements FlowRecordSink
 
     private void maybeRotateByAge()
     {
-        if (file != null && rotateNanos > 0 && bytesInFile > 0 && System.nanoTime() - openedNanos >= rotateNanos &&
-            atRecordBoundary())
+        if (file != null && rotateNanos > 0 && bytesInFile > headerBytes &&
+            System.nanoTime() - openedNanos >= rotateNanos && atRecordBoundary())
         {
             rotate();
         }
@@ -916,6 +920,7 @@ public final class RecordWriter implements FlowRecordSink
     private boolean reopen()
     {
         bytesInFile = 0;
+        headerBytes = 0;
         openedNanos = System.nanoTime();
         try
         {
