@@ -50,7 +50,9 @@ import picocli.CommandLine.Parameters;
         "Reads pcap or pcapng files (gzip-compressed ones too, detected by content) in the order given, as one " +
             "stream, through the streaming pipeline (as run, but exiting at the end, without HTTP or timeouts), and " +
             "writes one JSON object per TCP connection per line (Zeek conn.log field names plus a \"tcp\" object; " +
-            "see docs/flow-record.md). A summary goes to stderr."},
+            "see docs/flow-record.md), or with --format the same values as TSV, Zeek's conn.log format or a table. " +
+            "A summary goes to stderr. Standard input (-) and pipes are streamed through a bounded buffer, not kept " +
+            "or spooled. A closed standard output (| head) ends the run quietly, status 0."},
     parameterListHeading = "%n",
     optionListHeading = "%noptions:%n",
     footer = {
