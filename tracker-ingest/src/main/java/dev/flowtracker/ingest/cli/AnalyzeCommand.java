@@ -104,7 +104,7 @@ final class AnalyzeCommand implements Callable<Integer>
         // Checked before anything is read or written: a missing input found after gigabytes were read, or an output
         // that is an input (truncated to nothing before it was read), would cost the user dearly. Every bad input is
         // named, one line each.
-        int unreadable = 0; // all are named, one line each, before the command gives up
+        int unreadable = 0;
         for (final Path file : options.files)
         {
             final String problem = CaptureFiles.STDIN.equals(file) ? null : !Files.exists(file) ? "no such file" :
@@ -321,7 +321,8 @@ final class AnalyzeCommand implements Callable<Integer>
         {
             if (all.size() < positionalSeen)
             {
-                positionalSeen = 0; // a new parse
+                files.clear(); // a new parse starts with the positional parameters' initial, empty list
+                positionalSeen = 0;
             }
             files.addAll(all.subList(positionalSeen, all.size()));
             positionalSeen = all.size();
