@@ -200,7 +200,8 @@ function _picocli_tracker_analyze() {
 
   local commands=""
   local flag_opts="'-h' '--help' '-C' '--ignore-checksums' '--progress' '-q' '--quiet' '-V' '--version'"
-  local arg_opts="'--community-id-seed' '--config' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '-o' '--output' '--tap-name' '--update-interval' '--workers' '--working-set'"
+  local arg_opts="'--community-id-seed' '--config' '--fields' '--format' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '-o' '--output' '--tap-name' '--update-interval' '--workers' '--working-set' '-r'"
+  local F_option_args=("json" "tsv" "zeek" "table") # --format values
   local K_option_args=("community_id" "tap" "none") # --kafka-key values
   local L_option_args=("zeek" "tshark") # --lifecycle values
 
@@ -214,6 +215,14 @@ function _picocli_tracker_analyze() {
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--fields')
+      return
+      ;;
+    '--format')
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${F_option_args[@]}" ) )
       return $?
       ;;
     '--kafka-bootstrap')
@@ -265,6 +274,12 @@ function _picocli_tracker_analyze() {
     '--working-set')
       return
       ;;
+    '-r')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
   esac
 
   if [[ "${curr_word}" == -* ]]; then
@@ -291,7 +306,8 @@ function _picocli_tracker_run() {
 
   local commands=""
   local flag_opts="'--checkpoint-at-end' '--exit-at-end' '-h' '--help' '-C' '--ignore-checksums' '--no-filter' '--no-http' '--promiscuous' '-q' '--quiet' '--rotate-at-exit' '--topspeed' '-V' '--version'"
-  local arg_opts="'--block-size' '--block-timeout' '--checkpoint-interval' '--closed-timeout' '--community-id-seed' '--config' '--emergency-timeouts' '--established-timeout' '--fanout' '--geneve-listen' '--http-listen' '-i' '--interface' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '--max-flows' '--mirror-threads' '--opening-timeout' '-o' '--output' '--pcap' '--record-buffer' '--replay-speed' '--ring-blocks' '--ring-size' '--rotate-interval' '--rotate-size' '--service-ports' '--state-dir' '--tap-name' '--update-interval' '--vxlan-listen' '--web-config' '--workers' '--working-set'"
+  local arg_opts="'--block-size' '--block-timeout' '--checkpoint-interval' '--closed-timeout' '--community-id-seed' '--config' '--emergency-timeouts' '--established-timeout' '--fanout' '--fields' '--format' '--geneve-listen' '--http-listen' '-i' '--interface' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '--max-flows' '--mirror-threads' '--opening-timeout' '-o' '--output' '--pcap' '--record-buffer' '--replay-speed' '--ring-blocks' '--ring-size' '--rotate-interval' '--rotate-size' '--service-ports' '--state-dir' '--tap-name' '--update-interval' '--vxlan-listen' '--web-config' '--workers' '--working-set'"
+  local F_option_args=("json" "tsv" "zeek" "table") # --format values
   local K_option_args=("community_id" "tap" "none") # --kafka-key values
   local L_option_args=("zeek" "tshark") # --lifecycle values
 
@@ -327,6 +343,14 @@ function _picocli_tracker_run() {
       ;;
     '--fanout')
       return
+      ;;
+    '--fields')
+      return
+      ;;
+    '--format')
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${F_option_args[@]}" ) )
+      return $?
       ;;
     '--geneve-listen')
       return

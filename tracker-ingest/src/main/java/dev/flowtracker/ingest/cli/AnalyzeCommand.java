@@ -7,8 +7,10 @@ import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.output.FlowRecordSink;
 import dev.flowtracker.ingest.output.FlowRecords;
+import dev.flowtracker.ingest.output.RecordLayout;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
 import dev.flowtracker.ingest.source.file.CaptureReader;
 import dev.flowtracker.ingest.source.file.CaptureReplay;
 
@@ -48,7 +50,9 @@ import picocli.CommandLine.Parameters;
         "Reads pcap or pcapng files (gzip-compressed ones too, detected by content) in the order given, as one " +
             "stream, through the streaming pipeline (as run, but exiting at the end, without HTTP or timeouts), and " +
             "writes one JSON object per TCP connection per line (Zeek conn.log field names plus a \"tcp\" object; " +
-            "see docs/flow-record.md). A summary goes to stderr."},
+            "see docs/flow-record.md), or with --format the same values as TSV, Zeek's conn.log format or a table. " +
+            "A summary goes to stderr. Standard input (-) and pipes are streamed through a bounded buffer, not kept " +
+            "or spooled. A closed standard output (| head) ends the run quietly, status 0."},
     parameterListHeading = "%n",
     optionListHeading = "%noptions:%n",
     footer = {
@@ -92,30 +96,44 @@ final class AnalyzeCommand implements Callable<Integer>
         {
             throw new UsageException("no capture file given");
         }
+        if (options.files.stream().filter(CaptureFiles.STDIN::equals).count() > 1)
+        {
+            throw new UsageException("'-' (standard input) given more than once: it can be read once");
+        }
+        final RecordLayout layout = options.recordLayout();
         // Checked before anything is read or written: a missing input found after gigabytes were read, or an output
-        // that is an input (truncated to nothing before it was read), would cost the user dearly.
+        // that is an input (truncated to nothing before it was read), would cost the user dearly. Every bad input is
+        // named, one line each.
+        int unreadable = 0;
         for (final Path file : options.files)
         {
-            if (!Files.exists(file) || Files.isDirectory(file) || !Files.isReadable(file))
+            final String problem = CaptureFiles.STDIN.equals(file) ? null : !Files.exists(file) ? "no such file" :
+                Files.isDirectory(file) ? "is a directory" : !Files.isReadable(file) ? "permission denied" : null;
+            if (problem != null)
             {
-                err.println("tracker analyze: error: " + file + ": " + (!Files.exists(file) ? "no such file" :
-                    Files.isDirectory(file) ? "is a directory" : "permission denied") + " (nothing was read)");
-                return ExitCodes.INPUT_ERROR;
+                err.println("tracker analyze: error: " + file + ": " + problem + " (nothing was read)");
+                unreadable++;
             }
-            if (options.output != null && sameFile(options.output, file))
+            else if (toFile(options.output) && sameFile(options.output, file))
             {
                 err.println("tracker analyze: the output " + options.output + " is the input capture " + file +
                     "; refusing to overwrite it");
                 return ExitCodes.USAGE;
             }
         }
+        if (unreadable > 0)
+        {
+            return ExitCodes.INPUT_ERROR;
+        }
         final List<FlowRecordSink> sinks = new ArrayList<>();
         try
         {
             if (options.output != null || !kafka.enabled())
             {
-                sinks.add(options.output == null ? RecordWriter.toStream(out) :
-                    RecordWriter.toFile(options.output, 0, 0));
+                final RecordWriter writer = toFile(options.output) ? RecordWriter.toFile(options.output, 0, 0) :
+                    StandardOutput.recordWriter(out, RecordWriter.DEFAULT_BUFFER_BYTES);
+                writer.frame(layout);
+                sinks.add(writer);
             }
         }
         catch (final IOException e)
@@ -135,7 +153,13 @@ final class AnalyzeCommand implements Callable<Integer>
             sinks.forEach(FlowRecordSink::close);
             throw e;
         }
-        return analyze(options, new FlowRecords(sinks, options.recordFields()));
+        return analyze(options, new FlowRecords(sinks, options.recordFields(), layout));
+    }
+
+    /** Whether -o names a file ({@code -o -} is standard output). */
+    private static boolean toFile(final Path output)
+    {
+        return output != null && !StandardOutput.DASH.equals(output);
     }
 
     private static boolean sameFile(final Path output, final Path input)
@@ -180,6 +204,10 @@ final class AnalyzeCommand implements Callable<Integer>
         progress.clear();
         pipeline.finish(EndReason.END_OF_INPUT);
         records.close();
+        if (records.readerLeft())
+        {
+            return ExitCodes.OK; // the reader went away (| head): nobody is owed the rest, as grep and tshark end
+        }
         if (records.failure() != null || records.lost() > 0)
         {
             // A record sink failed (disk full, closed pipe: reading stopped there) or could not deliver everything.
@@ -220,7 +248,7 @@ final class AnalyzeCommand implements Callable<Integer>
         @Override
         public boolean proceed()
         {
-            return records.failure() == null;
+            return records.failure() == null && !records.readerLeft();
         }
 
         @Override
@@ -279,12 +307,36 @@ final class AnalyzeCommand implements Callable<Integer>
     /** The options only analyze takes, with those it shares with run. Filled by picocli before the command runs. */
     static final class Options extends TrackingOptions
     {
-        @Parameters(paramLabel = "FILE", arity = "0..*", description = "capture files, read in order as one stream")
-        List<Path> files = new ArrayList<>();
+        /** The inputs, positional and -r, in the order given. */
+        final List<Path> files = new ArrayList<>();
+        private int positionalSeen;
 
         @Option(names = {"-o", "--output"}, paramLabel = "FILE", order = HelpSections.GENERAL + 10,
-            description = "write flow records to FILE instead of standard output")
+            description = "write flow records to FILE instead of standard output (- for standard output); refused " +
+                "when FILE is an input")
         Path output;
+
+        /** picocli passes every positional argument so far each time: the new ones are added in turn. */
+        @Parameters(paramLabel = "FILE", arity = "0..*", description = "capture files, read in order as one " +
+            "stream; - reads standard input (cat x.pcap | tracker analyze -; tcpdump -w - | tracker analyze -), " +
+            "as do pipes and other files that are not regular: streamed through a bounded buffer, not kept")
+        void positional(final List<Path> all)
+        {
+            if (all.size() < positionalSeen)
+            {
+                files.clear(); // a new parse starts with the positional parameters' initial, empty list
+                positionalSeen = 0;
+            }
+            files.addAll(all.subList(positionalSeen, all.size()));
+            positionalSeen = all.size();
+        }
+
+        @Option(names = "-r", paramLabel = "FILE", order = HelpSections.GENERAL + 5, description = "read FILE " +
+            "(as tshark -r and zeek -r; repeatable, in order with the positional FILEs)")
+        void read(final Path file)
+        {
+            files.add(file);
+        }
 
         @Option(names = "--progress", negatable = true, order = HelpSections.GENERAL + 60, description = "show a " +
             "progress bar on stderr even when it is not a terminal; --no-progress: never (default: shown when " +

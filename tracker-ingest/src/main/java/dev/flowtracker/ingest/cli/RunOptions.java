@@ -43,6 +43,8 @@ class RunOptions extends TrackingOptions
 
     final List<Path> files = new ArrayList<>();
     Path output;
+    /** {@code -o -}: records to standard output even with Kafka. */
+    boolean outputToStdout;
     int ringSize = 1 << 16;
     /** Replay pace as a multiple of real time; 0 = as fast as possible. */
     double replaySpeed;
@@ -227,11 +229,12 @@ class RunOptions extends TrackingOptions
     }
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", order = HelpSections.OUTPUT, description = "write " +
-        "flow records to FILE instead of standard output. An existing FILE is continued, never truncated (a torn " +
-        "last line a killed run left is cut first)")
+        "flow records to FILE instead of standard output (- for standard output, also beside Kafka). An existing " +
+        "FILE is continued, never truncated (a torn last line a killed run left is cut first)")
     void output(final Path file)
     {
-        output = file;
+        output = StandardOutput.DASH.equals(file) ? null : file;
+        outputToStdout = output == null;
     }
 
     @Option(names = "--rotate-size", paramLabel = "N", order = HelpSections.OUTPUT + 10, description = "with -o: " +

@@ -14,7 +14,7 @@ import java.nio.charset.StandardCharsets;
  * extension object {@code tcp}; the schema is written down in {@code docs/flow-record.md}. Reuses one builder, so
  * an instance belongs to one thread.
  */
-public final class FlowRecordFormat
+public final class FlowRecordFormat implements RecordFormatter
 {
     private static final char[] BASE62 =
         "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
@@ -108,6 +108,7 @@ public final class FlowRecordFormat
      * Formats the record, without the trailing newline, into this format's reusable buffer (nothing is allocated);
      * the result is valid until the next call.
      */
+    @Override
     public AsciiRecord format(final TcpConnection c)
     {
         return format(c, false);
@@ -302,7 +303,7 @@ public final class FlowRecordFormat
      * A Zeek-style uid ("C" + base62) derived from the connection's identity, first packet time and generation,
      * so the same input always yields the same uids, whichever worker handled the connection.
      */
-    private static void appendUid(final AsciiRecord out, final TcpConnection c)
+    static void appendUid(final AsciiRecord out, final TcpConnection c)
     {
         long h1 = FlowHash.mix(c.originatorAddressHigh() ^ FlowHash.mix(c.originatorAddressLow()) ^
             ((long)c.originatorPort() << 32 | c.responderPort()));
