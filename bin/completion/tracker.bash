@@ -199,8 +199,8 @@ function _picocli_tracker_analyze() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'-h' '--help' '-C' '--ignore-checksums' '--progress' '-q' '--quiet' '-V' '--version'"
-  local arg_opts="'--community-id-seed' '--config' '--fields' '--format' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '-o' '--output' '--tap-name' '--update-interval' '--workers' '--working-set' '-r'"
+  local flag_opts="'-h' '--help' '-C' '--ignore-checksums' '--progress' '-q' '--quiet' '--report' '-V' '--version'"
+  local arg_opts="'--community-id-seed' '--config' '--fields' '--format' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '-o' '--output' '--report-file' '--tap-name' '--update-interval' '--workers' '--working-set' '-r'"
   local F_option_args=("json" "tsv" "zeek" "table") # --format values
   local K_option_args=("community_id" "tap" "none") # --kafka-key values
   local L_option_args=("zeek" "tshark") # --lifecycle values
@@ -257,6 +257,12 @@ function _picocli_tracker_analyze() {
       return $?
       ;;
     '-o'|'--output')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--report-file')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files

@@ -7,6 +7,7 @@ import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.output.FlowRecordSink;
 import dev.flowtracker.ingest.output.FlowRecords;
+import dev.flowtracker.ingest.output.RunReport;
 import dev.flowtracker.ingest.output.RecordLayout;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
@@ -17,6 +18,7 @@ import dev.flowtracker.ingest.source.file.CaptureReplay;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -114,9 +116,12 @@ final class AnalyzeCommand implements Callable<Integer>
                 err.println("tracker analyze: error: " + file + ": " + problem + " (nothing was read)");
                 unreadable++;
             }
-            else if (toFile(options.output) && sameFile(options.output, file))
+            else if (toFile(options.output) && sameFile(options.output, file) ||
+                options.reportFile != null && sameFile(options.reportFile, file))
             {
-                err.println("tracker analyze: the output " + options.output + " is the input capture " + file +
+                final Path output = toFile(options.output) && sameFile(options.output, file) ? options.output :
+                    options.reportFile;
+                err.println("tracker analyze: the output " + output + " is the input capture " + file +
                     "; refusing to overwrite it");
                 return ExitCodes.USAGE;
             }
@@ -181,8 +186,10 @@ final class AnalyzeCommand implements Callable<Integer>
     private int analyze(final Options options, final FlowRecords records)
     {
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
+        final RunReport report = options.report() == null ? null : new RunReport(options.workers);
         final Pipeline pipeline = Pipeline.offline(options.workers, RING_SIZE, options.lifecycle, zeekOptions,
-            FlowLimits.UNBOUNDED.withWorkingSet(options.workingSet), records.fields(), records::listenerFor);
+            FlowLimits.UNBOUNDED.withWorkingSet(options.workingSet), records.fields(),
+            worker -> records.listenerFor(worker, report == null ? null : report.listenerFor(worker)));
         final boolean showProgress = options.progress == null ? Progress.stderrIsTerminal() : options.progress;
         final Progress progress = new Progress(err, showProgress && !common.quiet);
         final long start = System.nanoTime();
@@ -226,7 +233,32 @@ final class AnalyzeCommand implements Callable<Integer>
             printSummary(pipeline.stats(), records.written() - interims, interims, System.nanoTime() - start,
                 options.files.size(), pipeline.workers());
         }
+        if (report != null && !writeReport(options.report(), report))
+        {
+            exit = ExitCodes.INPUT_ERROR;
+        }
         return exit;
+    }
+
+    /** The report to stderr ({@code -}) or to its file; false, after one line on stderr, when it cannot be written. */
+    private boolean writeReport(final Path to, final RunReport report)
+    {
+        final String text = report.render();
+        if (to.toString().equals("-"))
+        {
+            err.print(text);
+            return true;
+        }
+        try
+        {
+            Files.writeString(to, text, StandardCharsets.UTF_8);
+            return true;
+        }
+        catch (final IOException e)
+        {
+            err.println("tracker analyze: cannot write the report to " + to + ": " + Errors.describe(e));
+            return false;
+        }
     }
 
     /** The reading loop's stops and reports: a failed record sink stops it; progress; pages kept in memory. */
@@ -336,6 +368,21 @@ final class AnalyzeCommand implements Callable<Integer>
         void read(final Path file)
         {
             files.add(file);
+        }
+
+        @Option(names = "--report", order = HelpSections.OUTPUT + 20, description = "after the run, a report on " +
+            "stderr: conn_state mix, totals of retransmissions, zero windows, resets and failed handshakes, and the " +
+            RunReport.WORST + " worst connections by retransmission ratio and by RTT")
+        boolean reportToStderr;
+
+        @Option(names = "--report-file", paramLabel = "FILE", order = HelpSections.OUTPUT + 21, description = "the " +
+            "report of --report written to FILE instead (replaced; refused when FILE is an input)")
+        Path reportFile;
+
+        /** Where the report goes: a file, {@code -} for stderr, or null for none. */
+        Path report()
+        {
+            return reportFile != null ? reportFile : reportToStderr ? Path.of("-") : null;
         }
 
         @Option(names = "--progress", negatable = true, order = HelpSections.GENERAL + 60, description = "show a " +

@@ -6,6 +6,7 @@ import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.TcpEndpoint;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -137,7 +138,7 @@ public final class RunReport
 
         List<Worst> entries()
         {
-            return List.of(entries).subList(0, size);
+            return Arrays.asList(entries).subList(0, size);
         }
     }
 
