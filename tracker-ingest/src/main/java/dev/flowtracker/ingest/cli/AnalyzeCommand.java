@@ -196,20 +196,30 @@ final class AnalyzeCommand implements Callable<Integer>
         int exit = ExitCodes.OK;
         String failure = null;
         final FileReading reading = new FileReading(records, progress, pipeline);
-        try
+        // Ctrl-C or SIGTERM: stop reading, write the open connections (end_reason shutdown) and the summary.
+        final int signal;
+        try (StopSignals signals = StopSignals.install("analyze", () -> reading.stop(progress.enabled()), err))
         {
-            CaptureReplay.read(options.files, pipeline, CaptureReplay.BATCH, reading);
+            try
+            {
+                CaptureReplay.read(options.files, pipeline, CaptureReplay.BATCH, reading);
+            }
+            catch (final NoSuchFileException e)
+            {
+                failure = reading.file + ": no such file";
+            }
+            catch (final IOException e)
+            {
+                failure = Errors.describe(e);
+            }
+            progress.clear();
+            signal = signals.signal();
+            pipeline.finish(signal == 0 ? EndReason.END_OF_INPUT : EndReason.SHUTDOWN);
+            if (signal != 0)
+            {
+                exit = signals.exitStatus(exit);
+            }
         }
-        catch (final NoSuchFileException e)
-        {
-            failure = reading.file + ": no such file";
-        }
-        catch (final IOException e)
-        {
-            failure = Errors.describe(e);
-        }
-        progress.clear();
-        pipeline.finish(EndReason.END_OF_INPUT);
         records.close();
         if (records.readerLeft())
         {
@@ -269,6 +279,7 @@ final class AnalyzeCommand implements Callable<Integer>
         private final Pipeline pipeline;
         private Path file;
         private boolean warnedOfRelease;
+        private volatile boolean stopped;
 
         FileReading(final FlowRecords records, final Progress progress, final Pipeline pipeline)
         {
@@ -280,7 +291,15 @@ final class AnalyzeCommand implements Callable<Integer>
         @Override
         public boolean proceed()
         {
-            return records.failure() == null && !records.readerLeft();
+            return !stopped && records.failure() == null && !records.readerLeft();
+        }
+
+        /** A stop signal came: read no further, and say so at once (on the signal's thread). */
+        void stop(final boolean clearProgressLine)
+        {
+            stopped = true;
+            err.println((clearProgressLine ? "\r\033[K" : "") + "tracker analyze: interrupted: reading stops; the " +
+                "connections still open are written with end_reason shutdown");
         }
 
         @Override
