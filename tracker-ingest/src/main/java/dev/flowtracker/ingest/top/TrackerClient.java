@@ -1,0 +1,188 @@
+package dev.flowtracker.ingest.top;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Asks a running tracker's HTTP API for flows, one record and its health ({@code docs/http-api.md}), with timeouts
+ * and, under {@code --web-config}, basic auth. Every failure becomes a {@link Failure} whose message says what
+ * happened in one line ("unreachable: connection refused"). Used on the command's thread.
+ */
+final class TrackerClient
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+
+    private final HttpClient client;
+    private final URI base;
+    private final String authorization;
+    private final Duration timeout;
+
+    /** A request the tracker did not answer as asked. */
+    static final class Failure extends Exception
+    {
+        private static final long serialVersionUID = 1L;
+
+        /** The HTTP status the tracker answered, or 0 when it did not answer. */
+        final int status;
+        /** The query parameter a 400 named, or null. */
+        final String parameter;
+
+        Failure(final int status, final String message, final String parameter)
+        {
+            super(message);
+            this.status = status;
+            this.parameter = parameter;
+        }
+    }
+
+    /**
+     * A client of the tracker at {@code base} ({@code http://host:port}), with basic-auth credentials when
+     * {@code user} is not null, each request given {@code timeout} to answer.
+     */
+    TrackerClient(final URI base, final String user, final String password, final Duration timeout)
+    {
+        this.client = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+        final String text = base.toString();
+        this.base = URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+        this.authorization = user == null ? null : "Basic " + Base64.getEncoder().encodeToString(
+            (user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        this.timeout = timeout;
+    }
+
+    URI base()
+    {
+        return base;
+    }
+
+    /** The flows {@code /flows?query} lists, in its order. */
+    List<FlowRow> flows(final String query) throws Failure, InterruptedException
+    {
+        final JsonNode answer = json(get("/flows?" + query));
+        final List<FlowRow> rows = new ArrayList<>(answer.size());
+        answer.forEach(record -> rows.add(FlowRow.of(record)));
+        return rows;
+    }
+
+    /** The record of connection {@code uid}, pretty-printed. */
+    String record(final String uid) throws Failure, InterruptedException
+    {
+        final JsonNode record = json(get("/flows/" + URLEncoder.encode(uid, StandardCharsets.UTF_8)));
+        try
+        {
+            return JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(record);
+        }
+        catch (final IOException e)
+        {
+            throw new Failure(0, "cannot print the record: " + e.getMessage(), null);
+        }
+    }
+
+    /** The tracker's health from {@code /metrics}. */
+    Health health() throws Failure, InterruptedException
+    {
+        return Health.parse(get("/metrics"));
+    }
+
+    /** The query string of {@code parameters}, in their order, each value percent-encoded. */
+    static String query(final Map<String, String> parameters)
+    {
+        final StringBuilder query = new StringBuilder();
+        parameters.forEach((name, value) ->
+        {
+            if (!query.isEmpty())
+            {
+                query.append('&');
+            }
+            query.append(name).append('=').append(URLEncoder.encode(value, StandardCharsets.UTF_8));
+        });
+        return query.toString();
+    }
+
+    private String get(final String path) throws Failure, InterruptedException
+    {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
+            .header("Accept", "application/json, text/plain");
+        if (authorization != null)
+        {
+            request.header("Authorization", authorization);
+        }
+        final HttpResponse<String> response;
+        try
+        {
+            response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        }
+        catch (final HttpTimeoutException e)
+        {
+            throw new Failure(0, "no answer within " + timeout.toMillis() / 1000.0 + " s", null);
+        }
+        catch (final ConnectException e)
+        {
+            throw new Failure(0, "unreachable: " + (e.getMessage() == null ? "connection refused" :
+                e.getMessage().toLowerCase(java.util.Locale.ROOT)), null);
+        }
+        catch (final IOException e)
+        {
+            throw new Failure(0, "unreachable: " + (e.getMessage() == null ? e.getClass().getSimpleName() :
+                e.getMessage()), null);
+        }
+        if (response.statusCode() != 200)
+        {
+            throw failure(response);
+        }
+        return response.body();
+    }
+
+    private static Failure failure(final HttpResponse<String> response)
+    {
+        final int status = response.statusCode();
+        if (status == 401)
+        {
+            return new Failure(status, "unauthorized (401): give --user and --password-file", null);
+        }
+        try
+        {
+            final JsonNode error = JSON.readTree(response.body());
+            if (error != null && error.path("error").isTextual())
+            {
+                final String parameter = error.path("parameter").isTextual() ? error.path("parameter").asText() :
+                    null;
+                return new Failure(status, "the tracker answered " + status + ": " + error.path("error").asText(),
+                    parameter);
+            }
+        }
+        catch (final IOException e)
+        {
+            // a plain-text answer: said below
+        }
+        return new Failure(status, "the tracker answered " + status + ": " + response.body().strip(), null);
+    }
+
+    private static JsonNode json(final String body) throws Failure
+    {
+        try
+        {
+            return JSON.readTree(body);
+        }
+        catch (final IOException e)
+        {
+            throw new Failure(0, "not JSON: " + e.getMessage(), null);
+        }
+    }
+}
