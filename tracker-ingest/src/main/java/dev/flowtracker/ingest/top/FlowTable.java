@@ -20,34 +20,38 @@ final class FlowTable
 
     /**
      * The columns in display order. Importance: 0 never gives way, higher numbers give way first. A column with a
-     * {@code shortest} width above 0 is cut down to it before anything is dropped; the others are dropped whole.
+     * {@code soft} width is cut down to it before anything else gives way (an IPv6 endpoint to the width of an IPv4
+     * one); a column with a {@code shortest} width is cut down to that before it is dropped (or, of importance 0,
+     * instead); the others are dropped whole.
      */
     enum Column
     {
-        UID("UID", 0, 0, false, FlowRow::uid),
-        ORIG("ORIG", 0, 12, false, FlowRow::orig),
-        RESP("RESP", 0, 12, false, FlowRow::resp),
-        STATE("STATE", 2, 0, false, FlowRow::connState),
-        HISTORY("HISTORY", 6, 0, false, FlowRow::history),
-        DURATION("DURATION", 4, 0, true, row -> duration(row.duration())),
-        BYTES("BYTES", 3, 0, true, row -> count(row.bytes())),
-        PACKETS("PKTS", 5, 0, true, row -> count(row.packets())),
-        RETX("RETX%", 1, 0, true, row -> percent(row.retransmissionRatio())),
-        RTT_MAX("RTT_MAX", 3, 0, true, row -> seconds(row.rttMax())),
-        END("END", 7, 0, false, row -> row.endReason().isEmpty() ? "open" : row.endReason()),
-        TAP("TAP", 8, 6, false, FlowRow::tap);
+        UID("UID", 0, 0, 0, false, FlowRow::uid),
+        ORIG("ORIG", 0, 22, 12, false, FlowRow::orig),
+        RESP("RESP", 0, 22, 12, false, FlowRow::resp),
+        STATE("STATE", 2, 0, 0, false, FlowRow::connState),
+        HISTORY("HISTORY", 6, 0, 0, false, FlowRow::history),
+        DURATION("DURATION", 4, 0, 0, true, row -> duration(row.duration())),
+        BYTES("BYTES", 3, 0, 0, true, row -> count(row.bytes())),
+        PACKETS("PKTS", 5, 0, 0, true, row -> count(row.packets())),
+        RETX("RETX%", 1, 0, 0, true, row -> percent(row.retransmissionRatio())),
+        RTT_MAX("RTT_MAX", 3, 0, 0, true, row -> seconds(row.rttMax())),
+        END("END", 7, 0, 0, false, row -> row.endReason().isEmpty() ? "open" : row.endReason()),
+        TAP("TAP", 8, 0, 6, false, FlowRow::tap);
 
         final String title;
         final int importance;
+        final int soft;
         final int shortest;
         final boolean right;
         final Function<FlowRow, String> text;
 
-        Column(final String title, final int importance, final int shortest, final boolean right,
+        Column(final String title, final int importance, final int soft, final int shortest, final boolean right,
             final Function<FlowRow, String> text)
         {
             this.title = title;
             this.importance = importance;
+            this.soft = soft;
             this.shortest = shortest;
             this.right = right;
             this.text = text;
@@ -82,7 +86,8 @@ final class FlowTable
     static Layout layout(final List<FlowRow> rows, final int width)
     {
         final List<Column> kept = new ArrayList<>(List.of(Column.values()));
-        if (rows.stream().allMatch(row -> row.endReason().isEmpty()))
+        final boolean allOpen = rows.stream().allMatch(row -> row.endReason().isEmpty());
+        if (allOpen)
         {
             kept.remove(Column.END); // active connections: all "open"
         }
@@ -104,6 +109,16 @@ final class FlowTable
         total -= GAP;
         if (width > 0)
         {
+            for (final Column column : kept)
+            {
+                final int w = natural[column.ordinal()];
+                if (total > width && column.soft > 0 && w > column.soft)
+                {
+                    final int shorter = Math.max(column.soft, w - (total - width));
+                    natural[column.ordinal()] = shorter;
+                    total -= w - shorter;
+                }
+            }
             final List<Column> leastFirst = new ArrayList<>(kept);
             leastFirst.sort(Comparator.comparingInt((final Column c) -> c.importance).reversed());
             for (final Column column : leastFirst)
@@ -131,12 +146,45 @@ final class FlowTable
                 }
             }
         }
+        if (width > 0)
+        {
+            total = refill(kept, natural, total, width, allOpen ? Column.END : null);
+        }
         final int[] widths = new int[kept.size()];
         for (int i = 0; i < widths.length; i++)
         {
             widths[i] = natural[kept.get(i).ordinal()];
         }
         return new Layout(List.copyOf(kept), widths);
+    }
+
+    /**
+     * Puts dropped columns back, the most important first, where they fit in the room left (a wide column dropped
+     * may have left room for a narrower, less important one); the new total width.
+     */
+    private static int refill(final List<Column> kept, final int[] natural, final int total, final int width,
+        final Column unwanted)
+    {
+        int sum = total;
+        final List<Column> dropped = new ArrayList<>();
+        for (final Column column : Column.values())
+        {
+            if (!kept.contains(column) && column.importance > 0 && column != unwanted)
+            {
+                dropped.add(column);
+            }
+        }
+        dropped.sort(Comparator.comparingInt((final Column c) -> c.importance));
+        for (final Column column : dropped)
+        {
+            if (sum + GAP + natural[column.ordinal()] <= width)
+            {
+                kept.add(column);
+                sum += GAP + natural[column.ordinal()];
+            }
+        }
+        kept.sort(Comparator.naturalOrder());
+        return sum;
     }
 
     /** The heading line of {@code layout}. */

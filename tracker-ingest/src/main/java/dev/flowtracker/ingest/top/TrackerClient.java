@@ -1,8 +1,12 @@
 package dev.flowtracker.ingest.top;
 
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -27,6 +31,13 @@ import java.util.Map;
 final class TrackerClient
 {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Prints a record as it came: exact decimals ({@code ts} in microseconds, not 1.79E9), indented. */
+    private static final ObjectMapper RECORD = JsonMapper.builder()
+        .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+        .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false)
+        .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
+        .enable(SerializationFeature.INDENT_OUTPUT)
+        .build();
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
     private final HttpClient client;
@@ -83,10 +94,10 @@ final class TrackerClient
     /** The record of connection {@code uid}, pretty-printed. */
     String record(final String uid) throws Failure, InterruptedException
     {
-        final JsonNode record = json(get("/flows/" + URLEncoder.encode(uid, StandardCharsets.UTF_8)));
+        final String body = get("/flows/" + URLEncoder.encode(uid, StandardCharsets.UTF_8));
         try
         {
-            return JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(record);
+            return RECORD.writeValueAsString(RECORD.readTree(body));
         }
         catch (final IOException e)
         {
