@@ -495,11 +495,17 @@ function _picocli_tracker_top() {
 
   local commands=""
   local flag_opts="'--ended' '-h' '--help' '--once'"
-  local arg_opts="'--filter' '--interval' '--limit' '--order' '--password-file' '--sort' '--url' '--user' '--width'"
+  local arg_opts="'--cacert' '--filter' '--interval' '--limit' '--order' '--password-file' '--sort' '--url' '--user' '--width'"
 
   type compopt &>/dev/null && compopt +o default
 
   case ${prev_word} in
+    '--cacert')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
     '--filter')
       return
       ;;

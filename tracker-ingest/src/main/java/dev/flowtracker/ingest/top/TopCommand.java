@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,6 +16,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import javax.net.ssl.SSLContext;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,7 +34,7 @@ import picocli.CommandLine.Spec;
     synopsisHeading = "usage: ",
     customSynopsis = {
         "tracker top [--url URL] [--interval D] [--sort KEY] [--order desc|asc] [--ended] [--filter NAME=VALUE ...]",
-        "            [--user USER --password-file FILE] [--once [--limit N] [--width N]]"},
+        "            [--user USER --password-file FILE] [--cacert FILE] [--once [--limit N] [--width N]]"},
     descriptionHeading = "%n",
     description = {
         "a terminal view of a running tracker's connections",
@@ -82,6 +85,10 @@ public final class TopCommand implements Callable<Integer>
 
     @Option(names = "--password-file", paramLabel = "FILE", description = "a file holding the user's password")
     Path passwordFile;
+
+    @Option(names = "--cacert", paramLabel = "FILE", description = "trust the PEM certificate(s) in FILE for an " +
+        "https URL (a tracker's self-signed certificate, or its CA)")
+    Path cacert;
 
     @Option(names = "--once", description = "print the table once to standard output, no terminal control, and " +
         "exit")
@@ -161,8 +168,22 @@ public final class TopCommand implements Callable<Integer>
             err.println("tracker top: cannot read --password-file " + passwordFile + ": " + e.getMessage());
             return FAILED;
         }
+        if (cacert != null && !base.getScheme().equals("https"))
+        {
+            throw usage("--cacert is for an https URL");
+        }
+        final SSLContext tls;
+        try
+        {
+            tls = cacert == null ? null : TrackerClient.trusting(cacert);
+        }
+        catch (final IOException | GeneralSecurityException e)
+        {
+            err.println("tracker top: cannot read --cacert " + cacert + ": " + e.getMessage());
+            return FAILED;
+        }
         final Duration timeout = every.compareTo(Duration.ofSeconds(5)) > 0 ? every : Duration.ofSeconds(5);
-        final TrackerClient client = new TrackerClient(base, user, password, timeout);
+        final TrackerClient client = new TrackerClient(base, user, password, timeout, tls);
         final TopScreen screen = new TopScreen(client.base().toString(), interval, sort, order.equals("desc"),
             ended, filterMap);
         try

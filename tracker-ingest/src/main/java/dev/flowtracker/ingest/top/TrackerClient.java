@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -17,11 +18,21 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Asks a running tracker's HTTP API for flows, one record and its health ({@code docs/http-api.md}), with timeouts
@@ -65,16 +76,47 @@ final class TrackerClient
 
     /**
      * A client of the tracker at {@code base} ({@code http://host:port}), with basic-auth credentials when
-     * {@code user} is not null, each request given {@code timeout} to answer.
+     * {@code user} is not null, each request given {@code timeout} to answer; {@code tls} (or null: the JDK's
+     * default trust) checks an https tracker's certificate.
      */
-    TrackerClient(final URI base, final String user, final String password, final Duration timeout)
+    TrackerClient(final URI base, final String user, final String password, final Duration timeout,
+        final SSLContext tls)
     {
-        this.client = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+        final HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT);
+        if (tls != null)
+        {
+            builder.sslContext(tls);
+        }
+        this.client = builder.build();
         final String text = base.toString();
         this.base = URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
         this.authorization = user == null ? null : "Basic " + Base64.getEncoder().encodeToString(
             (user + ":" + password).getBytes(StandardCharsets.UTF_8));
         this.timeout = timeout;
+    }
+
+    /** TLS that trusts the PEM certificates in {@code file} (a tracker's self-signed one, or its CA's). */
+    static SSLContext trusting(final Path file) throws IOException, GeneralSecurityException
+    {
+        final KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (InputStream in = Files.newInputStream(file))
+        {
+            int i = 0;
+            for (final Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in))
+            {
+                trust.setCertificateEntry("tracker-" + i++, certificate);
+            }
+            if (i == 0)
+            {
+                throw new GeneralSecurityException("no certificate in it");
+            }
+        }
+        final TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(trust);
+        final SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, factory.getTrustManagers(), null);
+        return context;
     }
 
     URI base()
@@ -147,6 +189,11 @@ final class TrackerClient
         {
             throw new Failure(0, "unreachable: " + (e.getMessage() == null ? "connection refused" :
                 e.getMessage().toLowerCase(java.util.Locale.ROOT)), null);
+        }
+        catch (final SSLException e)
+        {
+            throw new Failure(0, "TLS failed: " + e.getMessage() + " (--cacert FILE trusts a self-signed " +
+                "certificate)", null);
         }
         catch (final IOException e)
         {

@@ -3,6 +3,7 @@ package dev.flowtracker.ingest.top;
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flowtracker.ingest.http.QueryCapture;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -10,6 +11,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -93,6 +95,33 @@ class TopOnceTest
     }
 
     @Test
+    void shouldTrustTheCertificateGivenForAnHttpsTracker(@TempDir final Path dir) throws Exception
+    {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")), "needs openssl to make a certificate");
+        final Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+            "-keyout", "tls.key", "-out", "tls.crt", "-days", "1", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=IP:127.0.0.1").directory(dir.toFile()).redirectErrorStream(true).start();
+        openssl.getInputStream().readAllBytes();
+        assertTrue(openssl.waitFor(60, TimeUnit.SECONDS) && openssl.exitValue() == 0, "openssl made a certificate");
+        final Path webConfig = Files.writeString(dir.resolve("web.yml"),
+            "tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n");
+        try (TopTracker tracker = TopTracker.start(dir, "--web-config", webConfig.toString()))
+        {
+            assertTrue(tracker.url().startsWith("https://"), tracker.url());
+            final TopTracker.Result untrusted = TopTracker.top(dir, "--once", "--url", tracker.url());
+            assertEquals(1, untrusted.exit(), untrusted.err());
+            assertEquals(1, untrusted.err().lines().count(), untrusted.err());
+            assertTrue(untrusted.err().contains("TLS failed: ") && untrusted.err().contains("--cacert"),
+                untrusted.err());
+
+            final TopTracker.Result trusted = TopTracker.top(dir, "--once", "--url", tracker.url(), "--cacert",
+                dir.resolve("tls.crt").toString());
+            assertEquals(0, trusted.exit(), trusted.err());
+            assertTrue(trusted.out().startsWith("UID "), trusted.out());
+        }
+    }
+
+    @Test
     void shouldSayInOneLineThatTheTrackerIsUnreachable(@TempDir final Path dir) throws Exception
     {
         final int port;
@@ -121,6 +150,7 @@ class TopOnceTest
             List.of("--user", "ops"),
             List.of("--limit", "5"),
             List.of("--once", "--limit", "0"),
+            List.of("--cacert", "x.pem"),
             List.of("--bogus")))
         {
             final TopTracker.Result result = TopTracker.top(dir, args.toArray(String[]::new));

@@ -29,7 +29,7 @@ final class TopTracker implements AutoCloseable
 {
     static final String TAP = "top-tap";
 
-    private static final Pattern SERVING = Pattern.compile("tracker run: serving HTTP on (http://\\S+?:\\d+)");
+    private static final Pattern SERVING = Pattern.compile("tracker run: serving HTTP on (https?://\\S+?:\\d+)");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Process process;
