@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -79,6 +80,15 @@ class TopTmuxTest
                     "  1 shown") && s.contains("\n" + lossy + "  "));
                 assertEquals(1, screen.lines().filter(line -> line.matches("C[0-9A-Za-z]{17} .*")).count(), screen);
 
+                assertTrue(tmux("capture-pane", "-p", "-e", "-t", session).contains("\u001b[7m"),
+                    "the selected row in reverse video");
+
+                tmux("send-keys", "-t", session, "e");
+                awaitScreen("ended connections", s -> s.contains("  ended  filter port=" + QueryCapture.LOSSY_PORT));
+                tmux("send-keys", "-t", session, "e");
+                awaitScreen("active connections again", s -> s.contains("  active  filter port=" +
+                    QueryCapture.LOSSY_PORT + "  1 shown"));
+
                 tmux("send-keys", "-t", session, "Enter");
                 screen = awaitScreen("the record", s -> s.contains("record of " + lossy) &&
                     s.contains("\"uid\" : \"" + lossy + "\""));
@@ -95,22 +105,60 @@ class TopTmuxTest
                 }
 
                 tmux("send-keys", "-t", session, "q");
-                final long deadline = System.nanoTime() + WAIT_NANOS;
-                while (!(Files.exists(exit) && Files.readString(exit).endsWith("\n")) &&
-                    System.nanoTime() < deadline)
-                {
-                    Thread.sleep(100);
-                }
-                if (!Files.exists(exit))
-                {
-                    throw new AssertionError("q did not end tracker top within 30 s:\n" + capture());
-                }
+                awaitExit(exit);
                 assertEquals("exit 0\n", Files.readString(exit), Files.readString(topErr));
+                assertEquals("", Files.readString(topErr), "no warnings (JLine's FFM terminal has native access)");
             }
             finally
             {
                 killServer();
             }
+        }
+    }
+
+    @Test
+    void shouldKeepRetryingAnUnreachableTrackerAndQuit(@TempDir final Path dir) throws Exception
+    {
+        Assumptions.assumeTrue(tmuxInstalled(), "tmux is not installed, so tracker top was not run in a terminal: " +
+            "apt-get install tmux (.ci/run installs it in CI)");
+        final int port;
+        try (ServerSocket closed = new ServerSocket(0))
+        {
+            port = closed.getLocalPort(); // nothing listens there once closed
+        }
+        final Path exit = dir.resolve("exit.txt");
+        topErr = dir.resolve("top.err");
+        final Path script = Files.writeString(dir.resolve("top.sh"), String.join(" ", quoted(TopTracker.command(
+            List.of("top", "--url", "http://127.0.0.1:" + port, "--interval", "500ms")))) + " 2>" + topErr +
+            "\necho \"exit $?\" > " + exit + "\nsleep 60\n");
+        try
+        {
+            tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "20", "sh " + script);
+            final String first = awaitScreen("the error", s -> s.contains("unreachable: connection refused") &&
+                s.contains("(failed)"));
+            final String refreshed = first.lines().findFirst().orElseThrow();
+            awaitScreen("a retry", s -> !s.lines().findFirst().orElseThrow().equals(refreshed) &&
+                s.contains("unreachable: connection refused"));
+            tmux("send-keys", "-t", session, "q");
+            awaitExit(exit);
+            assertEquals("exit 0\n", Files.readString(exit), Files.readString(topErr));
+        }
+        finally
+        {
+            killServer();
+        }
+    }
+
+    private void awaitExit(final Path exit) throws Exception
+    {
+        final long deadline = System.nanoTime() + WAIT_NANOS;
+        while (!(Files.exists(exit) && Files.readString(exit).endsWith("\n")) && System.nanoTime() < deadline)
+        {
+            Thread.sleep(100);
+        }
+        if (!Files.exists(exit))
+        {
+            throw new AssertionError("q did not end tracker top within 30 s:\n" + capture());
         }
     }
 
