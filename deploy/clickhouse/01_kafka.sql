@@ -3,8 +3,8 @@
 --
 -- ${KAFKA_BROKER_LIST}, ${KAFKA_TOPIC} and ${KAFKA_GROUP} are placeholders: see README.md (envsubst fills them).
 --
--- Every top-level field of the record but `proto` (always "tcp") has a column here, with the record's name (dotted
--- names in backquotes).
+-- Every top-level field of the record but `proto` and `ip_proto` (always TCP) has a column here, with the record's
+-- name (dotted names in backquotes).
 -- `ts` is a JSON number (epoch seconds with a fraction): it is read as Float64 and converted to DateTime64(6) in the
 -- view. The nested `tcp` object is read as its raw JSON text (input_format_json_read_objects_as_strings) and
 -- taken apart with JSONExtract* in the view, so one String column carries all of it whatever optional keys
@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS tracker_conn_queue
     orig_bytes UInt64,
     resp_bytes UInt64,
     conn_state Nullable(String),
+    local_orig Nullable(Bool),
+    local_resp Nullable(Bool),
     missed_bytes UInt64,
     history Nullable(String),
     orig_pkts UInt64,

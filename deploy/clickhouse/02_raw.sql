@@ -20,6 +20,9 @@ CREATE TABLE IF NOT EXISTS tracker_conn
     resp_bytes UInt64,
     -- '' where the record has null (Zeek would not have made the connection)
     conn_state LowCardinality(String),
+    -- null unless the tracker runs with --local-nets
+    local_orig Nullable(Bool),
+    local_resp Nullable(Bool),
     missed_bytes UInt64,
     history String,
     orig_pkts UInt64,
@@ -120,6 +123,8 @@ SELECT
     orig_bytes,
     resp_bytes,
     ifNull(conn_state, '') AS conn_state,
+    local_orig,
+    local_resp,
     missed_bytes,
     ifNull(history, '') AS history,
     orig_pkts,

@@ -3,6 +3,7 @@ package dev.flowtracker.ingest.cli;
 import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.ingest.output.CommunityId;
+import dev.flowtracker.ingest.output.LocalNets;
 import dev.flowtracker.ingest.output.OutputFormat;
 import dev.flowtracker.ingest.output.RecordFields;
 import dev.flowtracker.ingest.output.RecordLayout;
@@ -30,6 +31,7 @@ class TrackingOptions
     int communityIdSeed;
     String tapName = TapNames.ofThisHost();
     long updateIntervalNanos;
+    LocalNets localNets = LocalNets.NONE;
     OutputFormat format = OutputFormat.JSON;
     /** The columns --fields names, or null for the format's own. */
     List<String> fields;
@@ -87,6 +89,21 @@ class TrackingOptions
         tapName = text;
     }
 
+    @Option(names = "--local-nets", paramLabel = "CIDR,...", order = HelpSections.OUTPUT + 96, description = "the " +
+        "networks that are local (Zeek's Site::local_nets), e.g. 10.0.0.0/8,192.168.0.0/16,fd00::/8: the records' " +
+        "local_orig and local_resp say whether each side's address is in one (null without this option)")
+    void localNets(final String text)
+    {
+        try
+        {
+            localNets = LocalNets.parse(text);
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new UsageException("--local-nets: " + e.getMessage());
+        }
+    }
+
     @Option(names = "--update-interval", paramLabel = "D", order = HelpSections.OUTPUT + 95, description =
         "also write an interim record of every connection still open, every D of packet time from its first " +
         "packet (at least 1s; e.g. 5m): the same fields with the counts so far, end_reason null and " +
@@ -142,7 +159,7 @@ class TrackingOptions
     /** What the records carry beyond the connection, and when open connections get interim ones. */
     RecordFields recordFields()
     {
-        return new RecordFields(communityIdSeed, tapName, updateIntervalNanos);
+        return new RecordFields(communityIdSeed, tapName, updateIntervalNanos, localNets);
     }
 
     /** The labels --format takes, for the shell completion. */

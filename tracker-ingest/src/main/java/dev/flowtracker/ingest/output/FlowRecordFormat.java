@@ -45,14 +45,18 @@ public final class FlowRecordFormat implements RecordFormatter
     private static final byte[] ID_ORIG_P = ascii("\",\"id.orig_p\":");
     private static final byte[] ID_RESP_H = ascii(",\"id.resp_h\":\"");
     private static final byte[] ID_RESP_P = ascii("\",\"id.resp_p\":");
-    private static final byte[] PROTO_TCP_COMMUNITY_ID = ascii(",\"proto\":\"tcp\",\"community_id\":\"");
+    private static final byte[] PROTO_TCP_COMMUNITY_ID = ascii(",\"proto\":\"tcp\",\"ip_proto\":6,\"community_id\":\"");
     private static final byte[] DURATION = ascii("\",\"duration\":");
     private static final byte[] ORIG_BYTES = ascii(",\"orig_bytes\":");
     private static final byte[] RESP_BYTES = ascii(",\"resp_bytes\":");
     private static final byte[] CONN_STATE = ascii(",\"conn_state\":");
+    private static final byte[] LOCAL_ORIG = ascii(",\"local_orig\":");
+    private static final byte[] LOCAL_RESP = ascii(",\"local_resp\":");
     private static final byte[] MISSED_BYTES = ascii(",\"missed_bytes\":");
     private static final byte[] HISTORY = ascii(",\"history\":");
     private static final byte[] NULL = ascii("null");
+    private static final byte[] TRUE = ascii("true");
+    private static final byte[] FALSE = ascii("false");
     private static final byte[] ORIG_PKTS = ascii(",\"orig_pkts\":");
     private static final byte[] ORIG_IP_BYTES = ascii(",\"orig_ip_bytes\":");
     private static final byte[] RESP_PKTS = ascii(",\"resp_pkts\":");
@@ -91,6 +95,7 @@ public final class FlowRecordFormat implements RecordFormatter
     private final CommunityId communityId;
     /** {@code ,"tap":"NAME"}, or nothing. */
     private final byte[] tapField;
+    private final LocalNets localNets;
 
     /** Records with seed 0 and no tap name. */
     public FlowRecordFormat()
@@ -102,6 +107,7 @@ public final class FlowRecordFormat implements RecordFormatter
     {
         this.communityId = new CommunityId(fields.communityIdSeed());
         this.tapField = fields.tapName() == null ? new byte[0] : ascii(",\"tap\":\"" + fields.tapName() + "\"");
+        this.localNets = fields.localNets();
     }
 
     /**
@@ -148,6 +154,8 @@ public final class FlowRecordFormat implements RecordFormatter
         out.append(RESP_BYTES).appendUnsigned(zeek.respBytes());
         out.append(CONN_STATE);
         appendOptionalString(out, zeek.connState());
+        appendLocal(out.append(LOCAL_ORIG), c.ipVersion(), c.originatorAddressHigh(), c.originatorAddressLow());
+        appendLocal(out.append(LOCAL_RESP), c.ipVersion(), c.responderAddressHigh(), c.responderAddressLow());
         out.append(MISSED_BYTES).append(zeek.missedBytes());
         out.append(HISTORY);
         if (zeek.historyLength() == 0)
@@ -196,6 +204,19 @@ public final class FlowRecordFormat implements RecordFormatter
         }
         out.append('}');
         return out;
+    }
+
+    /** true or false by --local-nets, null without it (Zeek leaves the field unset). */
+    private void appendLocal(final AsciiRecord out, final int ipVersion, final long high, final long low)
+    {
+        if (!localNets.configured())
+        {
+            out.append(NULL);
+        }
+        else
+        {
+            out.append(localNets.contains(ipVersion, high, low) ? TRUE : FALSE);
+        }
     }
 
     private static void appendEndpoint(final AsciiRecord out, final TcpEndpoint e)

@@ -22,6 +22,9 @@ import java.util.Map;
  */
 public final class RecordColumns
 {
+    /** IP's protocol number of TCP: the records' {@code ip_proto}. */
+    static final int TCP_PROTOCOL = 6;
+
     /** How a value is written: quoted in JSON and left-aligned in a table, or neither. */
     public enum Kind
     {
@@ -110,12 +113,15 @@ public final class RecordColumns
         all.add(column("id.resp_h", "addr", Kind.TEXT, 15, (o, c, x) -> address(o, c, false)));
         all.add(column("id.resp_p", "port", Kind.NUMBER, 5, (o, c, x) -> number(o, c.responderPort())));
         all.add(column("proto", "enum", Kind.TEXT, 5, (o, c, x) -> text(o, "tcp")));
+        all.add(column("ip_proto", "count", Kind.NUMBER, 3, (o, c, x) -> number(o, TCP_PROTOCOL)));
         all.add(column("community_id", "string", Kind.TEXT, 30, (o, c, x) -> x.appendCommunityId(o, c)));
-        all.add(column("duration", "interval", Kind.NUMBER, 10, (o, c, x) -> seconds(o, duration(c))));
+        all.add(column("duration", "interval", Kind.NUMBER, 10, (o, c, x) -> seconds(o, c.durationNanos())));
         all.add(column("orig_bytes", "count", Kind.NUMBER, 10, (o, c, x) -> unsigned(o, c.zeek().origBytes())));
         all.add(column("resp_bytes", "count", Kind.NUMBER, 10, (o, c, x) -> unsigned(o, c.zeek().respBytes())));
         all.add(column("conn_state", "string", Kind.TEXT, 6,
             (o, c, x) -> c.zeek().connState() != null && text(o, c.zeek().connState())));
+        all.add(column("local_orig", "bool", Kind.BOOL, 5, (o, c, x) -> x.appendLocal(o, c, true)));
+        all.add(column("local_resp", "bool", Kind.BOOL, 5, (o, c, x) -> x.appendLocal(o, c, false)));
         all.add(column("missed_bytes", "count", Kind.NUMBER, 8, (o, c, x) -> number(o, c.zeek().missedBytes())));
         all.add(column("history", "string", Kind.TEXT, 12, (o, c, x) -> history(o, c.zeek())));
         all.add(column("orig_pkts", "count", Kind.NUMBER, 8, (o, c, x) -> number(o, c.originator().packets())));
@@ -186,11 +192,6 @@ public final class RecordColumns
         all.add(column(prefix + name, type, kind, width, value));
     }
 
-    private static long duration(final TcpConnection c)
-    {
-        final ZeekSummary zeek = c.zeek();
-        return zeek.created() ? zeek.lastNanos() - zeek.startNanos() : c.lastTimestampNanos() - c.firstTimestampNanos();
-    }
 
     private static boolean number(final AsciiRecord out, final long value)
     {

@@ -12,8 +12,10 @@ import java.util.regex.Pattern;
  *                        writes no {@code tap} field.
  * @param updateIntervalNanos every how long of packet time an open connection gets an interim record (marked
  *                        {@code "interim":true}), from its first packet; 0 for none.
+ * @param localNets       the networks {@code local_orig} and {@code local_resp} test ({@link LocalNets#NONE}: both
+ *                        null).
  */
-public record RecordFields(int communityIdSeed, String tapName, long updateIntervalNanos)
+public record RecordFields(int communityIdSeed, String tapName, long updateIntervalNanos, LocalNets localNets)
 {
     /** Longest tap name. */
     public static final int MAX_TAP_NAME = 253;
@@ -27,11 +29,15 @@ public record RecordFields(int communityIdSeed, String tapName, long updateInter
     /** No interim records. */
     public RecordFields(final int communityIdSeed, final String tapName)
     {
-        this(communityIdSeed, tapName, 0);
+        this(communityIdSeed, tapName, 0, LocalNets.NONE);
     }
 
     public RecordFields
     {
+        if (localNets == null)
+        {
+            throw new IllegalArgumentException("no local networks: LocalNets.NONE for none");
+        }
         if (updateIntervalNanos != 0 && updateIntervalNanos < MIN_UPDATE_INTERVAL_NANOS)
         {
             throw new IllegalArgumentException("the update interval must be 0 (none) or at least 1 s, was " +

@@ -31,6 +31,7 @@ public final class TextRecordFormat implements RecordFormatter
     private final AsciiRecord cell = new AsciiRecord(64);
     private final CommunityId communityId;
     private final String tapName;
+    private final LocalNets localNets;
 
     public TextRecordFormat(final RecordLayout layout, final RecordFields fields)
     {
@@ -44,6 +45,7 @@ public final class TextRecordFormat implements RecordFormatter
         this.unset = ascii(format == OutputFormat.TSV ? "" : "-");
         this.communityId = new CommunityId(fields.communityIdSeed());
         this.tapName = fields.tapName();
+        this.localNets = fields.localNets();
     }
 
     @Override
@@ -189,6 +191,18 @@ public final class TextRecordFormat implements RecordFormatter
         }
         out.append(tapName);
         return true;
+    }
+
+    /** local_orig or local_resp: nothing (unset) without --local-nets. */
+    boolean appendLocal(final AsciiRecord out, final TcpConnection c, final boolean orig)
+    {
+        if (!localNets.configured())
+        {
+            return false;
+        }
+        return appendBool(out, orig ?
+            localNets.contains(c.ipVersion(), c.originatorAddressHigh(), c.originatorAddressLow()) :
+            localNets.contains(c.ipVersion(), c.responderAddressHigh(), c.responderAddressLow()));
     }
 
     boolean appendCommunityId(final AsciiRecord out, final TcpConnection c)

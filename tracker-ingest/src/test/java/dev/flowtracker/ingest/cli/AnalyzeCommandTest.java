@@ -41,8 +41,9 @@ class AnalyzeCommandTest
     private static final ObjectMapper JSON = new ObjectMapper();
     /** docs/flow-record.md's fields, in the order of its example (the order is fixed). */
     private static final List<String> TOP_LEVEL_FIELDS = List.of("ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h",
-        "id.resp_p", "proto", "community_id", "duration", "orig_bytes", "resp_bytes", "conn_state", "missed_bytes",
-        "history", "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes", "tcp", "tap");
+        "id.resp_p", "proto", "ip_proto", "community_id", "duration", "orig_bytes", "resp_bytes", "conn_state",
+        "local_orig", "local_resp", "missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts",
+        "resp_ip_bytes", "tcp", "tap");
     private static final List<String> TCP_FIELDS = List.of("orig", "resp", "initial_rtt", "end_reason");
     private static final List<String> ENDPOINT_FIELDS =
         List.of("state", "isn", "syn", "fin", "rst", "payload_bytes", "sequence_bytes", "max_bytes_in_flight", "mss",
