@@ -37,7 +37,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     mixinStandardHelpOptions = true,
     versionProvider = TrackerVersion.class,
     subcommands = {
-        AnalyzeCommand.class, RunCommand.class, FlowsCommand.class, TrackerCli.Help.class,
+        AnalyzeCommand.class, RunCommand.class, FlowsCommand.class, AggregateCommand.class, TrackerCli.Help.class,
         TrackerCli.Completion.class})
 public final class TrackerCli implements Callable<Integer>
 {
@@ -73,6 +73,10 @@ public final class TrackerCli implements Callable<Integer>
                 else if (type == FlowsCommand.class)
                 {
                     command = new FlowsCommand(out, err);
+                }
+                else if (type == AggregateCommand.class)
+                {
+                    command = new AggregateCommand(out, err);
                 }
                 else
                 {
