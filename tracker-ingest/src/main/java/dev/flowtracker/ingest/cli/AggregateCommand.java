@@ -187,7 +187,6 @@ final class AggregateCommand implements Callable<Integer>
         // Rows and records reach their topics within a second of their window closing (the store cache's flush).
         all.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
         all.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, String.valueOf(threads));
-        all.put("processing.exception.handler.global.enabled", "true"); // no global tables; quiets a warning
         if (propertiesFile != null)
         {
             try (Reader reader = Files.newBufferedReader(propertiesFile, StandardCharsets.UTF_8))
@@ -274,7 +273,10 @@ final class AggregateCommand implements Callable<Integer>
                 "; rollups to " + rollupTopic + ", de-duplicated records to " + dedupTopic +
                 (app.metricsAddress() == null ? "" : "; metrics on http://" +
                     app.metricsAddress().getHostString() + ":" + app.metricsAddress().getPort() + "/metrics"));
-            app.await(Duration.ofDays(365_000));
+            while (!app.await(Duration.ofHours(1)))
+            {
+                // until a stop signal or a failure
+            }
             return signals.exitStatus(app.failed() ? ExitCodes.INPUT_ERROR : ExitCodes.OK);
         }
         finally

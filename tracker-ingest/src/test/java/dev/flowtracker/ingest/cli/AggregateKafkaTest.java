@@ -144,6 +144,36 @@ class AggregateKafkaTest
         }
     }
 
+    @Test
+    void shouldCloseInOrderOnSigterm() throws Exception
+    {
+        final Path stderr = dir.resolve("stderr.txt");
+        final Process aggregate = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+            System.getProperty("java.class.path"), TrackerCli.class.getName(), "aggregate", "--kafka-bootstrap",
+            broker.bootstrapServers(), "--input-topic", INPUT, "--application-id", "fleet-sigterm", "--state-dir",
+            dir.resolve("state").toString()).redirectError(stderr.toFile())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try
+        {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(stderr).contains("tracker aggregate: fleet-sigterm reading"))
+            {
+                assertTrue(aggregate.isAlive() && System.nanoTime() < deadline, Files.readString(stderr));
+                Thread.sleep(100);
+            }
+            Thread.sleep(2_000); // into the group
+            aggregate.destroy(); // SIGTERM
+            assertTrue(aggregate.waitFor(60, TimeUnit.SECONDS), "did not stop within 60 s");
+        }
+        finally
+        {
+            aggregate.destroyForcibly();
+        }
+        final String log = Files.readString(stderr);
+        assertEquals(143, aggregate.exitValue(), log);
+        assertTrue(log.contains("tracker aggregate: stopped: "), log);
+    }
+
     /** A record far later than the capture (and a malformed message): every window of the capture closes. */
     private static void closeWindows(final List<JsonNode> records)
     {
