@@ -157,15 +157,18 @@ function _complete_tracker() {
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} analyze" ];    then _picocli_tracker; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} run" ];    then _picocli_tracker; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} flows" ];    then _picocli_tracker; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} aggregate" ];    then _picocli_tracker; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} help" ];    then _picocli_tracker; return $?; fi
 
   # Find the longest sequence of subcommands and call the bash function for that subcommand.
   local cmds0=(analyze)
   local cmds1=(run)
   local cmds2=(flows)
-  local cmds3=(help)
+  local cmds3=(aggregate)
+  local cmds4=(help)
 
-  if CompWordsContainsArray "${cmds3[@]}"; then _picocli_tracker_help; return $?; fi
+  if CompWordsContainsArray "${cmds4[@]}"; then _picocli_tracker_help; return $?; fi
+  if CompWordsContainsArray "${cmds3[@]}"; then _picocli_tracker_aggregate; return $?; fi
   if CompWordsContainsArray "${cmds2[@]}"; then _picocli_tracker_flows; return $?; fi
   if CompWordsContainsArray "${cmds1[@]}"; then _picocli_tracker_run; return $?; fi
   if CompWordsContainsArray "${cmds0[@]}"; then _picocli_tracker_analyze; return $?; fi
@@ -179,7 +182,7 @@ function _picocli_tracker() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="analyze run flows help"
+  local commands="analyze run flows aggregate help"
   local flag_opts="'-h' '--help' '-V' '--version'"
   local arg_opts=""
 
@@ -466,6 +469,72 @@ function _picocli_tracker_flows() {
       type compopt &>/dev/null && compopt -o filenames
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `aggregate` subcommand.
+function _picocli_tracker_aggregate() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts="'--application-id' '--dedup-topic' '--dedup-window' '--input-topic' '--kafka-bootstrap' '--kafka-properties' '--kafka-property' '--metrics-listen' '--rollup-grace' '--rollup-topic' '--state-dir' '--threads'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--application-id')
+      return
+      ;;
+    '--dedup-topic')
+      return
+      ;;
+    '--dedup-window')
+      return
+      ;;
+    '--input-topic')
+      return
+      ;;
+    '--kafka-bootstrap')
+      return
+      ;;
+    '--kafka-properties')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--kafka-property')
+      return
+      ;;
+    '--metrics-listen')
+      return
+      ;;
+    '--rollup-grace')
+      return
+      ;;
+    '--rollup-topic')
+      return
+      ;;
+    '--state-dir')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--threads')
+      return
       ;;
   esac
 
