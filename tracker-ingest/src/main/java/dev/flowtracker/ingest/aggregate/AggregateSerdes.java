@@ -4,6 +4,7 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /** The serdes of the aggregation's own types (the input, repartition topics and state stores). Stateless. */
@@ -21,21 +22,29 @@ final class AggregateSerdes
         (Deserializer<Rollup>)(topic, bytes) -> bytes == null ? null : Rollup.fromBytes(bytes));
 
     /**
-     * One tap's sighting of a connection on its way to the de-duplication: {@code tap}, a newline, then the record's
-     * text (tap names have no newline: letters, digits, '.', '_', '-').
+     * One tap's sighting of a connection on its way to the de-duplication: the tap's length in UTF-8 bytes (4 bytes,
+     * big-endian), the tap, then the record's text.
      */
     static final Serde<DedupProcessor.Sighting> SIGHTING = org.apache.kafka.common.serialization.Serdes.serdeFrom(
-        (Serializer<DedupProcessor.Sighting>)(topic, sighting) -> sighting == null ? null :
-            (sighting.tap() + '\n' + sighting.json()).getBytes(StandardCharsets.UTF_8),
+        (Serializer<DedupProcessor.Sighting>)(topic, sighting) ->
+        {
+            if (sighting == null)
+            {
+                return null;
+            }
+            final byte[] tap = sighting.tap().getBytes(StandardCharsets.UTF_8);
+            final byte[] json = sighting.json().getBytes(StandardCharsets.UTF_8);
+            return ByteBuffer.allocate(4 + tap.length + json.length).putInt(tap.length).put(tap).put(json).array();
+        },
         (Deserializer<DedupProcessor.Sighting>)(topic, bytes) ->
         {
             if (bytes == null)
             {
                 return null;
             }
-            final String text = new String(bytes, StandardCharsets.UTF_8);
-            final int newline = text.indexOf('\n');
-            return new DedupProcessor.Sighting(text.substring(0, newline), text.substring(newline + 1));
+            final int tapLength = ByteBuffer.wrap(bytes).getInt();
+            return new DedupProcessor.Sighting(new String(bytes, 4, tapLength, StandardCharsets.UTF_8),
+                new String(bytes, 4 + tapLength, bytes.length - 4 - tapLength, StandardCharsets.UTF_8));
         });
 
     /** A connection waiting in the de-duplication store. */

@@ -1,5 +1,6 @@
 package dev.flowtracker.ingest.aggregate;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -98,7 +99,8 @@ final class DedupProcessor implements Processor<String, DedupProcessor.Sighting,
             boolean first = true;
             for (final String tap : taps)
             {
-                out.append(first ? "\"" : ",\"").append(tap).append('"');
+                out.append(first ? "\"" : ",\"").append(JsonStringEncoder.getInstance().quoteAsString(tap))
+                    .append('"');
                 first = false;
             }
             return out.append("]}").toString();

@@ -117,6 +117,19 @@ class AggregateDedupTest
     }
 
     @Test
+    void shouldWriteValidJsonWhateverTheTapNames()
+    {
+        try (AggregateFixture fixture = new AggregateFixture(stateDir))
+        {
+            fixture.send(connection("quote\"d", "1:odd", START), connection("line\nbreak ü", "1:odd", START),
+                later());
+            final List<TestRecord<String, String>> out = fixture.dedup.readRecordsToList();
+            assertEquals(1, out.size(), out.toString());
+            assertEquals(List.of("line\nbreak ü", "quote\"d"), taps(tree(out.getFirst().value())));
+        }
+    }
+
+    @Test
     void shouldCountMalformedRecordsAndKeepDeduplicating()
     {
         try (AggregateFixture fixture = new AggregateFixture(stateDir))
