@@ -2,6 +2,7 @@ package dev.flowtracker.ingest.aggregate;
 
 import dev.flowtracker.ingest.concurrent.TrackerThreads;
 import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
+import dev.flowtracker.ingest.metrics.TrackerMetric;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -41,11 +42,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The aggregation's Prometheus metrics on {@code GET /metrics}: its own counters ({@link AggregateCounters}, names
- * {@code tracker_aggregate_*}), Kafka Streams' metrics through Micrometer's {@link KafkaStreamsMetrics} binder
- * ({@code kafka_stream_*}, {@code kafka_consumer_*}, {@code kafka_producer_*}...) and the JVM's. A text format 0.0.4
- * or OpenMetrics answer, as the tracker's own endpoint gives. Built on the command's thread; scrapes are answered on
- * one Netty event-loop thread ({@code tracker-aggregate-metrics}).
+ * The aggregation's Prometheus metrics on {@code GET /metrics}: its own counters ({@link AggregateCounters}, declared
+ * in the catalogue as {@link TrackerMetric}'s {@code AGGREGATE_*}), Kafka Streams' metrics through Micrometer's
+ * {@link KafkaStreamsMetrics} binder ({@code kafka_stream_*}, {@code kafka_consumer_*}, {@code kafka_producer_*}...)
+ * and the JVM's. A text format 0.0.4 or OpenMetrics answer, as the tracker's own endpoint gives. Built on the
+ * command's thread; scrapes are answered on one Netty event-loop thread ({@code tracker-aggregate-metrics}).
  */
 public final class AggregateMetrics implements AutoCloseable
 {
@@ -63,19 +64,14 @@ public final class AggregateMetrics implements AutoCloseable
     public AggregateMetrics(final KafkaStreams streams, final AggregateCounters counters)
     {
         this.counters = counters;
-        counter("tracker_aggregate_records_read", "Messages read from the record topic, malformed ones included",
-            AggregateCounters::read, null);
+        counter(TrackerMetric.AGGREGATE_RECORDS_READ, AggregateCounters::read, null);
         for (final MalformedReason reason : MalformedReason.values())
         {
-            counter("tracker_aggregate_records_malformed", "Messages of the record topic skipped as malformed, by " +
-                "reason", c -> c.malformed(reason), reason.label());
+            counter(TrackerMetric.AGGREGATE_RECORDS_MALFORMED, c -> c.malformed(reason), reason.label());
         }
-        counter("tracker_aggregate_rollups_written", "Per-minute rollup rows written",
-            AggregateCounters::rollupsWritten, null);
-        counter("tracker_aggregate_dedup_records_written", "De-duplicated records written",
-            AggregateCounters::dedupWritten, null);
-        counter("tracker_aggregate_duplicates_merged", "Sightings merged into a record another tap had given",
-            AggregateCounters::duplicates, null);
+        counter(TrackerMetric.AGGREGATE_ROLLUPS_WRITTEN, AggregateCounters::rollupsWritten, null);
+        counter(TrackerMetric.AGGREGATE_DEDUP_RECORDS_WRITTEN, AggregateCounters::dedupWritten, null);
+        counter(TrackerMetric.AGGREGATE_DUPLICATES_MERGED, AggregateCounters::duplicates, null);
         streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -145,14 +141,17 @@ public final class AggregateMetrics implements AutoCloseable
         registry.close();
     }
 
-    private void counter(final String name, final String help,
-        final ToDoubleFunction<AggregateCounters> value, final String reason)
+    /** A counter of the catalogue (Micrometer adds the {@code _total} its name carries). */
+    private void counter(final TrackerMetric metric, final ToDoubleFunction<AggregateCounters> value,
+        final String reason)
     {
-        final FunctionCounter.Builder<AggregateCounters> builder = FunctionCounter.builder(name, counters, value)
-            .description(help);
+        final String name = metric.metricName();
+        final FunctionCounter.Builder<AggregateCounters> builder = FunctionCounter.builder(
+            name.substring(0, name.length() - "_total".length()).replace('_', '.'), counters, value)
+            .description(metric.help());
         if (reason != null)
         {
-            builder.tag("reason", reason);
+            builder.tag(metric.labelNames().getFirst(), reason);
         }
         builder.register(registry);
     }

@@ -49,8 +49,8 @@ public final class AggregateTopology
         Duration dedupWindow)
     {
         public static final String DEFAULT_INPUT = "tracker.conn";
-        public static final String DEFAULT_ROLLUP = "tracker.conn.rollup";
-        public static final String DEFAULT_DEDUP = "tracker.conn.dedup";
+        public static final String DEFAULT_ROLLUP = DEFAULT_INPUT + ".rollup";
+        public static final String DEFAULT_DEDUP = DEFAULT_INPUT + ".dedup";
         public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
         public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofMinutes(5);
 
