@@ -202,8 +202,9 @@ function _picocli_tracker_analyze() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'-h' '--help' '-C' '--ignore-checksums' '--progress' '-q' '--quiet' '-V' '--version'"
-  local arg_opts="'--community-id-seed' '--config' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '-o' '--output' '--tap-name' '--workers' '--working-set'"
+  local flag_opts="'-h' '--help' '-C' '--ignore-checksums' '--progress' '-q' '--quiet' '--report' '-V' '--version'"
+  local arg_opts="'--community-id-seed' '--config' '--fields' '--format' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '-o' '--output' '--report-file' '--tap-name' '--update-interval' '--workers' '--working-set' '-r'"
+  local F_option_args=("json" "tsv" "zeek" "table") # --format values
   local K_option_args=("community_id" "tap" "none") # --kafka-key values
   local L_option_args=("zeek" "tshark") # --lifecycle values
 
@@ -217,6 +218,14 @@ function _picocli_tracker_analyze() {
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--fields')
+      return
+      ;;
+    '--format')
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${F_option_args[@]}" ) )
       return $?
       ;;
     '--kafka-bootstrap')
@@ -256,7 +265,16 @@ function _picocli_tracker_analyze() {
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
       ;;
+    '--report-file')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
     '--tap-name')
+      return
+      ;;
+    '--update-interval')
       return
       ;;
     '--workers')
@@ -264,6 +282,12 @@ function _picocli_tracker_analyze() {
       ;;
     '--working-set')
       return
+      ;;
+    '-r')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
       ;;
   esac
 
@@ -291,7 +315,8 @@ function _picocli_tracker_run() {
 
   local commands=""
   local flag_opts="'--checkpoint-at-end' '--exit-at-end' '-h' '--help' '-C' '--ignore-checksums' '--no-filter' '--no-http' '--promiscuous' '-q' '--quiet' '--rotate-at-exit' '--topspeed' '-V' '--version'"
-  local arg_opts="'--block-size' '--block-timeout' '--checkpoint-interval' '--closed-timeout' '--community-id-seed' '--config' '--emergency-timeouts' '--established-timeout' '--fanout' '--geneve-listen' '--http-listen' '-i' '--interface' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '--max-flows' '--mirror-threads' '--opening-timeout' '-o' '--output' '--pcap' '--record-buffer' '--replay-speed' '--ring-blocks' '--ring-size' '--rotate-interval' '--rotate-size' '--state-dir' '--tap-name' '--vxlan-listen' '--web-config' '--workers' '--working-set'"
+  local arg_opts="'--block-size' '--block-timeout' '--checkpoint-interval' '--closed-timeout' '--community-id-seed' '--config' '--emergency-timeouts' '--established-timeout' '--fanout' '--fields' '--format' '--geneve-listen' '--http-listen' '-i' '--interface' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '--max-flows' '--mirror-threads' '--opening-timeout' '-o' '--output' '--pcap' '--record-buffer' '--replay-speed' '--ring-blocks' '--ring-size' '--rotate-interval' '--rotate-size' '--service-ports' '--state-dir' '--tap-name' '--update-interval' '--vxlan-listen' '--web-config' '--workers' '--working-set'"
+  local F_option_args=("json" "tsv" "zeek" "table") # --format values
   local K_option_args=("community_id" "tap" "none") # --kafka-key values
   local L_option_args=("zeek" "tshark") # --lifecycle values
 
@@ -327,6 +352,14 @@ function _picocli_tracker_run() {
       ;;
     '--fanout')
       return
+      ;;
+    '--fields')
+      return
+      ;;
+    '--format')
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${F_option_args[@]}" ) )
+      return $?
       ;;
     '--geneve-listen')
       return
@@ -407,6 +440,9 @@ function _picocli_tracker_run() {
     '--rotate-size')
       return
       ;;
+    '--service-ports')
+      return
+      ;;
     '--state-dir')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
@@ -414,6 +450,9 @@ function _picocli_tracker_run() {
       return $?
       ;;
     '--tap-name')
+      return
+      ;;
+    '--update-interval')
       return
       ;;
     '--vxlan-listen')

@@ -8,6 +8,7 @@ import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.SecuritySignal;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.TcpEndpoint;
+import dev.flowtracker.core.tcp.TcpState;
 import dev.flowtracker.core.tcp.TrafficCounters;
 import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.core.tcp.zeek.ZeekSummary;
@@ -56,6 +57,9 @@ public final class ConnectionTracker
     private final FinishOrder finishOrder = new FinishOrder();
     private final IntConsumer collectForFinish = this::collectForFinish;
     private LongConsumer handshakeRtts;
+    private LongConsumer ackRtts;
+    /** Null unless interim records are on ({@link #emitInterimRecords}). */
+    private InterimSchedule interims;
     /** The latest time seen: packet time never runs backwards for the idle lists, even if capture order does. */
     private long clockNanos = Long.MIN_VALUE;
 
@@ -117,10 +121,18 @@ public final class ConnectionTracker
             clockNanos = nowNanos;
             table.expire(nowNanos);
         }
-        if (lifecycle != Lifecycle.ZEEK)
+        if (lifecycle == Lifecycle.ZEEK)
         {
-            return;
+            fireZeekTimers(nowNanos);
         }
+        if (interims != null)
+        {
+            interims.fire(nowNanos, store, listener); // after the timers: a flow they ended needs no interim
+        }
+    }
+
+    private void fireZeekTimers(final long nowNanos)
+    {
         int fired = 0;
         // size() first: an empty queue's instant (Long.MAX_VALUE) is also a time a capture can carry.
         for (; fired < MAX_TIMERS_PER_PACKET && timers.size() > 0 && timers.peekInstant() <= nowNanos; )
@@ -164,6 +176,7 @@ public final class ConnectionTracker
             connectionsCreated++;
             connection = table.create(p, hash, 0);
             counters.hold(connection);
+            scheduleInterim(connection);
         }
         else if (isReuse(connection, p))
         {
@@ -176,6 +189,7 @@ public final class ConnectionTracker
             end(connection, EndReason.REUSED);
             connection = table.recycleForSuccessor(slot, p, generation);
             counters.hold(connection);
+            scheduleInterim(connection);
             if (reusedPorts)
             {
                 connection.reusedPorts = true;
@@ -184,10 +198,26 @@ public final class ConnectionTracker
         }
         track(connection, p);
         table.touch(connection, clockNanos);
+        if (isDone(connection))
+        {
+            store.demote(connection.slot);
+        }
         if (lifecycle == Lifecycle.ZEEK)
         {
             schedule(connection);
         }
+    }
+
+    /** Reset, or closed both ways with the last FIN acknowledged: no more than stragglers will come. */
+    private static boolean isDone(final TcpConnection connection)
+    {
+        return connection.endReason == EndReason.RST ||
+            connection.endReason == EndReason.FIN && isFinished(connection.a.state) && isFinished(connection.b.state);
+    }
+
+    private static boolean isFinished(final TcpState state)
+    {
+        return state == TcpState.TIME_WAIT || state == TcpState.CLOSED;
     }
 
     /** The connection accounts the segment; the live counters follow what it did. */
@@ -195,6 +225,10 @@ public final class ConnectionTracker
     {
         final boolean fromA = connection.isFromA(p);
         final TcpEndpoint sender = fromA ? connection.a : connection.b;
+        // An ACK samples the RTT of the peer's data: one more sample, and the sum grew by it.
+        final TcpEndpoint receiver = fromA ? connection.b : connection.a;
+        final long rttSamplesBefore = receiver.rttSamples();
+        final long rttSumBefore = receiver.rttSumNanos();
         final int origBefore = connection.originator().state.ordinal();
         final int respBefore = connection.responder().state.ordinal();
         final long outsideWindow = sender.outsideWindow;
@@ -205,7 +239,7 @@ public final class ConnectionTracker
         final int flags = connection.onSegment(p, fromA);
 
         final int direction = sender == connection.originator() ? TrafficCounters.ORIG : TrafficCounters.RESP;
-        counters.onSegment(direction, flags);
+        counters.onSegment(direction, flags, p.payloadLength);
         counters.moveStates(connection, origBefore, respBefore);
         // The three only grow, so their sum changes whenever one does.
         if (sender.outsideWindow + sender.rstOutsideWindow + sender.dataAfterRst !=
@@ -215,6 +249,10 @@ public final class ConnectionTracker
             counters.onSecurityEvents(direction, SecuritySignal.RST_OUTSIDE_WINDOW,
                 sender.rstOutsideWindow - rstOutsideWindow);
             counters.onSecurityEvents(direction, SecuritySignal.DATA_AFTER_RST, sender.dataAfterRst - dataAfterRst);
+        }
+        if (ackRtts != null && receiver.rttSamples() != rttSamplesBefore && receiver.rttSumNanos() != Long.MAX_VALUE)
+        {
+            ackRtts.accept(receiver.rttSumNanos() - rttSumBefore);
         }
         if (!rttSeenBefore && connection.initialRttSeen)
         {
@@ -234,6 +272,14 @@ public final class ConnectionTracker
         }
         return connection.zeek.created && !TcpConnection.isDroppedByZeek(p, zeekOptions) &&
             connection.zeek.isReusedBy(p);
+    }
+
+    private void scheduleInterim(final TcpConnection connection)
+    {
+        if (interims != null)
+        {
+            interims.schedule(store, connection.slot, connection.firstTimestampNanos, clockNanos, table.size());
+        }
     }
 
     /** Queues the connection's earliest timer unless an entry at or before it is already queued. */
@@ -289,12 +335,17 @@ public final class ConnectionTracker
         table.forEachSlot(collectForFinish);
         final int[] order = finishOrder.oldestFirst();
         timers.clear();
+        if (interims != null)
+        {
+            interims.clear();
+        }
         for (int i = 0, n = finishOrder.size(); i < n; i++)
         {
             final int slot = finishOrder.slot(order[i]);
-            final TcpConnection connection = store.bind(slot);
+            final TcpConnection connection = store.bindToEnd(slot);
             connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
             end(connection, reason);
+            store.discardWorkingObject(slot);
         }
         // Only now: the slots go back to the store when the table forgets them.
         table.clear();
@@ -329,6 +380,7 @@ public final class ConnectionTracker
         // The clock resumes where the checkpointed tracker's was (at least): a first packet at that same instant
         // must not expire anything the uninterrupted tracker would not have.
         clockNanos = Math.max(clockNanos, Math.max(connection.idleSinceNanos, connection.lastTimestampNanos));
+        scheduleInterim(connection);
         if (lifecycle == Lifecycle.ZEEK)
         {
             schedule(connection);
@@ -348,6 +400,32 @@ public final class ConnectionTracker
     public void onHandshakeRtt(final LongConsumer observer)
     {
         this.handshakeRtts = observer;
+    }
+
+    /**
+     * Emits an interim record of every open connection every {@code intervalNanos} of packet time from its first
+     * packet, through {@link ConnectionListener#onConnectionUpdate} (see {@link InterimSchedule}). Call before the
+     * first segment or restore.
+     */
+    public void emitInterimRecords(final long intervalNanos)
+    {
+        this.interims = new InterimSchedule(intervalNanos, 1 << 10);
+    }
+
+    /** Interim records emitted; 0 when they are off. Read on the tracker's thread (or after it finished). */
+    public long interimRecords()
+    {
+        return interims == null ? 0 : interims.emitted();
+    }
+
+    /**
+     * Receives every data-path ACK RTT sample (nanoseconds: an ACK's time minus that of the segment it exactly
+     * acknowledges, as the records' {@code rtt} fields count them), on this tracker's thread; it must not allocate
+     * or block. Set before the first segment; null for none.
+     */
+    public void onAckRtt(final LongConsumer observer)
+    {
+        this.ackRtts = observer;
     }
 
     /** Connections in {@code phase} now; any thread may read it. 0 for every phase when unbounded. */

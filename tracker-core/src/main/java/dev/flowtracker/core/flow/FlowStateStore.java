@@ -114,12 +114,9 @@ final class FlowStateStore
     private int freeHead = NONE;
     private int nextSerial;
 
-    // The working set: objects, an LRU list over them (head = least recently bound) and a stack of free ones.
+    // The working set: objects, their order of use (the least recent is evicted first) and a stack of free ones.
     private final TcpConnection[] working;
-    private final int[] lruPrev;
-    private final int[] lruNext;
-    private int lruHead = NONE;
-    private int lruTail = NONE;
+    private final RecencyList recency;
     private final int[] freeWorking;
     private int freeWorkingCount;
     private int workingCreated;
@@ -150,8 +147,7 @@ final class FlowStateStore
         this.chunkMask = chunkRecords - 1;
         final int k = Math.min(workingSetSize, capacity);
         this.working = new TcpConnection[k];
-        this.lruPrev = new int[k];
-        this.lruNext = new int[k];
+        this.recency = new RecencyList(k);
         this.freeWorking = new int[k];
     }
 
@@ -198,6 +194,7 @@ final class FlowStateStore
         dropSpill(slot);
         chunk.set(INT, offset + RESIDENT_OFFSET, 0);
         chunk.set(LONG, offset + TIMER_OFFSET, ZeekSummary.NO_TIMER);
+        chunk.set(INT, offset + SERIAL_OFFSET, nextSerial++); // queued entries of the flow go stale
         chunk.set(INT, offset + FREE_NEXT_OFFSET, freeHead);
         freeHead = slot;
     }
@@ -217,7 +214,7 @@ final class FlowStateStore
         final int resident = header(slot).get(INT, offset(slot) + RESIDENT_OFFSET);
         if (resident != 0)
         {
-            touch(resident - 1);
+            recency.touch(resident - 1);
             return working[resident - 1];
         }
         misses = misses + 1; // single writer
@@ -250,6 +247,25 @@ final class FlowStateStore
     }
 
     /**
+     * The slot's flow, to be ended and then forgotten by its table ({@code finish}): as {@link #view} (a decode into
+     * the visitor object counts as a miss, but evicts and writes back nothing), or bound as by {@link #bind} when
+     * ended flows' objects are handed over. Then {@link #discardWorkingObject}.
+     */
+    TcpConnection bindToEnd(final int slot)
+    {
+        if (handOver)
+        {
+            return bind(slot);
+        }
+        final TcpConnection connection = view(slot);
+        if (connection == visitor)
+        {
+            misses = misses + 1; // single writer
+        }
+        return connection;
+    }
+
+    /**
      * A working object for a slot whose record holds nothing worth reading (a new flow, a successor, a restore):
      * the bound one, else any, left as it was. The caller resets or decodes it.
      */
@@ -258,7 +274,7 @@ final class FlowStateStore
         final int resident = header(slot).get(INT, offset(slot) + RESIDENT_OFFSET);
         if (resident != 0)
         {
-            touch(resident - 1);
+            recency.touch(resident - 1);
             return working[resident - 1];
         }
         dropSpill(slot); // the record is stale: the caller resets or decodes the object
@@ -287,6 +303,36 @@ final class FlowStateStore
             freeWorkingObject(w);
             working[w] = null; // made again when next needed
             chunk.set(INT, offset + RESIDENT_OFFSET, 0);
+        }
+    }
+
+    /**
+     * The slot's flow was emitted and its table will forget it: its working object goes back unwritten, so ending
+     * every flow ({@code finish}) neither evicts those still to come nor encodes dead records. Only release follows.
+     */
+    void discardWorkingObject(final int slot)
+    {
+        final MemorySegment chunk = header(slot);
+        final long offset = offset(slot);
+        final int resident = chunk.get(INT, offset + RESIDENT_OFFSET);
+        if (resident != 0)
+        {
+            freeWorkingObject(resident - 1);
+            chunk.set(INT, offset + RESIDENT_OFFSET, 0);
+        }
+    }
+
+    /**
+     * The slot's flow has closed (only stragglers are expected now): if bound, its working object becomes the first
+     * one written back when the set needs room, so flows that closed but stay for their timers do not push out
+     * flows still exchanging data.
+     */
+    void demote(final int slot)
+    {
+        final int resident = header(slot).get(INT, offset(slot) + RESIDENT_OFFSET);
+        if (resident != 0)
+        {
+            recency.demote(resident - 1);
         }
     }
 
@@ -401,8 +447,8 @@ final class FlowStateStore
         }
         else
         {
-            w = lruHead;
-            unlinkLru(w);
+            w = recency.leastRecent();
+            recency.remove(w);
             writeBack(working[w]);
         }
         if (working[w] == null)
@@ -414,7 +460,7 @@ final class FlowStateStore
 
     private void freeWorkingObject(final int w)
     {
-        unlinkLru(w);
+        recency.remove(w);
         working[w].slot = NONE;
         freeWorking[freeWorkingCount++] = w;
     }
@@ -423,7 +469,7 @@ final class FlowStateStore
     {
         working[w].slot = slot;
         header(slot).set(INT, offset(slot) + RESIDENT_OFFSET, w + 1);
-        appendLru(w);
+        recency.addMostRecent(w);
     }
 
     /** Encodes a working object into its slot's record; the slot is then not bound. */
@@ -501,52 +547,6 @@ final class FlowStateStore
         {
             freeSpills[freeSpillCount++] = spill;
             chunk.set(INT, offset + FREE_NEXT_OFFSET, 0);
-        }
-    }
-
-    private void touch(final int w)
-    {
-        if (w != lruTail)
-        {
-            unlinkLru(w);
-            appendLru(w);
-        }
-    }
-
-    private void appendLru(final int w)
-    {
-        lruPrev[w] = lruTail;
-        lruNext[w] = NONE;
-        if (lruTail == NONE)
-        {
-            lruHead = w;
-        }
-        else
-        {
-            lruNext[lruTail] = w;
-        }
-        lruTail = w;
-    }
-
-    private void unlinkLru(final int w)
-    {
-        final int prev = lruPrev[w];
-        final int next = lruNext[w];
-        if (prev == NONE)
-        {
-            lruHead = next;
-        }
-        else
-        {
-            lruNext[prev] = next;
-        }
-        if (next == NONE)
-        {
-            lruTail = prev;
-        }
-        else
-        {
-            lruPrev[next] = prev;
         }
     }
 

@@ -99,6 +99,15 @@ final class TimerQueue
      */
     void dropStale(final FlowStateStore store)
     {
+        dropStale(store, true);
+    }
+
+    /**
+     * Drops the entries whose slot's serial moved on (the flow ended) and, with {@code checkTimer}, those that are
+     * not the flow's scheduled Zeek timer (its timers moved).
+     */
+    void dropStale(final FlowStateStore store, final boolean checkTimer)
+    {
         final LongBuffer instants = this.instants;
         final LongBuffer ids = this.ids;
         int kept = 0;
@@ -107,7 +116,7 @@ final class TimerQueue
             final long instant = instants.get(i);
             final long id = ids.get(i);
             final int slot = (int)(id >>> 32);
-            if (store.serial(slot) == (int)id && store.scheduledTimer(slot) == instant)
+            if (store.serial(slot) == (int)id && (!checkTimer || store.scheduledTimer(slot) == instant))
             {
                 instants.put(kept, instant);
                 ids.put(kept, id);

@@ -541,6 +541,15 @@ public final class TcpConnection
         return firstTimestampNanos;
     }
 
+    /**
+     * conn.log's duration: from Zeek's first to its last packet of the connection when Zeek's rules created it,
+     * else from the first to the last segment seen.
+     */
+    public long durationNanos()
+    {
+        return zeek.created() ? zeek.lastNanos() - zeek.startNanos() : lastTimestampNanos - firstTimestampNanos;
+    }
+
     public long lastTimestampNanos()
     {
         return lastTimestampNanos;

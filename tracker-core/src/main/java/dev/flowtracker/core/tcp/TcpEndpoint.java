@@ -338,6 +338,15 @@ public final class TcpEndpoint
         return rttSamples == 0 ? -1 : rttMaxNanos;
     }
 
+    /**
+     * The sum of this side's ACK RTT samples, saturating at {@link Long#MAX_VALUE}: the difference across one
+     * segment is that segment's sample. Public for {@code dev.flowtracker.core.flow}.
+     */
+    public long rttSumNanos()
+    {
+        return rttSumNanos;
+    }
+
     public long rttMeanNanos()
     {
         // Clamped because a saturated sum (absurd timestamps) understates the mean.

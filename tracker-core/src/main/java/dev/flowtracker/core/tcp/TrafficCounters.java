@@ -21,6 +21,8 @@ public final class TrafficCounters
     private static final int STATES = TcpState.values().length;
 
     final long[] segments = new long[2];
+    /** TCP payload bytes (as the IP header gives them, captured or not), by direction. */
+    final long[] payloadBytes = new long[2];
     final long[] analysisEvents = new long[2 * AnalysisFlag.count()];
     final long[] securityEvents = new long[2 * SecuritySignal.count()];
     /** Endpoints of the connections held now, by side and state: up and down as states change. */
@@ -32,6 +34,12 @@ public final class TrafficCounters
     public long segments(final int direction)
     {
         return read(segments, direction);
+    }
+
+    /** TCP payload bytes sent from {@code direction}'s side (on the wire, whether captured in full or not). */
+    public long payloadBytes(final int direction)
+    {
+        return read(payloadBytes, direction);
     }
 
     /** Segments from {@code direction}'s side that carried {@code flag}. */
@@ -98,13 +106,15 @@ public final class TrafficCounters
     }
 
     /**
-     * Counts one tracked segment from {@code direction} that carried the analysis {@code flags} bit set.
+     * Counts one tracked segment from {@code direction} with {@code payload} bytes that carried the analysis
+     * {@code flags} bit set.
      *
      * <p>Public for {@code dev.flowtracker.core.flow}.
      */
-    public void onSegment(final int direction, final int flags)
+    public void onSegment(final int direction, final int flags, final int payload)
     {
         segments[direction]++;
+        payloadBytes[direction] += payload;
         int remaining = flags;
         final int base = direction * AnalysisFlag.count();
         while (remaining != 0)

@@ -362,6 +362,63 @@ class WorkingSetTest
         assertEquals(misses + 1, tracker.workingSetMisses(), "flow 0 is outside the working set");
     }
 
+    /**
+     * A flow that has closed (FIN each way, the last one acknowledged) or reset waits only for its timers: it is the
+     * first written back when the working set needs room, so a stream of short connections that come, close and
+     * linger does not push out the flows still exchanging data.
+     */
+    @Test
+    void shouldEvictClosedFlowsBeforeLiveOnes()
+    {
+        final ConnectionTracker tracker = new ConnectionTracker(16, c -> { }, Lifecycle.ZEEK, ZeekOptions.DEFAULTS,
+            FlowLimits.UNBOUNDED.withWorkingSet(4));
+        final DecodedPacket p = Segments.ipv4(0, 0, 0, 0xC0A8_0001L, 443, Tcp.SYN, 0, 0, 0, 65535);
+        for (int flow = 0; flow < 3; flow++)
+        {
+            openFlow(tracker, p, flow); // three live flows, and one object to spare
+        }
+        for (int flow = 3; flow < 39; flow += 3)
+        {
+            final long misses = tracker.workingSetMisses();
+            long nanos = 0;
+            for (int shortFlow = flow; shortFlow < flow + 3; shortFlow++) // more than the one spare object
+            {
+                openFlow(tracker, p, shortFlow);
+                nanos = 1_000_000_000L + shortFlow * 1_000L + 300;
+                closeFlow(tracker, p, nanos, 1024 + shortFlow, shortFlow % 2 == 0);
+            }
+            for (int live = 0; live < 3; live++)
+            {
+                segment(tracker, p, nanos + 10 + live, 0x0A00_0000L, 1024 + live, 0xC0A8_0001L, 443, Tcp.ACK, 1001,
+                    5001);
+            }
+            assertEquals(misses, tracker.workingSetMisses(), "a flow was written back too early, by flows " + flow +
+                " to " + (flow + 2));
+        }
+        assertEquals(39, tracker.activeConnections(), "closed flows stay for their timers");
+    }
+
+    /** Ending every flow at the end of input decodes each record once and writes none back. */
+    @Test
+    void shouldEndEveryFlowWithOneDecodeEach()
+    {
+        final List<Integer> ended = new ArrayList<>();
+        final ConnectionTracker tracker = new ConnectionTracker(16, c -> ended.add(c.originatorPort()),
+            Lifecycle.ZEEK, ZeekOptions.DEFAULTS, FlowLimits.UNBOUNDED.withWorkingSet(4), false);
+        final DecodedPacket p = Segments.ipv4(0, 0, 0, 0xC0A8_0001L, 443, Tcp.SYN, 0, 0, 0, 65535);
+        for (int flow = 0; flow < 50; flow++)
+        {
+            openFlow(tracker, p, flow);
+        }
+        final long misses = tracker.workingSetMisses();
+        tracker.finish(EndReason.END_OF_INPUT);
+        assertEquals(50, ended.size());
+        assertEquals(ended.stream().sorted().toList(), ended, "oldest first");
+        // The four still bound are ended as they are; the 46 others are each decoded once and evict nothing (an
+        // evicted flow not yet ended would be written back, then decoded a second time).
+        assertEquals(misses + 46, tracker.workingSetMisses());
+    }
+
     // ================================================================ memory
 
     /**
@@ -417,6 +474,23 @@ class WorkingSetTest
         segment(tracker, p, nanos, client, clientPort, 0xC0A8_0001L, 443, Tcp.SYN, 1000, 0);
         segment(tracker, p, nanos + 100, 0xC0A8_0001L, 443, client, clientPort, Tcp.SYN | Tcp.ACK, 5000, 1001);
         segment(tracker, p, nanos + 200, client, clientPort, 0xC0A8_0001L, 443, Tcp.ACK, 1001, 5001);
+    }
+
+    /** Closes a flow {@link #openFlow} opened: a FIN each way and the last ACK, or a reset from the client. */
+    private static void closeFlow(
+        final ConnectionTracker tracker, final DecodedPacket p, final long nanos, final int port, final boolean fin)
+    {
+        final long client = 0x0A00_0000L;
+        if (fin)
+        {
+            segment(tracker, p, nanos, client, port, 0xC0A8_0001L, 443, Tcp.FIN | Tcp.ACK, 1001, 5001);
+            segment(tracker, p, nanos + 1, 0xC0A8_0001L, 443, client, port, Tcp.FIN | Tcp.ACK, 5001, 1002);
+            segment(tracker, p, nanos + 2, client, port, 0xC0A8_0001L, 443, Tcp.ACK, 1002, 5002);
+        }
+        else
+        {
+            segment(tracker, p, nanos, client, port, 0xC0A8_0001L, 443, Tcp.RST, 1001, 0);
+        }
     }
 
     private static void segment(

@@ -7,14 +7,18 @@ import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.decode.CaptureStats;
 import dev.flowtracker.ingest.output.FlowRecordSink;
 import dev.flowtracker.ingest.output.FlowRecords;
+import dev.flowtracker.ingest.output.RunReport;
+import dev.flowtracker.ingest.output.RecordLayout;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
 import dev.flowtracker.ingest.source.file.CaptureReader;
 import dev.flowtracker.ingest.source.file.CaptureReplay;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -48,7 +52,9 @@ import picocli.CommandLine.Parameters;
         "Reads pcap or pcapng files (gzip-compressed ones too, detected by content) in the order given, as one " +
             "stream, through the streaming pipeline (as run, but exiting at the end, without HTTP or timeouts), and " +
             "writes one JSON object per TCP connection per line (Zeek conn.log field names plus a \"tcp\" object; " +
-            "see docs/flow-record.md). A summary goes to stderr."},
+            "see docs/flow-record.md), or with --format the same values as TSV, Zeek's conn.log format or a table. " +
+            "A summary goes to stderr. Standard input (-) and pipes are streamed through a bounded buffer, not kept " +
+            "or spooled. A closed standard output (| head) ends the run quietly, status 0."},
     parameterListHeading = "%n",
     optionListHeading = "%noptions:%n",
     footer = {
@@ -92,30 +98,47 @@ final class AnalyzeCommand implements Callable<Integer>
         {
             throw new UsageException("no capture file given");
         }
+        if (options.files.stream().filter(CaptureFiles.STDIN::equals).count() > 1)
+        {
+            throw new UsageException("'-' (standard input) given more than once: it can be read once");
+        }
+        final RecordLayout layout = options.recordLayout();
         // Checked before anything is read or written: a missing input found after gigabytes were read, or an output
-        // that is an input (truncated to nothing before it was read), would cost the user dearly.
+        // that is an input (truncated to nothing before it was read), would cost the user dearly. Every bad input is
+        // named, one line each.
+        int unreadable = 0;
         for (final Path file : options.files)
         {
-            if (!Files.exists(file) || Files.isDirectory(file) || !Files.isReadable(file))
+            final String problem = CaptureFiles.STDIN.equals(file) ? null : !Files.exists(file) ? "no such file" :
+                Files.isDirectory(file) ? "is a directory" : !Files.isReadable(file) ? "permission denied" : null;
+            if (problem != null)
             {
-                err.println("tracker analyze: error: " + file + ": " + (!Files.exists(file) ? "no such file" :
-                    Files.isDirectory(file) ? "is a directory" : "permission denied") + " (nothing was read)");
-                return ExitCodes.INPUT_ERROR;
+                err.println("tracker analyze: error: " + file + ": " + problem + " (nothing was read)");
+                unreadable++;
             }
-            if (options.output != null && sameFile(options.output, file))
+            else if (toFile(options.output) && sameFile(options.output, file) ||
+                options.reportFile != null && sameFile(options.reportFile, file))
             {
-                err.println("tracker analyze: the output " + options.output + " is the input capture " + file +
+                final Path output = toFile(options.output) && sameFile(options.output, file) ? options.output :
+                    options.reportFile;
+                err.println("tracker analyze: the output " + output + " is the input capture " + file +
                     "; refusing to overwrite it");
                 return ExitCodes.USAGE;
             }
+        }
+        if (unreadable > 0)
+        {
+            return ExitCodes.INPUT_ERROR;
         }
         final List<FlowRecordSink> sinks = new ArrayList<>();
         try
         {
             if (options.output != null || !kafka.enabled())
             {
-                sinks.add(options.output == null ? RecordWriter.toStream(out) :
-                    RecordWriter.toFile(options.output, 0, 0));
+                final RecordWriter writer = toFile(options.output) ? RecordWriter.toFile(options.output, 0, 0) :
+                    StandardOutput.recordWriter(out, RecordWriter.DEFAULT_BUFFER_BYTES);
+                writer.frame(layout);
+                sinks.add(writer);
             }
         }
         catch (final IOException e)
@@ -135,7 +158,13 @@ final class AnalyzeCommand implements Callable<Integer>
             sinks.forEach(FlowRecordSink::close);
             throw e;
         }
-        return analyze(options, new FlowRecords(sinks, options.recordFields()));
+        return analyze(options, new FlowRecords(sinks, options.recordFields(), layout));
+    }
+
+    /** Whether -o names a file ({@code -o -} is standard output). */
+    private static boolean toFile(final Path output)
+    {
+        return output != null && !StandardOutput.DASH.equals(output);
     }
 
     private static boolean sameFile(final Path output, final Path input)
@@ -157,29 +186,45 @@ final class AnalyzeCommand implements Callable<Integer>
     private int analyze(final Options options, final FlowRecords records)
     {
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
+        final RunReport report = options.report() == null ? null : new RunReport(options.workers);
         final Pipeline pipeline = Pipeline.offline(options.workers, RING_SIZE, options.lifecycle, zeekOptions,
-            FlowLimits.UNBOUNDED.withWorkingSet(options.workingSet), records::listenerFor);
+            FlowLimits.UNBOUNDED.withWorkingSet(options.workingSet), records.fields(),
+            worker -> records.listenerFor(worker, report == null ? null : report.listenerFor(worker)));
         final boolean showProgress = options.progress == null ? Progress.stderrIsTerminal() : options.progress;
         final Progress progress = new Progress(err, showProgress && !common.quiet);
         final long start = System.nanoTime();
         int exit = ExitCodes.OK;
         String failure = null;
         final FileReading reading = new FileReading(records, progress, pipeline);
-        try
+        // Ctrl-C or SIGTERM: stop reading, write the open connections (end_reason shutdown) and the summary.
+        final int signal;
+        try (StopSignals signals = StopSignals.install("analyze", () -> reading.stop(progress.enabled()), err))
         {
-            CaptureReplay.read(options.files, pipeline, CaptureReplay.BATCH, reading);
+            try
+            {
+                CaptureReplay.read(options.files, pipeline, CaptureReplay.BATCH, reading);
+            }
+            catch (final NoSuchFileException e)
+            {
+                failure = reading.file + ": no such file";
+            }
+            catch (final IOException e)
+            {
+                failure = Errors.describe(e);
+            }
+            progress.clear();
+            signal = signals.signal();
+            pipeline.finish(signal == 0 ? EndReason.END_OF_INPUT : EndReason.SHUTDOWN);
+            if (signal != 0)
+            {
+                exit = signals.exitStatus(exit);
+            }
         }
-        catch (final NoSuchFileException e)
-        {
-            failure = reading.file + ": no such file";
-        }
-        catch (final IOException e)
-        {
-            failure = Errors.describe(e);
-        }
-        progress.clear();
-        pipeline.finish(EndReason.END_OF_INPUT);
         records.close();
+        if (records.readerLeft())
+        {
+            return ExitCodes.OK; // the reader went away (| head): nobody is owed the rest, as grep and tshark end
+        }
         if (records.failure() != null || records.lost() > 0)
         {
             // A record sink failed (disk full, closed pipe: reading stopped there) or could not deliver everything.
@@ -194,10 +239,36 @@ final class AnalyzeCommand implements Callable<Integer>
         }
         if (!common.quiet)
         {
-            printSummary(pipeline.stats(), records.written(), System.nanoTime() - start, options.files.size(),
-                pipeline.workers());
+            final long interims = pipeline.totals().interimRecords();
+            printSummary(pipeline.stats(), records.written() - interims, interims, System.nanoTime() - start,
+                options.files.size(), pipeline.workers());
+        }
+        if (report != null && !writeReport(options.report(), report))
+        {
+            exit = ExitCodes.INPUT_ERROR;
         }
         return exit;
+    }
+
+    /** The report to stderr ({@code -}) or to its file; false, after one line on stderr, when it cannot be written. */
+    private boolean writeReport(final Path to, final RunReport report)
+    {
+        final String text = report.render();
+        if (to.toString().equals("-"))
+        {
+            err.print(text);
+            return true;
+        }
+        try
+        {
+            Files.writeString(to, text, StandardCharsets.UTF_8);
+            return true;
+        }
+        catch (final IOException e)
+        {
+            err.println("tracker analyze: cannot write the report to " + to + ": " + Errors.describe(e));
+            return false;
+        }
     }
 
     /** The reading loop's stops and reports: a failed record sink stops it; progress; pages kept in memory. */
@@ -208,6 +279,7 @@ final class AnalyzeCommand implements Callable<Integer>
         private final Pipeline pipeline;
         private Path file;
         private boolean warnedOfRelease;
+        private volatile boolean stopped;
 
         FileReading(final FlowRecords records, final Progress progress, final Pipeline pipeline)
         {
@@ -219,7 +291,15 @@ final class AnalyzeCommand implements Callable<Integer>
         @Override
         public boolean proceed()
         {
-            return records.failure() == null;
+            return !stopped && records.failure() == null && !records.readerLeft();
+        }
+
+        /** A stop signal came: read no further, and say so at once (on the signal's thread). */
+        void stop(final boolean clearProgressLine)
+        {
+            stopped = true;
+            err.println((clearProgressLine ? "\r\033[K" : "") + "tracker analyze: interrupted: reading stops; the " +
+                "connections still open are written with end_reason shutdown");
         }
 
         @Override
@@ -251,13 +331,15 @@ final class AnalyzeCommand implements Callable<Integer>
     }
 
     private void printSummary(
-        final CaptureStats stats, final long connections, final long elapsedNanos, final int files, final int workers)
+        final CaptureStats stats, final long connections, final long interims, final long elapsedNanos,
+        final int files, final int workers)
     {
         final double seconds = elapsedNanos / 1e9;
-        err.printf(Locale.ROOT, "tracker analyze: %d file(s), %,d packets (%,d TCP), %,d bytes, %,d connections " +
+        err.printf(Locale.ROOT, "tracker analyze: %d file(s), %,d packets (%,d TCP), %,d bytes, %,d connections%s " +
                 "in %.3f s with %d worker(s) (%,.0f packets/s)%n",
-            files, stats.frames(), stats.tcpSegments(), stats.wireBytes(), connections, seconds, workers,
-            seconds > 0 ? stats.frames() / seconds : 0.0);
+            files, stats.frames(), stats.tcpSegments(), stats.wireBytes(), connections,
+            interims > 0 ? String.format(Locale.ROOT, " (and %,d interim records)", interims) : "", seconds,
+            workers, seconds > 0 ? stats.frames() / seconds : 0.0);
         final StringBuilder events = new StringBuilder();
         for (final DecodeEvent event : DecodeEvent.values())
         {
@@ -276,12 +358,51 @@ final class AnalyzeCommand implements Callable<Integer>
     /** The options only analyze takes, with those it shares with run. Filled by picocli before the command runs. */
     static final class Options extends TrackingOptions
     {
-        @Parameters(paramLabel = "FILE", arity = "0..*", description = "capture files, read in order as one stream")
-        List<Path> files = new ArrayList<>();
+        /** The inputs, positional and -r, in the order given. */
+        final List<Path> files = new ArrayList<>();
+        private int positionalSeen;
 
         @Option(names = {"-o", "--output"}, paramLabel = "FILE", order = HelpSections.GENERAL + 10,
-            description = "write flow records to FILE instead of standard output")
+            description = "write flow records to FILE instead of standard output (- for standard output); refused " +
+                "when FILE is an input")
         Path output;
+
+        /** picocli passes every positional argument so far each time: the new ones are added in turn. */
+        @Parameters(paramLabel = "FILE", arity = "0..*", description = "capture files, read in order as one " +
+            "stream; - reads standard input (cat x.pcap | tracker analyze -; tcpdump -w - | tracker analyze -), " +
+            "as do pipes and other files that are not regular: streamed through a bounded buffer, not kept")
+        void positional(final List<Path> all)
+        {
+            if (all.size() < positionalSeen)
+            {
+                files.clear(); // a new parse starts with the positional parameters' initial, empty list
+                positionalSeen = 0;
+            }
+            files.addAll(all.subList(positionalSeen, all.size()));
+            positionalSeen = all.size();
+        }
+
+        @Option(names = "-r", paramLabel = "FILE", order = HelpSections.GENERAL + 5, description = "read FILE " +
+            "(as tshark -r and zeek -r; repeatable, in order with the positional FILEs)")
+        void read(final Path file)
+        {
+            files.add(file);
+        }
+
+        @Option(names = "--report", order = HelpSections.OUTPUT + 20, description = "after the run, a report on " +
+            "stderr: conn_state mix, totals of retransmissions, zero windows, resets and failed handshakes, and the " +
+            RunReport.WORST + " worst connections by retransmission ratio and by RTT")
+        boolean reportToStderr;
+
+        @Option(names = "--report-file", paramLabel = "FILE", order = HelpSections.OUTPUT + 21, description = "the " +
+            "report of --report written to FILE instead (replaced; refused when FILE is an input)")
+        Path reportFile;
+
+        /** Where the report goes: a file, {@code -} for stderr, or null for none. */
+        Path report()
+        {
+            return reportFile != null ? reportFile : reportToStderr ? Path.of("-") : null;
+        }
 
         @Option(names = "--progress", negatable = true, order = HelpSections.GENERAL + 60, description = "show a " +
             "progress bar on stderr even when it is not a terminal; --no-progress: never (default: shown when " +

@@ -1,6 +1,7 @@
 package dev.flowtracker.ingest.cli;
 
 import dev.flowtracker.ingest.decode.CaptureStats;
+import dev.flowtracker.ingest.source.file.CaptureFiles;
 import dev.flowtracker.ingest.source.file.CaptureReader;
 
 import java.io.IOException;
@@ -49,7 +50,8 @@ final class Progress
     void startFile(final Path file, final int index, final int count)
     {
         final Path name = file.getFileName();
-        fileLabel = (count > 1 ? "[" + (index + 1) + "/" + count + "] " : "") + (name == null ? file : name);
+        fileLabel = (count > 1 ? "[" + (index + 1) + "/" + count + "] " : "") +
+            (CaptureFiles.STDIN.equals(file) ? "standard input" : name == null ? file : name);
     }
 
     void update(final CaptureReader reader, final CaptureStats stats)
@@ -65,6 +67,14 @@ final class Progress
         }
         lastDraw = now;
         final long total = reader.progressTotal();
+        if (total <= 0)
+        {
+            // standard input or a pipe: no size to measure against, so what has been read
+            err.print(String.format(Locale.ROOT, "\r%s %,d bytes read, %,d packets", fileLabel,
+                reader.progressPosition(), stats.frames()));
+            drawn = true;
+            return;
+        }
         final double fraction = total > 0 ? Math.min(1.0, reader.progressPosition() / (double)total) : 0.0;
         final int filled = (int)(fraction * BAR_WIDTH);
         err.print(String.format(Locale.ROOT, "\r%s [%s%s] %3.0f%% %,d packets",

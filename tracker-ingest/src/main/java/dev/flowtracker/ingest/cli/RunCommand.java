@@ -5,6 +5,7 @@ import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.flow.FlowStateCodec;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
 import dev.flowtracker.ingest.output.FlowRecordSink;
+import dev.flowtracker.ingest.output.RecordLayout;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.output.kafka.KafkaRecordSink;
 
@@ -97,12 +98,13 @@ final class RunCommand implements Callable<Integer>
     public Integer call()
     {
         options.validate();
+        final RecordLayout layout = options.recordLayout();
         final RecordWriter records;
         try
         {
             // With Kafka and no -o, standard output is left alone.
-            records = options.output == null && kafka.enabled() ? null : options.output == null ?
-                RecordWriter.toStream(out, options.recordBufferBytes) :
+            records = options.output == null && kafka.enabled() && !options.outputToStdout ? null :
+                options.output == null ? StandardOutput.recordWriter(out, options.recordBufferBytes) :
                 RecordWriter.continuing(options.output, options.rotateBytes, options.rotateNanos,
                     options.rotateAtExit, options.recordBufferBytes);
         }
@@ -123,8 +125,9 @@ final class RunCommand implements Callable<Integer>
         }
         if (records == null)
         {
-            return runWith(null, kafkaSink);
+            return runWith(null, kafkaSink, layout);
         }
+        records.frame(layout);
         if (records.tornBytesCut() > 0)
         {
             err.printf(Locale.ROOT, "tracker run: %s ended in an unfinished record (%,d bytes) left by an earlier " +
@@ -136,11 +139,11 @@ final class RunCommand implements Callable<Integer>
             err.printf(Locale.ROOT, "tracker run: continuing %s after %,d bytes an earlier run wrote%n",
                 options.output, records.continuedBytes());
         }
-        return runWith(records, kafkaSink);
+        return runWith(records, kafkaSink, layout);
     }
 
     /** Runs the daemon with its record sinks (either may be null, not both); closes them whatever happens. */
-    private int runWith(final RecordWriter records, final KafkaRecordSink kafkaSink)
+    private int runWith(final RecordWriter records, final KafkaRecordSink kafkaSink, final RecordLayout layout)
     {
         final CheckpointStore store;
         try
@@ -162,7 +165,7 @@ final class RunCommand implements Callable<Integer>
             closeQuietly(kafkaSink);
             return ExitCodes.USAGE;
         }
-        return new RunDaemon(options, common.quiet, err).run(records, kafkaSink, store, limits);
+        return new RunDaemon(options, common.quiet, err).run(records, kafkaSink, store, limits, layout);
     }
 
     /**

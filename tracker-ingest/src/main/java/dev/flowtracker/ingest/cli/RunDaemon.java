@@ -15,6 +15,7 @@ import dev.flowtracker.ingest.metrics.FlowEndCounters;
 import dev.flowtracker.ingest.metrics.TrackerMetrics;
 import dev.flowtracker.ingest.output.FlowRecordSink;
 import dev.flowtracker.ingest.output.FlowRecords;
+import dev.flowtracker.ingest.output.RecordLayout;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.output.kafka.KafkaRecordSink;
 import dev.flowtracker.ingest.pipeline.Checkpointing;
@@ -77,10 +78,11 @@ final class RunDaemon
 
     /**
      * Runs the daemon writing to {@code records} and {@code kafka} (either may be null, not both), checkpointing to
-     * {@code store} (may be null); the exit status.
+     * {@code store} (may be null), in
+     * {@code layout} (but Kafka's, JSON); the exit status.
      */
     int run(final RecordWriter records, final KafkaRecordSink kafka, final CheckpointStore store,
-        final FlowLimits limits)
+        final FlowLimits limits, final RecordLayout layout)
     {
         this.records = records;
         this.kafka = kafka;
@@ -93,7 +95,7 @@ final class RunDaemon
         {
             all.add(kafka);
         }
-        this.sinks = new FlowRecords(all, options.recordFields());
+        this.sinks = new FlowRecords(all, options.recordFields(), layout);
         this.limits = limits;
         sources = options.sources();
         final FlowEndCounters[] flowEnds = new FlowEndCounters[options.workers];
@@ -152,7 +154,7 @@ final class RunDaemon
         return new Pipeline(options.workers, options.ringSize, !live, producers, options.lifecycle, zeekOptions, limits,
             checkpointing, sinks.fields(), worker ->
             {
-                final FlowEndCounters ends = new FlowEndCounters();
+                final FlowEndCounters ends = new FlowEndCounters(options.servicePorts);
                 flowEnds[worker] = ends;
                 return sinks.listenerFor(worker, ends::count);
             });

@@ -3,6 +3,7 @@ package dev.flowtracker.ingest.cli;
 import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.flow.FlowPhase;
 import dev.flowtracker.ingest.http.WebConfig;
+import dev.flowtracker.ingest.metrics.ServicePorts;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.source.PacketSource;
 import dev.flowtracker.ingest.source.afpacket.AfPacketOptions;
@@ -42,6 +43,8 @@ class RunOptions extends TrackingOptions
 
     final List<Path> files = new ArrayList<>();
     Path output;
+    /** {@code -o -}: records to standard output even with Kafka. */
+    boolean outputToStdout;
     int ringSize = 1 << 16;
     /** Replay pace as a multiple of real time; 0 = as fast as possible. */
     double replaySpeed;
@@ -78,6 +81,24 @@ class RunOptions extends TrackingOptions
     @Option(names = "--no-http", order = HelpSections.HTTP + 10, description = "no HTTP server (the command then " +
         "exits when the input ends; not with --http-listen or --web-config)")
     boolean noHttp;
+
+    ServicePorts servicePorts = ServicePorts.DEFAULTS;
+
+    @Option(names = "--service-ports", paramLabel = "LIST", order = HelpSections.HTTP + 40, description = "responder " +
+        "ports the tracker_service_* metrics count apart, comma-separated, at most " + ServicePorts.MAX_PORTS +
+        " (default: 22,25,53,80,110,143,443,445,993,995,1433,3306,3389,5432,6379,8080,8443,9092); every other port " +
+        "is \"other\", so the series stay bounded; \"\" for none")
+    void servicePorts(final String text)
+    {
+        try
+        {
+            servicePorts = ServicePorts.parse(text);
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new UsageException("--service-ports: " + e.getMessage());
+        }
+    }
 
     @Option(names = "--exit-at-end", order = HelpSections.HTTP + 30,
         description = "exit when the input ends instead of serving until stopped")
@@ -208,11 +229,12 @@ class RunOptions extends TrackingOptions
     }
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", order = HelpSections.OUTPUT, description = "write " +
-        "flow records to FILE instead of standard output. An existing FILE is continued, never truncated (a torn " +
-        "last line a killed run left is cut first)")
+        "flow records to FILE instead of standard output (- for standard output, also beside Kafka). An existing " +
+        "FILE is continued, never truncated (a torn last line a killed run left is cut first)")
     void output(final Path file)
     {
-        output = file;
+        output = StandardOutput.DASH.equals(file) ? null : file;
+        outputToStdout = output == null;
     }
 
     @Option(names = "--rotate-size", paramLabel = "N", order = HelpSections.OUTPUT + 10, description = "with -o: " +

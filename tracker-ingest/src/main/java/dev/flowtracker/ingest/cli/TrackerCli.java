@@ -100,6 +100,7 @@ public final class TrackerCli implements Callable<Integer>
 
     public static void main(final String[] args)
     {
+        StandardOutput.isProcessOutput(System.out);
         System.exit(run(args, System.out, System.err));
     }
 

@@ -3,9 +3,12 @@ package dev.flowtracker.ingest.cli;
 import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.ingest.output.CommunityId;
+import dev.flowtracker.ingest.output.OutputFormat;
 import dev.flowtracker.ingest.output.RecordFields;
+import dev.flowtracker.ingest.output.RecordLayout;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 
@@ -26,6 +29,10 @@ class TrackingOptions
     Lifecycle lifecycle = Lifecycle.ZEEK;
     int communityIdSeed;
     String tapName = TapNames.ofThisHost();
+    long updateIntervalNanos;
+    OutputFormat format = OutputFormat.JSON;
+    /** The columns --fields names, or null for the format's own. */
+    List<String> fields;
 
     @Option(names = {"-C", "--ignore-checksums"}, order = HelpSections.GENERAL + 50, description = "do not verify " +
         "IPv4 and TCP checksums (Zeek's -C; by default a bad TCP checksum is a C in the history and the segment is " +
@@ -80,10 +87,72 @@ class TrackingOptions
         tapName = text;
     }
 
-    /** What the records carry beyond the connection. */
+    @Option(names = "--update-interval", paramLabel = "D", order = HelpSections.OUTPUT + 95, description =
+        "also write an interim record of every connection still open, every D of packet time from its first " +
+        "packet (at least 1s; e.g. 5m): the same fields with the counts so far, end_reason null and " +
+        "\"interim\":true; the final record is unchanged. Off by default")
+    void updateInterval(final String text)
+    {
+        final long nanos = OptionValues.nanos(text, "--update-interval");
+        if (nanos < RecordFields.MIN_UPDATE_INTERVAL_NANOS)
+        {
+            throw new UsageException("--update-interval must be at least 1s, got '" + text + "'");
+        }
+        updateIntervalNanos = nanos;
+    }
+
+    @Option(names = "--format", paramLabel = "F", order = HelpSections.OUTPUT + 1, completionCandidates =
+        FormatLabels.class, description = "how records are written to the output (Kafka always gets JSON): json " +
+        "(default; one object a line), tsv (a header line of field names, then tab-separated values), zeek (Zeek's " +
+        "conn.log format with its #fields/#types header: zeek-cut reads it) or table (aligned columns for people, " +
+        "fitted to $COLUMNS or the terminal's width, else " + RecordLayout.DEFAULT_TABLE_WIDTH + ")")
+    void format(final String label)
+    {
+        format = OutputFormat.of(label);
+        if (format == null)
+        {
+            throw new UsageException("--format takes json, tsv, zeek or table, got '" + label + "'");
+        }
+    }
+
+    @Option(names = "--fields", paramLabel = "F,F...", order = HelpSections.OUTPUT + 2, description = "the " +
+        "fields to write, in this order: the record's names, nested ones by path (ts,uid,id.orig_h,conn_state," +
+        "tcp.orig.analysis.retransmission), plus orig, resp (addr:port), retrans (both sides) and rtt; with json, an " +
+        "object of those keys")
+    void fields(final String text)
+    {
+        final List<String> names = List.of(text.split(",", -1));
+        try
+        {
+            RecordLayout.of(OutputFormat.TSV, names, RecordLayout.DEFAULT_TABLE_WIDTH);
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new UsageException("--fields: " + e.getMessage());
+        }
+        fields = names;
+    }
+
+    /** How records are written; a table is fitted to the width of standard output. */
+    RecordLayout recordLayout()
+    {
+        return RecordLayout.of(format, fields, format == OutputFormat.TABLE ? TerminalWidth.ofStandardOutput() : 0);
+    }
+
+    /** What the records carry beyond the connection, and when open connections get interim ones. */
     RecordFields recordFields()
     {
-        return new RecordFields(communityIdSeed, tapName);
+        return new RecordFields(communityIdSeed, tapName, updateIntervalNanos);
+    }
+
+    /** The labels --format takes, for the shell completion. */
+    static final class FormatLabels implements Iterable<String>
+    {
+        @Override
+        public Iterator<String> iterator()
+        {
+            return Arrays.stream(OutputFormat.values()).map(OutputFormat::label).iterator();
+        }
     }
 
     /** The labels --lifecycle takes, for the shell completion. */

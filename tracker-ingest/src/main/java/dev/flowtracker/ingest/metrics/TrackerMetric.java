@@ -62,6 +62,8 @@ public enum TrackerMetric
         "Connections created (successors of a reused 4-tuple included)"),
     FLOWS_ENDED("tracker_flows_ended_total", Type.COUNTER, "connections", List.of("conn_state", "end_reason"),
         "Connection records emitted, by conn_state and end_reason"),
+    FLOWS_INTERIM_RECORDS("tracker_flows_interim_records_total", Type.COUNTER, "records", List.of(),
+        "Interim records of connections still open (--update-interval)"),
     FLOWS_REMOVED("tracker_flows_removed_total", Type.COUNTER, "connections", List.of("reason", "phase"),
         "Connections the bounded flow table removed"),
     FLOWS_RESTORED("tracker_flows_restored_total", Type.COUNTER, "connections", List.of(),
@@ -86,6 +88,20 @@ public enum TrackerMetric
         List.of("signal", "direction"), "Suspicious segments, by signal and direction"),
     TCP_HANDSHAKE_RTT("tracker_tcp_handshake_rtt_seconds", Type.HISTOGRAM, "seconds", List.of(),
         "tshark's initial RTT (last SYN to the first ACK without SYN), one sample per connection"),
+    TCP_ACK_RTT("tracker_tcp_ack_rtt_seconds", Type.HISTOGRAM, "seconds", List.of(),
+        "Data-path RTT: an ACK's time minus that of the segment it exactly acknowledges, every sample"),
+    TCP_PAYLOAD_BYTES("tracker_tcp_payload_bytes_total", Type.COUNTER, "bytes", List.of("direction"),
+        "TCP payload bytes tracked, by direction (as the IP header gives them, captured or not)"),
+    FLOW_DURATION("tracker_flow_duration_seconds", Type.HISTOGRAM, "seconds", List.of(),
+        "Durations of the connection records emitted (the records' duration)"),
+    SERVICE_FLOWS_ENDED("tracker_service_flows_ended_total", Type.COUNTER, "connections", List.of("service_port"),
+        "Connection records emitted, by responder port (--service-ports; other ports as other)"),
+    SERVICE_PAYLOAD_BYTES("tracker_service_payload_bytes_total", Type.COUNTER, "bytes",
+        List.of("service_port", "direction"), "Payload bytes of the connection records emitted, by responder port " +
+        "and direction (counted when a connection ends)"),
+    SERVICE_RETRANSMISSIONS("tracker_service_retransmissions_total", Type.COUNTER, "segments",
+        List.of("service_port"), "Segments flagged retransmission in the connection records emitted, by responder " +
+        "port (counted when a connection ends)"),
 
     // Output and checkpoints.
     RECORDS_WRITTEN("tracker_records_written_total", Type.COUNTER, "records", List.of("sink"),

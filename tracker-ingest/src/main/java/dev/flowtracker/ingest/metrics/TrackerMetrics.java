@@ -55,6 +55,8 @@ public final class TrackerMetrics implements AutoCloseable
     /** Handshake RTT buckets: 50 µs (a LAN) to 10 s (SYN retries). */
     static final double[] RTT_BUCKETS_SECONDS = {
         0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    /** Connection durations: 10 ms to a day. */
+    static final double[] DURATION_BUCKETS_SECONDS = {0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400};
     /** Checkpoint durations: 1 ms to 1 min. */
     static final double[] CHECKPOINT_BUCKETS_SECONDS = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60};
     /** Kafka delivery latencies: 1 ms to 2 min (an outage's records are delivered late, not lost). */
@@ -221,6 +223,7 @@ public final class TrackerMetrics implements AutoCloseable
             }
         }
         counter(FLOWS_STARTED, pipeline.totals(), WorkerTotals::connectionsCreated);
+        counter(FLOWS_INTERIM_RECORDS, pipeline.totals(), WorkerTotals::interimRecords);
         for (int c = 0; c < FlowEndCounters.CONN_STATES.length; c++)
         {
             final int connState = c;
@@ -237,6 +240,7 @@ public final class TrackerMetrics implements AutoCloseable
                 }, FlowEndCounters.CONN_STATES[c], reason.label());
             }
         }
+        bindServices(flowEnds);
         counter(FLOWS_RESTORED, pipeline.checkpoints(), CheckpointSchedule::restoredFlows);
         gauge(FLOW_TABLE_CAPACITY, pipeline, p -> maxFlows);
         gauge(FLOW_TABLE_EMERGENCY, pipeline.totals(), WorkerTotals::workersInEmergency);
@@ -245,11 +249,47 @@ public final class TrackerMetrics implements AutoCloseable
         counter(FLOW_TABLE_WORKING_SET_MISSES, pipeline.totals(), WorkerTotals::workingSetMisses);
     }
 
+    private void bindServices(final FlowEndCounters[] flowEnds)
+    {
+        final ServicePorts services = flowEnds[0].services();
+        for (int s = 0; s < services.size(); s++)
+        {
+            final int service = s;
+            final String port = services.label(s);
+            counter(SERVICE_FLOWS_ENDED, flowEnds,
+                ends -> serviceSum(ends, service, FlowEndCounters.SERVICE_FLOWS), port);
+            counter(SERVICE_PAYLOAD_BYTES, flowEnds,
+                ends -> serviceSum(ends, service, FlowEndCounters.SERVICE_ORIG_BYTES), port, DIRECTIONS[0]);
+            counter(SERVICE_PAYLOAD_BYTES, flowEnds,
+                ends -> serviceSum(ends, service, FlowEndCounters.SERVICE_RESP_BYTES), port, DIRECTIONS[1]);
+            counter(SERVICE_RETRANSMISSIONS, flowEnds,
+                ends -> serviceSum(ends, service, FlowEndCounters.SERVICE_RETRANSMISSIONS), port);
+        }
+        final List<Recorder> durations = new ArrayList<>();
+        for (final FlowEndCounters ends : flowEnds)
+        {
+            durations.add(ends.durations());
+        }
+        histogram(FLOW_DURATION, durations, DURATION_BUCKETS_SECONDS, FlowEndCounters.MAX_DURATION_NANOS);
+    }
+
+    private static long serviceSum(final FlowEndCounters[] flowEnds, final int service, final int which)
+    {
+        long total = 0;
+        for (final FlowEndCounters ends : flowEnds)
+        {
+            total += ends.serviceCount(service, which);
+        }
+        return total;
+    }
+
     private void bindAnalysis(final Pipeline pipeline)
     {
         for (int d = 0; d < DIRECTIONS.length; d++)
         {
             final int direction = d;
+            counter(TCP_PAYLOAD_BYTES, pipeline.totals(),
+                t -> t.traffic(counters -> counters.payloadBytes(direction)), DIRECTIONS[d]);
             counter(TCP_SEGMENTS, pipeline.totals(), t -> t.traffic(counters -> counters.segments(direction)),
                 DIRECTIONS[d]);
             for (final AnalysisFlag flag : AnalysisFlag.values())
@@ -271,6 +311,12 @@ public final class TrackerMetrics implements AutoCloseable
             rtts.add(pipeline.handshakeRtts(i));
         }
         histogram(TCP_HANDSHAKE_RTT, rtts, RTT_BUCKETS_SECONDS, Pipeline.MAX_RECORDED_NANOS);
+        final List<Recorder> ackRtts = new ArrayList<>();
+        for (int i = 0; i < pipeline.workers(); i++)
+        {
+            ackRtts.add(pipeline.ackRtts(i));
+        }
+        histogram(TCP_ACK_RTT, ackRtts, RTT_BUCKETS_SECONDS, Pipeline.MAX_RECORDED_NANOS);
     }
 
     private void bindOutput(final Pipeline pipeline, final RecordWriter records)

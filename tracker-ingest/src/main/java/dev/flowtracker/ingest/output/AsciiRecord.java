@@ -35,6 +35,17 @@ public final class AsciiRecord implements CharSequence
         return this;
     }
 
+    /** Cuts the record back to its first {@code newLength} bytes. */
+    public AsciiRecord truncate(final int newLength)
+    {
+        if (newLength < 0 || newLength > length)
+        {
+            throw new IndexOutOfBoundsException("length " + newLength + " of " + length);
+        }
+        length = newLength;
+        return this;
+    }
+
     /** The array the text is in, from index 0 to {@link #length}; valid until the next change. */
     public byte[] bytes()
     {

@@ -14,7 +14,7 @@ import java.nio.charset.StandardCharsets;
  * extension object {@code tcp}; the schema is written down in {@code docs/flow-record.md}. Reuses one builder, so
  * an instance belongs to one thread.
  */
-public final class FlowRecordFormat
+public final class FlowRecordFormat implements RecordFormatter
 {
     private static final char[] BASE62 =
         "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
@@ -61,6 +61,7 @@ public final class FlowRecordFormat
     private static final byte[] RESP = ascii(",\"resp\":");
     private static final byte[] INITIAL_RTT = ascii(",\"initial_rtt\":");
     private static final byte[] END_REASON_NULL = ascii(",\"end_reason\":null");
+    private static final byte[] INTERIM_TRUE = ascii(",\"interim\":true");
     private static final byte[] END_REASON = ascii(",\"end_reason\":\"");
     private static final byte[] HISTORY_TRUNCATED_TRUE = ascii(",\"history_truncated\":true");
     private static final byte[] VNI = ascii(",\"vni\":");
@@ -107,7 +108,22 @@ public final class FlowRecordFormat
      * Formats the record, without the trailing newline, into this format's reusable buffer (nothing is allocated);
      * the result is valid until the next call.
      */
+    @Override
     public AsciiRecord format(final TcpConnection c)
+    {
+        return format(c, false);
+    }
+
+    /**
+     * As {@link #format}, for an interim record of a connection still open: the same fields, counts so far, and
+     * {@code "interim":true} last (a final record has no such field).
+     */
+    public AsciiRecord formatInterim(final TcpConnection c)
+    {
+        return format(c, true);
+    }
+
+    private AsciiRecord format(final TcpConnection c, final boolean interim)
     {
         final AsciiRecord out = line.clear();
         final TcpEndpoint orig = c.originator();
@@ -127,14 +143,7 @@ public final class FlowRecordFormat
         communityId.append(out, c.ipVersion(), c.originatorAddressHigh(), c.originatorAddressLow(),
             c.originatorPort(), c.responderAddressHigh(), c.responderAddressLow(), c.responderPort());
         out.append(DURATION);
-        if (zeek.created())
-        {
-            appendSeconds(out, zeek.lastNanos() - zeek.startNanos());
-        }
-        else
-        {
-            appendSeconds(out, c.lastTimestampNanos() - c.firstTimestampNanos());
-        }
+        appendSeconds(out, c.durationNanos());
         out.append(ORIG_BYTES).appendUnsigned(zeek.origBytes());
         out.append(RESP_BYTES).appendUnsigned(zeek.respBytes());
         out.append(CONN_STATE);
@@ -180,7 +189,12 @@ public final class FlowRecordFormat
         {
             out.append(VNI).append(c.tunnelId());
         }
-        out.append('}').append(tapField).append('}');
+        out.append('}').append(tapField);
+        if (interim)
+        {
+            out.append(INTERIM_TRUE);
+        }
+        out.append('}');
         return out;
     }
 
@@ -289,7 +303,7 @@ public final class FlowRecordFormat
      * A Zeek-style uid ("C" + base62) derived from the connection's identity, first packet time and generation,
      * so the same input always yields the same uids, whichever worker handled the connection.
      */
-    private static void appendUid(final AsciiRecord out, final TcpConnection c)
+    static void appendUid(final AsciiRecord out, final TcpConnection c)
     {
         long h1 = FlowHash.mix(c.originatorAddressHigh() ^ FlowHash.mix(c.originatorAddressLow()) ^
             ((long)c.originatorPort() << 32 | c.responderPort()));

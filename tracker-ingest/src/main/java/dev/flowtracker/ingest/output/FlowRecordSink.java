@@ -31,6 +31,24 @@ public interface FlowRecordSink extends AutoCloseable
     /** Records not delivered, all reasons. */
     long lost();
 
+    /**
+     * Whether this sink takes the full JSON record whatever {@code --format} says (Kafka: its consumers parse JSON);
+     * the others take the records in the chosen layout.
+     */
+    default boolean jsonOnly()
+    {
+        return false;
+    }
+
+    /**
+     * Whether the reader of the sink's stream went away (a closed pipe: {@code tracker analyze x | head -1}): the
+     * records since are dropped and not counted as lost, as grep and tshark end quietly then.
+     */
+    default boolean readerLeft()
+    {
+        return false;
+    }
+
     /** The first error that stopped the sink, in one line, or null while it works (or retries). */
     String failure();
 

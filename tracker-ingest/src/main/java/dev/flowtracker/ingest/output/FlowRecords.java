@@ -3,12 +3,14 @@ package dev.flowtracker.ingest.output;
 import dev.flowtracker.core.tcp.ConnectionListener;
 import dev.flowtracker.core.tcp.TcpConnection;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * The record stage of both commands: formats every ended connection once, on the worker that ended it, into that
  * worker's own buffer ({@link FlowRecordFormat}, nothing allocated per record), and hands the same bytes to every
- * {@link FlowRecordSink}. A new destination is one more sink in the list; the commands and the pipeline do not
+ * {@link FlowRecordSink} (with a {@link RecordLayout} other than JSON, the JSON-only sinks get the JSON record and
+ * the others the layout's). A new destination is one more sink in the list; the commands and the pipeline do not
  * change.
  *
  * <p>{@link #listenerFor} is called once per worker before it starts; each listener belongs to its worker's thread.
@@ -18,6 +20,7 @@ public final class FlowRecords implements AutoCloseable
 {
     private final FlowRecordSink[] sinks;
     private final RecordFields fields;
+    private final RecordLayout layout;
 
     /**
      * Records with {@code fields} to {@code sinks}, at least one, in the order given (the first is the one summaries
@@ -25,12 +28,23 @@ public final class FlowRecords implements AutoCloseable
      */
     public FlowRecords(final List<? extends FlowRecordSink> sinks, final RecordFields fields)
     {
+        this(sinks, fields, RecordLayout.JSON);
+    }
+
+    /**
+     * Records with {@code fields} to {@code sinks} in {@code layout}, but for the sinks that take JSON only
+     * ({@link FlowRecordSink#jsonOnly}), which get the full JSON record.
+     */
+    public FlowRecords(
+        final List<? extends FlowRecordSink> sinks, final RecordFields fields, final RecordLayout layout)
+    {
         if (sinks.isEmpty())
         {
             throw new IllegalArgumentException("no record sink");
         }
         this.sinks = sinks.toArray(new FlowRecordSink[0]);
         this.fields = fields;
+        this.layout = layout;
     }
 
     /** Records with the default fields to {@code sinks}. */
@@ -65,22 +79,91 @@ public final class FlowRecords implements AutoCloseable
     {
         final FlowRecordFormat format = new FlowRecordFormat(fields);
         final FlowRecordSink[] to = sinks;
-        return connection -> write(before, format, to, connection);
+        final boolean allJson = layout.fullJson();
+        final RecordFormatter text = allJson ? null : layout.formatter(fields);
+        final FlowRecordSink[] json = allJson ? to : Arrays.stream(to).filter(FlowRecordSink::jsonOnly)
+            .toArray(FlowRecordSink[]::new);
+        final FlowRecordSink[] laidOut = allJson ? new FlowRecordSink[0] : Arrays.stream(to)
+            .filter(sink -> !sink.jsonOnly()).toArray(FlowRecordSink[]::new);
+        return new ConnectionListener()
+        {
+            @Override
+            public void onConnectionEnd(final TcpConnection connection)
+            {
+                write(before, format, json, text, laidOut, connection);
+            }
+
+            @Override
+            public void onConnectionUpdate(final TcpConnection connection)
+            {
+                // JSON marks an interim record ("interim":true); a text layout's row has its end_reason unset.
+                if (json.length > 0)
+                {
+                    final AsciiRecord record = format.formatInterim(connection);
+                    for (final FlowRecordSink sink : json)
+                    {
+                        sink.write(record);
+                    }
+                }
+                if (laidOut.length > 0)
+                {
+                    final AsciiRecord record = text.format(connection);
+                    for (final FlowRecordSink sink : laidOut)
+                    {
+                        sink.write(record);
+                    }
+                }
+            }
+        };
     }
 
+    /**
+     * Formats the record once per layout the sinks take: JSON for the JSON-only sinks (all of them when the layout is
+     * JSON), the text layout for the rest.
+     */
     private static void write(
-        final ConnectionListener before, final FlowRecordFormat format, final FlowRecordSink[] to,
-        final TcpConnection connection)
+        final ConnectionListener before, final FlowRecordFormat format, final FlowRecordSink[] json,
+        final RecordFormatter text, final FlowRecordSink[] laidOut, final TcpConnection connection)
     {
         if (before != null)
         {
             before.onConnectionEnd(connection);
         }
-        final AsciiRecord record = format.format(connection);
-        for (final FlowRecordSink sink : to)
+        if (json.length > 0)
         {
-            sink.write(record);
+            final AsciiRecord record = format.format(connection);
+            for (final FlowRecordSink sink : json)
+            {
+                sink.write(record);
+            }
         }
+        if (laidOut.length > 0)
+        {
+            final AsciiRecord record = text.format(connection);
+            for (final FlowRecordSink sink : laidOut)
+            {
+                sink.write(record);
+            }
+        }
+    }
+
+    /** How the records are written (but to the JSON-only sinks). */
+    public RecordLayout layout()
+    {
+        return layout;
+    }
+
+    /** Whether every sink's reader went away ({@link FlowRecordSink#readerLeft}): nobody reads what follows. */
+    public boolean readerLeft()
+    {
+        for (final FlowRecordSink sink : sinks)
+        {
+            if (!sink.readerLeft())
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The sinks, in the order given. */

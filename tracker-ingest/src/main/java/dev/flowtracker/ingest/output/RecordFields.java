@@ -10,18 +10,33 @@ import java.util.regex.Pattern;
  * @param tapName         letters, digits, {@code .}, {@code _} and {@code -}, 1 to {@value #MAX_TAP_NAME}
  *                        characters (a host name fits; nothing needs escaping in JSON or a Kafka header); null
  *                        writes no {@code tap} field.
+ * @param updateIntervalNanos every how long of packet time an open connection gets an interim record (marked
+ *                        {@code "interim":true}), from its first packet; 0 for none.
  */
-public record RecordFields(int communityIdSeed, String tapName)
+public record RecordFields(int communityIdSeed, String tapName, long updateIntervalNanos)
 {
     /** Longest tap name. */
     public static final int MAX_TAP_NAME = 253;
     /** Seed 0, no tap name: what tests and benchmarks use. */
     public static final RecordFields DEFAULTS = new RecordFields(0, null);
+    /** Shortest interval between interim records: shorter would flood the sinks. */
+    public static final long MIN_UPDATE_INTERVAL_NANOS = 1_000_000_000L;
 
     private static final Pattern TAP_NAME = Pattern.compile("[A-Za-z0-9._-]{1," + MAX_TAP_NAME + "}");
 
+    /** No interim records. */
+    public RecordFields(final int communityIdSeed, final String tapName)
+    {
+        this(communityIdSeed, tapName, 0);
+    }
+
     public RecordFields
     {
+        if (updateIntervalNanos != 0 && updateIntervalNanos < MIN_UPDATE_INTERVAL_NANOS)
+        {
+            throw new IllegalArgumentException("the update interval must be 0 (none) or at least 1 s, was " +
+                updateIntervalNanos + " ns");
+        }
         if (communityIdSeed < 0 || communityIdSeed > CommunityId.MAX_SEED)
         {
             throw new IllegalArgumentException("the community id seed must be 0 to " + CommunityId.MAX_SEED +

@@ -4,6 +4,8 @@ import dev.flowtracker.ingest.concurrent.TrackerThreads;
 import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -92,6 +94,8 @@ public final class RecordWriter implements FlowRecordSink
     /** Records per gathering write (well under the kernel's IOV_MAX of 1024). */
     private static final int GATHER = 256;
     private static final long IDLE_POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** The message of EPIPE (Linux), a write to a pipe whose reader closed it; the JVM ignores SIGPIPE. */
+    private static final String BROKEN_PIPE = "Broken pipe";
 
 
     /** A flush waiting for every record in the backlog before it to be written, or for the sink to fail. */
@@ -143,6 +147,7 @@ public final class RecordWriter implements FlowRecordSink
     private final AtomicLong sinkFailures = new AtomicLong();
     private final AtomicReference<String> failure = new AtomicReference<>();
     private volatile boolean failing;
+    private volatile boolean readerLeft;
 
     // Writer thread only.
     private final ArrayDeque<ByteBuffer> backlog = new ArrayDeque<>();
@@ -160,6 +165,13 @@ public final class RecordWriter implements FlowRecordSink
     /** Set once at creation by {@link #continuing}. */
     private long tornBytesCut;
     private long continuedBytes;
+    /**
+     * The layout whose header starts each (empty) file and whose footer ends it; null for none. Header buffers are
+     * read-only, which tells them from records: they are not counted as records written or lost.
+     */
+    private RecordLayout framing;
+    /** Bytes of the header at the start of the current file: a file of a header alone is not rotated. */
+    private long headerBytes;
 
     /** Records to {@code console} (standard output): no rotation; it is flushed, never closed. */
     public static RecordWriter toStream(final OutputStream console)
@@ -171,6 +183,19 @@ public final class RecordWriter implements FlowRecordSink
     public static RecordWriter toStream(final OutputStream console, final long bufferBytes)
     {
         final GatheringByteChannel channel = new StreamChannel(console);
+        return new RecordWriter(null, () -> channel, channel, 0, 0, bufferBytes, DEFAULT_RETRY_NANOS,
+            DEFAULT_CLOSE_GRACE_NANOS);
+    }
+
+    /**
+     * Records to this process's standard output through its file descriptor rather than {@code System.out} (a
+     * {@link PrintStream} hides its errors), so that a reader that went away (EPIPE) is told from a failing disk:
+     * then the records since are dropped, uncounted ({@link #readerLeft}). Flushed, never closed.
+     */
+    public static RecordWriter toStandardOutput(final long bufferBytes)
+    {
+        System.out.flush();
+        final FileChannel channel = new FileOutputStream(FileDescriptor.out).getChannel();
         return new RecordWriter(null, () -> channel, channel, 0, 0, bufferBytes, DEFAULT_RETRY_NANOS,
             DEFAULT_CLOSE_GRACE_NANOS);
     }
@@ -349,6 +374,22 @@ public final class RecordWriter implements FlowRecordSink
         return file != null ? "file" : "stdout";
     }
 
+    /**
+     * Writes {@code layout}'s header before the first record when the file (or stream) is empty, and again at the
+     * start of each rotated file, and its footer before a file is closed. Called once, before the first record.
+     */
+    public void frame(final RecordLayout layout)
+    {
+        put(layout);
+    }
+
+    /** Whether the stream's reader went away (a closed pipe); records since are dropped, not counted as lost. */
+    @Override
+    public boolean readerLeft()
+    {
+        return readerLeft;
+    }
+
     /** Hands one record (without its newline) to the writer thread; waits while the queue is full. */
     public void write(final CharSequence record)
     {
@@ -394,7 +435,7 @@ public final class RecordWriter implements FlowRecordSink
     /** Gives a written (or dropped) record's buffer back for reuse. Writer thread. */
     private void recycle(final ByteBuffer line)
     {
-        if (line.capacity() == POOLED_BUFFER_BYTES)
+        if (!line.isReadOnly() && line.capacity() == POOLED_BUFFER_BYTES)
         {
             pool.offer(line); // beyond the pool's bound it goes to the garbage collector
         }
@@ -555,6 +596,11 @@ public final class RecordWriter implements FlowRecordSink
                     stopping = true;
                     stopDeadline = System.nanoTime() + closeGraceNanos;
                 }
+                else if (entry instanceof RecordLayout layout)
+                {
+                    framing = layout;
+                    addHeader();
+                }
                 else if (entry instanceof Barrier barrier)
                 {
                     barrier.backlogEntriesBefore = backlogEntered;
@@ -590,6 +636,11 @@ public final class RecordWriter implements FlowRecordSink
 
     private void accept(final ByteBuffer line)
     {
+        if (readerLeft)
+        {
+            recycle(line); // nobody reads it: not lost
+            return;
+        }
         if (backlogBytes.get() + line.remaining() > bufferBytes)
         {
             lost.add(LossReason.BUFFER_FULL, 1); // the newest goes: the oldest waited longest
@@ -628,7 +679,14 @@ public final class RecordWriter implements FlowRecordSink
             }
             catch (final IOException e)
             {
-                fail(describe(e));
+                if (file == null && BROKEN_PIPE.equals(e.getMessage()))
+                {
+                    leftByReader();
+                }
+                else
+                {
+                    fail(describe(e));
+                }
                 return;
             }
             finally
@@ -645,14 +703,93 @@ public final class RecordWriter implements FlowRecordSink
             backlogBytes.addAndGet(-wrote);
             while (!backlog.isEmpty() && !backlog.peekFirst().hasRemaining())
             {
-                recycle(backlog.pollFirst());
-                backlogLeft++;
-                backlogRecords.decrementAndGet();
-                written.incrementAndGet();
+                final ByteBuffer done = backlog.pollFirst();
+                if (!done.isReadOnly())
+                {
+                    backlogLeft++;
+                    backlogRecords.decrementAndGet();
+                    written.incrementAndGet();
+                }
+                recycle(done);
             }
             if (rotateBytes > 0 && bytesInFile >= rotateBytes && atRecordBoundary())
             {
                 rotate();
+            }
+        }
+    }
+
+    /** The stream's reader went away: what waits and what follows is dropped, and counted nowhere. */
+    private void leftByReader()
+    {
+        readerLeft = true;
+        failing = false;
+        for (final ByteBuffer line : backlog)
+        {
+            recycle(line);
+        }
+        backlog.clear();
+        backlogLeft = backlogEntered;
+        backlogRecords.set(0);
+        backlogBytes.set(0);
+    }
+
+    /** Queues the layout's header at the front of the backlog when the output is empty (a new or rotated file). */
+    private void addHeader()
+    {
+        if (framing == null || out == null || readerLeft)
+        {
+            return;
+        }
+        try
+        {
+            if (out instanceof FileChannel channel && file != null && channel.size() > 0)
+            {
+                return; // a continued file has its header
+            }
+        }
+        catch (final IOException e)
+        {
+            return;
+        }
+        final ByteBuffer header = ByteBuffer.wrap(framing.header()).asReadOnlyBuffer();
+        if (header.hasRemaining())
+        {
+            backlog.addFirst(header);
+            backlogBytes.addAndGet(header.remaining());
+            headerBytes = header.remaining();
+        }
+    }
+
+    /** Writes the layout's footer straight out before the output is closed (best effort: none on a failing one). */
+    private void writeFooter()
+    {
+        if (framing == null || out == null || readerLeft || failing)
+        {
+            return;
+        }
+        final ByteBuffer footer = ByteBuffer.wrap(framing.footer());
+        try
+        {
+            while (footer.hasRemaining())
+            {
+                final int wrote = out.write(footer);
+                if (wrote <= 0)
+                {
+                    break;
+                }
+                bytesInFile += wrote;
+            }
+        }
+        catch (final IOException e)
+        {
+            if (file == null && BROKEN_PIPE.equals(e.getMessage()))
+            {
+                leftByReader(); // every record was read: only the footer was not
+            }
+            else
+            {
+                failure.compareAndSet(null, describe(e));
             }
         }
     }
@@ -692,7 +829,12 @@ public final class RecordWriter implements FlowRecordSink
     private void finish()
     {
         cutPartialRecord();
-        lost.add(LossReason.SHUTDOWN, backlog.size());
+        lost.add(LossReason.SHUTDOWN, backlog.stream().filter(line -> !line.isReadOnly()).count());
+        final boolean records = bytesInFile > headerBytes;
+        if (backlog.isEmpty())
+        {
+            writeFooter();
+        }
         failing = failing || !backlog.isEmpty();
         backlog.clear();
         backlogRecords.set(0);
@@ -700,7 +842,7 @@ public final class RecordWriter implements FlowRecordSink
         releaseBarriers();
         if (file != null)
         {
-            if (rotateAtExit && bytesInFile > 0 && out != null)
+            if (rotateAtExit && records && out != null)
             {
                 closeOut();
                 moveAside();
@@ -715,7 +857,8 @@ public final class RecordWriter implements FlowRecordSink
      */
     private void cutPartialRecord()
     {
-        if (backlog.isEmpty() || backlog.peekFirst().position() == 0 || !(out instanceof FileChannel channel))
+        if (file == null || backlog.isEmpty() || backlog.peekFirst().position() == 0 ||
+            !(out instanceof FileChannel channel))
         {
             return;
         }
@@ -733,8 +876,8 @@ public final class RecordWriter implements FlowRecordSink
 
     private void maybeRotateByAge()
     {
-        if (file != null && rotateNanos > 0 && bytesInFile > 0 && System.nanoTime() - openedNanos >= rotateNanos &&
-            atRecordBoundary())
+        if (file != null && rotateNanos > 0 && bytesInFile > headerBytes &&
+            System.nanoTime() - openedNanos >= rotateNanos && atRecordBoundary())
         {
             rotate();
         }
@@ -746,6 +889,7 @@ public final class RecordWriter implements FlowRecordSink
         {
             return;
         }
+        writeFooter();
         closeOut();
         moveAside();
         reopen();
@@ -776,10 +920,12 @@ public final class RecordWriter implements FlowRecordSink
     private boolean reopen()
     {
         bytesInFile = 0;
+        headerBytes = 0;
         openedNanos = System.nanoTime();
         try
         {
             out = opener.open();
+            addHeader();
             return true;
         }
         catch (final IOException e)
@@ -810,70 +956,5 @@ public final class RecordWriter implements FlowRecordSink
     private static String describe(final IOException e)
     {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
-
-    /**
-     * An output stream as a gathering channel: each buffer is written whole, then the stream is flushed. A failure
-     * leaves the buffer it hit unwritten (a stream cannot say how much it took, so a retry may repeat part of a
-     * line). A {@link PrintStream} hides its errors; they are read back with {@code checkError}.
-     */
-    private static final class StreamChannel implements GatheringByteChannel
-    {
-        private final OutputStream stream;
-
-        StreamChannel(final OutputStream stream)
-        {
-            this.stream = stream;
-        }
-
-        @Override
-        public long write(final ByteBuffer[] sources, final int offset, final int length) throws IOException
-        {
-            long total = 0;
-            for (int i = offset; i < offset + length; i++)
-            {
-                final ByteBuffer source = sources[i];
-                final int remaining = source.remaining();
-                stream.write(source.array(), source.arrayOffset() + source.position(), remaining);
-                checkPrintStream();
-                source.position(source.limit());
-                total += remaining;
-            }
-            stream.flush();
-            checkPrintStream();
-            return total;
-        }
-
-        private void checkPrintStream() throws IOException
-        {
-            if (stream instanceof PrintStream print && print.checkError())
-            {
-                throw new IOException("the output stream reported an error");
-            }
-        }
-
-        @Override
-        public long write(final ByteBuffer[] sources) throws IOException
-        {
-            return write(sources, 0, sources.length);
-        }
-
-        @Override
-        public int write(final ByteBuffer source) throws IOException
-        {
-            return (int)write(new ByteBuffer[] {source}, 0, 1);
-        }
-
-        @Override
-        public boolean isOpen()
-        {
-            return true;
-        }
-
-        @Override
-        public void close()
-        {
-            // standard output is flushed, never closed
-        }
     }
 }

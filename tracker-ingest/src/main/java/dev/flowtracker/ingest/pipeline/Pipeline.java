@@ -71,6 +71,7 @@ public final class Pipeline implements FrameSink
     private final WorkerTotals totals;
     /** Per worker: its connections' handshake RTTs (ns), recorded on the worker thread, read at scrape time. */
     private final Recorder[] handshakeRtts;
+    private final Recorder[] ackRtts;
     /** Highest RTT a recorder holds; longer ones are recorded as this (a handshake longer than a minute). */
     public static final long MAX_RECORDED_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final long CLOCK_CHECK_PACKET_NANOS = 100_000_000L;
@@ -146,8 +147,16 @@ public final class Pipeline implements FrameSink
         final int workers, final int ringSize, final Lifecycle lifecycle, final ZeekOptions zeekOptions,
         final FlowLimits limits, final IntFunction<ConnectionListener> listenerForWorker)
     {
-        return new Pipeline(workers, ringSize, true, 1, true, lifecycle, zeekOptions, limits, null,
-            RecordFields.DEFAULTS, listenerForWorker);
+        return offline(workers, ringSize, lifecycle, zeekOptions, limits, RecordFields.DEFAULTS, listenerForWorker);
+    }
+
+    /** As above, with the records' fields (and interim records, when they ask for them). */
+    public static Pipeline offline(
+        final int workers, final int ringSize, final Lifecycle lifecycle, final ZeekOptions zeekOptions,
+        final FlowLimits limits, final RecordFields recordFields, final IntFunction<ConnectionListener> listeners)
+    {
+        return new Pipeline(workers, ringSize, true, 1, true, lifecycle, zeekOptions, limits, null, recordFields,
+            listeners);
     }
 
     private Pipeline(
@@ -182,6 +191,7 @@ public final class Pipeline implements FrameSink
         this.shardWorkers = new ShardWorker[workers];
         this.workersFinished = new CountDownLatch(workers);
         this.handshakeRtts = new Recorder[workers];
+        this.ackRtts = new Recorder[workers];
         for (int i = 0; i < workers; i++)
         {
             shardWorkers[i] =
@@ -192,6 +202,10 @@ public final class Pipeline implements FrameSink
             handshakeRtts[i] = recorder;
             shardWorkers[i].tracker()
                 .onHandshakeRtt(nanos -> recorder.recordValue(Math.clamp(nanos, 0, MAX_RECORDED_NANOS)));
+            final Recorder ackRecorder = new Recorder(1, MAX_RECORDED_NANOS, 3);
+            ackRtts[i] = ackRecorder;
+            shardWorkers[i].tracker()
+                .onAckRtt(nanos -> ackRecorder.recordValue(Math.clamp(nanos, 1, MAX_RECORDED_NANOS)));
         }
         this.checkpointing = checkpointing;
         this.totals = new WorkerTotals(shardWorkers);
@@ -409,6 +423,12 @@ public final class Pipeline implements FrameSink
     public Recorder handshakeRtts(final int worker)
     {
         return handshakeRtts[worker];
+    }
+
+    /** Worker {@code worker}'s data-path ACK RTT samples (nanoseconds), for metrics. */
+    public Recorder ackRtts(final int worker)
+    {
+        return ackRtts[worker];
     }
 
     /**

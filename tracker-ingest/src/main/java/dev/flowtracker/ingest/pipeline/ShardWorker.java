@@ -5,6 +5,7 @@ import dev.flowtracker.core.flow.ConnectionTracker;
 import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.ConnectionListener;
 import dev.flowtracker.core.tcp.Lifecycle;
+import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.output.FlowRecordFormat;
 import dev.flowtracker.ingest.output.RecordFields;
@@ -72,12 +73,26 @@ final class ShardWorker implements EventHandler<PacketEvent>
         this.finished = finished;
         // The pipeline's listeners format or count a connection and let go of it: its object is recycled. The
         // ended records kept for queries are taken after the listener, on this worker, before the recycling.
-        final ConnectionListener keepingEnded = connection ->
+        final ConnectionListener keepingEnded = new ConnectionListener()
         {
-            listener.onConnectionEnd(connection);
-            ended.add(connection, queryFormat);
+            @Override
+            public void onConnectionEnd(final TcpConnection connection)
+            {
+                listener.onConnectionEnd(connection);
+                ended.add(connection, queryFormat);
+            }
+
+            @Override
+            public void onConnectionUpdate(final TcpConnection connection)
+            {
+                listener.onConnectionUpdate(connection);
+            }
         };
         this.tracker = new ConnectionTracker(1 << 12, keepingEnded, lifecycle, zeekOptions, limits, false);
+        if (recordFields.updateIntervalNanos() > 0)
+        {
+            tracker.emitInterimRecords(recordFields.updateIntervalNanos());
+        }
     }
 
     /** The worker's tracker: read its counters only after the pipeline has finished. */

@@ -74,6 +74,12 @@ public final class WorkerTotals
         return sum(worker -> worker.tracker().connectionsCreated());
     }
 
+    /** Interim records emitted so far, all workers; any thread (a moment stale). */
+    public long interimRecords()
+    {
+        return sum(worker -> worker.tracker().interimRecords());
+    }
+
     /** Workers whose flow table is in emergency mode now; any thread (a moment stale). */
     public int workersInEmergency()
     {

@@ -153,6 +153,13 @@ public final class KafkaRecordSink implements FlowRecordSink
         return "kafka";
     }
 
+    /** Consumers of the topic parse JSON: --format does not apply. */
+    @Override
+    public boolean jsonOnly()
+    {
+        return true;
+    }
+
     @Override
     public void write(final AsciiRecord record)
     {

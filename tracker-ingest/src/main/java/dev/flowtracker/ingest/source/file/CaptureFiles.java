@@ -13,11 +13,17 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * Opens a capture file by its content, not its name: gzip (decompressed while streaming), then pcap or pcapng.
- * Plain files are memory-mapped.
+ * Plain regular files are memory-mapped; {@code -} (standard input), pipes and other files that are not regular
+ * ({@code /dev/stdin}, {@code <(zcat x.pcap.gz)}) cannot be, and are streamed through the bounded sliding buffer
+ * of {@link StreamingCaptureInput}, as compressed files are: nothing keeps the whole capture.
  */
 public final class CaptureFiles
 {
+    /** The name that reads standard input. */
+    public static final Path STDIN = Path.of("-");
+
     private static final int GZIP_MAGIC = 0x1F8B;
+    private static final int STREAM_BUFFER = 1 << 16;
 
     private CaptureFiles()
     {
@@ -26,6 +32,10 @@ public final class CaptureFiles
     public static CaptureReader open(final Path file) throws IOException
     {
         final String name = file.toString();
+        if (STDIN.equals(file))
+        {
+            return openStream("standard input", System.in, -1);
+        }
         if (!Files.exists(file))
         {
             throw new NoSuchFileException(name, null, "no such file");
@@ -37,6 +47,10 @@ public final class CaptureFiles
         if (!Files.isReadable(file))
         {
             throw new IOException(name + ": permission denied");
+        }
+        if (!Files.isRegularFile(file))
+        {
+            return openStream(name, Files.newInputStream(file), -1);
         }
         final CaptureInput input = isGzip(file) ? gunzip(file) : new MappedCaptureInput(file);
         try
@@ -72,6 +86,51 @@ public final class CaptureFiles
         throw new CaptureFormatException(name, 0, String.format("not a pcap or pcapng file (magic 0x%08x)", magic));
     }
 
+    /**
+     * Opens a reader over a stream that cannot be mapped or read twice: gzip is told by peeking at its first two
+     * bytes, then the capture is read forward through a sliding buffer.
+     */
+    public static CaptureReader openStream(final String name, final InputStream stream, final long total)
+        throws IOException
+    {
+        final CountingInputStream raw = new CountingInputStream(new BufferedInputStream(stream, STREAM_BUFFER));
+        CaptureInput input = null;
+        try
+        {
+            raw.mark(2);
+            final int first = raw.read();
+            final int second = raw.read();
+            raw.reset();
+            final boolean gzip = first >= 0 && second >= 0 && ((first << 8) | second) == GZIP_MAGIC;
+            input = new StreamingCaptureInput(name, gzip ? gunzip(name, raw) : raw, raw::count, total);
+            return open(name, input);
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            if (input != null)
+            {
+                input.close();
+            }
+            else
+            {
+                raw.close();
+            }
+            throw e;
+        }
+    }
+
+    private static InputStream gunzip(final String name, final InputStream raw) throws IOException
+    {
+        try
+        {
+            return new GZIPInputStream(raw, STREAM_BUFFER);
+        }
+        catch (final IOException e)
+        {
+            throw new CaptureFormatException(name, 0, "bad gzip stream: " + e.getMessage());
+        }
+    }
+
     private static boolean isGzip(final Path file) throws IOException
     {
         try (InputStream in = Files.newInputStream(file))
@@ -102,6 +161,7 @@ public final class CaptureFiles
     private static final class CountingInputStream extends FilterInputStream
     {
         private long count;
+        private long marked;
 
         CountingInputStream(final InputStream in)
         {
@@ -122,6 +182,20 @@ public final class CaptureFiles
                 count++;
             }
             return b;
+        }
+
+        @Override
+        public void mark(final int limit)
+        {
+            super.mark(limit);
+            marked = count;
+        }
+
+        @Override
+        public void reset() throws IOException
+        {
+            super.reset();
+            count = marked;
         }
 
         @Override

@@ -118,10 +118,12 @@ public final class StreamingCaptureInput implements CaptureInput
         }
         windowStart += keepOffset;
         windowLength = kept;
-        // Read piecewise so that bytes decompressed before a failure are kept and delivered first.
+        // Read piecewise so that bytes decompressed before a failure are kept and delivered first. Block only for
+        // the bytes asked for; beyond them take what the stream has ready: a pipe fed slowly (tcpdump -w -) gets
+        // each frame tracked as it comes, not once a buffer's worth has piled up.
         try
         {
-            while (windowLength < buffer.length)
+            while (windowLength < length || windowLength < buffer.length && in.available() > 0)
             {
                 final int read = in.read(buffer, windowLength, buffer.length - windowLength);
                 if (read < 0)
