@@ -5,13 +5,14 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The application's own counts, bumped by every stream thread and read by the metrics endpoint: records read,
- * malformed records skipped (by reason), rollup rows and de-duplicated records written, duplicate sightings merged.
- * A malformed record costs one line on stderr, never a stack trace: the first of each reason, then one at each
- * power of ten, so a topic full of garbage cannot flood the log. Thread-safe.
+ * interim records left out, malformed records skipped (by reason), rollup rows and de-duplicated records written,
+ * duplicate sightings merged. A malformed record costs one line on stderr, never a stack trace: the first of each
+ * reason, then one at each power of ten, so a topic full of garbage cannot flood the log. Thread-safe.
  */
 public final class AggregateCounters
 {
     private final LongAdder read = new LongAdder();
+    private final LongAdder interim = new LongAdder();
     private final LongAdder[] malformed = new LongAdder[MalformedReason.values().length];
     private final LongAdder rollupsWritten = new LongAdder();
     private final LongAdder dedupWritten = new LongAdder();
@@ -28,10 +29,15 @@ public final class AggregateCounters
         }
     }
 
-    /** Counts a message read; true when it is a usable flow record, else it is counted as malformed. */
+    /** Counts a message read; true when it is a final flow record, else it is counted as interim or malformed. */
     boolean accept(final InputRecord record, final String topic)
     {
         read.increment();
+        if (record instanceof InputRecord.Interim)
+        {
+            interim.increment();
+            return false;
+        }
         if (record instanceof InputRecord.Malformed bad)
         {
             final LongAdder counter = malformed[bad.reason().ordinal()];
@@ -66,6 +72,12 @@ public final class AggregateCounters
     public long read()
     {
         return read.sum();
+    }
+
+    /** Interim records left out. */
+    public long interim()
+    {
+        return interim.sum();
     }
 
     /** Malformed messages skipped for {@code reason}. */

@@ -65,6 +65,7 @@ public final class AggregateMetrics implements AutoCloseable
     {
         this.counters = counters;
         counter(TrackerMetric.AGGREGATE_RECORDS_READ, AggregateCounters::read, null);
+        counter(TrackerMetric.AGGREGATE_INTERIM_RECORDS_SKIPPED, AggregateCounters::interim, null);
         for (final MalformedReason reason : MalformedReason.values())
         {
             counter(TrackerMetric.AGGREGATE_RECORDS_MALFORMED, c -> c.malformed(reason), reason.label());

@@ -69,6 +69,7 @@ public final class AggregateTopology
         final KStream<byte[], InputRecord.Flow> flows = builder.stream(input,
                 Consumed.with(Serdes.ByteArray(), AggregateSerdes.INPUT)
                     .withTimestampExtractor(new EventTimeExtractor()).withName("flow-records"))
+            // Final records only: interim ones (counts so far of open connections) would count a connection twice.
             .flatMapValues(record -> counters.accept(record, input) ? List.of((InputRecord.Flow)record) :
                 List.<InputRecord.Flow>of(), Named.as("skip-malformed"));
         rollups(flows, settings, counters);

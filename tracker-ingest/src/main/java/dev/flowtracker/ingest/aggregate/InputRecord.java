@@ -11,10 +11,12 @@ import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One message of the record topic, parsed once on the consumer side: a {@link Flow} record or a {@link Malformed}
- * one (never an exception, so a bad message cannot stop a stream thread). Immutable.
+ * One message of the record topic, parsed once on the consumer side: a final {@link Flow} record, an {@link Interim}
+ * one ({@code --update-interval}: counts so far of a connection still open, which the aggregation leaves out so
+ * that each connection counts once, by its final record) or a {@link Malformed} one (never an exception, so a bad
+ * message cannot stop a stream thread). Immutable.
  */
-public sealed interface InputRecord permits InputRecord.Flow, InputRecord.Malformed
+public sealed interface InputRecord permits InputRecord.Flow, InputRecord.Interim, InputRecord.Malformed
 {
     /**
      * JSON as the aggregation reads and writes it: decimals as BigDecimal (ts, RTTs summed exactly), written plain
@@ -46,6 +48,11 @@ public sealed interface InputRecord permits InputRecord.Flow, InputRecord.Malfor
         }
     }
 
+    /** An interim record ({@code "interim":true}): left out. */
+    record Interim() implements InputRecord
+    {
+    }
+
     /** A message that is not a usable flow record, and why. */
     record Malformed(MalformedReason reason) implements InputRecord
     {
@@ -70,6 +77,10 @@ public sealed interface InputRecord permits InputRecord.Flow, InputRecord.Malfor
         if (tree == null || !tree.isObject())
         {
             return new Malformed(MalformedReason.NOT_OBJECT);
+        }
+        if (tree.path("interim").asBoolean(false))
+        {
+            return new Interim();
         }
         final long eventTimeMs = eventTimeMs(tree);
         if (eventTimeMs < 0)

@@ -142,6 +142,8 @@ public enum TrackerMetric
     // tracker aggregate (its own process and endpoint: AggregateMetrics).
     AGGREGATE_RECORDS_READ("tracker_aggregate_records_read_total", Type.COUNTER, "records", List.of(),
         "Messages read from the record topic, malformed ones included"),
+    AGGREGATE_INTERIM_RECORDS_SKIPPED("tracker_aggregate_interim_records_skipped_total", Type.COUNTER, "records",
+        List.of(), "Interim records read and left out (connections count by their final records)"),
     AGGREGATE_RECORDS_MALFORMED("tracker_aggregate_records_malformed_total", Type.COUNTER, "records",
         List.of("reason"), "Messages of the record topic skipped as malformed, by reason"),
     AGGREGATE_ROLLUPS_WRITTEN("tracker_aggregate_rollups_written_total", Type.COUNTER, "rows", List.of(),

@@ -130,6 +130,26 @@ class AggregateDedupTest
     }
 
     @Test
+    void shouldLeaveInterimRecordsOutOfBothOutputs()
+    {
+        try (AggregateFixture fixture = new AggregateFixture(stateDir))
+        {
+            final ObjectNode interim = connection("tap-a", "1:long", START);
+            interim.put("interim", true);
+            fixture.send(interim, connection("tap-a", "1:long", START + 60), connection("tap-b", "1:long", START + 60),
+                later());
+            final List<TestRecord<String, String>> out = fixture.dedup.readRecordsToList();
+            assertEquals(1, out.size(), "the interim record neither opens an entry nor is written: " + out);
+            assertEquals(List.of("tap-a", "tap-b"), taps(tree(out.getFirst().value())));
+            assertTrue(out.getFirst().value().indexOf("interim") < 0);
+            final long connections = fixture.rollups.readRecordsToList().stream()
+                .mapToLong(row -> tree(row.value()).path("connections").asLong()).sum();
+            assertEquals(2, connections, "each tap's final record, once");
+            assertEquals(1, fixture.counters.interim());
+        }
+    }
+
+    @Test
     void shouldCountMalformedRecordsAndKeepDeduplicating()
     {
         try (AggregateFixture fixture = new AggregateFixture(stateDir))
