@@ -7,6 +7,7 @@ import dev.flowtracker.ingest.aggregate.MalformedReason;
 import dev.flowtracker.ingest.concurrent.TrackerThreads;
 import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 
 import java.io.IOException;
@@ -62,6 +63,8 @@ import picocli.CommandLine.Option;
 final class AggregateCommand implements Callable<Integer>
 {
     static final String NAME = "aggregate";
+    /** How long after the start a still-joining application is worth one warning line. */
+    private static final Duration NOT_RUNNING_WARNING = Duration.ofSeconds(60);
 
     private final PrintStream out;
     private final PrintStream err;
@@ -273,6 +276,12 @@ final class AggregateCommand implements Callable<Integer>
                 "; rollups to " + rollupTopic + ", de-duplicated records to " + dedupTopic +
                 (app.metricsAddress() == null ? "" : "; metrics on http://" +
                     app.metricsAddress().getHostString() + ":" + app.metricsAddress().getPort() + "/metrics"));
+            if (!app.await(NOT_RUNNING_WARNING) && app.state() != KafkaStreams.State.RUNNING)
+            {
+                // Kafka's clients retry an unreachable broker quietly: say so once, then keep waiting.
+                err.println("tracker aggregate: warning: not running after " + NOT_RUNNING_WARNING.toSeconds() +
+                    " s (state " + app.state() + "): is the broker at " + bootstrap + " reachable?");
+            }
             while (!app.await(Duration.ofHours(1)))
             {
                 // until a stop signal or a failure
