@@ -157,6 +157,7 @@ function _complete_tracker() {
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} analyze" ];    then _picocli_tracker; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} run" ];    then _picocli_tracker; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} flows" ];    then _picocli_tracker; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} top" ];    then _picocli_tracker; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} aggregate" ];    then _picocli_tracker; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} help" ];    then _picocli_tracker; return $?; fi
 
@@ -164,11 +165,13 @@ function _complete_tracker() {
   local cmds0=(analyze)
   local cmds1=(run)
   local cmds2=(flows)
-  local cmds3=(aggregate)
-  local cmds4=(help)
+  local cmds3=(top)
+  local cmds4=(aggregate)
+  local cmds5=(help)
 
-  if CompWordsContainsArray "${cmds4[@]}"; then _picocli_tracker_help; return $?; fi
-  if CompWordsContainsArray "${cmds3[@]}"; then _picocli_tracker_aggregate; return $?; fi
+  if CompWordsContainsArray "${cmds5[@]}"; then _picocli_tracker_help; return $?; fi
+  if CompWordsContainsArray "${cmds4[@]}"; then _picocli_tracker_aggregate; return $?; fi
+  if CompWordsContainsArray "${cmds3[@]}"; then _picocli_tracker_top; return $?; fi
   if CompWordsContainsArray "${cmds2[@]}"; then _picocli_tracker_flows; return $?; fi
   if CompWordsContainsArray "${cmds1[@]}"; then _picocli_tracker_run; return $?; fi
   if CompWordsContainsArray "${cmds0[@]}"; then _picocli_tracker_analyze; return $?; fi
@@ -182,7 +185,7 @@ function _picocli_tracker() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="analyze run flows aggregate help"
+  local commands="analyze run flows top aggregate help"
   local flag_opts="'-h' '--help' '-V' '--version'"
   local arg_opts=""
 
@@ -508,6 +511,66 @@ function _picocli_tracker_flows() {
       type compopt &>/dev/null && compopt -o filenames
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `top` subcommand.
+function _picocli_tracker_top() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'--ended' '-h' '--help' '--once'"
+  local arg_opts="'--cacert' '--filter' '--interval' '--limit' '--order' '--password-file' '--sort' '--url' '--user' '--width'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--cacert')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--filter')
+      return
+      ;;
+    '--interval')
+      return
+      ;;
+    '--limit')
+      return
+      ;;
+    '--order')
+      return
+      ;;
+    '--password-file')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--sort')
+      return
+      ;;
+    '--url')
+      return
+      ;;
+    '--user')
+      return
+      ;;
+    '--width')
+      return
       ;;
   esac
 

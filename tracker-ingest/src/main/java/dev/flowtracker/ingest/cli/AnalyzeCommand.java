@@ -191,7 +191,9 @@ final class AnalyzeCommand implements Callable<Integer>
             FlowLimits.UNBOUNDED.withWorkingSet(options.workingSet), records.fields(),
             worker -> records.listenerFor(worker, report == null ? null : report.listenerFor(worker)));
         final boolean showProgress = options.progress == null ? Progress.stderrIsTerminal() : options.progress;
-        final Progress progress = new Progress(err, showProgress && !common.quiet);
+        final boolean progressShown = showProgress && !common.quiet;
+        final Progress progress = new Progress(err, progressShown, options.files,
+            progressShown ? TerminalWidth.ofStandardError() : RecordLayout.DEFAULT_TABLE_WIDTH);
         final long start = System.nanoTime();
         int exit = ExitCodes.OK;
         String failure = null;

@@ -10,10 +10,10 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The width a table on standard output is fitted to: {@code $COLUMNS} when set (shells keep it but rarely export
- * it, so it is an explicit choice), else the terminal's when standard output is one (asked of {@code stty} on that
- * terminal: the JDK has no call for it), else {@link RecordLayout#DEFAULT_TABLE_WIDTH}. Asked once, on the
- * command's thread.
+ * The width a table on standard output (or the progress line on standard error) is fitted to: {@code $COLUMNS}
+ * when set (shells keep it but rarely export it, so it is an explicit choice), else the terminal's when that stream
+ * is one (asked of {@code stty} on that terminal: the JDK has no call for it), else
+ * {@link RecordLayout#DEFAULT_TABLE_WIDTH}. Asked once, on the command's thread.
  */
 final class TerminalWidth
 {
@@ -26,12 +26,23 @@ final class TerminalWidth
 
     static int ofStandardOutput()
     {
+        return of(1);
+    }
+
+    /** The same for standard error (where the progress line goes). */
+    static int ofStandardError()
+    {
+        return of(2);
+    }
+
+    private static int of(final int fd)
+    {
         final int columns = parse(System.getenv("COLUMNS"));
         if (columns > 0)
         {
             return columns;
         }
-        final String terminal = terminalOfStandardOutput();
+        final String terminal = terminalOf(fd);
         if (terminal != null)
         {
             final int width = stty(terminal);
@@ -43,12 +54,12 @@ final class TerminalWidth
         return RecordLayout.DEFAULT_TABLE_WIDTH;
     }
 
-    /** The terminal fd 1 is (Linux: /proc/self/fd/1 points at it), or null. */
-    private static String terminalOfStandardOutput()
+    /** The terminal file descriptor {@code fd} is (Linux: /proc/self/fd/N points at it), or null. */
+    private static String terminalOf(final int fd)
     {
         try
         {
-            final String target = Files.readSymbolicLink(Path.of("/proc/self/fd/1")).toString();
+            final String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
             return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") ? target : null;
         }
         catch (final IOException | UnsupportedOperationException | SecurityException e)

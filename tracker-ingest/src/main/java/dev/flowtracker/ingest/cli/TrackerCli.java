@@ -1,5 +1,7 @@
 package dev.flowtracker.ingest.cli;
 
+import dev.flowtracker.ingest.top.TopCommand;
+
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -37,7 +39,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
     mixinStandardHelpOptions = true,
     versionProvider = TrackerVersion.class,
     subcommands = {
-        AnalyzeCommand.class, RunCommand.class, FlowsCommand.class, AggregateCommand.class, TrackerCli.Help.class,
+        AnalyzeCommand.class, RunCommand.class, FlowsCommand.class, TopCommand.class, AggregateCommand.class,
+        TrackerCli.Help.class,
         TrackerCli.Completion.class})
 public final class TrackerCli implements Callable<Integer>
 {
@@ -73,6 +76,10 @@ public final class TrackerCli implements Callable<Integer>
                 else if (type == FlowsCommand.class)
                 {
                     command = new FlowsCommand(out, err);
+                }
+                else if (type == TopCommand.class)
+                {
+                    command = new TopCommand(out, err);
                 }
                 else if (type == AggregateCommand.class)
                 {

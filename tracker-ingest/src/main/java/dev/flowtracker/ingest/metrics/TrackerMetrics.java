@@ -365,8 +365,7 @@ public final class TrackerMetrics implements AutoCloseable
 
     private void bindProcess(final BooleanSupplier inputFinished)
     {
-        final String version = TrackerMetrics.class.getPackage().getImplementationVersion();
-        gauge(BUILD_INFO, this, metrics -> 1, version == null ? "dev" : version, Runtime.version().toString());
+        gauge(BUILD_INFO, this, metrics -> 1, BuildVersion.version(), Runtime.version().toString());
         gauge(INPUT_FINISHED, inputFinished, finished -> finished.getAsBoolean() ? 1 : 0);
         new JvmMemoryMetrics().bindTo(registry);
         gcMetrics.bindTo(registry);

@@ -21,16 +21,16 @@ import java.nio.file.Path;
  * </pre>
  * REJECTED and UNANSWERED end 5 s of packet time after their last packet (Zeek's close and attempt delays).
  * With {@code trickleSeconds} the SLOW connection then sends 10 bytes every 100 ms for that long (ACKed at once),
- * so a paced replay keeps it active.
+ * so a paced replay keeps it active. Public for the tests of {@code tracker top}.
  */
-final class QueryCapture
+public final class QueryCapture
 {
-    static final int BULK_PORT = 40001;
-    static final int LOSSY_PORT = 40002;
-    static final int SLOW_PORT = 40003;
-    static final int REJECTED_PORT = 40004;
-    static final int UNANSWERED_PORT = 40005;
-    static final String SERVER = "10.0.0.9";
+    public static final int BULK_PORT = 40001;
+    public static final int LOSSY_PORT = 40002;
+    public static final int SLOW_PORT = 40003;
+    public static final int REJECTED_PORT = 40004;
+    public static final int UNANSWERED_PORT = 40005;
+    public static final String SERVER = "10.0.0.9";
 
     private static final int SERVER_IP = 0x0A00_0009;
     private static final long START_SECONDS = 1_800_000_000L;
@@ -41,7 +41,7 @@ final class QueryCapture
     {
     }
 
-    static Path write(final Path file, final int trickleSeconds) throws IOException
+    public static Path write(final Path file, final int trickleSeconds) throws IOException
     {
         final QueryCapture c = new QueryCapture();
         c.bulk();
