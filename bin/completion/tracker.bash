@@ -158,6 +158,7 @@ function _complete_tracker() {
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} run" ];    then _picocli_tracker; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} flows" ];    then _picocli_tracker; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} top" ];    then _picocli_tracker; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} aggregate" ];    then _picocli_tracker; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} help" ];    then _picocli_tracker; return $?; fi
 
   # Find the longest sequence of subcommands and call the bash function for that subcommand.
@@ -165,9 +166,11 @@ function _complete_tracker() {
   local cmds1=(run)
   local cmds2=(flows)
   local cmds3=(top)
-  local cmds4=(help)
+  local cmds4=(aggregate)
+  local cmds5=(help)
 
-  if CompWordsContainsArray "${cmds4[@]}"; then _picocli_tracker_help; return $?; fi
+  if CompWordsContainsArray "${cmds5[@]}"; then _picocli_tracker_help; return $?; fi
+  if CompWordsContainsArray "${cmds4[@]}"; then _picocli_tracker_aggregate; return $?; fi
   if CompWordsContainsArray "${cmds3[@]}"; then _picocli_tracker_top; return $?; fi
   if CompWordsContainsArray "${cmds2[@]}"; then _picocli_tracker_flows; return $?; fi
   if CompWordsContainsArray "${cmds1[@]}"; then _picocli_tracker_run; return $?; fi
@@ -182,7 +185,7 @@ function _picocli_tracker() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="analyze run flows top help"
+  local commands="analyze run flows top aggregate help"
   local flag_opts="'-h' '--help' '-V' '--version'"
   local arg_opts=""
 
@@ -573,6 +576,72 @@ function _picocli_tracker_top() {
       return
       ;;
     '--width')
+      return
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `aggregate` subcommand.
+function _picocli_tracker_aggregate() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts="'--application-id' '--dedup-topic' '--dedup-window' '--input-topic' '--kafka-bootstrap' '--kafka-properties' '--kafka-property' '--metrics-listen' '--rollup-grace' '--rollup-topic' '--state-dir' '--threads'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--application-id')
+      return
+      ;;
+    '--dedup-topic')
+      return
+      ;;
+    '--dedup-window')
+      return
+      ;;
+    '--input-topic')
+      return
+      ;;
+    '--kafka-bootstrap')
+      return
+      ;;
+    '--kafka-properties')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--kafka-property')
+      return
+      ;;
+    '--metrics-listen')
+      return
+      ;;
+    '--rollup-grace')
+      return
+      ;;
+    '--rollup-topic')
+      return
+      ;;
+    '--state-dir')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--threads')
       return
       ;;
   esac

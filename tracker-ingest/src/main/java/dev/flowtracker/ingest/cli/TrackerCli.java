@@ -39,7 +39,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
     mixinStandardHelpOptions = true,
     versionProvider = TrackerVersion.class,
     subcommands = {
-        AnalyzeCommand.class, RunCommand.class, FlowsCommand.class, TopCommand.class, TrackerCli.Help.class,
+        AnalyzeCommand.class, RunCommand.class, FlowsCommand.class, TopCommand.class, AggregateCommand.class,
+        TrackerCli.Help.class,
         TrackerCli.Completion.class})
 public final class TrackerCli implements Callable<Integer>
 {
@@ -79,6 +80,10 @@ public final class TrackerCli implements Callable<Integer>
                 else if (type == TopCommand.class)
                 {
                     command = new TopCommand(out, err);
+                }
+                else if (type == AggregateCommand.class)
+                {
+                    command = new AggregateCommand(out, err);
                 }
                 else
                 {

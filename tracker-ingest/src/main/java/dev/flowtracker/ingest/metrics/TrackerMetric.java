@@ -139,6 +139,20 @@ public enum TrackerMetric
     CHECKPOINT_AGE("tracker_checkpoint_age_seconds", Type.GAUGE, "seconds", List.of(),
         "Seconds since the last successful checkpoint commit"),
 
+    // tracker aggregate (its own process and endpoint: AggregateMetrics).
+    AGGREGATE_RECORDS_READ("tracker_aggregate_records_read_total", Type.COUNTER, "records", List.of(),
+        "Messages read from the record topic, malformed ones included"),
+    AGGREGATE_INTERIM_RECORDS_SKIPPED("tracker_aggregate_interim_records_skipped_total", Type.COUNTER, "records",
+        List.of(), "Interim records read and left out (connections count by their final records)"),
+    AGGREGATE_RECORDS_MALFORMED("tracker_aggregate_records_malformed_total", Type.COUNTER, "records",
+        List.of("reason"), "Messages of the record topic skipped as malformed, by reason"),
+    AGGREGATE_ROLLUPS_WRITTEN("tracker_aggregate_rollups_written_total", Type.COUNTER, "rows", List.of(),
+        "Per-minute rollup rows written"),
+    AGGREGATE_DEDUP_RECORDS_WRITTEN("tracker_aggregate_dedup_records_written_total", Type.COUNTER, "records",
+        List.of(), "De-duplicated records written"),
+    AGGREGATE_DUPLICATES_MERGED("tracker_aggregate_duplicates_merged_total", Type.COUNTER, "records", List.of(),
+        "Sightings merged into a record another tap had given"),
+
     // Process.
     BUILD_INFO("tracker_build_info", Type.GAUGE, "info", List.of("version", "java_version"),
         "Always 1; labels say what runs"),

@@ -51,14 +51,19 @@ class TrackerMetricCatalogueTest
     private static final Pattern SAMPLE_LINE = Pattern.compile("^(tracker_[a-z0-9_]+)(\\{.*})? (\\S+)$");
     /**
      * Served only while capturing on an interface with AF_PACKET, which a test cannot assume, or with a Kafka sink
-     * (AnalyzeKafkaTest and RunKafkaTest scrape those).
+     * (AnalyzeKafkaTest and RunKafkaTest scrape those); the aggregate ones only by tracker aggregate
+     * (AggregateKafkaTest scrapes those).
      */
     private static final Set<TrackerMetric> NOT_ALWAYS_SERVED = EnumSet.of(TrackerMetric.CAPTURE_KERNEL_PACKETS,
         TrackerMetric.CAPTURE_KERNEL_PACKETS_DROPPED, TrackerMetric.CAPTURE_KERNEL_FREEZES,
         TrackerMetric.CAPTURE_CHECKSUMS_UNVERIFIED,
         TrackerMetric.KAFKA_BUFFERED_RECORDS, TrackerMetric.KAFKA_BUFFERED_BYTES,
         TrackerMetric.KAFKA_BUFFER_LIMIT_BYTES, TrackerMetric.KAFKA_REACHABLE, TrackerMetric.KAFKA_SEND_FAILURES,
-        TrackerMetric.KAFKA_RECORD_BYTES, TrackerMetric.KAFKA_DELIVERY_LATENCY);
+        TrackerMetric.KAFKA_RECORD_BYTES, TrackerMetric.KAFKA_DELIVERY_LATENCY,
+        TrackerMetric.AGGREGATE_RECORDS_READ, TrackerMetric.AGGREGATE_INTERIM_RECORDS_SKIPPED,
+        TrackerMetric.AGGREGATE_RECORDS_MALFORMED,
+        TrackerMetric.AGGREGATE_ROLLUPS_WRITTEN, TrackerMetric.AGGREGATE_DEDUP_RECORDS_WRITTEN,
+        TrackerMetric.AGGREGATE_DUPLICATES_MERGED);
 
     private record Documented(String type, List<String> labels)
     {
