@@ -1,5 +1,7 @@
 package dev.flowtracker.ingest.top;
 
+import dev.flowtracker.ingest.metrics.TrackerMetric;
+
 /**
  * The tracker's health as its {@code /metrics} tell it, the same sums the live page shows. Immutable.
  *
@@ -15,11 +17,11 @@ record Health(double packets, double dropped, double active, double capacity, bo
     static Health parse(final String exposition)
     {
         return new Health(
-            sum(exposition, "tracker_source_packets_total"),
-            sum(exposition, "tracker_packets_dropped_total"),
-            sum(exposition, "tracker_flows_active"),
-            sum(exposition, "tracker_flow_table_capacity"),
-            sum(exposition, "tracker_input_finished") == 1);
+            sum(exposition, TrackerMetric.SOURCE_PACKETS.metricName()),
+            sum(exposition, TrackerMetric.PACKETS_DROPPED.metricName()),
+            sum(exposition, TrackerMetric.FLOWS_ACTIVE.metricName()),
+            sum(exposition, TrackerMetric.FLOW_TABLE_CAPACITY.metricName()),
+            sum(exposition, TrackerMetric.INPUT_FINISHED.metricName()) == 1);
     }
 
     /** The sum of every sample of {@code name} (any labels). */
