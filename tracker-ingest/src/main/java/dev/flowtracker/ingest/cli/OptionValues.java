@@ -5,6 +5,7 @@ import dev.flowtracker.core.tcp.Lifecycle;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.util.function.Function;
 
 /**
  * Option values from text, with their ranges: the one place the commands' numbers, sizes and addresses are read and
@@ -106,6 +107,22 @@ final class OptionValues
             throw new UsageException(option + " must be at least 1 byte, got '" + text + "'");
         }
         return value * multiplier;
+    }
+
+    /**
+     * {@code parser}'s value of {@code text}; its IllegalArgumentException becomes a usage error that names
+     * {@code option}.
+     */
+    static <T> T parsed(final String text, final String option, final Function<String, T> parser)
+    {
+        try
+        {
+            return parser.apply(text);
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new UsageException(option + ": " + e.getMessage());
+        }
     }
 
     /** A duration in nanoseconds (see {@link Durations}). */

@@ -90,14 +90,7 @@ class RunOptions extends TrackingOptions
         "is \"other\", so the series stay bounded; \"\" for none")
     void servicePorts(final String text)
     {
-        try
-        {
-            servicePorts = ServicePorts.parse(text);
-        }
-        catch (final IllegalArgumentException e)
-        {
-            throw new UsageException("--service-ports: " + e.getMessage());
-        }
+        servicePorts = OptionValues.parsed(text, "--service-ports", ServicePorts::parse);
     }
 
     @Option(names = "--exit-at-end", order = HelpSections.HTTP + 30,

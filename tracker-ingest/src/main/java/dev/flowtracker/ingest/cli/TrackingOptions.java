@@ -94,14 +94,7 @@ class TrackingOptions
         "local_orig and local_resp say whether each side's address is in one (null without this option)")
     void localNets(final String text)
     {
-        try
-        {
-            localNets = LocalNets.parse(text);
-        }
-        catch (final IllegalArgumentException e)
-        {
-            throw new UsageException("--local-nets: " + e.getMessage());
-        }
+        localNets = OptionValues.parsed(text, "--local-nets", LocalNets::parse);
     }
 
     @Option(names = "--update-interval", paramLabel = "D", order = HelpSections.OUTPUT + 95, description =

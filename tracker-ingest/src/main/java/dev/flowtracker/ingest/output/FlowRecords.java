@@ -90,48 +90,33 @@ public final class FlowRecords implements AutoCloseable
             @Override
             public void onConnectionEnd(final TcpConnection connection)
             {
-                write(before, format, json, text, laidOut, connection);
+                if (before != null)
+                {
+                    before.onConnectionEnd(connection);
+                }
+                write(format, json, text, laidOut, connection, false);
             }
 
             @Override
             public void onConnectionUpdate(final TcpConnection connection)
             {
-                // JSON marks an interim record ("interim":true); a text layout's row has its end_reason unset.
-                if (json.length > 0)
-                {
-                    final AsciiRecord record = format.formatInterim(connection);
-                    for (final FlowRecordSink sink : json)
-                    {
-                        sink.write(record);
-                    }
-                }
-                if (laidOut.length > 0)
-                {
-                    final AsciiRecord record = text.format(connection);
-                    for (final FlowRecordSink sink : laidOut)
-                    {
-                        sink.write(record);
-                    }
-                }
+                write(format, json, text, laidOut, connection, true);
             }
         };
     }
 
     /**
      * Formats the record once per layout the sinks take: JSON for the JSON-only sinks (all of them when the layout is
-     * JSON), the text layout for the rest.
+     * JSON), the text layout for the rest. JSON marks an interim record ({@code "interim":true}); a text layout's row
+     * has its end_reason unset.
      */
     private static void write(
-        final ConnectionListener before, final FlowRecordFormat format, final FlowRecordSink[] json,
-        final RecordFormatter text, final FlowRecordSink[] laidOut, final TcpConnection connection)
+        final FlowRecordFormat format, final FlowRecordSink[] json, final RecordFormatter text,
+        final FlowRecordSink[] laidOut, final TcpConnection connection, final boolean interim)
     {
-        if (before != null)
-        {
-            before.onConnectionEnd(connection);
-        }
         if (json.length > 0)
         {
-            final AsciiRecord record = format.format(connection);
+            final AsciiRecord record = interim ? format.formatInterim(connection) : format.format(connection);
             for (final FlowRecordSink sink : json)
             {
                 sink.write(record);
