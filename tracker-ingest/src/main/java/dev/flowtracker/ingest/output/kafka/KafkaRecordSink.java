@@ -534,9 +534,13 @@ public final class KafkaRecordSink implements FlowRecordSink
     static byte[] communityId(final byte[] record)
     {
         final int end = record.length - COMMUNITY_ID_KEY.length;
+        final byte second = COMMUNITY_ID_KEY[1];
         for (int i = 0; i <= end; i++)
         {
-            if (Arrays.equals(record, i, i + COMMUNITY_ID_KEY.length, COMMUNITY_ID_KEY, 0, COMMUNITY_ID_KEY.length))
+            // One byte before the whole key ("c": rarer than the quote): a range compare at every offset cost more
+            // than the send.
+            if (record[i + 1] == second &&
+                Arrays.equals(record, i, i + COMMUNITY_ID_KEY.length, COMMUNITY_ID_KEY, 0, COMMUNITY_ID_KEY.length))
             {
                 final int from = i + COMMUNITY_ID_KEY.length;
                 int to = from;
