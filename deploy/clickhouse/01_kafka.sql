@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS tracker_conn_queue
     orig_bytes UInt64,
     resp_bytes UInt64,
     conn_state Nullable(String),
+    -- only in interim records (tracker --update-interval): the views keep final records only
+    interim Bool DEFAULT false,
     local_orig Nullable(Bool),
     local_resp Nullable(Bool),
     missed_bytes UInt64,

@@ -204,4 +204,6 @@ SELECT
     JSONExtractUInt(tcp, 'resp', 'analysis', 'keep_alive') AS resp_keep_alive,
     JSONExtractUInt(tcp, 'resp', 'analysis', 'keep_alive_ack') AS resp_keep_alive_ack,
     JSONExtractUInt(tcp, 'resp', 'analysis', 'reused_ports') AS resp_reused_ports
-FROM tracker_conn_queue;
+FROM tracker_conn_queue
+-- Interim records (--update-interval) would count a connection several times here and in the rollup: final only.
+WHERE NOT interim;
