@@ -536,7 +536,7 @@ function _picocli_tracker_top() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'--ended' '-h' '--help' '--once'"
+  local flag_opts="'--ended' '-h' '--help' '--once' '-V' '--version'"
   local arg_opts="'--cacert' '--filter' '--interval' '--limit' '--order' '--password-file' '--sort' '--url' '--user' '--width'"
 
   type compopt &>/dev/null && compopt +o default

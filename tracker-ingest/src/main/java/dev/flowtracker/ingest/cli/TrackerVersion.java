@@ -15,6 +15,6 @@ final class TrackerVersion implements IVersionProvider
     @Override
     public String[] getVersion()
     {
-        return new String[] {"tracker " + version() + " (Java " + Runtime.version() + ")"};
+        return new String[] {BuildVersion.describe()};
     }
 }

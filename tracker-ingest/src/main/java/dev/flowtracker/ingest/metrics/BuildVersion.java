@@ -22,6 +22,12 @@ public final class BuildVersion
         return VERSION;
     }
 
+    /** What {@code --version} prints: the build's version and the Java runtime's. */
+    public static String describe()
+    {
+        return "tracker " + VERSION + " (Java " + Runtime.version() + ")";
+    }
+
     private static String read()
     {
         try (InputStream in = BuildVersion.class.getResourceAsStream("version.properties"))

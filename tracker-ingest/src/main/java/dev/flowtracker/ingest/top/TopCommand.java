@@ -1,5 +1,7 @@
 package dev.flowtracker.ingest.top;
 
+import dev.flowtracker.ingest.metrics.BuildVersion;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -20,6 +22,7 @@ import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -31,6 +34,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = TopCommand.NAME,
+    versionProvider = TopCommand.Version.class,
     synopsisHeading = "usage: ",
     customSynopsis = {
         "tracker top [--url URL] [--interval D] [--sort KEY] [--order desc|asc] [--ended] [--filter NAME=VALUE ...]",
@@ -104,6 +108,19 @@ public final class TopCommand implements Callable<Integer>
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
     boolean help;
+
+    @Option(names = {"-V", "--version"}, versionHelp = true, description = "print the version")
+    boolean version;
+
+    /** {@code --version}, as every command prints it. */
+    static final class Version implements IVersionProvider
+    {
+        @Override
+        public String[] getVersion()
+        {
+            return new String[] {BuildVersion.describe()};
+        }
+    }
 
     @Spec
     CommandSpec spec;

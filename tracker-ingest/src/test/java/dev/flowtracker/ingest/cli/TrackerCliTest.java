@@ -113,7 +113,8 @@ class TrackerCliTest
     void shouldPrintTheVersion()
     {
         for (final String[] args : List.of(new String[] {"--version"}, new String[] {"-V"},
-            new String[] {"analyze", "--version"}, new String[] {"run", "-V"}, new String[] {"flows", "--version"}))
+            new String[] {"analyze", "--version"}, new String[] {"run", "-V"}, new String[] {"flows", "--version"},
+            new String[] {"top", "--version"}, new String[] {"aggregate", "-V"}))
         {
             final Run version = run(args);
             assertEquals(0, version.exit(), version.err());
