@@ -130,6 +130,14 @@ final class AnalyzeCommand implements Callable<Integer>
         {
             return ExitCodes.INPUT_ERROR;
         }
+        final String reportProblem = options.reportFile == null ? null : unwritable(options.reportFile);
+        if (reportProblem != null)
+        {
+            // Known before reading: finding out after gigabytes were analysed would lose the report.
+            err.println("tracker analyze: cannot write the report to " + options.reportFile + ": " + reportProblem +
+                " (nothing was read)");
+            return ExitCodes.INPUT_ERROR;
+        }
         final List<FlowRecordSink> sinks = new ArrayList<>();
         try
         {
@@ -159,6 +167,22 @@ final class AnalyzeCommand implements Callable<Integer>
             throw e;
         }
         return analyze(options, new FlowRecords(sinks, options.recordFields(), layout));
+    }
+
+    /** Why {@code file} cannot be written (created or replaced), or null when it can. */
+    private static String unwritable(final Path file)
+    {
+        final Path parent = file.toAbsolutePath().getParent();
+        if (parent == null || !Files.isDirectory(parent))
+        {
+            return "no such directory";
+        }
+        if (Files.isDirectory(file))
+        {
+            return "is a directory";
+        }
+        return Files.exists(file) ? Files.isWritable(file) ? null : "permission denied" :
+            Files.isWritable(parent) ? null : "permission denied";
     }
 
     /** Whether -o names a file ({@code -o -} is standard output). */

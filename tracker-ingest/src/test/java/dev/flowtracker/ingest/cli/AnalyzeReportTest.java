@@ -69,6 +69,15 @@ class AnalyzeReportTest
         assertEquals(ExitCodes.USAGE, run(refused, "analyze", "--report-file", copy, copy));
         assertTrue(refused.toString(StandardCharsets.UTF_8).contains("refusing to overwrite"), refused.toString());
         assertEquals(Files.size(sample), Files.size(copy), "the input is intact");
+
+        // A report that could not be written is known before anything is read: no records, one line.
+        final Path records = dir.resolve("never.json");
+        final ByteArrayOutputStream unwritable = new ByteArrayOutputStream();
+        assertEquals(1, run(unwritable, "analyze", "--report-file", dir.resolve("no/such/dir/report.txt"), "-o",
+            records, sample));
+        assertEquals(List.of("tracker analyze: cannot write the report to " + dir.resolve("no/such/dir/report.txt") +
+            ": no such directory (nothing was read)"), unwritable.toString(StandardCharsets.UTF_8).lines().toList());
+        assertTrue(!Files.exists(records), "nothing written");
     }
 
     /** The report, computed here from the records, plainly. */
