@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -23,7 +24,8 @@ import java.util.TreeMap;
  * timestamp when the kernel copies a frame into their ring (a few microseconds apart), so the fields computed from
  * timestamps differ slightly: {@code ts}, {@code uid} (derived from it), {@code duration}, {@code initial_rtt} and the
  * RTT minimum, mean and maximum. Everything else (states, flags, counts, bytes, sequence numbers, options, analysis
- * counters, RTT sample counts, end reasons) must be equal.
+ * counters, RTT sample counts, end reasons) must be equal, but for the order of packets sent the opposite ways at
+ * nearly the same moment (see {@link #assertSameExceptTiming}).
  */
 final class Records
 {
@@ -62,7 +64,20 @@ final class Records
     static void assertSameExceptTiming(final List<String> expected, final List<String> actual, final long maxSkewNanos)
         throws JsonProcessingException
     {
-        assertEquals(withoutTiming(expected), withoutTiming(actual), "records apart from timestamp-derived fields");
+        final List<String> expectedRecords = withoutTiming(expected);
+        final List<String> actualRecords = withoutTiming(actual);
+        if (!expectedRecords.equals(actualRecords))
+        {
+            // Two sockets may see two packets sent the opposite ways microseconds apart in either order (the kernel
+            // taps outgoing and incoming frames on different paths): the same events, interleaved otherwise. Only
+            // the history's order and the bytes in flight may then differ, in a few connections.
+            assertEquals(withoutOrder(expectedRecords), withoutOrder(actualRecords),
+                "records apart from timestamp-derived fields and the interleaving of the two directions");
+            final List<String> reordered = new ArrayList<>(actualRecords);
+            reordered.removeAll(expectedRecords);
+            assertTrue(reordered.size() <= Math.max(1, expected.size() / 10),
+                "too many connections seen in another order: " + reordered);
+        }
         final Map<String, BigDecimal> expectedStarts = starts(expected);
         for (final Map.Entry<String, BigDecimal> start : starts(actual).entrySet())
         {
@@ -71,6 +86,26 @@ final class Records
             final long skew = start.getValue().subtract(reference).abs().movePointRight(9).longValueExact();
             assertTrue(skew <= maxSkewNanos, start.getKey() + " starts " + skew + " ns away from the reference");
         }
+    }
+
+    /** Records without the history's order (its letters sorted) and the bytes in flight, which follow it. */
+    private static List<String> withoutOrder(final List<String> records) throws JsonProcessingException
+    {
+        final List<String> stripped = new ArrayList<>();
+        for (final String line : records)
+        {
+            final ObjectNode record = (ObjectNode)JSON.readTree(line);
+            final char[] letters = record.get("history").asText().toCharArray();
+            Arrays.sort(letters);
+            record.put("history", new String(letters));
+            for (final String side : List.of("orig", "resp"))
+            {
+                ((ObjectNode)record.get("tcp").get(side)).remove("max_bytes_in_flight");
+            }
+            stripped.add(JSON.writeValueAsString(record));
+        }
+        Collections.sort(stripped);
+        return stripped;
     }
 
     private static Map<String, BigDecimal> starts(final List<String> records) throws JsonProcessingException
