@@ -184,15 +184,10 @@ final class FlowStateStore
     /** The slot goes back to the free list; its working object, if any, is free for another flow. */
     void release(final int slot)
     {
+        detach(slot);
+        dropSpill(slot);
         final MemorySegment chunk = header(slot);
         final long offset = offset(slot);
-        final int resident = chunk.get(INT, offset + RESIDENT_OFFSET);
-        if (resident != 0)
-        {
-            freeWorkingObject(resident - 1);
-        }
-        dropSpill(slot);
-        chunk.set(INT, offset + RESIDENT_OFFSET, 0);
         chunk.set(LONG, offset + TIMER_OFFSET, ZeekSummary.NO_TIMER);
         chunk.set(INT, offset + SERIAL_OFFSET, nextSerial++); // queued entries of the flow go stale
         chunk.set(INT, offset + FREE_NEXT_OFFSET, freeHead);
@@ -294,15 +289,10 @@ final class FlowStateStore
         {
             return;
         }
-        final MemorySegment chunk = header(slot);
-        final long offset = offset(slot);
-        final int resident = chunk.get(INT, offset + RESIDENT_OFFSET);
-        if (resident != 0)
+        final int w = detach(slot);
+        if (w != NONE)
         {
-            final int w = resident - 1;
-            freeWorkingObject(w);
             working[w] = null; // made again when next needed
-            chunk.set(INT, offset + RESIDENT_OFFSET, 0);
         }
     }
 
@@ -312,14 +302,22 @@ final class FlowStateStore
      */
     void discardWorkingObject(final int slot)
     {
+        detach(slot);
+    }
+
+    /** Frees the slot's working object, if it has one, without writing it back; returns it, or {@link #NONE}. */
+    private int detach(final int slot)
+    {
         final MemorySegment chunk = header(slot);
         final long offset = offset(slot);
         final int resident = chunk.get(INT, offset + RESIDENT_OFFSET);
-        if (resident != 0)
+        if (resident == 0)
         {
-            freeWorkingObject(resident - 1);
-            chunk.set(INT, offset + RESIDENT_OFFSET, 0);
+            return NONE;
         }
+        freeWorkingObject(resident - 1);
+        chunk.set(INT, offset + RESIDENT_OFFSET, 0);
+        return resident - 1;
     }
 
     /**

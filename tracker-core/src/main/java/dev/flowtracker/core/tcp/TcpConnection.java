@@ -541,6 +541,12 @@ public final class TcpConnection
         return firstTimestampNanos;
     }
 
+    /** Segments flagged {@code flag}, both directions. */
+    public long analysisCount(final AnalysisFlag flag)
+    {
+        return a.analysisCount(flag) + b.analysisCount(flag);
+    }
+
     /**
      * conn.log's duration: from Zeek's first to its last packet of the connection when Zeek's rules created it,
      * else from the first to the last segment seen.

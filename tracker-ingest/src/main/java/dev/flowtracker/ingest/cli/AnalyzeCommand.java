@@ -116,14 +116,16 @@ final class AnalyzeCommand implements Callable<Integer>
                 err.println("tracker analyze: error: " + file + ": " + problem + " (nothing was read)");
                 unreadable++;
             }
-            else if (toFile(options.output) && sameFile(options.output, file) ||
-                options.reportFile != null && sameFile(options.reportFile, file))
+            else
             {
-                final Path output = toFile(options.output) && sameFile(options.output, file) ? options.output :
-                    options.reportFile;
-                err.println("tracker analyze: the output " + output + " is the input capture " + file +
-                    "; refusing to overwrite it");
-                return ExitCodes.USAGE;
+                final Path overwritten = toFile(options.output) && sameFile(options.output, file) ? options.output :
+                    options.reportFile != null && sameFile(options.reportFile, file) ? options.reportFile : null;
+                if (overwritten != null)
+                {
+                    err.println("tracker analyze: the output " + overwritten + " is the input capture " + file +
+                        "; refusing to overwrite it");
+                    return ExitCodes.USAGE;
+                }
             }
         }
         if (unreadable > 0)

@@ -1,16 +1,14 @@
 package dev.flowtracker.ingest.http;
 
 import dev.flowtracker.core.tcp.AnalysisFlag;
+import dev.flowtracker.core.wire.IpNetworks;
 import dev.flowtracker.ingest.output.RecordFields;
 import dev.flowtracker.ingest.pipeline.FlowFilter;
 import dev.flowtracker.ingest.pipeline.FlowQuery;
 
-import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -31,9 +29,6 @@ record FlowParameters(FlowFilter filter, FlowQuery.Sort sort, boolean descending
     /** Zeek's conn_state values. */
     static final Set<String> CONN_STATES = Set.of("S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0",
         "RSTRH", "SH", "SHR", "OTH");
-
-    /** IPv4 as four decimal numbers (the parser also takes BSD's shorter forms, such as 10.1, which are refused). */
-    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
     /** A parameter that is unknown or malformed: answered 400, naming it. */
     static final class BadParameter extends Exception
@@ -158,25 +153,14 @@ record FlowParameters(FlowFilter filter, FlowQuery.Sort sort, boolean descending
         {
             return new long[3];
         }
-        final InetAddress address;
         try
         {
-            if (text.indexOf(':') < 0 && !IPV4.matcher(text).matches() || text.indexOf('%') >= 0)
-            {
-                throw new IllegalArgumentException("not dotted-quad IPv4, or an IPv6 zone");
-            }
-            address = InetAddress.ofLiteral(text);
+            return IpNetworks.parseAddress(text);
         }
         catch (final IllegalArgumentException e)
         {
             throw new BadParameter(name, name + " must be an IPv4 or IPv6 address literal");
         }
-        final byte[] bytes = address.getAddress();
-        if (address instanceof Inet4Address)
-        {
-            return new long[]{4, 0, bits(bytes, 0, 4)};
-        }
-        return new long[]{6, bits(bytes, 0, 8), bits(bytes, 8, 8)};
     }
 
     /** {version, high, low, prefix} of a CIDR network; {0, 0, 0, 0} when absent. */
@@ -208,15 +192,5 @@ record FlowParameters(FlowFilter filter, FlowQuery.Sort sort, boolean descending
             throw new BadParameter("net", "net's prefix length must be a number from 0 to " + bits);
         }
         return new long[]{address[0], address[1], address[2], prefix};
-    }
-
-    private static long bits(final byte[] bytes, final int from, final int count)
-    {
-        long value = 0;
-        for (int i = from; i < from + count; i++)
-        {
-            value = value << 8 | bytes[i] & 0xFF;
-        }
-        return value;
     }
 }

@@ -63,9 +63,7 @@ public final class FlowEndCounters
         serviceCounts[service + SERVICE_FLOWS]++;
         serviceCounts[service + SERVICE_ORIG_BYTES] += connection.originator().payloadBytes();
         serviceCounts[service + SERVICE_RESP_BYTES] += connection.responder().payloadBytes();
-        serviceCounts[service + SERVICE_RETRANSMISSIONS] +=
-            connection.originator().analysisCount(AnalysisFlag.RETRANSMISSION) +
-            connection.responder().analysisCount(AnalysisFlag.RETRANSMISSION);
+        serviceCounts[service + SERVICE_RETRANSMISSIONS] += connection.analysisCount(AnalysisFlag.RETRANSMISSION);
         durations.recordValue(Math.clamp(connection.durationNanos(), 1, MAX_DURATION_NANOS));
     }
 

@@ -1,10 +1,7 @@
 package dev.flowtracker.ingest.output;
 
-import java.net.Inet4Address;
-import java.net.Inet6Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.nio.ByteBuffer;
+import dev.flowtracker.core.wire.IpNetworks;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,35 +19,23 @@ public final class LocalNets
     private final int[] versions;
     private final long[] highs;
     private final long[] lows;
-    private final long[] highMasks;
-    private final long[] lowMasks;
+    private final int[] prefixes;
     private final String text;
 
-    private LocalNets(final List<long[]> prefixes, final String text)
+    private LocalNets(final List<long[]> networks, final String text)
     {
-        final int n = prefixes.size();
+        final int n = networks.size();
         versions = new int[n];
         highs = new long[n];
         lows = new long[n];
-        highMasks = new long[n];
-        lowMasks = new long[n];
+        prefixes = new int[n];
         for (int i = 0; i < n; i++)
         {
-            final long[] prefix = prefixes.get(i); // version, high, low, bits
-            versions[i] = (int)prefix[0];
-            final int bits = (int)prefix[3];
-            if (versions[i] == 4)
-            {
-                highMasks[i] = 0;
-                lowMasks[i] = bits == 0 ? 0 : (0xFFFF_FFFFL << (32 - bits)) & 0xFFFF_FFFFL;
-            }
-            else
-            {
-                highMasks[i] = bits == 0 ? 0 : bits >= 64 ? -1L : -1L << (64 - bits);
-                lowMasks[i] = bits <= 64 ? 0 : bits == 128 ? -1L : -1L << (128 - bits);
-            }
-            highs[i] = prefix[1] & highMasks[i];
-            lows[i] = prefix[2] & lowMasks[i];
+            final long[] network = networks.get(i); // version, high, low, bits
+            versions[i] = (int)network[0];
+            highs[i] = network[1];
+            lows[i] = network[2];
+            prefixes[i] = (int)network[3];
         }
         this.text = text;
     }
@@ -87,7 +72,7 @@ public final class LocalNets
     {
         for (int i = 0; i < versions.length; i++)
         {
-            if (versions[i] == ipVersion && (high & highMasks[i]) == highs[i] && (low & lowMasks[i]) == lows[i])
+            if (IpNetworks.contains(versions[i], highs[i], lows[i], prefixes[i], ipVersion, high, low))
             {
                 return true;
             }
@@ -104,23 +89,16 @@ public final class LocalNets
     private static long[] prefix(final String entry)
     {
         final int slash = entry.indexOf('/');
-        final String address = slash < 0 ? entry : entry.substring(0, slash);
-        // Literals only, in their plain forms (InetAddress would take 1.2.3 for 1.2.0.3, or look a name up).
-        if (!(address.indexOf(':') >= 0 && address.matches("[0-9A-Fa-f:.]+") ||
-            address.matches("\\d{1,3}(\\.\\d{1,3}){3}")))
-        {
-            throw new IllegalArgumentException("not a network: '" + entry + "' (e.g. 10.0.0.0/8 or fd00::/8)");
-        }
-        final InetAddress parsed;
+        final long[] address;
         try
         {
-            parsed = InetAddress.getByName(address);
+            address = IpNetworks.parseAddress(slash < 0 ? entry : entry.substring(0, slash));
         }
-        catch (final UnknownHostException e)
+        catch (final IllegalArgumentException e)
         {
             throw new IllegalArgumentException("not a network: '" + entry + "' (e.g. 10.0.0.0/8 or fd00::/8)");
         }
-        final int maxBits = parsed instanceof Inet4Address ? 32 : 128;
+        final int maxBits = address[0] == 4 ? 32 : 128;
         int bits = maxBits;
         if (slash >= 0)
         {
@@ -137,12 +115,6 @@ public final class LocalNets
                 throw new IllegalArgumentException("bad prefix length in '" + entry + "': 0 to " + maxBits);
             }
         }
-        final byte[] bytes = parsed.getAddress();
-        if (parsed instanceof Inet6Address)
-        {
-            final ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            return new long[] {6, buffer.getLong(), buffer.getLong(), bits};
-        }
-        return new long[] {4, 0, ByteBuffer.wrap(bytes).getInt() & 0xFFFF_FFFFL, bits};
+        return new long[] {address[0], address[1], address[2], bits};
     }
 }

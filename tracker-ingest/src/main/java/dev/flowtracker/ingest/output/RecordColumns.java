@@ -172,9 +172,8 @@ public final class RecordColumns
     {
         all.add(new Column("orig", "string", Kind.TEXT, 21, true, (o, c, x) -> endpoint(o, c, true)));
         all.add(new Column("resp", "string", Kind.TEXT, 21, true, (o, c, x) -> endpoint(o, c, false)));
-        all.add(new Column("retrans", "count", Kind.NUMBER, 7, true, (o, c, x) -> number(o,
-            c.originator().analysisCount(AnalysisFlag.RETRANSMISSION) +
-                c.responder().analysisCount(AnalysisFlag.RETRANSMISSION))));
+        all.add(new Column("retrans", "count", Kind.NUMBER, 7, true,
+            (o, c, x) -> number(o, c.analysisCount(AnalysisFlag.RETRANSMISSION))));
         all.add(new Column("rtt", "interval", Kind.NUMBER, 9, true, (o, c, x) -> seconds(o, c.initialRttNanos())));
     }
 

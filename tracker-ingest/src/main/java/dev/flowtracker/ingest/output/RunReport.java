@@ -163,11 +163,11 @@ public final class RunReport
             connections++;
             final long connectionPackets = orig.packets() + resp.packets();
             packets += connectionPackets;
-            final long retransmissions = count(c, AnalysisFlag.RETRANSMISSION);
+            final long retransmissions = c.analysisCount(AnalysisFlag.RETRANSMISSION);
             totals[Total.RETRANSMISSIONS.ordinal()] += retransmissions;
-            totals[Total.FAST_RETRANSMISSIONS.ordinal()] += count(c, AnalysisFlag.FAST_RETRANSMISSION);
-            totals[Total.SPURIOUS_RETRANSMISSIONS.ordinal()] += count(c, AnalysisFlag.SPURIOUS_RETRANSMISSION);
-            totals[Total.ZERO_WINDOWS.ordinal()] += count(c, AnalysisFlag.ZERO_WINDOW);
+            totals[Total.FAST_RETRANSMISSIONS.ordinal()] += c.analysisCount(AnalysisFlag.FAST_RETRANSMISSION);
+            totals[Total.SPURIOUS_RETRANSMISSIONS.ordinal()] += c.analysisCount(AnalysisFlag.SPURIOUS_RETRANSMISSION);
+            totals[Total.ZERO_WINDOWS.ordinal()] += c.analysisCount(AnalysisFlag.ZERO_WINDOW);
             totals[Total.RESET.ordinal()] += orig.rstCount() + resp.rstCount() > 0 ? 1 : 0;
             totals[Total.HANDSHAKE_FAILED.ordinal()] += HANDSHAKE_FAILURES.contains(state) ? 1 : 0;
             if (connectionPackets >= MIN_PACKETS_FOR_RATIO)
@@ -187,11 +187,6 @@ public final class RunReport
                     "%9.3f ms %s (%s's data waited longest)", rttNanos / 1e6, describe(c, state),
                     orig.rttMaxNanos() >= resp.rttMaxNanos() ? "originator" : "responder")));
             }
-        }
-
-        private static long count(final TcpConnection c, final AnalysisFlag flag)
-        {
-            return c.originator().analysisCount(flag) + c.responder().analysisCount(flag);
         }
 
         /** uid, tuple and conn_state, as the record names them. */

@@ -50,7 +50,7 @@ final class FlowFacts
         connState = c.zeek().connState();
         for (final AnalysisFlag flag : FLAGS)
         {
-            flags[flag.ordinal()] = orig.analysisCount(flag) + resp.analysisCount(flag);
+            flags[flag.ordinal()] = c.analysisCount(flag);
         }
         packets = orig.packets() + resp.packets();
         payloadBytes = orig.payloadBytes() + resp.payloadBytes();

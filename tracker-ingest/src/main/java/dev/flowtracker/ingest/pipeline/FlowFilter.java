@@ -1,6 +1,7 @@
 package dev.flowtracker.ingest.pipeline;
 
 import dev.flowtracker.core.tcp.AnalysisFlag;
+import dev.flowtracker.core.wire.IpNetworks;
 
 /**
  * Which connections a flow query wants: every condition given must hold. Addresses are held as the tracker holds
@@ -35,8 +36,9 @@ public record FlowFilter(
         {
             return false;
         }
-        if (netVersion != 0 && !(netVersion == f.ipVersion &&
-            (inNet(f.origHigh, f.origLow) || inNet(f.respHigh, f.respLow))))
+        if (netVersion != 0 && !(
+            IpNetworks.contains(netVersion, netHigh, netLow, netPrefix, f.ipVersion, f.origHigh, f.origLow) ||
+            IpNetworks.contains(netVersion, netHigh, netLow, netPrefix, f.ipVersion, f.respHigh, f.respLow)))
         {
             return false;
         }
@@ -51,24 +53,5 @@ public record FlowFilter(
     boolean tapMatches(final String tapName)
     {
         return tap == null || tap.equals(tapName);
-    }
-
-    private boolean inNet(final long high, final long low)
-    {
-        if (netVersion == 4)
-        {
-            return ((low ^ netLow) & mask(32 - netPrefix) & 0xFFFF_FFFFL) == 0;
-        }
-        if (netPrefix <= 64)
-        {
-            return ((high ^ netHigh) & mask(64 - netPrefix)) == 0;
-        }
-        return high == netHigh && ((low ^ netLow) & mask(128 - netPrefix)) == 0;
-    }
-
-    /** Ones in every bit above the lowest {@code hostBits} (0 to 64). */
-    private static long mask(final int hostBits)
-    {
-        return hostBits >= 64 ? 0 : -1L << hostBits;
     }
 }
