@@ -1,0 +1,46 @@
+package dev.flowtracker.core.state;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * What the flyweights of a connection's state share: the value layouts they read and write their fields with (native
+ * byte order, unaligned access, though every field sits at an offset of its own size's multiple), the memory of a
+ * flyweight that is not wrapped around a record ({@link #home}), and a bulk zero.
+ *
+ * <p>A flyweight is a {@code (MemorySegment, base)} pair with a {@code *_OFFSET} constant per field and a
+ * {@code BYTES} size (a multiple of 8), wrapped around its own home memory when made and around a flow's record by
+ * the store that holds it. Stateless; any thread.
+ */
+public final class StateMemory
+{
+    public static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
+    public static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+    public static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
+    public static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    private StateMemory()
+    {
+    }
+
+    /** Zeroed heap memory of {@code bytes} (rounded up to 8), for a flyweight of its own. */
+    public static MemorySegment home(final int bytes)
+    {
+        return MemorySegment.ofArray(new long[(bytes + 7) >>> 3]);
+    }
+
+    /** Zeroes {@code bytes} (a multiple of 8) from {@code base}, 8 bytes at a time; allocates nothing. */
+    public static void zero(final MemorySegment segment, final long base, final int bytes)
+    {
+        for (int offset = 0; offset < bytes; offset += Long.BYTES)
+        {
+            segment.set(LONG, base + offset, 0L);
+        }
+    }
+
+    /** Rounds {@code bytes} up to a multiple of 8, for a flyweight's {@code BYTES}. */
+    public static int align8(final int bytes)
+    {
+        return (bytes + 7) & ~7;
+    }
+}
