@@ -226,12 +226,12 @@ final class BoundedFlowTable implements FlowTable
             releaseSlot(slot);
             throw e;
         }
-        slots.set(INT, slotOffset(slot) + HASH_OFFSET, connection.hash);
-        insertIntoIndex(slot, connection.hash);
+        slots.set(INT, slotOffset(slot) + HASH_OFFSET, connection.hash());
+        insertIntoIndex(slot, connection.hash());
         size++;
         // A state from an unbounded tracker has no idle stamp: its last packet is the best stand-in.
         link(connection, FlowPhase.of(connection).ordinal(),
-            connection.idleSinceNanos != 0 ? connection.idleSinceNanos : connection.lastTimestampNanos);
+            connection.idleSinceNanos() != 0 ? connection.idleSinceNanos() : connection.lastTimestampNanos());
         if (!emergency && size >= emergencyEnter)
         {
             emergency = true;
@@ -417,7 +417,7 @@ final class BoundedFlowTable implements FlowTable
     private void link(final TcpConnection connection, final int phase, final long nowNanos)
     {
         final int slot = connection.slot;
-        connection.idleSinceNanos = nowNanos;
+        connection.idleSinceNanos(nowNanos);
         final long offset = slotOffset(slot);
         slots.set(INT, offset + PHASE_OFFSET, phase);
         slots.set(LONG, offset + LAST_ACTIVE_OFFSET, nowNanos);

@@ -112,8 +112,8 @@ final class ConnectionTable implements FlowTable
             store.release(slot);
             throw e;
         }
-        store.hash(slot, connection.hash);
-        insert(slot, connection.hash);
+        store.hash(slot, connection.hash());
+        insert(slot, connection.hash());
         return connection;
     }
 

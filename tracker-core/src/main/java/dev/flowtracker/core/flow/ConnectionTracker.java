@@ -146,7 +146,7 @@ public final class ConnectionTracker
                 continue; // stale entry: the connection's timers moved or it has gone
             }
             final TcpConnection connection = store.bind(slot);
-            connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
+            connection.scheduledTimerNanos(ZeekSummary.NO_TIMER);
             fired++;
             if (connection.zeek.fireNextTimer(nowNanos))
             {
@@ -181,10 +181,10 @@ public final class ConnectionTracker
         else if (isReuse(connection, p))
         {
             final boolean reusedPorts = connection.isReusedBy(p, connection.isFromA(p));
-            final long generation = connection.generation + 1;
+            final long generation = connection.generation() + 1;
             connectionsReused++;
             connectionsCreated++;
-            connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
+            connection.scheduledTimerNanos(ZeekSummary.NO_TIMER);
             final int slot = connection.slot;
             end(connection, EndReason.REUSED);
             connection = table.recycleForSuccessor(slot, p, generation);
@@ -192,8 +192,8 @@ public final class ConnectionTracker
             scheduleInterim(connection);
             if (reusedPorts)
             {
-                connection.reusedPorts = true;
-                connection.pendingFlags = AnalysisFlag.REUSED_PORTS.bit();
+                connection.reusedPorts(true);
+                connection.pendingFlags(AnalysisFlag.REUSED_PORTS.bit());
             }
         }
         track(connection, p);
@@ -211,8 +211,8 @@ public final class ConnectionTracker
     /** Reset, or closed both ways with the last FIN acknowledged: no more than stragglers will come. */
     private static boolean isDone(final TcpConnection connection)
     {
-        return connection.endReason == EndReason.RST ||
-            connection.endReason == EndReason.FIN && isFinished(connection.a.state) && isFinished(connection.b.state);
+        return connection.endReason() == EndReason.RST ||
+            connection.endReason() == EndReason.FIN && isFinished(connection.a.state) && isFinished(connection.b.state);
     }
 
     private static boolean isFinished(final TcpState state)
@@ -234,7 +234,7 @@ public final class ConnectionTracker
         final long outsideWindow = sender.outsideWindow;
         final long rstOutsideWindow = sender.rstOutsideWindow;
         final long dataAfterRst = sender.dataAfterRst;
-        final boolean rttSeenBefore = connection.initialRttSeen;
+        final boolean rttSeenBefore = connection.initialRttSeen();
 
         final int flags = connection.onSegment(p, fromA);
 
@@ -254,12 +254,12 @@ public final class ConnectionTracker
         {
             ackRtts.accept(receiver.rttSumNanos() - rttSumBefore);
         }
-        if (!rttSeenBefore && connection.initialRttSeen)
+        if (!rttSeenBefore && connection.initialRttSeen())
         {
             counters.handshakeRttSamples++;
             if (handshakeRtts != null)
             {
-                handshakeRtts.accept(connection.initialRttNanos);
+                handshakeRtts.accept(connection.initialRttNanos());
             }
         }
     }
@@ -278,7 +278,7 @@ public final class ConnectionTracker
     {
         if (interims != null)
         {
-            interims.schedule(store, connection.slot, connection.firstTimestampNanos, clockNanos, table.size());
+            interims.schedule(store, connection.slot, connection.firstTimestampNanos(), clockNanos, table.size());
         }
     }
 
@@ -286,9 +286,9 @@ public final class ConnectionTracker
     private void schedule(final TcpConnection connection)
     {
         final long next = connection.zeek.nextTimerNanos();
-        if (next < connection.scheduledTimerNanos)
+        if (next < connection.scheduledTimerNanos())
         {
-            connection.scheduledTimerNanos = next;
+            connection.scheduledTimerNanos(next);
             timers.push(next, connection.slot, store.serial(connection.slot));
             if (timers.size() > 2L * activeConnections() + STALE_TIMER_SLACK)
             {
@@ -304,15 +304,15 @@ public final class ConnectionTracker
 
     private void onRemovedByTable(final TcpConnection connection, final FlowRemoval removal, final FlowPhase phase)
     {
-        connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
+        connection.scheduledTimerNanos(ZeekSummary.NO_TIMER);
         end(connection, removal.endReason());
     }
 
     private void end(final TcpConnection connection, final EndReason reason)
     {
-        if (connection.endReason == null)
+        if (connection.endReason() == null)
         {
-            connection.endReason = reason;
+            connection.endReason(reason);
         }
         counters.release(connection);
         listener.onConnectionEnd(connection);
@@ -343,7 +343,7 @@ public final class ConnectionTracker
         {
             final int slot = finishOrder.slot(order[i]);
             final TcpConnection connection = store.bindToEnd(slot);
-            connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
+            connection.scheduledTimerNanos(ZeekSummary.NO_TIMER);
             end(connection, reason);
             store.discardWorkingObject(slot);
         }
@@ -374,12 +374,12 @@ public final class ConnectionTracker
     {
         final TcpConnection connection = table.restore(encoded);
         connection.zeek.reset(zeekOptions);
-        connection.scheduledTimerNanos = ZeekSummary.NO_TIMER;
+        connection.scheduledTimerNanos(ZeekSummary.NO_TIMER);
         connectionsCreated++;
         counters.hold(connection);
         // The clock resumes where the checkpointed tracker's was (at least): a first packet at that same instant
         // must not expire anything the uninterrupted tracker would not have.
-        clockNanos = Math.max(clockNanos, Math.max(connection.idleSinceNanos, connection.lastTimestampNanos));
+        clockNanos = Math.max(clockNanos, Math.max(connection.idleSinceNanos(), connection.lastTimestampNanos()));
         scheduleInterim(connection);
         if (lifecycle == Lifecycle.ZEEK)
         {

@@ -39,7 +39,7 @@ public enum FlowPhase
     /** The phase a connection is in now, from its end reason and both sides' inferred states. */
     static FlowPhase of(final TcpConnection connection)
     {
-        if (connection.endReason != null)
+        if (connection.endReason() != null)
         {
             return CLOSED;
         }

@@ -355,7 +355,7 @@ final class FlowStateStore
         final MemorySegment chunk = header(slot);
         final long offset = offset(slot);
         final int resident = chunk.get(INT, offset + RESIDENT_OFFSET);
-        return resident != 0 ? working[resident - 1].scheduledTimerNanos : chunk.get(LONG, offset + TIMER_OFFSET);
+        return resident != 0 ? working[resident - 1].scheduledTimerNanos() : chunk.get(LONG, offset + TIMER_OFFSET);
     }
 
     /** Whether the packet belongs to the slot's flow, read from its record when not bound (nothing is decoded). */
@@ -373,7 +373,7 @@ final class FlowStateStore
         final MemorySegment chunk = header(slot);
         final long offset = offset(slot);
         final int resident = chunk.get(INT, offset + RESIDENT_OFFSET);
-        return resident != 0 ? working[resident - 1].firstTimestampNanos :
+        return resident != 0 ? working[resident - 1].firstTimestampNanos() :
             CompactRecord.encodedFirstTimestampNanos(bodies[slot >>> chunkShift], bodyOffset(slot));
     }
 
@@ -382,7 +382,7 @@ final class FlowStateStore
         final MemorySegment chunk = header(slot);
         final long offset = offset(slot);
         final int resident = chunk.get(INT, offset + RESIDENT_OFFSET);
-        return resident != 0 ? working[resident - 1].generation :
+        return resident != 0 ? working[resident - 1].generation() :
             CompactRecord.encodedGeneration(bodies[slot >>> chunkShift], bodyOffset(slot));
     }
 
@@ -487,7 +487,7 @@ final class FlowStateStore
             connection.encode(spillView.wrap(spills[spill], 0));
             chunk.set(INT, offset + FREE_NEXT_OFFSET, spill + 1);
         }
-        chunk.set(LONG, offset + TIMER_OFFSET, connection.scheduledTimerNanos);
+        chunk.set(LONG, offset + TIMER_OFFSET, connection.scheduledTimerNanos());
         chunk.set(INT, offset + RESIDENT_OFFSET, 0);
         connection.slot = NONE;
     }
@@ -510,7 +510,7 @@ final class FlowStateStore
             compact.decode(scratchView, connection);
         }
         connection.zeek.reset(zeekOptions);
-        connection.scheduledTimerNanos = headers[slot >>> chunkShift].get(LONG, offset + TIMER_OFFSET);
+        connection.scheduledTimerNanos(headers[slot >>> chunkShift].get(LONG, offset + TIMER_OFFSET));
     }
 
     /** A free spill id, its array made when first used. */

@@ -1,6 +1,8 @@
 package dev.flowtracker.core.state;
 
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -8,9 +10,10 @@ import java.lang.foreign.ValueLayout;
  * byte order, unaligned access, though every field sits at an offset of its own size's multiple), the memory of a
  * flyweight that is not wrapped around a record ({@link #home}), and a bulk zero.
  *
- * <p>A flyweight is a {@code (MemorySegment, base)} pair with a {@code *_OFFSET} constant per field and a
- * {@code BYTES} size (a multiple of 8), wrapped around its own home memory when made and around a flow's record by
- * the store that holds it. Stateless; any thread.
+ * <p>A flyweight is a {@code (MemorySegment, base)} pair over the fields its {@code LAYOUT} (a {@link StructLayout}
+ * of named, naturally aligned members and explicit padding) declares once, with a {@code *_OFFSET} constant per
+ * field taken from it ({@link #offset}) and a {@code BYTES} size (a multiple of 8). It is wrapped around its own home
+ * memory when made and around a flow's record by the store that holds it. Stateless; any thread.
  */
 public final class StateMemory
 {
@@ -36,6 +39,15 @@ public final class StateMemory
         {
             segment.set(LONG, base + offset, 0L);
         }
+    }
+
+    /**
+     * The offset of the field {@code name} in a flyweight's {@code layout}: its {@code *_OFFSET} constant, so that
+     * each field is declared once, in the layout, with its name, width and place.
+     */
+    public static int offset(final StructLayout layout, final String name)
+    {
+        return Math.toIntExact(layout.byteOffset(MemoryLayout.PathElement.groupElement(name)));
     }
 
     /** Rounds {@code bytes} up to a multiple of 8, for a flyweight's {@code BYTES}. */

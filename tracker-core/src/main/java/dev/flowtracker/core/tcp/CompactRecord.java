@@ -116,8 +116,8 @@ public final class CompactRecord extends CompactWidths
         final int start = dst.position();
         buf = dst;
         fits = true;
-        firstNanos = c.firstTimestampNanos;
-        lastNanos = c.lastTimestampNanos;
+        firstNanos = c.firstTimestampNanos();
+        lastNanos = c.lastTimestampNanos();
         writeConnection(c);
         writeEndpoint(c.a);
         writeEndpoint(c.b);
@@ -182,52 +182,52 @@ public final class CompactRecord extends CompactWidths
 
     private void writeConnection(final TcpConnection c)
     {
-        buf.putLong(c.aHigh);
-        buf.putLong(c.aLow);
-        buf.putLong(c.bHigh);
-        buf.putLong(c.bLow);
-        buf.putLong(c.firstTimestampNanos);
-        buf.putLong(c.lastTimestampNanos);
-        buf.putLong(c.generation);
-        buf.putInt(c.tunnelId);
-        buf.putInt(c.hash);
-        u16(c.aPort);
-        u16(c.bPort);
-        u8(c.ipVersion);
-        buf.put((byte)(bit(c.reusedPorts, 0) | bit(c.lastSynSeen, 1) | bit(c.initialRttSeen, 2)));
-        buf.put(c.endReason == null ? (byte)-1 : (byte)c.endReason.ordinal());
-        instant(c.idleSinceNanos, lastNanos);
-        u16(c.pendingFlags);
-        instant(c.lastSynNanos, firstNanos);
-        duration(c.initialRttNanos);
+        buf.putLong(c.aHigh());
+        buf.putLong(c.aLow());
+        buf.putLong(c.bHigh());
+        buf.putLong(c.bLow());
+        buf.putLong(c.firstTimestampNanos());
+        buf.putLong(c.lastTimestampNanos());
+        buf.putLong(c.generation());
+        buf.putInt(c.tunnelId());
+        buf.putInt(c.hash());
+        u16(c.aPort());
+        u16(c.bPort());
+        u8(c.ipVersion());
+        buf.put((byte)(bit(c.reusedPorts(), 0) | bit(c.lastSynSeen(), 1) | bit(c.initialRttSeen(), 2)));
+        buf.put(c.endReason() == null ? (byte)-1 : (byte)c.endReason().ordinal());
+        instant(c.idleSinceNanos(), lastNanos);
+        u16(c.pendingFlags());
+        instant(c.lastSynNanos(), firstNanos);
+        duration(c.rawInitialRttNanos());
     }
 
     private void readConnection(final TcpConnection c)
     {
-        c.aHigh = buf.getLong();
-        c.aLow = buf.getLong();
-        c.bHigh = buf.getLong();
-        c.bLow = buf.getLong();
-        c.firstTimestampNanos = buf.getLong();
-        c.lastTimestampNanos = buf.getLong();
-        c.generation = buf.getLong();
-        firstNanos = c.firstTimestampNanos;
-        lastNanos = c.lastTimestampNanos;
-        c.tunnelId = buf.getInt();
-        c.hash = buf.getInt();
-        c.aPort = u16();
-        c.bPort = u16();
-        c.ipVersion = u8();
+        c.aHigh(buf.getLong());
+        c.aLow(buf.getLong());
+        c.bHigh(buf.getLong());
+        c.bLow(buf.getLong());
+        c.firstTimestampNanos(buf.getLong());
+        c.lastTimestampNanos(buf.getLong());
+        c.generation(buf.getLong());
+        firstNanos = c.firstTimestampNanos();
+        lastNanos = c.lastTimestampNanos();
+        c.tunnelId(buf.getInt());
+        c.hash(buf.getInt());
+        c.aPort(u16());
+        c.bPort(u16());
+        c.ipVersion(u8());
         final int flags = u8();
-        c.reusedPorts = (flags & 1) != 0;
-        c.lastSynSeen = (flags & 2) != 0;
-        c.initialRttSeen = (flags & 4) != 0;
+        c.reusedPorts((flags & 1) != 0);
+        c.lastSynSeen((flags & 2) != 0);
+        c.initialRttSeen((flags & 4) != 0);
         final int reason = u8();
-        c.endReason = reason == 0xFF ? null : END_REASONS[reason];
-        c.idleSinceNanos = instant(lastNanos);
-        c.pendingFlags = u16();
-        c.lastSynNanos = instant(firstNanos);
-        c.initialRttNanos = duration();
+        c.endReason(reason == 0xFF ? null : END_REASONS[reason]);
+        c.idleSinceNanos(instant(lastNanos));
+        c.pendingFlags(u16());
+        c.lastSynNanos(instant(firstNanos));
+        c.rawInitialRttNanos(duration());
     }
 
     // ================================================================ TcpEndpoint

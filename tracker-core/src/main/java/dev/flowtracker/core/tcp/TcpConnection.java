@@ -3,9 +3,12 @@ package dev.flowtracker.core.tcp;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.state.StateBuffer;
 import dev.flowtracker.core.state.StateFields;
+import dev.flowtracker.core.state.StateMemory;
 import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.core.tcp.zeek.ZeekSummary;
 import dev.flowtracker.core.wire.Tcp;
+
+import java.lang.foreign.MemorySegment;
 
 /**
  * One TCP connection as seen on the wire: its identity, both endpoints' counters, inferred states and tshark
@@ -13,27 +16,21 @@ import dev.flowtracker.core.wire.Tcp;
  * originator follows Zeek (first sender, flipped for likely server ports, a SYN+ACK seen first, or SYN and
  * SYN+ACK in reverse order), so that {@code id.orig_h} and the history letters agree.
  *
+ * <p>A flyweight: its own fields live in memory (see {@link ConnectionFields}); the endpoints and the Zeek summary
+ * are flyweights of their own. A new connection has memory of its own; a flow store wraps one around each flow's
+ * record in turn.
+ *
  * <p>Owned by one tracker thread; never shared.
  */
-public final class TcpConnection
+public final class TcpConnection extends ConnectionFields
 {
-    // Identity: side A is the first packet's sender.
-    int tunnelId;
-    int ipVersion;
-    long aHigh;
-    long aLow;
-    int aPort;
-    long bHigh;
-    long bLow;
-    int bPort;
     /**
-     * Symmetric hash of the identity, cached for the table.
-     *
-     * <p>Public for {@code dev.flowtracker.core.flow}.
+     * Bytes of the whole state at {@code (segment, base)}. Public for {@code dev.flowtracker.core.flow}.
      */
-    public int hash;
+    public static final int BYTES = OWN_BYTES;
+
     /**
-     * The flow-table slot this working object is bound to, or -1: table bookkeeping, not connection state.
+     * The flow-table slot this flyweight is wrapped around, or -1: table bookkeeping, not connection state.
      *
      * <p>Public for {@code dev.flowtracker.core.flow}.
      */
@@ -49,55 +46,28 @@ public final class TcpConnection
      * <p>Public for {@code dev.flowtracker.core.flow}.
      */
     public final ZeekSummary zeek = new ZeekSummary();
-    /**
-     * Time of this connection's live entry in the tracker's timer queue, or {@link ZeekSummary#NO_TIMER}.
-     *
-     * <p>Public for {@code dev.flowtracker.core.flow}.
-     */
-    public long scheduledTimerNanos = ZeekSummary.NO_TIMER;
 
-    /** Public for {@code dev.flowtracker.core.flow}. */
-    public long firstTimestampNanos;
-    /** Public for {@code dev.flowtracker.core.flow}. */
-    public long lastTimestampNanos;
-    /**
-     * When a bounded table last saw activity on this connection, on the tracker's clock (which never runs
-     * backwards, unlike capture order): kept with the state so that a restored connection expires when it would
-     * have.
-     *
-     * <p>Public for {@code dev.flowtracker.core.flow}.
-     */
-    public long idleSinceNanos;
-    /**
-     * Distinguishes successive connections on one 4-tuple in uids.
-     *
-     * <p>Public for {@code dev.flowtracker.core.flow}.
-     */
-    public long generation;
-    /** Public for {@code dev.flowtracker.core.flow}. */
-    public boolean reusedPorts;
-    /**
-     * Analysis flags decided before the first segment is analysed (reused ports on a new connection).
-     *
-     * <p>Public for {@code dev.flowtracker.core.flow}.
-     */
-    public int pendingFlags;
-    /** Public for {@code dev.flowtracker.core.flow}. */
-    public EndReason endReason;
+    /** A new connection in memory of its own, equal to a cleared one. */
+    public TcpConnection()
+    {
+        wrap(StateMemory.home(BYTES), 0);
+        clear();
+    }
 
-    /** Time of the most recent SYN without ACK, and the SYN-to-first-ACK RTT once known (tshark's initial RTT). */
-    long lastSynNanos;
-    boolean lastSynSeen;
-    /** Public for {@code dev.flowtracker.core.flow}. */
-    public long initialRttNanos;
-    /** Public for {@code dev.flowtracker.core.flow}. */
-    public boolean initialRttSeen;
+    /**
+     * Reads and writes the connection state at {@code (segment, base)} from now on, {@link #BYTES} of it.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public void wrap(final MemorySegment segment, final long base)
+    {
+        wrapFields(segment, base);
+    }
 
     /** Bytes {@link #encode} writes. Public for {@code dev.flowtracker.core.flow}. */
     public static final int ENCODED_BYTES = 4 + 6 * Integer.BYTES + 10 * Long.BYTES + 2 * TcpEndpoint.ENCODED_BYTES +
         ZeekSummary.ENCODED_BYTES;
 
-    private static final EndReason[] END_REASONS = EndReason.values();
 
     /**
      * Starts a new connection with packet {@code p}; cleared first, so a recycled object equals a new one.
@@ -108,18 +78,18 @@ public final class TcpConnection
     {
         clear();
         this.zeek.reset(zeekOptions);
-        this.tunnelId = p.tunnelId;
-        this.ipVersion = p.ipVersion;
-        this.aHigh = p.srcHigh;
-        this.aLow = p.srcLow;
-        this.aPort = p.srcPort;
-        this.bHigh = p.dstHigh;
-        this.bLow = p.dstLow;
-        this.bPort = p.dstPort;
-        this.hash = hash;
-        this.generation = generation;
-        this.firstTimestampNanos = p.timestampNanos;
-        this.lastTimestampNanos = p.timestampNanos;
+        tunnelId(p.tunnelId);
+        ipVersion(p.ipVersion);
+        aHigh(p.srcHigh);
+        aLow(p.srcLow);
+        aPort(p.srcPort);
+        bHigh(p.dstHigh);
+        bLow(p.dstLow);
+        bPort(p.dstPort);
+        hash(hash);
+        generation(generation);
+        firstTimestampNanos(p.timestampNanos);
+        lastTimestampNanos(p.timestampNanos);
     }
 
     /**
@@ -129,30 +99,10 @@ public final class TcpConnection
      */
     public void clear()
     {
-        tunnelId = 0;
-        ipVersion = 0;
-        aHigh = 0;
-        aLow = 0;
-        aPort = 0;
-        bHigh = 0;
-        bLow = 0;
-        bPort = 0;
-        hash = 0;
+        clearFields();
         a.clear();
         b.clear();
         zeek.clear();
-        scheduledTimerNanos = ZeekSummary.NO_TIMER;
-        firstTimestampNanos = 0;
-        lastTimestampNanos = 0;
-        idleSinceNanos = 0;
-        generation = 0;
-        reusedPorts = false;
-        pendingFlags = 0;
-        endReason = null;
-        lastSynNanos = 0;
-        lastSynSeen = false;
-        initialRttNanos = 0;
-        initialRttSeen = false;
     }
 
     /**
@@ -164,29 +114,29 @@ public final class TcpConnection
      */
     public void encode(final StateBuffer dst)
     {
-        dst.putInt(tunnelId);
-        dst.putInt(ipVersion);
-        dst.putLong(aHigh);
-        dst.putLong(aLow);
-        dst.putInt(aPort);
-        dst.putLong(bHigh);
-        dst.putLong(bLow);
-        dst.putInt(bPort);
-        dst.putInt(hash);
+        dst.putInt(tunnelId());
+        dst.putInt(ipVersion());
+        dst.putLong(aHigh());
+        dst.putLong(aLow());
+        dst.putInt(aPort());
+        dst.putLong(bHigh());
+        dst.putLong(bLow());
+        dst.putInt(bPort());
+        dst.putInt(hash());
         a.encode(dst);
         b.encode(dst);
         zeek.encode(dst);
-        dst.putLong(firstTimestampNanos);
-        dst.putLong(lastTimestampNanos);
-        dst.putLong(idleSinceNanos);
-        dst.putLong(generation);
-        StateFields.putBoolean(dst, reusedPorts);
-        dst.putInt(pendingFlags);
-        StateFields.putOrdinal(dst, endReason);
-        dst.putLong(lastSynNanos);
-        StateFields.putBoolean(dst, lastSynSeen);
-        dst.putLong(initialRttNanos);
-        StateFields.putBoolean(dst, initialRttSeen);
+        dst.putLong(firstTimestampNanos());
+        dst.putLong(lastTimestampNanos());
+        dst.putLong(idleSinceNanos());
+        dst.putLong(generation());
+        StateFields.putBoolean(dst, reusedPorts());
+        dst.putInt(pendingFlags());
+        StateFields.putOrdinal(dst, endReason());
+        dst.putLong(lastSynNanos());
+        StateFields.putBoolean(dst, lastSynSeen());
+        dst.putLong(rawInitialRttNanos());
+        StateFields.putBoolean(dst, initialRttSeen());
     }
 
     /**
@@ -196,30 +146,30 @@ public final class TcpConnection
      */
     public void decode(final StateBuffer src)
     {
-        tunnelId = src.getInt();
-        ipVersion = src.getInt();
-        aHigh = src.getLong();
-        aLow = src.getLong();
-        aPort = src.getInt();
-        bHigh = src.getLong();
-        bLow = src.getLong();
-        bPort = src.getInt();
-        hash = src.getInt();
+        tunnelId(src.getInt());
+        ipVersion(src.getInt());
+        aHigh(src.getLong());
+        aLow(src.getLong());
+        aPort(src.getInt());
+        bHigh(src.getLong());
+        bLow(src.getLong());
+        bPort(src.getInt());
+        hash(src.getInt());
         a.decode(src);
         b.decode(src);
         zeek.decode(src);
-        firstTimestampNanos = src.getLong();
-        lastTimestampNanos = src.getLong();
-        idleSinceNanos = src.getLong();
-        generation = src.getLong();
-        reusedPorts = StateFields.getBoolean(src, "TcpConnection.reusedPorts");
-        pendingFlags = src.getInt();
+        firstTimestampNanos(src.getLong());
+        lastTimestampNanos(src.getLong());
+        idleSinceNanos(src.getLong());
+        generation(src.getLong());
+        reusedPorts(StateFields.getBoolean(src, "TcpConnection.reusedPorts"));
+        pendingFlags(src.getInt());
         final int reason = StateFields.getNullableOrdinal(src, END_REASONS.length, "TcpConnection.endReason");
-        endReason = reason < 0 ? null : END_REASONS[reason];
-        lastSynNanos = src.getLong();
-        lastSynSeen = StateFields.getBoolean(src, "TcpConnection.lastSynSeen");
-        initialRttNanos = src.getLong();
-        initialRttSeen = StateFields.getBoolean(src, "TcpConnection.initialRttSeen");
+        endReason(reason < 0 ? null : END_REASONS[reason]);
+        lastSynNanos(src.getLong());
+        lastSynSeen(StateFields.getBoolean(src, "TcpConnection.lastSynSeen"));
+        rawInitialRttNanos(src.getLong());
+        initialRttSeen(StateFields.getBoolean(src, "TcpConnection.initialRttSeen"));
     }
 
     /**
@@ -229,7 +179,7 @@ public final class TcpConnection
      */
     public boolean matches(final DecodedPacket p)
     {
-        if (p.tunnelId != tunnelId || p.ipVersion != ipVersion)
+        if (p.tunnelId != tunnelId() || p.ipVersion != ipVersion())
         {
             return false;
         }
@@ -239,14 +189,14 @@ public final class TcpConnection
     /** Public for {@code dev.flowtracker.core.flow}. */
     public boolean isFromA(final DecodedPacket p)
     {
-        return p.srcPort == aPort && p.dstPort == bPort && p.srcLow == aLow && p.dstLow == bLow &&
-            p.srcHigh == aHigh && p.dstHigh == bHigh;
+        return p.srcPort == aPort() && p.dstPort == bPort() && p.srcLow == aLow() && p.dstLow == bLow() &&
+            p.srcHigh == aHigh() && p.dstHigh == bHigh();
     }
 
     private boolean isFromB(final DecodedPacket p)
     {
-        return p.srcPort == bPort && p.dstPort == aPort && p.srcLow == bLow && p.dstLow == aLow &&
-            p.srcHigh == bHigh && p.dstHigh == aHigh;
+        return p.srcPort == bPort() && p.dstPort == aPort() && p.srcLow == bLow() && p.dstLow == aLow() &&
+            p.srcHigh == bHigh() && p.dstHigh == aHigh();
     }
 
     /**
@@ -285,13 +235,13 @@ public final class TcpConnection
         final boolean rst = (tcpFlags & Tcp.RST) != 0;
 
         onZeekPacket(p, fromA);
-        lastTimestampNanos = p.timestampNanos;
+        lastTimestampNanos(p.timestampNanos);
         sender.packets++;
         sender.ipBytes += p.ipLength;
         sender.payloadBytes += p.payloadLength;
 
-        int flags = pendingFlags;
-        pendingFlags = 0;
+        int flags = pendingFlags();
+        pendingFlags(0);
         // Relative-sequence bases, as tshark sets them: own SYN's seq, else seq - 1; the peer's from ack - 1.
         // A SYN+ACK with another seq moves its side's base instead of starting a new conversation.
         // Fragments set no base (tshark sees only the reassembled datagram).
@@ -321,7 +271,7 @@ public final class TcpConnection
         if (analysable)
         {
             flags = SequenceAnalysis.analyse(sender, receiver, p.seq, p.ack, p.analysisPayloadLength(), tcpFlags,
-                p.window, p.timestampNanos, initialRttSeen ? initialRttNanos : 0, flags);
+                p.window, p.timestampNanos, initialRttSeen() ? rawInitialRttNanos() : 0, flags);
             EndpointExtras.onSegment(sender, receiver, p, previousNextSeq, previousNextSeqKnown, rstSeenBefore);
             sender.lastAckSeen |= ack;
         }
@@ -335,15 +285,15 @@ public final class TcpConnection
 
         onControlFlags(p, sender, receiver, syn, ack, fin, rst);
         EndpointStates.onSegment(sender, receiver, tcpFlags, p.ack, p.payloadLength);
-        if (endReason == null)
+        if (endReason() == null)
         {
             if (rst)
             {
-                endReason = EndReason.RST;
+                endReason(EndReason.RST);
             }
             else if (a.finSeen && b.finSeen)
             {
-                endReason = EndReason.FIN;
+                endReason(EndReason.FIN);
             }
         }
         return flags;
@@ -366,17 +316,17 @@ public final class TcpConnection
             sender.firstAck = true;
             if (!ack)
             {
-                lastSynNanos = p.timestampNanos;
-                lastSynSeen = true;
+                lastSynNanos(p.timestampNanos);
+                lastSynSeen(true);
             }
         }
         if (ack && !syn)
         {
             // tshark's initial RTT: last SYN to the first ACK without SYN (zero counts as "not yet").
-            if (lastSynSeen && (!initialRttSeen || initialRttNanos == 0))
+            if (lastSynSeen() && (!initialRttSeen() || rawInitialRttNanos() == 0))
             {
-                initialRttNanos = p.timestampNanos - lastSynNanos;
-                initialRttSeen = true;
+                rawInitialRttNanos(p.timestampNanos - lastSynNanos());
+                initialRttSeen(true);
             }
             sender.firstAck = false;
         }
@@ -477,7 +427,7 @@ public final class TcpConnection
     /** Whether the connection has closed or reset (it may still see packets until it times out). */
     public boolean isClosed()
     {
-        return endReason != null;
+        return endReason() != null;
     }
 
     public TcpEndpoint originator()
@@ -490,44 +440,36 @@ public final class TcpConnection
         return aIsOriginator() ? b : a;
     }
 
-    public int ipVersion()
-    {
-        return ipVersion;
-    }
 
-    public int tunnelId()
-    {
-        return tunnelId;
-    }
 
     public long originatorAddressHigh()
     {
-        return aIsOriginator() ? aHigh : bHigh;
+        return aIsOriginator() ? aHigh() : bHigh();
     }
 
     public long originatorAddressLow()
     {
-        return aIsOriginator() ? aLow : bLow;
+        return aIsOriginator() ? aLow() : bLow();
     }
 
     public int originatorPort()
     {
-        return aIsOriginator() ? aPort : bPort;
+        return aIsOriginator() ? aPort() : bPort();
     }
 
     public long responderAddressHigh()
     {
-        return aIsOriginator() ? bHigh : aHigh;
+        return aIsOriginator() ? bHigh() : aHigh();
     }
 
     public long responderAddressLow()
     {
-        return aIsOriginator() ? bLow : aLow;
+        return aIsOriginator() ? bLow() : aLow();
     }
 
     public int responderPort()
     {
-        return aIsOriginator() ? bPort : aPort;
+        return aIsOriginator() ? bPort() : aPort();
     }
 
     /** Zeek's view of the connection: conn_state, history, sizes, missed bytes. */
@@ -536,10 +478,6 @@ public final class TcpConnection
         return zeek;
     }
 
-    public long firstTimestampNanos()
-    {
-        return firstTimestampNanos;
-    }
 
     /** Segments flagged {@code flag}, both directions. */
     public long analysisCount(final AnalysisFlag flag)
@@ -553,38 +491,17 @@ public final class TcpConnection
      */
     public long durationNanos()
     {
-        return zeek.created() ? zeek.lastNanos() - zeek.startNanos() : lastTimestampNanos - firstTimestampNanos;
+        return zeek.created() ? zeek.lastNanos() - zeek.startNanos() : lastTimestampNanos() - firstTimestampNanos();
     }
 
-    public long lastTimestampNanos()
-    {
-        return lastTimestampNanos;
-    }
 
-    public long generation()
-    {
-        return generation;
-    }
 
-    public boolean reusedPorts()
-    {
-        return reusedPorts;
-    }
 
-    /** Why the record was emitted; set by the tracker at emission for connections still open. */
-    public EndReason endReason()
-    {
-        return endReason;
-    }
 
     /** SYN to first ACK, in nanoseconds, or -1 when the handshake was not seen. */
     public long initialRttNanos()
     {
-        return initialRttSeen ? initialRttNanos : -1;
+        return initialRttSeen() ? rawInitialRttNanos() : -1;
     }
 
-    public int hash()
-    {
-        return hash;
-    }
 }

@@ -52,7 +52,7 @@ class CompactRecordTest
         {
             final TcpConnection changed = new TcpConnection();
             slot.change(changed);
-            final String name = slot.field().getName();
+            final String name = slot.name();
             final byte[] record = new byte[CompactRecord.BYTES];
             final boolean fits = new CompactRecord().encode(changed, new StateBuffer(record));
             if (TOO_WIDE_WHEN_CHANGED.contains(name))
@@ -78,8 +78,8 @@ class CompactRecordTest
         final byte[] record = new byte[CompactRecord.BYTES];
         assertFalse(new CompactRecord().encode(connection, new StateBuffer(record)));
         final MemorySegment segment = MemorySegment.ofArray(record);
-        assertEquals(connection.firstTimestampNanos, CompactRecord.encodedFirstTimestampNanos(segment, 0));
-        assertEquals(connection.generation, CompactRecord.encodedGeneration(segment, 0));
+        assertEquals(connection.firstTimestampNanos(), CompactRecord.encodedFirstTimestampNanos(segment, 0));
+        assertEquals(connection.generation(), CompactRecord.encodedGeneration(segment, 0));
     }
 
     @Test
@@ -87,13 +87,13 @@ class CompactRecordTest
     {
         final TcpConnection connection = established(1_700_000_000_123_456_789L);
         final long hour = 3_600_000_000_000L;
-        connection.idleSinceNanos = connection.lastTimestampNanos + 39 * hour + 1;
-        ZeekInternals.setInactivityAt(connection.zeek, connection.lastTimestampNanos - 39 * hour - 7);
+        connection.idleSinceNanos(connection.lastTimestampNanos() + 39 * hour + 1);
+        ZeekInternals.setInactivityAt(connection.zeek, connection.lastTimestampNanos() - 39 * hour - 7);
         assertRoundTrip(connection);
-        connection.idleSinceNanos = connection.lastTimestampNanos + 40 * hour;
+        connection.idleSinceNanos(connection.lastTimestampNanos() + 40 * hour);
         final byte[] record = new byte[CompactRecord.BYTES];
         assertFalse(new CompactRecord().encode(connection, new StateBuffer(record)), "40 hours");
-        connection.idleSinceNanos = Long.MIN_VALUE;
+        connection.idleSinceNanos(Long.MIN_VALUE);
         assertFalse(new CompactRecord().encode(connection, new StateBuffer(record)), "a difference past 64 bits");
     }
 

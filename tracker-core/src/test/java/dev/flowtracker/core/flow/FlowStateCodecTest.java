@@ -80,7 +80,7 @@ class FlowStateCodecTest
                 assertFalse(Arrays.equals(fresh, bytes), () -> slot.path() + " is not encoded");
             }
             final TcpConnection decoded = decode(bytes);
-            assertEquals(ZeekSummary.NO_TIMER, decoded.scheduledTimerNanos);
+            assertEquals(ZeekSummary.NO_TIMER, decoded.scheduledTimerNanos());
             StateComparison.assertDeepEquals(changed, decoded, slot.path(), NOT_ENCODED);
         }
     }
@@ -104,7 +104,7 @@ class FlowStateCodecTest
     void shouldResetARecycledConnectionToExactlyWhatANewOneGets()
     {
         final TcpConnection used = handshaken();
-        used.scheduledTimerNanos = 42;
+        used.scheduledTimerNanos(42);
         final DecodedPacket p = new DecodedPacket();
         p.resetDecodedFields();
         p.timestampNanos = 7_000_000_000L;
@@ -412,14 +412,14 @@ class FlowStateCodecTest
 
     private static String describe(final TcpConnection c)
     {
-        return TcpInternals.sides(c) + " generation " + c.generation + " from " + c.firstTimestampNanos;
+        return TcpInternals.sides(c) + " generation " + c.generation() + " from " + c.firstTimestampNanos();
     }
 
     /** The live connection survives the codec, and a used copy of it clears back to a new connection. */
     private static void assertRoundTripAndClear(final TcpConnection live)
     {
         final TcpConnection copy = decode(encode(live));
-        assertEquals(ZeekSummary.NO_TIMER, copy.scheduledTimerNanos);
+        assertEquals(ZeekSummary.NO_TIMER, copy.scheduledTimerNanos());
         assertNull(copy.zeek.options());
         final int fields = StateComparison.assertDeepEquals(live, copy, describe(live), NOT_ENCODED);
         assertTrue(fields > MIN_FIELDS, () -> "only " + fields + " fields compared");
@@ -515,10 +515,10 @@ class FlowStateCodecTest
     @Test
     void shouldRejectOutOfRangeEnumsBooleansAndCounts()
     {
-        assertRejectedAt(c -> c.endReason = EndReason.FIN, (byte)EndReason.values().length,
+        assertRejectedAt(c -> c.endReason(EndReason.FIN), (byte)EndReason.values().length,
             "TcpConnection.endReason");
         assertRejectedAt(c -> c.b.state = TcpState.LISTEN, (byte)TcpState.values().length, "TcpEndpoint.state");
-        assertRejectedAt(c -> c.reusedPorts = true, (byte)2, "TcpConnection.reusedPorts");
+        assertRejectedAt(c -> c.reusedPorts(true), (byte)2, "TcpConnection.reusedPorts");
         assertRejectedAt(c -> ZeekInternals.setStateA(c.zeek, ZeekInternals.SYN_SENT), (byte)(ZeekInternals.RESET + 1),
             "ZeekEndpoint.state");
         assertRejectedAt(c -> ZeekInternals.setBlockCountB(c.zeek, 1), (byte)(ZeekInternals.MAX_BLOCKS + 1),
@@ -658,7 +658,8 @@ class FlowStateCodecTest
             {
                 // A bounded table's slot number is the table's bookkeeping, set by the table, not connection state.
                 final boolean tableBookkeeping = type == TcpConnection.class && field.getName().equals("slot");
-                if (!Modifier.isStatic(field.getModifiers()) && !field.isSynthetic() && !tableBookkeeping)
+                if (!Modifier.isStatic(field.getModifiers()) && !field.isSynthetic() && !tableBookkeeping &&
+                    !FlyweightFields.isBookkeeping(field))
                 {
                     field.setAccessible(true);
                     fields.add(field);
@@ -801,6 +802,17 @@ class FlowStateCodecTest
                 fields++;
                 compare(path + "." + field.getName(), get(field, x), get(field, y));
             }
+            if (FlyweightFields.isFlyweight(x.getClass()))
+            {
+                for (final FlyweightFields.Leaf leaf : FlyweightFields.leaves(x.getClass()))
+                {
+                    if (!ignored.contains(x.getClass().getSimpleName() + "." + leaf.field()))
+                    {
+                        fields++;
+                        compare(path + "." + leaf.name(), FlyweightFields.read(x, leaf), FlyweightFields.read(y, leaf));
+                    }
+                }
+            }
         }
     }
 
@@ -809,8 +821,19 @@ class FlowStateCodecTest
      * {@link TcpConnection} through {@code route}; {@link #change} moves it off its initial value. The
      * originator/responder references count as one leaf whose change swaps them.
      */
-    record Slot(String path, List<Field> route, Field field, int index)
+    record Slot(String path, List<Field> route, Field field, int index, FlyweightFields.Leaf leaf)
     {
+        Slot(final String path, final List<Field> route, final Field field, final int index)
+        {
+            this(path, route, field, index, null);
+        }
+
+        /** The field's name (an array's or a flyweight member's, without the element index). */
+        String name()
+        {
+            return leaf != null ? leaf.field() : field.getName();
+        }
+
         static List<Slot> all()
         {
             final List<Slot> slots = new ArrayList<>();
@@ -821,6 +844,13 @@ class FlowStateCodecTest
         private static void collect(final Object owner, final String path, final List<Field> route,
             final List<Slot> slots)
         {
+            if (FlyweightFields.isFlyweight(owner.getClass()))
+            {
+                for (final FlyweightFields.Leaf leaf : FlyweightFields.leaves(owner.getClass()))
+                {
+                    slots.add(new Slot(path + "." + leaf.name(), route, null, -1, leaf));
+                }
+            }
             for (final Field field : instanceFields(owner.getClass()))
             {
                 final Class<?> type = field.getType();
@@ -864,6 +894,11 @@ class FlowStateCodecTest
             for (final Field step : route)
             {
                 owner = get(step, owner);
+            }
+            if (leaf != null)
+            {
+                FlyweightFields.change(owner, leaf);
+                return;
             }
             try
             {

@@ -282,8 +282,8 @@ class TcpEngineFuzzTest
             records++;
             assertNotNull(c.endReason(), "every record says why it ended");
             byReason[c.endReason().ordinal()]++;
-            rttRecords += c.initialRttSeen ? 1 : 0;
-            assertTrue(!clockMonotonic || !c.initialRttSeen || c.initialRttNanos() >= 0, "a measured RTT is >= 0");
+            rttRecords += c.initialRttSeen() ? 1 : 0;
+            assertTrue(!clockMonotonic || !c.initialRttSeen() || c.initialRttNanos() >= 0, "a measured RTT is >= 0");
             assertTrue(c.zeek().missedBytes() >= 0, "missed bytes");
             for (final TcpEndpoint e : List.of(c.originator(), c.responder()))
             {

@@ -144,7 +144,7 @@ class TcpEnginePropertiesTest
                     signalTotals[signal.ordinal()] += signal.of(e);
                 }
             }
-            rttRecords[0] += c.initialRttSeen ? 1 : 0;
+            rttRecords[0] += c.initialRttSeen() ? 1 : 0;
         }, Lifecycle.ZEEK, ZeekOptions.builder().build(), FlowLimits.builder().maxFlows(capacity).build());
         final List<Long> rtts = new ArrayList<>();
         tracker.onHandshakeRtt(rtts::add);

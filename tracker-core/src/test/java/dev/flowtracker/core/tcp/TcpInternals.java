@@ -13,7 +13,7 @@ public final class TcpInternals
     /** Side a's and side b's low address bits and ports, as {@code aLow:aPort <-> bLow:bPort}. */
     public static String sides(final TcpConnection c)
     {
-        return c.aLow + ":" + c.aPort + " <-> " + c.bLow + ":" + c.bPort;
+        return c.aLow() + ":" + c.aPort() + " <-> " + c.bLow() + ":" + c.bPort();
     }
 
     public static void setPackets(final TcpEndpoint e, final long packets)

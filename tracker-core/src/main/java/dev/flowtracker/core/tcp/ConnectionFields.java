@@ -1,0 +1,352 @@
+package dev.flowtracker.core.tcp;
+
+import dev.flowtracker.core.state.StateMemory;
+import dev.flowtracker.core.tcp.zeek.ZeekSummary;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A {@link TcpConnection}'s own fields (identity, times, handshake RTT, end reason), as a flyweight over memory at
+ * {@code (segment, base)}: each field declared once in {@link #LAYOUT} (native byte order and alignment), with its
+ * offset and accessors here, so that the connection's logic reads apart from its storage.
+ *
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |          Side A's address, high and low 64 bits (16)          |
+ *  +---------------------------------------------------------------+
+ *  |          Side B's address, high and low 64 bits (16)          |
+ *  +-------------------------------+-------------------------------+
+ *  |           tunnelId            |             hash              |
+ *  +-------------------------------+-------------------------------+
+ *  |       Side A port (32)        |       Side B port (32)        |
+ *  +-------------------------------+-------------------------------+
+ *  |  firstTimestampNanos, lastTimestampNanos, scheduledTimerNanos |
+ *  |  idleSinceNanos, generation, lastSynNanos, initialRttNanos    |
+ *  |                          (7 x 8 bytes)                        |
+ *  +-------------------------------+-------------------------------+
+ *  |          pendingFlags         |           ipVersion           |
+ *  +-------+-------+-------+-------+-------------------------------+
+ *  |reused |lastSyn|rttSeen|endRsn |          padding (4)          |
+ *  +-------+-------+-------+-------+-------------------------------+
+ * </pre>
+ *
+ * <p>Owned by the connection's tracker thread.
+ */
+abstract class ConnectionFields
+{
+    /** The connection's own fields, hot ones first; the offsets below are taken from it. */
+    static final StructLayout LAYOUT = MemoryLayout.structLayout(
+        JAVA_LONG.withName("aHigh"),
+        JAVA_LONG.withName("aLow"),
+        JAVA_LONG.withName("bHigh"),
+        JAVA_LONG.withName("bLow"),
+        JAVA_INT.withName("tunnelId"),
+        JAVA_INT.withName("hash"),
+        JAVA_INT.withName("aPort"),
+        JAVA_INT.withName("bPort"),
+        JAVA_LONG.withName("firstTimestampNanos"),
+        JAVA_LONG.withName("lastTimestampNanos"),
+        JAVA_LONG.withName("scheduledTimerNanos"),
+        JAVA_LONG.withName("idleSinceNanos"),
+        JAVA_LONG.withName("generation"),
+        JAVA_LONG.withName("lastSynNanos"),
+        JAVA_LONG.withName("initialRttNanos"),
+        JAVA_INT.withName("pendingFlags"),
+        JAVA_INT.withName("ipVersion"),
+        JAVA_BYTE.withName("reusedPorts"),
+        JAVA_BYTE.withName("lastSynSeen"),
+        JAVA_BYTE.withName("initialRttSeen"),
+        JAVA_BYTE.withName("endReason"),
+        MemoryLayout.paddingLayout(4));
+    static final int A_HIGH_OFFSET = StateMemory.offset(LAYOUT, "aHigh");
+    static final int A_LOW_OFFSET = StateMemory.offset(LAYOUT, "aLow");
+    static final int B_HIGH_OFFSET = StateMemory.offset(LAYOUT, "bHigh");
+    static final int B_LOW_OFFSET = StateMemory.offset(LAYOUT, "bLow");
+    static final int TUNNEL_ID_OFFSET = StateMemory.offset(LAYOUT, "tunnelId");
+    static final int HASH_OFFSET = StateMemory.offset(LAYOUT, "hash");
+    static final int A_PORT_OFFSET = StateMemory.offset(LAYOUT, "aPort");
+    static final int B_PORT_OFFSET = StateMemory.offset(LAYOUT, "bPort");
+    static final int FIRST_TIMESTAMP_NANOS_OFFSET = StateMemory.offset(LAYOUT, "firstTimestampNanos");
+    static final int LAST_TIMESTAMP_NANOS_OFFSET = StateMemory.offset(LAYOUT, "lastTimestampNanos");
+    static final int SCHEDULED_TIMER_NANOS_OFFSET = StateMemory.offset(LAYOUT, "scheduledTimerNanos");
+    static final int IDLE_SINCE_NANOS_OFFSET = StateMemory.offset(LAYOUT, "idleSinceNanos");
+    static final int GENERATION_OFFSET = StateMemory.offset(LAYOUT, "generation");
+    static final int LAST_SYN_NANOS_OFFSET = StateMemory.offset(LAYOUT, "lastSynNanos");
+    static final int INITIAL_RTT_NANOS_OFFSET = StateMemory.offset(LAYOUT, "initialRttNanos");
+    static final int PENDING_FLAGS_OFFSET = StateMemory.offset(LAYOUT, "pendingFlags");
+    static final int IP_VERSION_OFFSET = StateMemory.offset(LAYOUT, "ipVersion");
+    static final int REUSED_PORTS_OFFSET = StateMemory.offset(LAYOUT, "reusedPorts");
+    static final int LAST_SYN_SEEN_OFFSET = StateMemory.offset(LAYOUT, "lastSynSeen");
+    static final int INITIAL_RTT_SEEN_OFFSET = StateMemory.offset(LAYOUT, "initialRttSeen");
+    static final int END_REASON_OFFSET = StateMemory.offset(LAYOUT, "endReason");
+    /** Bytes of the connection's own fields, before its parts. */
+    static final int OWN_BYTES = (int)LAYOUT.byteSize();
+
+    private static final int NO_END_REASON = 0xFF;
+    static final EndReason[] END_REASONS = EndReason.values();
+
+    private MemorySegment segment;
+    private long base;
+
+    final void wrapFields(final MemorySegment segment, final long base)
+    {
+        this.segment = segment;
+        this.base = base;
+    }
+
+    /** Every own field back to a new connection's value: zero, except no timer and no end reason. */
+    final void clearFields()
+    {
+        StateMemory.zero(segment, base, OWN_BYTES);
+        scheduledTimerNanos(ZeekSummary.NO_TIMER);
+        endReason(null);
+    }
+
+    int aPort()
+    {
+        return segment.get(StateMemory.INT, base + A_PORT_OFFSET);
+    }
+
+    void aPort(final int port)
+    {
+        segment.set(StateMemory.INT, base + A_PORT_OFFSET, port);
+    }
+
+    int bPort()
+    {
+        return segment.get(StateMemory.INT, base + B_PORT_OFFSET);
+    }
+
+    void bPort(final int port)
+    {
+        segment.set(StateMemory.INT, base + B_PORT_OFFSET, port);
+    }
+
+    long aHigh()
+    {
+        return segment.get(StateMemory.LONG, base + A_HIGH_OFFSET);
+    }
+
+    void aHigh(final long value)
+    {
+        segment.set(StateMemory.LONG, base + A_HIGH_OFFSET, value);
+    }
+
+    long aLow()
+    {
+        return segment.get(StateMemory.LONG, base + A_LOW_OFFSET);
+    }
+
+    void aLow(final long value)
+    {
+        segment.set(StateMemory.LONG, base + A_LOW_OFFSET, value);
+    }
+
+    long bHigh()
+    {
+        return segment.get(StateMemory.LONG, base + B_HIGH_OFFSET);
+    }
+
+    void bHigh(final long value)
+    {
+        segment.set(StateMemory.LONG, base + B_HIGH_OFFSET, value);
+    }
+
+    long bLow()
+    {
+        return segment.get(StateMemory.LONG, base + B_LOW_OFFSET);
+    }
+
+    void bLow(final long value)
+    {
+        segment.set(StateMemory.LONG, base + B_LOW_OFFSET, value);
+    }
+
+    public int tunnelId()
+    {
+        return segment.get(StateMemory.INT, base + TUNNEL_ID_OFFSET);
+    }
+
+    void tunnelId(final int value)
+    {
+        segment.set(StateMemory.INT, base + TUNNEL_ID_OFFSET, value);
+    }
+
+    public int ipVersion()
+    {
+        return segment.get(StateMemory.INT, base + IP_VERSION_OFFSET);
+    }
+
+    void ipVersion(final int value)
+    {
+        segment.set(StateMemory.INT, base + IP_VERSION_OFFSET, value);
+    }
+
+    /** Symmetric hash of the identity, cached for the table. */
+    public int hash()
+    {
+        return segment.get(StateMemory.INT, base + HASH_OFFSET);
+    }
+
+    void hash(final int value)
+    {
+        segment.set(StateMemory.INT, base + HASH_OFFSET, value);
+    }
+
+    /**
+     * Time of this connection's live entry in the tracker's timer queue, or {@link ZeekSummary#NO_TIMER}.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public long scheduledTimerNanos()
+    {
+        return segment.get(StateMemory.LONG, base + SCHEDULED_TIMER_NANOS_OFFSET);
+    }
+
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public void scheduledTimerNanos(final long nanos)
+    {
+        segment.set(StateMemory.LONG, base + SCHEDULED_TIMER_NANOS_OFFSET, nanos);
+    }
+
+    public long firstTimestampNanos()
+    {
+        return segment.get(StateMemory.LONG, base + FIRST_TIMESTAMP_NANOS_OFFSET);
+    }
+
+    void firstTimestampNanos(final long nanos)
+    {
+        segment.set(StateMemory.LONG, base + FIRST_TIMESTAMP_NANOS_OFFSET, nanos);
+    }
+
+    public long lastTimestampNanos()
+    {
+        return segment.get(StateMemory.LONG, base + LAST_TIMESTAMP_NANOS_OFFSET);
+    }
+
+    void lastTimestampNanos(final long nanos)
+    {
+        segment.set(StateMemory.LONG, base + LAST_TIMESTAMP_NANOS_OFFSET, nanos);
+    }
+
+    /**
+     * When a bounded table last saw activity on this connection, on the tracker's clock (which never runs
+     * backwards, unlike capture order): kept with the state so that a restored connection expires when it would
+     * have.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public long idleSinceNanos()
+    {
+        return segment.get(StateMemory.LONG, base + IDLE_SINCE_NANOS_OFFSET);
+    }
+
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public void idleSinceNanos(final long nanos)
+    {
+        segment.set(StateMemory.LONG, base + IDLE_SINCE_NANOS_OFFSET, nanos);
+    }
+
+    /** Distinguishes successive connections on one 4-tuple in uids. */
+    public long generation()
+    {
+        return segment.get(StateMemory.LONG, base + GENERATION_OFFSET);
+    }
+
+    void generation(final long value)
+    {
+        segment.set(StateMemory.LONG, base + GENERATION_OFFSET, value);
+    }
+
+    long lastSynNanos()
+    {
+        return segment.get(StateMemory.LONG, base + LAST_SYN_NANOS_OFFSET);
+    }
+
+    void lastSynNanos(final long nanos)
+    {
+        segment.set(StateMemory.LONG, base + LAST_SYN_NANOS_OFFSET, nanos);
+    }
+
+    /** SYN to first ACK as measured, meaningful only when {@link #initialRttSeen()}. */
+    long rawInitialRttNanos()
+    {
+        return segment.get(StateMemory.LONG, base + INITIAL_RTT_NANOS_OFFSET);
+    }
+
+    void rawInitialRttNanos(final long nanos)
+    {
+        segment.set(StateMemory.LONG, base + INITIAL_RTT_NANOS_OFFSET, nanos);
+    }
+
+    /**
+     * Analysis flags decided before the first segment is analysed (reused ports on a new connection).
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public int pendingFlags()
+    {
+        return segment.get(StateMemory.INT, base + PENDING_FLAGS_OFFSET);
+    }
+
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public void pendingFlags(final int flags)
+    {
+        segment.set(StateMemory.INT, base + PENDING_FLAGS_OFFSET, flags);
+    }
+
+    public boolean reusedPorts()
+    {
+        return segment.get(StateMemory.BYTE, base + REUSED_PORTS_OFFSET) != 0;
+    }
+
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public void reusedPorts(final boolean value)
+    {
+        segment.set(StateMemory.BYTE, base + REUSED_PORTS_OFFSET, value ? (byte)1 : (byte)0);
+    }
+
+    boolean lastSynSeen()
+    {
+        return segment.get(StateMemory.BYTE, base + LAST_SYN_SEEN_OFFSET) != 0;
+    }
+
+    void lastSynSeen(final boolean value)
+    {
+        segment.set(StateMemory.BYTE, base + LAST_SYN_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+    }
+
+    /** Whether tshark's initial RTT (SYN to first ACK) was measured. */
+    public boolean initialRttSeen()
+    {
+        return segment.get(StateMemory.BYTE, base + INITIAL_RTT_SEEN_OFFSET) != 0;
+    }
+
+    void initialRttSeen(final boolean value)
+    {
+        segment.set(StateMemory.BYTE, base + INITIAL_RTT_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+    }
+
+    /** Why the record was emitted; set by the tracker at emission for connections still open. */
+    public EndReason endReason()
+    {
+        final int ordinal = segment.get(StateMemory.BYTE, base + END_REASON_OFFSET) & 0xFF;
+        return ordinal == NO_END_REASON ? null : END_REASONS[ordinal];
+    }
+
+    /** Public for {@code dev.flowtracker.core.flow}. */
+    public void endReason(final EndReason reason)
+    {
+        segment.set(StateMemory.BYTE, base + END_REASON_OFFSET,
+            (byte)(reason == null ? NO_END_REASON : reason.ordinal()));
+    }
+}
