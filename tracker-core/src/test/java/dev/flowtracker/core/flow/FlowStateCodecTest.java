@@ -2,6 +2,7 @@ package dev.flowtracker.core.flow;
 
 import com.sun.management.ThreadMXBean;
 import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.flow.FlyweightFields.Leaf;
 import dev.flowtracker.core.flow.TestCaptures.Frame;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.Lifecycle;
@@ -658,7 +659,8 @@ class FlowStateCodecTest
             {
                 // A bounded table's slot number is the table's bookkeeping, set by the table, not connection state.
                 final boolean tableBookkeeping = type == TcpConnection.class && field.getName().equals("slot");
-                if (!Modifier.isStatic(field.getModifiers()) && !field.isSynthetic() && !tableBookkeeping)
+                if (!Modifier.isStatic(field.getModifiers()) && !field.isSynthetic() && !tableBookkeeping &&
+                    !FlyweightFields.isView(field))
                 {
                     field.setAccessible(true);
                     fields.add(field);
@@ -791,6 +793,17 @@ class FlowStateCodecTest
             }
             pairs.put(x, y);
             reversePairs.put(y, x);
+            for (final Leaf leaf : FlyweightFields.of(x.getClass()))
+            {
+                if (!ignored.contains(x.getClass().getSimpleName() + "." + leaf.name()))
+                {
+                    for (final int i : leaf.indexes())
+                    {
+                        fields++;
+                        compare(leaf.path(path, i), leaf.get(x, i), leaf.get(y, i));
+                    }
+                }
+            }
             for (final Field field : instanceFields(x.getClass()))
             {
                 final String name = x.getClass().getSimpleName() + "." + field.getName();
@@ -807,10 +820,17 @@ class FlowStateCodecTest
     /**
      * One leaf of the state tree (a primitive or enum field, or one element of an array field), reached from a
      * {@link TcpConnection} through {@code route}; {@link #change} moves it off its initial value. The
-     * originator/responder references count as one leaf whose change swaps them.
+     * originator/responder references count as one leaf whose change swaps them. A flyweight's fields are leaves
+     * too, with {@code leaf} instead of {@code field} ({@link FlyweightFields}).
      */
-    record Slot(String path, List<Field> route, Field field, int index)
+    record Slot(String path, List<Field> route, Field field, Leaf leaf, int index)
     {
+        /** The field's name, for tests that treat some fields differently. */
+        String name()
+        {
+            return field != null ? field.getName() : leaf.name();
+        }
+
         static List<Slot> all()
         {
             final List<Slot> slots = new ArrayList<>();
@@ -821,20 +841,27 @@ class FlowStateCodecTest
         private static void collect(final Object owner, final String path, final List<Field> route,
             final List<Slot> slots)
         {
+            for (final Leaf leaf : FlyweightFields.of(owner.getClass()))
+            {
+                for (final int i : leaf.indexes())
+                {
+                    slots.add(new Slot(leaf.path(path, i), route, null, leaf, i));
+                }
+            }
             for (final Field field : instanceFields(owner.getClass()))
             {
                 final Class<?> type = field.getType();
                 final String name = path + "." + field.getName();
                 if (type.isPrimitive() || type.isEnum())
                 {
-                    slots.add(new Slot(name, route, field, -1));
+                    slots.add(new Slot(name, route, field, null, -1));
                 }
                 else if (type.isArray() && type.getComponentType().isPrimitive())
                 {
                     final int length = Array.getLength(get(field, owner));
                     for (int i = 0; i < length; i++)
                     {
-                        slots.add(new Slot(name + "[" + i + "]", route, field, i));
+                        slots.add(new Slot(name + "[" + i + "]", route, field, null, i));
                     }
                 }
                 else if (type == ZeekOptions.class)
@@ -849,7 +876,7 @@ class FlowStateCodecTest
                 }
                 else if (owner instanceof ZeekSummary && field.getName().equals("orig"))
                 {
-                    slots.add(new Slot(name + "/resp", route, field, -1));
+                    slots.add(new Slot(name + "/resp", route, field, null, -1));
                 }
                 else if (!(owner instanceof ZeekSummary && field.getName().equals("resp")))
                 {
@@ -867,7 +894,11 @@ class FlowStateCodecTest
             }
             try
             {
-                if (owner instanceof ZeekSummary zeek && field.getName().equals("orig"))
+                if (leaf != null)
+                {
+                    leaf.set(owner, index, next(leaf.get(owner, index), leaf.type()));
+                }
+                else if (owner instanceof ZeekSummary zeek && field.getName().equals("orig"))
                 {
                     ZeekInternals.swapOrigAndResp(zeek);
                 }
