@@ -122,85 +122,85 @@ public final class ZeekCompact extends CompactWidths
 
     private void writeZeekEndpoint(final ZeekEndpoint e)
     {
-        u8(bit(e.isOrig, 0) | bit(e.didClose, 1) | bit(e.didEof, 2) | bit(e.skipDeliveries, 3));
-        nibbles(e.state, e.previousState);
-        u32(e.startSeq);
-        buf.putInt(e.lastSeq);
-        buf.putInt(e.ackSeq);
-        u16(e.seqWraps);
-        u16(e.ackWraps);
-        u16(e.finCount);
-        u16(e.rstCount);
-        i32(e.finSeq);
-        i32(e.historyLastSyn);
-        i32(e.historyLastFin);
-        i32(e.historyLastRst);
-        for (final int count : e.scaledCount)
+        u8(bit(e.isOrig(), 0) | bit(e.didClose(), 1) | bit(e.didEof(), 2) | bit(e.skipDeliveries(), 3));
+        nibbles(e.state(), e.previousState());
+        u32(e.startSeq());
+        buf.putInt(e.lastSeq());
+        buf.putInt(e.ackSeq());
+        u16(e.seqWraps());
+        u16(e.ackWraps());
+        u16(e.finCount());
+        u16(e.rstCount());
+        i32(e.finSeq());
+        i32(e.historyLastSyn());
+        i32(e.historyLastFin());
+        i32(e.historyLastRst());
+        for (int i = 0; i < ZeekEndpoint.SCALED_KINDS; i++)
         {
-            u16(count);
+            u16(e.scaledCount(i));
         }
         int exponents = 0;
-        for (int i = 0; i < e.scaledThreshold.length; i++)
+        for (int i = 0; i < ZeekEndpoint.SCALED_KINDS; i++)
         {
-            exponents |= powerOfTen(e.scaledThreshold[i]) << 4 * i;
+            exponents |= powerOfTen(e.scaledThreshold(i)) << 4 * i;
         }
         buf.putShort((short)exponents);
-        i32(e.lastReassembled);
-        i32(e.trimmed);
-        for (final long start : e.blockStart)
+        i32(e.lastReassembled());
+        i32(e.trimmed());
+        for (int i = 0; i < ZeekEndpoint.MAX_BLOCKS; i++)
         {
-            i32(start);
+            i32(e.blockStart(i));
         }
-        for (final long end : e.blockEnd)
+        for (int i = 0; i < ZeekEndpoint.MAX_BLOCKS; i++)
         {
-            i32(end);
+            i32(e.blockEnd(i));
         }
-        u8(e.blockCount);
-        u32(e.missedBytes);
+        u8(e.blockCount());
+        u32(e.missedBytes());
     }
 
     private void readZeekEndpoint(final ZeekEndpoint e)
     {
         final int bits = u8();
-        e.isOrig = (bits & 1) != 0;
-        e.didClose = (bits & 1 << 1) != 0;
-        e.didEof = (bits & 1 << 2) != 0;
-        e.skipDeliveries = (bits & 1 << 3) != 0;
+        e.isOrig((bits & 1) != 0);
+        e.didClose((bits & 1 << 1) != 0);
+        e.didEof((bits & 1 << 2) != 0);
+        e.skipDeliveries((bits & 1 << 3) != 0);
         final int states = u8();
-        e.state = states >>> 4;
-        e.previousState = states & 0xF;
-        e.startSeq = u32();
-        e.lastSeq = buf.getInt();
-        e.ackSeq = buf.getInt();
-        e.seqWraps = u16();
-        e.ackWraps = u16();
-        e.finCount = u16();
-        e.rstCount = u16();
-        e.finSeq = buf.getInt();
-        e.historyLastSyn = buf.getInt();
-        e.historyLastFin = buf.getInt();
-        e.historyLastRst = buf.getInt();
-        for (int i = 0; i < e.scaledCount.length; i++)
+        e.state(states >>> 4);
+        e.previousState(states & 0xF);
+        e.startSeq(u32());
+        e.lastSeq(buf.getInt());
+        e.ackSeq(buf.getInt());
+        e.seqWraps(u16());
+        e.ackWraps(u16());
+        e.finCount(u16());
+        e.rstCount(u16());
+        e.finSeq(buf.getInt());
+        e.historyLastSyn(buf.getInt());
+        e.historyLastFin(buf.getInt());
+        e.historyLastRst(buf.getInt());
+        for (int i = 0; i < ZeekEndpoint.SCALED_KINDS; i++)
         {
-            e.scaledCount[i] = u16();
+            e.scaledCount(i, u16());
         }
         final int exponents = u16();
-        for (int i = 0; i < e.scaledThreshold.length; i++)
+        for (int i = 0; i < ZeekEndpoint.SCALED_KINDS; i++)
         {
-            e.scaledThreshold[i] = POWERS_OF_TEN[exponents >>> 4 * i & 0xF];
+            e.scaledThreshold(i, POWERS_OF_TEN[exponents >>> 4 * i & 0xF]);
         }
-        e.lastReassembled = buf.getInt();
-        e.trimmed = buf.getInt();
-        for (int i = 0; i < e.blockStart.length; i++)
+        e.lastReassembled(buf.getInt());
+        e.trimmed(buf.getInt());
+        for (int i = 0; i < ZeekEndpoint.MAX_BLOCKS; i++)
         {
-            e.blockStart[i] = buf.getInt();
+            e.blockStart(i, buf.getInt());
         }
-        for (int i = 0; i < e.blockEnd.length; i++)
+        for (int i = 0; i < ZeekEndpoint.MAX_BLOCKS; i++)
         {
-            e.blockEnd[i] = buf.getInt();
+            e.blockEnd(i, buf.getInt());
         }
-        e.blockCount = u8();
-        e.missedBytes = u32();
+        e.blockCount(u8());
+        e.missedBytes(u32());
     }
 
     private void writeHistory(final ZeekHistory h)

@@ -15,8 +15,8 @@ final class ZeekConnState
     /** The conn_state of a connection Zeek created, with these originator and responder endpoints. */
     static String of(final ZeekEndpoint orig, final ZeekEndpoint resp, final ZeekHistory history)
     {
-        final int os = orig.state;
-        final int rs = resp.state;
+        final int os = orig.state();
+        final int rs = resp.state();
         final boolean origInactive = orig.isInactiveOrPartial();
         final boolean respInactive = resp.isInactiveOrPartial();
         if (rs == ZeekEndpoint.RESET)

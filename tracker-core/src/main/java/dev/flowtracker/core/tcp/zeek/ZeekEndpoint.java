@@ -2,13 +2,55 @@ package dev.flowtracker.core.tcp.zeek;
 
 import dev.flowtracker.core.state.StateBuffer;
 import dev.flowtracker.core.state.StateFields;
-import java.util.Arrays;
+import dev.flowtracker.core.state.StateMemory;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * One side of a connection as Zeek's TCP analyzer keeps it: its endpoint state, sequence bookkeeping
  * (start, last and acked sequence numbers with 32-bit wrap counts), the thresholds of its scaled history letters,
  * and a bounded model of its reassembler, enough to tell where Zeek reports content gaps. Rules in
  * docs/zeek-conn-semantics.md; the logic lives in {@link ZeekSummary} and the classes it runs the steps in.
+ *
+ * <p>A flyweight: its fields live in {@link #BYTES} bytes at {@code (segment, base)}, its own memory when made
+ * ({@link #wrap} points it elsewhere). Native byte order, each field at a multiple of its own size, hot fields
+ * (what every segment reads) in the first cache line:
+ *
+ * <pre>
+ *  offset  width  field
+ *       0      8  startSeq (Zeek's 64-bit start, set from 32-bit numbers)
+ *       8      4  lastSeq
+ *      12      4  seqWraps
+ *      16      4  ackSeq
+ *      20      4  ackWraps
+ *      24      1  state (INACTIVE .. RESET)
+ *      25      1  previousState
+ *      26      1  isOrig (0/1)
+ *      27      1  didClose (0/1)
+ *      28      1  didEof (0/1)
+ *      29      1  skipDeliveries (0/1)
+ *      30      1  blockCount (0 .. MAX_BLOCKS)
+ *      32      8  lastReassembled
+ *      40      8  trimmed
+ *      48      8  historyLastSyn
+ *      56      8  historyLastFin
+ *  ------  -----  --------------------------------------------- 64: second line
+ *      64      8  historyLastRst
+ *      72      8  finSeq
+ *      80      4  finCount
+ *      84      4  rstCount
+ *      88      8  missedBytes
+ *      96     16  scaledCount[4] (int each, by CHECKSUM .. GAP)
+ *     112     16  scaledThreshold[4] (int each)
+ *     128     48  blockStart[MAX_BLOCKS] (long each)
+ *     176     48  blockEnd[MAX_BLOCKS] (long each); 224 bytes in all
+ * </pre>
  *
  * <p>Owned by the connection's tracker thread.
  */
@@ -25,148 +67,206 @@ final class ZeekEndpoint
     /** Out-of-order ranges kept above the in-order point; more are merged into the nearest (documented limit). */
     static final int MAX_BLOCKS = 6;
 
-    boolean isOrig;
-    int state = INACTIVE;
-    int previousState = INACTIVE;
-
-    /** Zeek keeps the start as a 64-bit value set from 32-bit numbers; relative numbers are 64-bit. */
-    long startSeq;
-    int lastSeq;
-    int seqWraps;
-    int ackSeq;
-    int ackWraps;
-
-    int finCount;
-    int rstCount;
-    /** Relative sequence number just past the FIN. */
-    long finSeq;
-    boolean didClose;
-    boolean didEof;
-
-    /** Relative sequence numbers of the last SYN, FIN and RST, for repeated S/H/F/R letters. */
-    long historyLastSyn;
-    long historyLastFin;
-    long historyLastRst;
-
     // Scaled letters: occurrences and the count at which the letter is next added (1, 10, 100...).
     static final int CHECKSUM = 0;
     static final int RETRANSMISSION = 1;
     static final int ZERO_WINDOW = 2;
     static final int GAP = 3;
     static final String SCALED_LETTERS = "CTWG";
-    final int[] scaledCount = new int[4];
-    final int[] scaledThreshold = {1, 1, 1, 1};
+    /** Scaled letters, the length of the count and threshold regions. */
+    static final int SCALED_KINDS = SCALED_LETTERS.length();
 
-    // Reassembler model, in relative sequence numbers: everything below lastReassembled was delivered or
-    // declared a gap; blocks hold data received above it, sorted and disjoint.
-    long lastReassembled = 1;
-    long trimmed = 1;
-    final long[] blockStart = new long[MAX_BLOCKS];
-    final long[] blockEnd = new long[MAX_BLOCKS];
-    int blockCount;
-    boolean skipDeliveries;
-    long missedBytes;
+    /** The fields, declared once: the offsets below are taken from it, and the state tests walk it. */
+    static final StructLayout LAYOUT = MemoryLayout.structLayout(
+        JAVA_LONG.withName("startSeq"), // 64-bit, as Zeek's, set from 32-bit numbers; relative ones are 64-bit
+        JAVA_INT.withName("lastSeq"),
+        JAVA_INT.withName("seqWraps"),
+        JAVA_INT.withName("ackSeq"),
+        JAVA_INT.withName("ackWraps"),
+        JAVA_BYTE.withName("state"),
+        JAVA_BYTE.withName("previousState"),
+        JAVA_BYTE.withName("isOrig"),
+        JAVA_BYTE.withName("didClose"),
+        JAVA_BYTE.withName("didEof"),
+        JAVA_BYTE.withName("skipDeliveries"),
+        JAVA_BYTE.withName("blockCount"),
+        MemoryLayout.paddingLayout(1),
+        // Reassembler model, in relative sequence numbers: everything below lastReassembled was delivered or
+        // declared a gap; blocks hold data received above it, sorted and disjoint.
+        JAVA_LONG.withName("lastReassembled"),
+        JAVA_LONG.withName("trimmed"),
+        JAVA_LONG.withName("historyLastSyn"), // relative sequence numbers of the last SYN, FIN and RST
+        JAVA_LONG.withName("historyLastFin"),
+        JAVA_LONG.withName("historyLastRst"),
+        JAVA_LONG.withName("finSeq"), // relative sequence number just past the FIN
+        JAVA_INT.withName("finCount"),
+        JAVA_INT.withName("rstCount"),
+        JAVA_LONG.withName("missedBytes"),
+        MemoryLayout.sequenceLayout(SCALED_KINDS, JAVA_INT).withName("scaledCount"),
+        MemoryLayout.sequenceLayout(SCALED_KINDS, JAVA_INT).withName("scaledThreshold"),
+        MemoryLayout.sequenceLayout(MAX_BLOCKS, JAVA_LONG).withName("blockStart"),
+        MemoryLayout.sequenceLayout(MAX_BLOCKS, JAVA_LONG).withName("blockEnd"));
+    static final int START_SEQ_OFFSET = StateMemory.offset(LAYOUT, "startSeq");
+    static final int LAST_SEQ_OFFSET = StateMemory.offset(LAYOUT, "lastSeq");
+    static final int SEQ_WRAPS_OFFSET = StateMemory.offset(LAYOUT, "seqWraps");
+    static final int ACK_SEQ_OFFSET = StateMemory.offset(LAYOUT, "ackSeq");
+    static final int ACK_WRAPS_OFFSET = StateMemory.offset(LAYOUT, "ackWraps");
+    static final int STATE_OFFSET = StateMemory.offset(LAYOUT, "state");
+    static final int PREVIOUS_STATE_OFFSET = StateMemory.offset(LAYOUT, "previousState");
+    static final int IS_ORIG_OFFSET = StateMemory.offset(LAYOUT, "isOrig");
+    static final int DID_CLOSE_OFFSET = StateMemory.offset(LAYOUT, "didClose");
+    static final int DID_EOF_OFFSET = StateMemory.offset(LAYOUT, "didEof");
+    static final int SKIP_DELIVERIES_OFFSET = StateMemory.offset(LAYOUT, "skipDeliveries");
+    static final int BLOCK_COUNT_OFFSET = StateMemory.offset(LAYOUT, "blockCount");
+    static final int LAST_REASSEMBLED_OFFSET = StateMemory.offset(LAYOUT, "lastReassembled");
+    static final int TRIMMED_OFFSET = StateMemory.offset(LAYOUT, "trimmed");
+    static final int HISTORY_LAST_SYN_OFFSET = StateMemory.offset(LAYOUT, "historyLastSyn");
+    static final int HISTORY_LAST_FIN_OFFSET = StateMemory.offset(LAYOUT, "historyLastFin");
+    static final int HISTORY_LAST_RST_OFFSET = StateMemory.offset(LAYOUT, "historyLastRst");
+    static final int FIN_SEQ_OFFSET = StateMemory.offset(LAYOUT, "finSeq");
+    static final int FIN_COUNT_OFFSET = StateMemory.offset(LAYOUT, "finCount");
+    static final int RST_COUNT_OFFSET = StateMemory.offset(LAYOUT, "rstCount");
+    static final int MISSED_BYTES_OFFSET = StateMemory.offset(LAYOUT, "missedBytes");
+    static final int SCALED_COUNT_OFFSET = StateMemory.offset(LAYOUT, "scaledCount");
+    static final int SCALED_THRESHOLD_OFFSET = StateMemory.offset(LAYOUT, "scaledThreshold");
+    static final int BLOCK_START_OFFSET = StateMemory.offset(LAYOUT, "blockStart");
+    static final int BLOCK_END_OFFSET = StateMemory.offset(LAYOUT, "blockEnd");
+    static final int BYTES = StateMemory.align8((int)LAYOUT.byteSize()); // of one endpoint's state
 
     /** Bytes {@link #encode} writes. */
-    static final int ENCODED_BYTES = 7 + 6 * Integer.BYTES + 8 * Long.BYTES +
-        (SCALED_LETTERS.length() * 2) * Integer.BYTES + MAX_BLOCKS * 2 * Long.BYTES;
+    static final int ENCODED_BYTES = 7 + 6 * Integer.BYTES + 8 * Long.BYTES + SCALED_KINDS * 2 * Integer.BYTES +
+        MAX_BLOCKS * 2 * Long.BYTES;
+
+    private MemorySegment segment;
+    private long base;
+
+    /** A new endpoint, in memory of its own. */
+    ZeekEndpoint()
+    {
+        wrap(StateMemory.home(BYTES), 0);
+        clear();
+    }
+
+    /** Points this flyweight at the endpoint state of {@link #BYTES} bytes at {@code base} of {@code segment}. */
+    void wrap(final MemorySegment segment, final long base)
+    {
+        this.segment = segment;
+        this.base = base;
+    }
+
+    /** Copies {@code other}'s state into this endpoint's memory; allocates nothing. */
+    void copyFrom(final ZeekEndpoint other)
+    {
+        MemorySegment.copy(other.segment, other.base, segment, base, BYTES);
+    }
 
     /** Back to the state of a new endpoint, for a recycled connection; allocates nothing. */
     void clear()
     {
-        isOrig = false;
-        state = INACTIVE;
-        previousState = INACTIVE;
-        startSeq = 0;
-        lastSeq = 0;
-        seqWraps = 0;
-        ackSeq = 0;
-        ackWraps = 0;
-        finCount = 0;
-        rstCount = 0;
-        finSeq = 0;
-        didClose = false;
-        didEof = false;
-        historyLastSyn = 0;
-        historyLastFin = 0;
-        historyLastRst = 0;
-        Arrays.fill(scaledCount, 0);
-        Arrays.fill(scaledThreshold, 1);
-        lastReassembled = 1;
-        trimmed = 1;
-        Arrays.fill(blockStart, 0);
-        Arrays.fill(blockEnd, 0);
-        blockCount = 0;
-        skipDeliveries = false;
-        missedBytes = 0;
+        StateMemory.zero(segment, base, BYTES);
+        // INACTIVE is 0, as are the flags, counts and blocks.
+        for (int i = 0; i < SCALED_KINDS; i++)
+        {
+            scaledThreshold(i, 1);
+        }
+        lastReassembled(1);
+        trimmed(1);
     }
 
-    /** Writes every field, in declaration order (see {@link dev.flowtracker.core.flow.FlowStateCodec}). */
+    /**
+     * Writes every field in the checkpoint's order (see {@link dev.flowtracker.core.flow.FlowStateCodec}), which is
+     * not the memory layout's.
+     */
     void encode(final StateBuffer dst)
     {
-        StateFields.putBoolean(dst, isOrig);
-        StateFields.putSmall(dst, state);
-        StateFields.putSmall(dst, previousState);
-        dst.putLong(startSeq);
-        dst.putInt(lastSeq);
-        dst.putInt(seqWraps);
-        dst.putInt(ackSeq);
-        dst.putInt(ackWraps);
-        dst.putInt(finCount);
-        dst.putInt(rstCount);
-        dst.putLong(finSeq);
-        StateFields.putBoolean(dst, didClose);
-        StateFields.putBoolean(dst, didEof);
-        dst.putLong(historyLastSyn);
-        dst.putLong(historyLastFin);
-        dst.putLong(historyLastRst);
-        StateFields.putInts(dst, scaledCount);
-        StateFields.putInts(dst, scaledThreshold);
-        dst.putLong(lastReassembled);
-        dst.putLong(trimmed);
-        StateFields.putLongs(dst, blockStart);
-        StateFields.putLongs(dst, blockEnd);
-        StateFields.putSmall(dst, blockCount);
-        StateFields.putBoolean(dst, skipDeliveries);
-        dst.putLong(missedBytes);
+        StateFields.putBoolean(dst, isOrig());
+        StateFields.putSmall(dst, state());
+        StateFields.putSmall(dst, previousState());
+        dst.putLong(startSeq());
+        dst.putInt(lastSeq());
+        dst.putInt(seqWraps());
+        dst.putInt(ackSeq());
+        dst.putInt(ackWraps());
+        dst.putInt(finCount());
+        dst.putInt(rstCount());
+        dst.putLong(finSeq());
+        StateFields.putBoolean(dst, didClose());
+        StateFields.putBoolean(dst, didEof());
+        dst.putLong(historyLastSyn());
+        dst.putLong(historyLastFin());
+        dst.putLong(historyLastRst());
+        for (int i = 0; i < SCALED_KINDS; i++)
+        {
+            dst.putInt(scaledCount(i));
+        }
+        for (int i = 0; i < SCALED_KINDS; i++)
+        {
+            dst.putInt(scaledThreshold(i));
+        }
+        dst.putLong(lastReassembled());
+        dst.putLong(trimmed());
+        for (int i = 0; i < MAX_BLOCKS; i++)
+        {
+            dst.putLong(blockStart(i));
+        }
+        for (int i = 0; i < MAX_BLOCKS; i++)
+        {
+            dst.putLong(blockEnd(i));
+        }
+        StateFields.putSmall(dst, blockCount());
+        StateFields.putBoolean(dst, skipDeliveries());
+        dst.putLong(missedBytes());
     }
 
     /** Reads what {@link #encode} wrote; bounds-checks the states and the block count. */
     void decode(final StateBuffer src)
     {
-        isOrig = StateFields.getBoolean(src, "ZeekEndpoint.isOrig");
-        state = StateFields.getSmall(src, RESET, "ZeekEndpoint.state");
-        previousState = StateFields.getSmall(src, RESET, "ZeekEndpoint.previousState");
-        startSeq = src.getLong();
-        lastSeq = src.getInt();
-        seqWraps = src.getInt();
-        ackSeq = src.getInt();
-        ackWraps = src.getInt();
-        finCount = src.getInt();
-        rstCount = src.getInt();
-        finSeq = src.getLong();
-        didClose = StateFields.getBoolean(src, "ZeekEndpoint.didClose");
-        didEof = StateFields.getBoolean(src, "ZeekEndpoint.didEof");
-        historyLastSyn = src.getLong();
-        historyLastFin = src.getLong();
-        historyLastRst = src.getLong();
-        StateFields.getInts(src, scaledCount);
-        StateFields.getInts(src, scaledThreshold);
-        lastReassembled = src.getLong();
-        trimmed = src.getLong();
-        StateFields.getLongs(src, blockStart);
-        StateFields.getLongs(src, blockEnd);
-        blockCount = StateFields.getSmall(src, MAX_BLOCKS, "ZeekEndpoint.blockCount");
-        skipDeliveries = StateFields.getBoolean(src, "ZeekEndpoint.skipDeliveries");
-        missedBytes = src.getLong();
+        isOrig(StateFields.getBoolean(src, "ZeekEndpoint.isOrig"));
+        state(StateFields.getSmall(src, RESET, "ZeekEndpoint.state"));
+        previousState(StateFields.getSmall(src, RESET, "ZeekEndpoint.previousState"));
+        startSeq(src.getLong());
+        lastSeq(src.getInt());
+        seqWraps(src.getInt());
+        ackSeq(src.getInt());
+        ackWraps(src.getInt());
+        finCount(src.getInt());
+        rstCount(src.getInt());
+        finSeq(src.getLong());
+        didClose(StateFields.getBoolean(src, "ZeekEndpoint.didClose"));
+        didEof(StateFields.getBoolean(src, "ZeekEndpoint.didEof"));
+        historyLastSyn(src.getLong());
+        historyLastFin(src.getLong());
+        historyLastRst(src.getLong());
+        for (int i = 0; i < SCALED_KINDS; i++)
+        {
+            scaledCount(i, src.getInt());
+        }
+        for (int i = 0; i < SCALED_KINDS; i++)
+        {
+            scaledThreshold(i, src.getInt());
+        }
+        lastReassembled(src.getLong());
+        trimmed(src.getLong());
+        for (int i = 0; i < MAX_BLOCKS; i++)
+        {
+            blockStart(i, src.getLong());
+        }
+        for (int i = 0; i < MAX_BLOCKS; i++)
+        {
+            blockEnd(i, src.getLong());
+        }
+        blockCount(StateFields.getSmall(src, MAX_BLOCKS, "ZeekEndpoint.blockCount"));
+        skipDeliveries(StateFields.getBoolean(src, "ZeekEndpoint.skipDeliveries"));
+        missedBytes(src.getLong());
     }
 
     void setState(final int newState)
     {
+        final int state = state();
         if (newState != state)
         {
-            previousState = state;
-            state = newState;
+            previousState(state);
+            state(newState);
         }
     }
 
@@ -177,6 +277,7 @@ final class ZeekEndpoint
 
     boolean isInactiveOrPartial()
     {
+        final int state = state();
         return state == INACTIVE || state == PARTIAL;
     }
 
@@ -188,35 +289,36 @@ final class ZeekEndpoint
 
     long relative(final int seq, final int wraps)
     {
-        return full(seq, wraps) - startSeq;
+        return full(seq, wraps) - startSeq();
     }
 
     void initStart(final int seq)
     {
-        startSeq = seq & 0xFFFF_FFFFL;
+        startSeq(seq & 0xFFFF_FFFFL);
     }
 
     void updateLastSeq(final int seq)
     {
-        if (Integer.compareUnsigned(seq, lastSeq) < 0)
+        if (Integer.compareUnsigned(seq, lastSeq()) < 0)
         {
-            seqWraps++;
+            seqWraps(seqWraps() + 1);
         }
-        lastSeq = seq;
+        lastSeq(seq);
     }
 
     void updateAckSeq(final int seq)
     {
-        if (Integer.compareUnsigned(seq, ackSeq) < 0)
+        if (Integer.compareUnsigned(seq, ackSeq()) < 0)
         {
-            ackWraps++;
+            ackWraps(ackWraps() + 1);
         }
-        ackSeq = seq;
+        ackSeq(seq);
     }
 
     boolean noDataAcked()
     {
-        final long ack = full(ackSeq, ackWraps);
+        final long ack = full(ackSeq(), ackWraps());
+        final long startSeq = startSeq();
         return ack == startSeq || ack == startSeq + 1;
     }
 
@@ -226,113 +328,273 @@ final class ZeekEndpoint
      */
     long size(final ZeekEndpoint peer)
     {
-        if (previousState == SYN_SENT && state == RESET && peer.state == INACTIVE && !noDataAcked())
+        if (previousState() == SYN_SENT && state() == RESET && peer.state() == INACTIVE && !noDataAcked())
         {
             return 0;
         }
-        final long last = full(lastSeq, seqWraps);
-        final long ack = full(ackSeq, ackWraps);
-        long size = (Long.compareUnsigned(last, ack) > 0 ? last : ack) - startSeq;
+        final long last = full(lastSeq(), seqWraps());
+        final long ack = full(ackSeq(), ackWraps());
+        long size = (Long.compareUnsigned(last, ack) > 0 ? last : ack) - startSeq();
         if (size != 0)
         {
             size--;
         }
-        if (finCount > 0 && size != 0)
+        if (finCount() > 0 && size != 0)
         {
             size--;
         }
         return size;
     }
 
-    boolean hasUndeliveredData()
+    // Raw accessors, one pair per field of the layout.
+
+    long startSeq()
     {
-        return blockCount > 0;
+        return segment.get(StateMemory.LONG, base + START_SEQ_OFFSET);
     }
 
-    /** Bytes the reassembler holds: delivered but not yet acknowledged, plus everything above the hole. */
-    long bufferedBytes()
+    void startSeq(final long value)
     {
-        long bytes = Math.max(0, lastReassembled - trimmed);
-        for (int i = 0; i < blockCount; i++)
-        {
-            bytes += blockEnd[i] - blockStart[i];
-        }
-        return bytes;
+        segment.set(StateMemory.LONG, base + START_SEQ_OFFSET, value);
     }
 
-    long undeliveredBytes()
+    int lastSeq()
     {
-        return blockCount == 0 ? 0 : blockEnd[blockCount - 1] - lastReassembled;
+        return segment.get(StateMemory.INT, base + LAST_SEQ_OFFSET);
     }
 
-    /** Adds {@code [start, end)} to the blocks, merging overlaps; when full, the two closest blocks merge. */
-    void addBlock(final long start, final long end)
+    void lastSeq(final int value)
     {
-        int i = 0;
-        while (i < blockCount && blockEnd[i] < start)
-        {
-            i++;
-        }
-        int j = i;
-        long mergedStart = start;
-        long mergedEnd = end;
-        while (j < blockCount && blockStart[j] <= end)
-        {
-            mergedStart = Math.min(mergedStart, blockStart[j]);
-            mergedEnd = Math.max(mergedEnd, blockEnd[j]);
-            j++;
-        }
-        final int removed = j - i;
-        if (removed == 0 && blockCount == MAX_BLOCKS)
-        {
-            mergeClosestPair();
-            addBlock(start, end);
-            return;
-        }
-        // Replace blocks [i, j) by the merged one.
-        System.arraycopy(blockStart, j, blockStart, i + 1, blockCount - j);
-        System.arraycopy(blockEnd, j, blockEnd, i + 1, blockCount - j);
-        blockStart[i] = mergedStart;
-        blockEnd[i] = mergedEnd;
-        blockCount += 1 - removed;
+        segment.set(StateMemory.INT, base + LAST_SEQ_OFFSET, value);
     }
 
-    private void mergeClosestPair()
+    int seqWraps()
     {
-        int best = 0;
-        long bestGap = Long.MAX_VALUE;
-        for (int i = 0; i + 1 < blockCount; i++)
-        {
-            final long gap = blockStart[i + 1] - blockEnd[i];
-            if (gap < bestGap)
-            {
-                bestGap = gap;
-                best = i;
-            }
-        }
-        blockEnd[best] = blockEnd[best + 1];
-        removeBlock(best + 1);
+        return segment.get(StateMemory.INT, base + SEQ_WRAPS_OFFSET);
     }
 
-    void removeBlock(final int index)
+    void seqWraps(final int value)
     {
-        System.arraycopy(blockStart, index + 1, blockStart, index, blockCount - index - 1);
-        System.arraycopy(blockEnd, index + 1, blockEnd, index, blockCount - index - 1);
-        blockCount--;
+        segment.set(StateMemory.INT, base + SEQ_WRAPS_OFFSET, value);
     }
 
-    /** Delivers blocks that now continue the in-order data and forgets those wholly below it. */
-    void deliverContiguous()
+    int ackSeq()
     {
-        while (blockCount > 0 && blockStart[0] <= lastReassembled)
-        {
-            lastReassembled = Math.max(lastReassembled, blockEnd[0]);
-            removeBlock(0);
-        }
+        return segment.get(StateMemory.INT, base + ACK_SEQ_OFFSET);
     }
 
-    void clearBlocks()
+    void ackSeq(final int value)
     {
-        blockCount = 0;
+        segment.set(StateMemory.INT, base + ACK_SEQ_OFFSET, value);
+    }
+
+    int ackWraps()
+    {
+        return segment.get(StateMemory.INT, base + ACK_WRAPS_OFFSET);
+    }
+
+    void ackWraps(final int value)
+    {
+        segment.set(StateMemory.INT, base + ACK_WRAPS_OFFSET, value);
+    }
+
+    int state()
+    {
+        return segment.get(StateMemory.BYTE, base + STATE_OFFSET) & 0xFF;
+    }
+
+    void state(final int value)
+    {
+        segment.set(StateMemory.BYTE, base + STATE_OFFSET, (byte)value);
+    }
+
+    int previousState()
+    {
+        return segment.get(StateMemory.BYTE, base + PREVIOUS_STATE_OFFSET) & 0xFF;
+    }
+
+    void previousState(final int value)
+    {
+        segment.set(StateMemory.BYTE, base + PREVIOUS_STATE_OFFSET, (byte)value);
+    }
+
+    boolean isOrig()
+    {
+        return segment.get(StateMemory.BYTE, base + IS_ORIG_OFFSET) != 0;
+    }
+
+    void isOrig(final boolean value)
+    {
+        segment.set(StateMemory.BYTE, base + IS_ORIG_OFFSET, value ? (byte)1 : (byte)0);
+    }
+
+    boolean didClose()
+    {
+        return segment.get(StateMemory.BYTE, base + DID_CLOSE_OFFSET) != 0;
+    }
+
+    void didClose(final boolean value)
+    {
+        segment.set(StateMemory.BYTE, base + DID_CLOSE_OFFSET, value ? (byte)1 : (byte)0);
+    }
+
+    boolean didEof()
+    {
+        return segment.get(StateMemory.BYTE, base + DID_EOF_OFFSET) != 0;
+    }
+
+    void didEof(final boolean value)
+    {
+        segment.set(StateMemory.BYTE, base + DID_EOF_OFFSET, value ? (byte)1 : (byte)0);
+    }
+
+    boolean skipDeliveries()
+    {
+        return segment.get(StateMemory.BYTE, base + SKIP_DELIVERIES_OFFSET) != 0;
+    }
+
+    void skipDeliveries(final boolean value)
+    {
+        segment.set(StateMemory.BYTE, base + SKIP_DELIVERIES_OFFSET, value ? (byte)1 : (byte)0);
+    }
+
+    int blockCount()
+    {
+        return segment.get(StateMemory.BYTE, base + BLOCK_COUNT_OFFSET) & 0xFF;
+    }
+
+    void blockCount(final int value)
+    {
+        segment.set(StateMemory.BYTE, base + BLOCK_COUNT_OFFSET, (byte)value);
+    }
+
+    long lastReassembled()
+    {
+        return segment.get(StateMemory.LONG, base + LAST_REASSEMBLED_OFFSET);
+    }
+
+    void lastReassembled(final long value)
+    {
+        segment.set(StateMemory.LONG, base + LAST_REASSEMBLED_OFFSET, value);
+    }
+
+    long trimmed()
+    {
+        return segment.get(StateMemory.LONG, base + TRIMMED_OFFSET);
+    }
+
+    void trimmed(final long value)
+    {
+        segment.set(StateMemory.LONG, base + TRIMMED_OFFSET, value);
+    }
+
+    long historyLastSyn()
+    {
+        return segment.get(StateMemory.LONG, base + HISTORY_LAST_SYN_OFFSET);
+    }
+
+    void historyLastSyn(final long value)
+    {
+        segment.set(StateMemory.LONG, base + HISTORY_LAST_SYN_OFFSET, value);
+    }
+
+    long historyLastFin()
+    {
+        return segment.get(StateMemory.LONG, base + HISTORY_LAST_FIN_OFFSET);
+    }
+
+    void historyLastFin(final long value)
+    {
+        segment.set(StateMemory.LONG, base + HISTORY_LAST_FIN_OFFSET, value);
+    }
+
+    long historyLastRst()
+    {
+        return segment.get(StateMemory.LONG, base + HISTORY_LAST_RST_OFFSET);
+    }
+
+    void historyLastRst(final long value)
+    {
+        segment.set(StateMemory.LONG, base + HISTORY_LAST_RST_OFFSET, value);
+    }
+
+    long finSeq()
+    {
+        return segment.get(StateMemory.LONG, base + FIN_SEQ_OFFSET);
+    }
+
+    void finSeq(final long value)
+    {
+        segment.set(StateMemory.LONG, base + FIN_SEQ_OFFSET, value);
+    }
+
+    int finCount()
+    {
+        return segment.get(StateMemory.INT, base + FIN_COUNT_OFFSET);
+    }
+
+    void finCount(final int value)
+    {
+        segment.set(StateMemory.INT, base + FIN_COUNT_OFFSET, value);
+    }
+
+    int rstCount()
+    {
+        return segment.get(StateMemory.INT, base + RST_COUNT_OFFSET);
+    }
+
+    void rstCount(final int value)
+    {
+        segment.set(StateMemory.INT, base + RST_COUNT_OFFSET, value);
+    }
+
+    long missedBytes()
+    {
+        return segment.get(StateMemory.LONG, base + MISSED_BYTES_OFFSET);
+    }
+
+    void missedBytes(final long value)
+    {
+        segment.set(StateMemory.LONG, base + MISSED_BYTES_OFFSET, value);
+    }
+
+    int scaledCount(final int index)
+    {
+        return segment.get(StateMemory.INT, base + SCALED_COUNT_OFFSET + (long)index * Integer.BYTES);
+    }
+
+    void scaledCount(final int index, final int value)
+    {
+        segment.set(StateMemory.INT, base + SCALED_COUNT_OFFSET + (long)index * Integer.BYTES, value);
+    }
+
+    int scaledThreshold(final int index)
+    {
+        return segment.get(StateMemory.INT, base + SCALED_THRESHOLD_OFFSET + (long)index * Integer.BYTES);
+    }
+
+    void scaledThreshold(final int index, final int value)
+    {
+        segment.set(StateMemory.INT, base + SCALED_THRESHOLD_OFFSET + (long)index * Integer.BYTES, value);
+    }
+
+    long blockStart(final int index)
+    {
+        return segment.get(StateMemory.LONG, base + BLOCK_START_OFFSET + (long)index * Long.BYTES);
+    }
+
+    void blockStart(final int index, final long value)
+    {
+        segment.set(StateMemory.LONG, base + BLOCK_START_OFFSET + (long)index * Long.BYTES, value);
+    }
+
+    long blockEnd(final int index)
+    {
+        return segment.get(StateMemory.LONG, base + BLOCK_END_OFFSET + (long)index * Long.BYTES);
+    }
+
+    void blockEnd(final int index, final long value)
+    {
+        segment.set(StateMemory.LONG, base + BLOCK_END_OFFSET + (long)index * Long.BYTES, value);
     }
 }

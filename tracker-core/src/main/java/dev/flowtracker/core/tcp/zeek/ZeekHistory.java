@@ -97,27 +97,27 @@ final class ZeekHistory
             if (syn)
             {
                 final char code = ack ? 'H' : 'S';
-                if (checkHistory(endpoint, HIST_SYN, code) && relSeq != endpoint.historyLastSyn)
+                if (checkHistory(endpoint, HIST_SYN, code) && relSeq != endpoint.historyLastSyn())
                 {
                     addEndpointHistory(endpoint, code);
                 }
-                endpoint.historyLastSyn = relSeq;
+                endpoint.historyLastSyn(relSeq);
             }
             if (fin)
             {
-                if (checkHistory(endpoint, HIST_FIN, 'F') && relSeq + len != endpoint.historyLastFin)
+                if (checkHistory(endpoint, HIST_FIN, 'F') && relSeq + len != endpoint.historyLastFin())
                 {
                     addEndpointHistory(endpoint, 'F');
                 }
-                endpoint.historyLastFin = relSeq + len;
+                endpoint.historyLastFin(relSeq + len);
             }
             if (rst)
             {
-                if (checkHistory(endpoint, HIST_RST, 'R') && relSeq != endpoint.historyLastRst)
+                if (checkHistory(endpoint, HIST_RST, 'R') && relSeq != endpoint.historyLastRst())
                 {
                     addEndpointHistory(endpoint, 'R');
                 }
-                endpoint.historyLastRst = relSeq;
+                endpoint.historyLastRst(relSeq);
             }
         }
         else if (len > 0)
@@ -133,7 +133,7 @@ final class ZeekHistory
     /** Adds the letter the first time per direction; returns whether it had been seen before. */
     private boolean checkHistory(final ZeekEndpoint endpoint, final int mask, final char code)
     {
-        final int roleMask = endpoint.isOrig ? mask : mask << 16;
+        final int roleMask = endpoint.isOrig() ? mask : mask << 16;
         if ((seen & roleMask) == 0)
         {
             seen |= roleMask;
@@ -145,7 +145,7 @@ final class ZeekHistory
 
     private void addEndpointHistory(final ZeekEndpoint endpoint, final char code)
     {
-        add(endpoint.isOrig ? code : Character.toLowerCase(code));
+        add(endpoint.isOrig() ? code : Character.toLowerCase(code));
     }
 
     /** Adds a letter as it is, in no endpoint's case (the role flip's {@code ^}). */
@@ -164,17 +164,19 @@ final class ZeekHistory
     /** Zeek's scaled letters: added at the 1st, 10th, 100th... occurrence of the event for that endpoint. */
     void scaled(final ZeekEndpoint endpoint, final int which)
     {
-        if (++endpoint.scaledCount[which] == endpoint.scaledThreshold[which])
+        final int count = endpoint.scaledCount(which) + 1;
+        endpoint.scaledCount(which, count);
+        if (count == endpoint.scaledThreshold(which))
         {
             addEndpointHistory(endpoint, ZeekEndpoint.SCALED_LETTERS.charAt(which));
-            final long next = (long)endpoint.scaledThreshold[which] * 10;
+            final long next = (long)endpoint.scaledThreshold(which) * 10;
             if (next > Integer.MAX_VALUE)
             {
-                endpoint.scaledCount[which] = 0; // Zeek's wrap guard
+                endpoint.scaledCount(which, 0); // Zeek's wrap guard
             }
             else
             {
-                endpoint.scaledThreshold[which] = (int)next;
+                endpoint.scaledThreshold(which, (int)next);
             }
         }
     }

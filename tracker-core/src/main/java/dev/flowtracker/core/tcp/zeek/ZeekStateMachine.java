@@ -60,26 +60,26 @@ final class ZeekStateMachine
     /** The sequence bases a packet sets, by the sender's state before it. */
     static void initEndpoint(final ZeekEndpoint endpoint, final boolean syn, final int seq, final int lastSeq)
     {
-        switch (endpoint.state)
+        switch (endpoint.state())
         {
             case ZeekEndpoint.INACTIVE ->
             {
                 if (syn)
                 {
-                    endpoint.ackSeq = seq;
+                    endpoint.ackSeq(seq);
                     endpoint.initStart(seq);
-                    endpoint.lastSeq = lastSeq;
+                    endpoint.lastSeq(lastSeq);
                 }
                 else
                 {
-                    endpoint.ackSeq = seq - 1;
+                    endpoint.ackSeq(seq - 1);
                     endpoint.initStart(seq - 1);
-                    endpoint.lastSeq = seq; // the first packet is not a retransmission
+                    endpoint.lastSeq(seq); // the first packet is not a retransmission
                 }
             }
             case ZeekEndpoint.SYN_SENT, ZeekEndpoint.SYN_ACK_SENT ->
             {
-                if (syn && (seq & 0xFFFF_FFFFL) != endpoint.startSeq)
+                if (syn && (seq & 0xFFFF_FFFFL) != endpoint.startSeq())
                 {
                     reinitialise(endpoint, seq, lastSeq);
                 }
@@ -93,7 +93,7 @@ final class ZeekStateMachine
             }
             case ZeekEndpoint.RESET ->
             {
-                if (syn && endpoint.previousState == ZeekEndpoint.INACTIVE)
+                if (syn && endpoint.previousState() == ZeekEndpoint.INACTIVE)
                 {
                     reinitialise(endpoint, seq, lastSeq);
                 }
@@ -107,8 +107,8 @@ final class ZeekStateMachine
     private static void reinitialise(final ZeekEndpoint endpoint, final int seq, final int lastSeq)
     {
         endpoint.initStart(seq);
-        endpoint.ackSeq = seq;
-        endpoint.lastSeq = lastSeq;
+        endpoint.ackSeq(seq);
+        endpoint.lastSeq(lastSeq);
     }
 
     /** Zeek's relative sequence number, 64-bit; sets {@link #underflow} when it lies before the start. */
@@ -133,7 +133,7 @@ final class ZeekStateMachine
         }
         if (wraps == 0)
         {
-            final int fromStart = current - (int)endpoint.startSeq;
+            final int fromStart = current - (int)endpoint.startSeq();
             underflow = fromStart < 0;
             return fromStart;
         }
@@ -142,7 +142,7 @@ final class ZeekStateMachine
 
     static void updateAckSeq(final ZeekEndpoint endpoint, final int ack)
     {
-        final int delta = ack - endpoint.ackSeq;
+        final int delta = ack - endpoint.ackSeq();
         if (ack == 0 && delta > TOO_LARGE_SEQ_DELTA)
         {
             return; // more likely a broken ACK than a huge connection landing on zero
@@ -158,16 +158,16 @@ final class ZeekStateMachine
         final ZeekEndpoint endpoint, final int lastSeq, final boolean syn, final boolean fin, final boolean rst,
         final int len, final ZeekHistory history)
     {
-        final int delta = lastSeq - endpoint.lastSeq;
+        final int delta = lastSeq - endpoint.lastSeq();
         if ((syn || rst) && (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA))
         {
             return; // not trusted
         }
-        if (fin && endpoint.lastSeq == (int)endpoint.startSeq + 1)
+        if (fin && endpoint.lastSeq() == (int)endpoint.startSeq() + 1)
         {
             endpoint.updateLastSeq(lastSeq);
         }
-        else if (endpoint.state == ZeekEndpoint.RESET)
+        else if (endpoint.state() == ZeekEndpoint.RESET)
         {
             return;
         }
@@ -190,7 +190,7 @@ final class ZeekStateMachine
         doClose = false;
         genEvent = false;
         establishedEvent = false;
-        switch (endpoint.state)
+        switch (endpoint.state())
         {
             case ZeekEndpoint.INACTIVE ->
                 updateInactive(connection, now, endpoint, peer, seq, len, isOrig, syn, fin, rst, ack);
@@ -200,10 +200,10 @@ final class ZeekStateMachine
             case ZeekEndpoint.CLOSED ->
             {
                 // After a FIN exchange a RST changes nothing.
-                if (rst && peer.state != ZeekEndpoint.CLOSED)
+                if (rst && peer.state() != ZeekEndpoint.CLOSED)
                 {
                     setState(connection, endpoint, ZeekEndpoint.RESET);
-                    if (!endpoint.didClose)
+                    if (!endpoint.didClose())
                     {
                         doClose = true;
                     }
@@ -229,7 +229,7 @@ final class ZeekStateMachine
             }
             else
             {
-                if (!ack && peer.state == ZeekEndpoint.SYN_ACK_SENT && (seq & 0xFFFF_FFFFL) == endpoint.startSeq)
+                if (!ack && peer.state() == ZeekEndpoint.SYN_ACK_SENT && (seq & 0xFFFF_FFFFL) == endpoint.startSeq())
                 {
                     // SYN and SYN+ACK seen in reverse order: flip and establish.
                     connection.partial = false;
@@ -237,12 +237,12 @@ final class ZeekStateMachine
                     setState(connection, peer, ZeekEndpoint.ESTABLISHED);
                     connection.firstPacketSeen |= ZeekSummary.FIRST_PACKET_ORIG;
                 }
-                if (peer.state == ZeekEndpoint.SYN_SENT)
+                if (peer.state() == ZeekEndpoint.SYN_SENT)
                 {
                     setState(connection, peer, ZeekEndpoint.ESTABLISHED);
                 }
                 setState(connection, endpoint, ZeekEndpoint.ESTABLISHED);
-                establishedEvent |= peer.state != ZeekEndpoint.PARTIAL;
+                establishedEvent |= peer.state() != ZeekEndpoint.PARTIAL;
             }
         }
         if (fin)
@@ -254,18 +254,18 @@ final class ZeekStateMachine
         if (rst)
         {
             setState(connection, endpoint, ZeekEndpoint.RESET);
-            final boolean reject = isOrig ? peer.state == ZeekEndpoint.ESTABLISHED :
-                peer.state == ZeekEndpoint.SYN_SENT || peer.state == ZeekEndpoint.SYN_ACK_SENT;
+            final boolean reject = isOrig ? peer.state() == ZeekEndpoint.ESTABLISHED :
+                peer.state() == ZeekEndpoint.SYN_SENT || peer.state() == ZeekEndpoint.SYN_ACK_SENT;
             doClose = true;
             genEvent = !reject;
         }
-        if (endpoint.state == ZeekEndpoint.INACTIVE)
+        if (endpoint.state() == ZeekEndpoint.INACTIVE)
         {
-            if (!isOrig && len == 0 && connection.orig.state == ZeekEndpoint.SYN_SENT)
+            if (!isOrig && len == 0 && connection.orig.state() == ZeekEndpoint.SYN_SENT)
             {
                 return; // an ACK of the SYN before the SYN+ACK: not a partial connection
             }
-            if (ack && peer.state == ZeekEndpoint.ESTABLISHED)
+            if (ack && peer.state() == ZeekEndpoint.ESTABLISHED)
             {
                 setState(connection, endpoint, ZeekEndpoint.ESTABLISHED);
                 connection.partial = false;
@@ -299,14 +299,14 @@ final class ZeekStateMachine
         final ZeekSummary connection, final ZeekEndpoint endpoint, final ZeekEndpoint peer, final boolean syn,
         final boolean fin, final boolean rst, final boolean ack)
     {
-        if (syn && endpoint.state == ZeekEndpoint.PARTIAL && peer.state == ZeekEndpoint.INACTIVE && !ack)
+        if (syn && endpoint.state() == ZeekEndpoint.PARTIAL && peer.state() == ZeekEndpoint.INACTIVE && !ack)
         {
             setState(connection, endpoint, ZeekEndpoint.SYN_SENT);
         }
         if (fin && !rst)
         {
             setState(connection, endpoint, ZeekEndpoint.CLOSED);
-            if (peer.state == ZeekEndpoint.RESET && peer.previousState == ZeekEndpoint.CLOSED)
+            if (peer.state() == ZeekEndpoint.RESET && peer.previousState() == ZeekEndpoint.CLOSED)
             {
                 // The peer's FIN then RST was a normal close after all.
                 setState(connection, peer, ZeekEndpoint.CLOSED);
@@ -318,7 +318,7 @@ final class ZeekStateMachine
         {
             setState(connection, endpoint, ZeekEndpoint.RESET);
             doClose = true;
-            if (peer.state != ZeekEndpoint.RESET || peer.previousState != ZeekEndpoint.ESTABLISHED)
+            if (peer.state() != ZeekEndpoint.RESET || peer.previousState() != ZeekEndpoint.ESTABLISHED)
             {
                 connection.active = false; // connection reset
             }
@@ -328,13 +328,13 @@ final class ZeekStateMachine
     /** Endpoint state change; leaving the handshake for the first time switches to the long inactivity timeout. */
     private static void setState(final ZeekSummary connection, final ZeekEndpoint endpoint, final int newState)
     {
-        if (newState == endpoint.state)
+        if (newState == endpoint.state())
         {
             return;
         }
         final ZeekEndpoint peer = connection.peerOf(endpoint);
-        if (!ZeekEndpoint.isHandshake(newState) && ZeekEndpoint.isHandshake(endpoint.state) &&
-            ZeekEndpoint.isHandshake(peer.state))
+        if (!ZeekEndpoint.isHandshake(newState) && ZeekEndpoint.isHandshake(endpoint.state()) &&
+            ZeekEndpoint.isHandshake(peer.state()))
         {
             connection.setInactivityTimeout(connection.options().inactivityNanos);
         }

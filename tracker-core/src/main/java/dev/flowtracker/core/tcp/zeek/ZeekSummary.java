@@ -172,8 +172,8 @@ public final class ZeekSummary
         created = true;
         startNanos = p.timestampNanos;
         lastNanos = p.timestampNanos;
-        a.isOrig = fromA;
-        b.isOrig = !fromA;
+        a.isOrig(fromA);
+        b.isOrig(!fromA);
         orig = fromA ? a : b;
         resp = fromA ? b : a;
         timers.start(p.timestampNanos, options);
@@ -210,8 +210,8 @@ public final class ZeekSummary
         final ZeekEndpoint previousOrig = orig;
         orig = resp;
         resp = previousOrig;
-        orig.isOrig = true;
-        resp.isOrig = false;
+        orig.isOrig(true);
+        resp.isOrig(false);
         firstPacketSeen = ((firstPacketSeen & FIRST_PACKET_ORIG) != 0 ? FIRST_PACKET_RESP : 0) |
             ((firstPacketSeen & FIRST_PACKET_RESP) != 0 ? FIRST_PACKET_ORIG : 0);
         partial = false;
@@ -254,21 +254,21 @@ public final class ZeekSummary
         ZeekEndpoint compared = orig;
         if ((p.flags & Tcp.ACK) != 0)
         {
-            if (orig.state != ZeekEndpoint.INACTIVE)
+            if (orig.state() != ZeekEndpoint.INACTIVE)
             {
                 return false;
             }
             compared = resp;
         }
-        if (!orig.didClose && !resp.didClose)
+        if (!orig.didClose() && !resp.didClose())
         {
             final long seq = p.seq & 0xFFFF_FFFFL;
-            if (seq == compared.startSeq)
+            if (seq == compared.startSeq())
             {
                 return false;
             }
-            return (p.flags & Tcp.ACK) != 0 || compared.state != ZeekEndpoint.SYN_ACK_SENT ||
-                resp.state != ZeekEndpoint.INACTIVE || seq != resp.startSeq;
+            return (p.flags & Tcp.ACK) != 0 || compared.state() != ZeekEndpoint.SYN_ACK_SENT ||
+                resp.state() != ZeekEndpoint.INACTIVE || seq != resp.startSeq();
         }
         return true;
     }
@@ -283,7 +283,7 @@ public final class ZeekSummary
         final ZeekEndpoint endpoint = fromA ? a : b;
         final ZeekEndpoint peer = fromA ? b : a;
         // Zeek reads the role once; a flip inside this packet leaves the local value stale, on purpose.
-        final boolean isOrig = endpoint.isOrig;
+        final boolean isOrig = endpoint.isOrig();
         final int flags = p.flags;
         final boolean syn = (flags & Tcp.SYN) != 0;
         final boolean fin = (flags & Tcp.FIN) != 0;
@@ -297,7 +297,7 @@ public final class ZeekSummary
         final int seqOnePast = p.seq + segmentLength;
         ZeekStateMachine.initEndpoint(endpoint, syn, p.seq, seqOnePast);
 
-        final long relSeq = machine.relativeSeq(endpoint, p.seq, endpoint.lastSeq, endpoint.seqWraps);
+        final long relSeq = machine.relativeSeq(endpoint, p.seq, endpoint.lastSeq(), endpoint.seqWraps());
         final boolean seqUnderflow = machine.underflow;
         if (!syn && !fin && !rst && (len > 0 || ack) && history.isLoneSynAck())
         {
@@ -307,37 +307,37 @@ public final class ZeekSummary
             firstPacketSeen |= FIRST_PACKET_ORIG;
         }
         history.addPacketLetter(endpoint, syn, fin, rst, ack, relSeq, len);
-        if (p.window == 0 && !rst && peer.state != ZeekEndpoint.CLOSED && endpoint.state != ZeekEndpoint.RESET)
+        if (p.window == 0 && !rst && peer.state() != ZeekEndpoint.CLOSED && endpoint.state() != ZeekEndpoint.RESET)
         {
             history.scaled(endpoint, ZeekEndpoint.ZERO_WINDOW);
         }
-        if (!orig.didClose || !resp.didClose)
+        if (!orig.didClose() || !resp.didClose())
         {
             lastNanos = now;
         }
         if (fin)
         {
-            endpoint.finCount++;
-            endpoint.finSeq = relSeq + segmentLength;
+            endpoint.finCount(endpoint.finCount() + 1);
+            endpoint.finSeq(relSeq + segmentLength);
         }
         if (rst)
         {
-            endpoint.rstCount++;
+            endpoint.rstCount(endpoint.rstCount() + 1);
         }
 
         long relAck = 0;
         if (ack)
         {
-            if (peer.state == ZeekEndpoint.INACTIVE)
+            if (peer.state() == ZeekEndpoint.INACTIVE)
             {
                 relAck = 1;
                 peer.initStart(p.ack - 1);
-                peer.ackSeq = p.ack - 1;
-                peer.lastSeq = p.ack - 1;
+                peer.ackSeq(p.ack - 1);
+                peer.lastSeq(p.ack - 1);
             }
             else
             {
-                relAck = machine.relativeSeq(peer, p.ack, peer.ackSeq, peer.ackWraps);
+                relAck = machine.relativeSeq(peer, p.ack, peer.ackSeq(), peer.ackWraps());
                 if (machine.underflow)
                 {
                     relAck = 0;
@@ -408,7 +408,7 @@ public final class ZeekSummary
         final int respPort = resp == sender ? p.srcPort : p.dstPort;
         final int origPort = orig == sender ? p.srcPort : p.dstPort;
         int servicePort = respPort;
-        if (orig.state == ZeekEndpoint.INACTIVE && !options.isLikelyServerPort(respPort) &&
+        if (orig.state() == ZeekEndpoint.INACTIVE && !options.isLikelyServerPort(respPort) &&
             options.isLikelyServerPort(origPort))
         {
             servicePort = origPort;
@@ -451,17 +451,17 @@ public final class ZeekSummary
             return;
         }
         closeDeferred = false;
-        if (endpoint.didClose)
+        if (endpoint.didClose())
         {
             return;
         }
-        endpoint.didClose = true;
-        final boolean complete = endpoint.state == ZeekEndpoint.RESET || peer.didClose ||
-            peer.state == ZeekEndpoint.INACTIVE;
+        endpoint.didClose(true);
+        final boolean complete = endpoint.state() == ZeekEndpoint.RESET || peer.didClose() ||
+            peer.state() == ZeekEndpoint.INACTIVE;
         if (complete)
         {
             boolean genEvent = genEventIn;
-            if (endpoint.previousState != ZeekEndpoint.INACTIVE || peer.state != ZeekEndpoint.INACTIVE)
+            if (endpoint.previousState() != ZeekEndpoint.INACTIVE || peer.state() != ZeekEndpoint.INACTIVE)
             {
                 if (deferredGenEvent)
                 {
@@ -476,7 +476,7 @@ public final class ZeekSummary
             // The analyzer's timers are cancelled; the connection goes a close delay after its last packet.
             timers.closed(lastNanos + options.closeDelayNanos);
         }
-        else if (endpoint.previousState != ZeekEndpoint.INACTIVE)
+        else if (endpoint.previousState() != ZeekEndpoint.INACTIVE)
         {
             timers.addExpireTimer(lastNanos + options.sessionTimerNanos);
         }
@@ -574,7 +574,7 @@ public final class ZeekSummary
 
     public long missedBytes()
     {
-        return a.missedBytes + b.missedBytes;
+        return a.missedBytes() + b.missedBytes();
     }
 
     public long startNanos()

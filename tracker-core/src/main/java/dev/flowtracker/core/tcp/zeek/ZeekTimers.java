@@ -148,8 +148,8 @@ final class ZeekTimers
         {
             attemptAt = NO_TIMER;
             final ZeekEndpoint orig = connection.orig;
-            return connection.active && (orig.state == ZeekEndpoint.SYN_SENT ||
-                orig.state == ZeekEndpoint.SYN_ACK_SENT) && connection.resp.state == ZeekEndpoint.INACTIVE;
+            return connection.active && (orig.state() == ZeekEndpoint.SYN_SENT ||
+                orig.state() == ZeekEndpoint.SYN_ACK_SENT) && connection.resp.state() == ZeekEndpoint.INACTIVE;
         }
         if (inactivityAt == next)
         {
@@ -183,14 +183,14 @@ final class ZeekTimers
         {
             final ZeekEndpoint orig = connection.orig;
             final ZeekEndpoint resp = connection.resp;
-            if ((orig.didClose || resp.didClose) &&
-                ((orig.didClose && resp.didClose) || orig.state == ZeekEndpoint.RESET ||
-                    resp.state == ZeekEndpoint.RESET || orig.state == ZeekEndpoint.INACTIVE ||
-                    resp.state == ZeekEndpoint.INACTIVE))
+            if ((orig.didClose() || resp.didClose()) &&
+                ((orig.didClose() && resp.didClose()) || orig.state() == ZeekEndpoint.RESET ||
+                    resp.state() == ZeekEndpoint.RESET || orig.state() == ZeekEndpoint.INACTIVE ||
+                    resp.state() == ZeekEndpoint.INACTIVE))
             {
                 return true;
             }
-            if (resp.state == ZeekEndpoint.INACTIVE && orig.state == ZeekEndpoint.INACTIVE)
+            if (resp.state() == ZeekEndpoint.INACTIVE && orig.state() == ZeekEndpoint.INACTIVE)
             {
                 return true;
             }

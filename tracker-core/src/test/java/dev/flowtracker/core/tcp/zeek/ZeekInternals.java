@@ -20,7 +20,7 @@ public final class ZeekInternals
 
     public static void setMissedBytesA(final ZeekSummary zeek, final long missedBytes)
     {
-        zeek.a.missedBytes = missedBytes;
+        zeek.a.missedBytes(missedBytes);
     }
 
     public static void setInactivityAt(final ZeekSummary zeek, final long nanos)
@@ -30,12 +30,12 @@ public final class ZeekInternals
 
     public static void setStateA(final ZeekSummary zeek, final int state)
     {
-        zeek.a.state = state;
+        zeek.a.state(state);
     }
 
     public static void setBlockCountB(final ZeekSummary zeek, final int blockCount)
     {
-        zeek.b.blockCount = blockCount;
+        zeek.b.blockCount(blockCount);
     }
 
     /** Makes side b the originator, leaving side b the responder too (an inconsistent summary). */
