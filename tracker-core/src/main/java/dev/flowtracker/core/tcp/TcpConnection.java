@@ -453,7 +453,7 @@ public final class TcpConnection
         {
             return;
         }
-        if (!zeek.created)
+        if (!zeek.created())
         {
             zeek.create(p, fromA);
         }
@@ -471,7 +471,7 @@ public final class TcpConnection
 
     private boolean aIsOriginator()
     {
-        return !zeek.created || zeek.aIsOrig();
+        return !zeek.created() || zeek.aIsOrig();
     }
 
     /** Whether the connection has closed or reset (it may still see packets until it times out). */

@@ -658,7 +658,9 @@ class FlowStateCodecTest
             {
                 // A bounded table's slot number is the table's bookkeeping, set by the table, not connection state.
                 final boolean tableBookkeeping = type == TcpConnection.class && field.getName().equals("slot");
-                if (!Modifier.isStatic(field.getModifiers()) && !field.isSynthetic() && !tableBookkeeping)
+                // A flyweight's memory and where in it: its fields are walked through its accessors instead.
+                if (!Modifier.isStatic(field.getModifiers()) && !field.isSynthetic() && !tableBookkeeping &&
+                    !FlyweightField.isMemoryReference(type, field))
                 {
                     field.setAccessible(true);
                     fields.add(field);
@@ -801,16 +803,35 @@ class FlowStateCodecTest
                 fields++;
                 compare(path + "." + field.getName(), get(field, x), get(field, y));
             }
+            for (final FlyweightField field : FlyweightField.of(x.getClass()))
+            {
+                if (ignored.contains(x.getClass().getSimpleName() + "." + field.name()))
+                {
+                    continue;
+                }
+                fields++;
+                for (int i = 0; i < Math.max(field.count(), 1); i++)
+                {
+                    final String where = path + "." + field.name() + (field.count() < 0 ? "" : "[" + i + "]");
+                    compare(where, field.get(x, i), field.get(y, i));
+                }
+            }
         }
     }
 
     /**
-     * One leaf of the state tree (a primitive or enum field, or one element of an array field), reached from a
-     * {@link TcpConnection} through {@code route}; {@link #change} moves it off its initial value. The
-     * originator/responder references count as one leaf whose change swaps them.
+     * One leaf of the state tree (a primitive or enum field, or one element of an array field; in a flyweight, a
+     * {@link FlyweightField} or one element of it), named {@code name}, reached from a {@link TcpConnection} through
+     * {@code route}; {@link #change} moves it off its initial value. The originator/responder references count as
+     * one leaf whose change swaps them.
      */
-    record Slot(String path, List<Field> route, Field field, int index)
+    record Slot(String path, String name, List<Field> route, Field field, FlyweightField memory, int index)
     {
+        Slot(final String path, final List<Field> route, final Field field, final int index)
+        {
+            this(path, field.getName(), route, field, null, index);
+        }
+
         static List<Slot> all()
         {
             final List<Slot> slots = new ArrayList<>();
@@ -856,6 +877,15 @@ class FlowStateCodecTest
                     fail(name + ": no rule for " + type + "; teach this walk and the codec");
                 }
             }
+            for (final FlyweightField memory : FlyweightField.of(owner.getClass()))
+            {
+                final String name = path + "." + memory.name();
+                for (int i = 0; i < Math.max(memory.count(), 1); i++)
+                {
+                    final String element = memory.count() < 0 ? "" : "[" + i + "]";
+                    slots.add(new Slot(name + element, memory.name(), route, null, memory, i));
+                }
+            }
         }
 
         void change(final TcpConnection connection)
@@ -864,6 +894,11 @@ class FlowStateCodecTest
             for (final Field step : route)
             {
                 owner = get(step, owner);
+            }
+            if (memory != null)
+            {
+                memory.set(owner, index, next(memory.get(owner, index), memory.type()));
+                return;
             }
             try
             {
