@@ -270,7 +270,7 @@ public final class ConnectionTracker
         {
             return connection.isReusedBy(p, connection.isFromA(p));
         }
-        return connection.zeek.created && !TcpConnection.isDroppedByZeek(p, zeekOptions) &&
+        return connection.zeek.created() && !TcpConnection.isDroppedByZeek(p, zeekOptions) &&
             connection.zeek.isReusedBy(p);
     }
 

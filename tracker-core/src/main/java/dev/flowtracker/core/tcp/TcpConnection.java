@@ -403,7 +403,7 @@ public final class TcpConnection extends ConnectionFields
         {
             return;
         }
-        if (!zeek.created)
+        if (!zeek.created())
         {
             zeek.create(p, fromA);
         }
@@ -421,7 +421,7 @@ public final class TcpConnection extends ConnectionFields
 
     private boolean aIsOriginator()
     {
-        return !zeek.created || zeek.aIsOrig();
+        return !zeek.created() || zeek.aIsOrig();
     }
 
     /** Whether the connection has closed or reset (it may still see packets until it times out). */

@@ -7,6 +7,7 @@ import java.lang.foreign.SequenceLayout;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
@@ -128,6 +129,31 @@ final class FlyweightFields
                 segment.set(l.withByteAlignment(1), at, segment.get(l.withByteAlignment(1), at) + 1);
             default -> throw new AssertionError("no rule for " + leaf);
         }
+        rewrap(owner, segment, at - leaf.offset());
+    }
+
+    /** Wraps {@code owner} again where it is, so that what it derives from its memory (Zeek's roles) follows. */
+    private static void rewrap(final Object owner, final MemorySegment segment, final long base)
+    {
+        for (Class<?> c = owner.getClass(); c != null; c = c.getSuperclass())
+        {
+            try
+            {
+                final Method wrap = c.getDeclaredMethod("wrap", MemorySegment.class, long.class);
+                wrap.setAccessible(true);
+                wrap.invoke(owner, segment, base);
+                return;
+            }
+            catch (final NoSuchMethodException ex)
+            {
+                // declared higher up
+            }
+            catch (final ReflectiveOperationException ex)
+            {
+                throw new AssertionError(ex);
+            }
+        }
+        throw new AssertionError(owner.getClass() + " keeps state in memory but has no wrap(MemorySegment, long)");
     }
 
     private static StructLayout layoutOf(final Class<?> type)

@@ -63,61 +63,60 @@ public final class ZeekCompact extends CompactWidths
     private void writeZeek(final ZeekSummary z)
     {
         final ZeekStateMachine m = z.machine;
-        if ((z.firstPacketSeen & ~3) != 0)
+        if ((z.firstPacketSeen() & ~3) != 0)
         {
             fits = false;
         }
-        buf.putShort((short)(bit(z.orig == z.a, 0) | bit(z.created, 1) | bit(z.partial, 2) | bit(z.active, 3) |
-            bit(z.closeDeferred, 4) | bit(z.deferredGenEvent, 5) | bit(z.removed, 6) | bit(m.establishedEvent, 7) |
-            bit(m.doClose, 8) | bit(m.genEvent, 9) | bit(m.underflow, 10) | (z.firstPacketSeen & 3) << 11));
-        instant(z.startNanos, firstNanos);
-        instant(z.lastNanos, lastNanos);
+        buf.putShort((short)(bit(z.aIsOrig(), 0) | bit(z.created(), 1) | bit(z.partial(), 2) | bit(z.active(), 3) |
+            bit(z.closeDeferred(), 4) | bit(z.deferredGenEvent(), 5) | bit(z.removed(), 6) |
+            bit(m.establishedEvent(), 7) | bit(m.doClose(), 8) | bit(m.genEvent(), 9) | bit(m.underflow(), 10) |
+            (z.firstPacketSeen() & 3) << 11));
+        instant(z.startNanos(), firstNanos);
+        instant(z.lastNanos(), lastNanos);
         writeZeekEndpoint(z.a);
         writeZeekEndpoint(z.b);
         writeHistory(z.history);
         final ZeekTimers t = z.timers;
-        for (final long at : t.expireAt)
+        for (int i = 0; i < ZeekTimers.EXPIRE_CHAINS; i++)
         {
-            instant(at, lastNanos);
+            instant(t.expireAt(i), lastNanos);
         }
-        instant(t.attemptAt, lastNanos);
-        instant(t.deleteAt, lastNanos);
-        instant(t.inactivityAt, lastNanos);
-        duration(t.inactivityTimeoutNanos);
+        instant(t.attemptAt(), lastNanos);
+        instant(t.deleteAt(), lastNanos);
+        instant(t.inactivityAt(), lastNanos);
+        duration(t.inactivityTimeoutNanos());
     }
 
     private void readZeek(final ZeekSummary z)
     {
         final ZeekStateMachine m = z.machine;
         final int bits = u16();
-        final boolean aIsOrig = (bits & 1) != 0;
-        z.orig = aIsOrig ? z.a : z.b;
-        z.resp = aIsOrig ? z.b : z.a;
-        z.created = (bits & 1 << 1) != 0;
-        z.partial = (bits & 1 << 2) != 0;
-        z.active = (bits & 1 << 3) != 0;
-        z.closeDeferred = (bits & 1 << 4) != 0;
-        z.deferredGenEvent = (bits & 1 << 5) != 0;
-        z.removed = (bits & 1 << 6) != 0;
-        m.establishedEvent = (bits & 1 << 7) != 0;
-        m.doClose = (bits & 1 << 8) != 0;
-        m.genEvent = (bits & 1 << 9) != 0;
-        m.underflow = (bits & 1 << 10) != 0;
-        z.firstPacketSeen = bits >>> 11 & 3;
-        z.startNanos = instant(firstNanos);
-        z.lastNanos = instant(lastNanos);
+        z.aIsOrig((bits & 1) != 0);
+        z.created((bits & 1 << 1) != 0);
+        z.partial((bits & 1 << 2) != 0);
+        z.active((bits & 1 << 3) != 0);
+        z.closeDeferred((bits & 1 << 4) != 0);
+        z.deferredGenEvent((bits & 1 << 5) != 0);
+        z.removed((bits & 1 << 6) != 0);
+        m.establishedEvent((bits & 1 << 7) != 0);
+        m.doClose((bits & 1 << 8) != 0);
+        m.genEvent((bits & 1 << 9) != 0);
+        m.underflow((bits & 1 << 10) != 0);
+        z.firstPacketSeen(bits >>> 11 & 3);
+        z.startNanos(instant(firstNanos));
+        z.lastNanos(instant(lastNanos));
         readZeekEndpoint(z.a);
         readZeekEndpoint(z.b);
         readHistory(z.history);
         final ZeekTimers t = z.timers;
-        for (int i = 0; i < t.expireAt.length; i++)
+        for (int i = 0; i < ZeekTimers.EXPIRE_CHAINS; i++)
         {
-            t.expireAt[i] = instant(lastNanos);
+            t.expireAt(i, instant(lastNanos));
         }
-        t.attemptAt = instant(lastNanos);
-        t.deleteAt = instant(lastNanos);
-        t.inactivityAt = instant(lastNanos);
-        t.inactivityTimeoutNanos = duration();
+        t.attemptAt(instant(lastNanos));
+        t.deleteAt(instant(lastNanos));
+        t.inactivityAt(instant(lastNanos));
+        t.inactivityTimeoutNanos(duration());
     }
 
     private void writeZeekEndpoint(final ZeekEndpoint e)
@@ -207,8 +206,9 @@ public final class ZeekCompact extends CompactWidths
     {
         long pending = 0;
         int pendingBits = 0;
-        for (final byte letter : h.letters)
+        for (int i = 0; i < ZeekSummary.MAX_HISTORY; i++)
         {
+            final byte letter = h.letters(i);
             final int code = LETTER_CODES[letter & 0xFF];
             if (code < 0)
             {
@@ -223,38 +223,40 @@ public final class ZeekCompact extends CompactWidths
                 pendingBits -= Byte.SIZE;
             }
         }
-        if (h.length > ZeekSummary.MAX_HISTORY)
+        final int length = h.length();
+        if (length > ZeekSummary.MAX_HISTORY)
         {
             fits = false;
         }
-        u8(h.length | bit(h.truncated, 6));
+        u8(length | bit(h.truncated(), 6));
         // The once-per-direction bits: 7 for the originator, 7 shifted by 16 for the responder.
-        if ((h.seen & ~0x007F_007F) != 0)
+        final int seen = h.seen();
+        if ((seen & ~0x007F_007F) != 0)
         {
             fits = false;
         }
-        buf.putShort((short)(h.seen & 0x7F | (h.seen >>> 16 & 0x7F) << 7));
+        buf.putShort((short)(seen & 0x7F | (seen >>> 16 & 0x7F) << 7));
     }
 
     private void readHistory(final ZeekHistory h)
     {
         long pending = 0;
         int pendingBits = 0;
-        for (int i = 0; i < h.letters.length; i++)
+        for (int i = 0; i < ZeekSummary.MAX_HISTORY; i++)
         {
             if (pendingBits < LETTER_BITS)
             {
                 pending |= (long)u8() << pendingBits;
                 pendingBits += Byte.SIZE;
             }
-            h.letters[i] = LETTERS[(int)pending & 0x1F];
+            h.letters(i, LETTERS[(int)pending & 0x1F]);
             pending >>>= LETTER_BITS;
             pendingBits -= LETTER_BITS;
         }
         final int length = u8();
-        h.length = length & 0x3F;
-        h.truncated = (length & 1 << 6) != 0;
+        h.length(length & 0x3F);
+        h.truncated((length & 1 << 6) != 0);
         final int seen = u16();
-        h.seen = seen & 0x7F | (seen >>> 7 & 0x7F) << 16;
+        h.seen(seen & 0x7F | (seen >>> 7 & 0x7F) << 16);
     }
 }

@@ -2,8 +2,14 @@ package dev.flowtracker.core.tcp.zeek;
 
 import dev.flowtracker.core.state.StateBuffer;
 import dev.flowtracker.core.state.StateFields;
+import dev.flowtracker.core.state.StateMemory;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /**
  * One connection's history string as Zeek writes it into conn.log: the letters (upper case for the current
@@ -12,10 +18,40 @@ import java.util.Arrays;
  * {@link ZeekEndpoint}. Rules in docs/zeek-conn-semantics.md ("History letters"); {@link ZeekSummary} decides when
  * each step runs.
  *
+ * <p>A flyweight over {@link #BYTES} bytes of a {@code (MemorySegment, base)} pair (its own memory when made, a
+ * region of {@link ZeekSummary}'s when the summary wraps it), native byte order:
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |      seen (4): once-per-direction bits, the responder's << 16  |
+ *  +---------------+---------------+-------------------------------+
+ *  |  length (1)   | truncated (1) |          (padding 2)          |
+ *  +---------------+---------------+-------------------------------+
+ *  |        letters (48): one ASCII byte each, unused ones 0         |
+ *  +                              ...                              +
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
  * <p>Owned by the connection's tracker thread.
  */
 final class ZeekHistory
 {
+    /** The fields, declared once: the offsets below are taken from it, and the state tests walk it. */
+    static final StructLayout LAYOUT = MemoryLayout.structLayout(
+        JAVA_INT.withName("seen"),
+        JAVA_BYTE.withName("length"),
+        JAVA_BYTE.withName("truncated"),
+        MemoryLayout.paddingLayout(2),
+        MemoryLayout.sequenceLayout(ZeekSummary.MAX_HISTORY, JAVA_BYTE).withName("letters"));
+    static final int SEEN_OFFSET = StateMemory.offset(LAYOUT, "seen");
+    static final int LENGTH_OFFSET = StateMemory.offset(LAYOUT, "length");
+    static final int TRUNCATED_OFFSET = StateMemory.offset(LAYOUT, "truncated");
+    static final int LETTERS_OFFSET = StateMemory.offset(LAYOUT, "letters");
+    /** Bytes of the region. */
+    static final int BYTES = StateMemory.align8((int)LAYOUT.byteSize());
+
     // Once-per-direction history bits (the responder's are shifted left by 16).
     private static final int HIST_SYN = 0x1;
     private static final int HIST_FIN = 0x2;
@@ -28,49 +64,69 @@ final class ZeekHistory
     /** Bytes {@link #encode} writes. */
     static final int ENCODED_BYTES = ZeekSummary.MAX_HISTORY + 2 + Integer.BYTES;
 
-    final byte[] letters = new byte[ZeekSummary.MAX_HISTORY];
-    int length;
-    boolean truncated;
-    int seen;
+    private MemorySegment segment;
+    private long base;
+
+    ZeekHistory()
+    {
+        wrap(StateMemory.home(BYTES), 0);
+        clear();
+    }
+
+    /** Reads and writes the history in {@code segment} from {@code base} on ({@link #BYTES} bytes). */
+    void wrap(final MemorySegment segment, final long base)
+    {
+        this.segment = segment;
+        this.base = base;
+    }
 
     /** Back to an empty history, for a recycled connection; allocates nothing. */
     void clear()
     {
-        Arrays.fill(letters, (byte)0);
-        length = 0;
-        truncated = false;
-        seen = 0;
+        StateMemory.zero(segment, base, BYTES);
     }
 
-    /** Writes every field, in declaration order (see {@link dev.flowtracker.core.flow.FlowStateCodec}). */
+    /** Copies {@code other}'s region into this one. */
+    void copyFrom(final ZeekHistory other)
+    {
+        MemorySegment.copy(other.segment, other.base, segment, base, BYTES);
+    }
+
+    /** Writes every field (letters, length, truncated, seen; see {@link dev.flowtracker.core.flow.FlowStateCodec}). */
     void encode(final StateBuffer dst)
     {
-        dst.put(letters);
-        StateFields.putSmall(dst, length);
-        StateFields.putBoolean(dst, truncated);
-        dst.putInt(seen);
+        for (int i = 0; i < ZeekSummary.MAX_HISTORY; i++)
+        {
+            dst.put(letters(i));
+        }
+        StateFields.putSmall(dst, length());
+        StateFields.putBoolean(dst, truncated());
+        dst.putInt(seen());
     }
 
     /** Reads what {@link #encode} wrote. */
     void decode(final StateBuffer src)
     {
-        src.get(letters);
-        length = StateFields.getSmall(src, ZeekSummary.MAX_HISTORY, "ZeekHistory.length");
-        truncated = StateFields.getBoolean(src, "ZeekHistory.truncated");
-        seen = src.getInt();
+        for (int i = 0; i < ZeekSummary.MAX_HISTORY; i++)
+        {
+            letters(i, src.get());
+        }
+        length(StateFields.getSmall(src, ZeekSummary.MAX_HISTORY, "ZeekHistory.length"));
+        truncated(StateFields.getBoolean(src, "ZeekHistory.truncated"));
+        seen(src.getInt());
     }
 
     /** Whether the whole history is a lone {@code H}: then an ACK or data means the roles were the other way round. */
     boolean isLoneSynAck()
     {
-        return length == 1 && letters[0] == 'H';
+        return length() == 1 && letters(0) == 'H';
     }
 
     /** Starts again as {@code ^h}, after the roles flipped over a lone SYN+ACK. */
     void restartAsFlippedSynAck()
     {
-        length = 0;
-        truncated = false;
+        length(0);
+        truncated(false);
         add('^');
         add('h');
     }
@@ -134,9 +190,10 @@ final class ZeekHistory
     private boolean checkHistory(final ZeekEndpoint endpoint, final int mask, final char code)
     {
         final int roleMask = endpoint.isOrig() ? mask : mask << 16;
+        final int seen = seen();
         if ((seen & roleMask) == 0)
         {
-            seen |= roleMask;
+            seen(seen | roleMask);
             addEndpointHistory(endpoint, code);
             return false;
         }
@@ -151,13 +208,15 @@ final class ZeekHistory
     /** Adds a letter as it is, in no endpoint's case (the role flip's {@code ^}). */
     void add(final char code)
     {
+        final int length = length();
         if (length < ZeekSummary.MAX_HISTORY)
         {
-            letters[length++] = (byte)code;
+            letters(length, (byte)code);
+            length(length + 1);
         }
         else
         {
-            truncated = true;
+            truncated(true);
         }
     }
 
@@ -184,30 +243,68 @@ final class ZeekHistory
     /** The letters, or null when there are none. */
     String asString()
     {
+        final int length = length();
         if (length == 0)
         {
             return null;
         }
-        return new String(letters, 0, length, StandardCharsets.US_ASCII);
-    }
-
-    int length()
-    {
-        return length;
+        final byte[] letters = new byte[length];
+        MemorySegment.copy(segment, StateMemory.BYTE, base + LETTERS_OFFSET, letters, 0, length);
+        return new String(letters, StandardCharsets.US_ASCII);
     }
 
     /** Letter {@code index} (0 to {@link #length} - 1), as an ASCII byte. */
     byte letter(final int index)
     {
+        final int length = length();
         if (index < 0 || index >= length)
         {
             throw new IndexOutOfBoundsException("history letter " + index + " of " + length);
         }
-        return letters[index];
+        return letters(index);
+    }
+
+    // Accessors of the region's fields.
+
+    int seen()
+    {
+        return segment.get(StateMemory.INT, base + SEEN_OFFSET);
+    }
+
+    void seen(final int value)
+    {
+        segment.set(StateMemory.INT, base + SEEN_OFFSET, value);
+    }
+
+    /** Letters in the history, 0 to {@link ZeekSummary#MAX_HISTORY}. */
+    int length()
+    {
+        return segment.get(StateMemory.BYTE, base + LENGTH_OFFSET) & 0xFF;
+    }
+
+    void length(final int value)
+    {
+        segment.set(StateMemory.BYTE, base + LENGTH_OFFSET, (byte)value);
     }
 
     boolean truncated()
     {
-        return truncated;
+        return segment.get(StateMemory.BYTE, base + TRUNCATED_OFFSET) != 0;
+    }
+
+    void truncated(final boolean value)
+    {
+        segment.set(StateMemory.BYTE, base + TRUNCATED_OFFSET, value ? (byte)1 : (byte)0);
+    }
+
+    /** Letter slot {@code index} (0 to {@link ZeekSummary#MAX_HISTORY} - 1), used or not, unchecked. */
+    byte letters(final int index)
+    {
+        return segment.get(StateMemory.BYTE, base + LETTERS_OFFSET + index);
+    }
+
+    void letters(final int index, final byte value)
+    {
+        segment.set(StateMemory.BYTE, base + LETTERS_OFFSET + index, value);
     }
 }

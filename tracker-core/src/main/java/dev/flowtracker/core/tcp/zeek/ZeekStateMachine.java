@@ -2,6 +2,12 @@ package dev.flowtracker.core.tcp.zeek;
 
 import dev.flowtracker.core.state.StateBuffer;
 import dev.flowtracker.core.state.StateFields;
+import dev.flowtracker.core.state.StateMemory;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * Zeek's per-endpoint TCP state machine and sequence bookkeeping for one connection: the sequence bases, relative
@@ -11,6 +17,19 @@ import dev.flowtracker.core.state.StateFields;
  * <p>Its own state is the results of the packet being processed, which {@link ZeekSummary} reads after each step;
  * the transitions change the endpoints and, through the {@link ZeekSummary} passed in, the connection's partial
  * status, activity, role and timers. Owned by the connection's tracker thread.
+ *
+ * <p>A flyweight over {@link #BYTES} bytes of a {@code (MemorySegment, base)} pair (its own memory when made, a
+ * region of {@link ZeekSummary}'s when the summary wraps it), one byte (0 or 1) per result:
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------+---------------+---------------+---------------+
+ *  |estabEvent (1) |  doClose (1)  | genEvent (1)  | underflow (1) |
+ *  +---------------+---------------+---------------+---------------+
+ *  |                          (padding 4)                          |
+ *  +---------------------------------------------------------------+
+ * </pre>
  */
 final class ZeekStateMachine
 {
@@ -21,19 +40,45 @@ final class ZeekStateMachine
 
     // Results of the state machine for the packet being processed (Zeek's do_close / gen_event out-parameters,
     // and whether a connection_established event was raised).
-    boolean establishedEvent;
-    boolean doClose;
-    boolean genEvent;
-    // Set by relativeSeq: the number lies before the endpoint's start.
-    boolean underflow;
+    static final StructLayout LAYOUT = MemoryLayout.structLayout(
+        JAVA_BYTE.withName("establishedEvent"),
+        JAVA_BYTE.withName("doClose"),
+        JAVA_BYTE.withName("genEvent"),
+        JAVA_BYTE.withName("underflow"), // set by relativeSeq: the number lies before the endpoint's start
+        MemoryLayout.paddingLayout(4));
+    static final int ESTABLISHED_EVENT_OFFSET = StateMemory.offset(LAYOUT, "establishedEvent");
+    static final int DO_CLOSE_OFFSET = StateMemory.offset(LAYOUT, "doClose");
+    static final int GEN_EVENT_OFFSET = StateMemory.offset(LAYOUT, "genEvent");
+    static final int UNDERFLOW_OFFSET = StateMemory.offset(LAYOUT, "underflow");
+    /** Bytes of the region. */
+    static final int BYTES = (int)LAYOUT.byteSize();
+
+    private MemorySegment segment;
+    private long base;
+
+    ZeekStateMachine()
+    {
+        wrap(StateMemory.home(BYTES), 0);
+        clear();
+    }
+
+    /** Reads and writes the results in {@code segment} from {@code base} on ({@link #BYTES} bytes). */
+    void wrap(final MemorySegment segment, final long base)
+    {
+        this.segment = segment;
+        this.base = base;
+    }
 
     /** Back to the state of a new summary, for a recycled connection. */
     void clear()
     {
-        establishedEvent = false;
-        doClose = false;
-        genEvent = false;
-        underflow = false;
+        StateMemory.zero(segment, base, BYTES);
+    }
+
+    /** Copies {@code other}'s region into this one. */
+    void copyFrom(final ZeekStateMachine other)
+    {
+        MemorySegment.copy(other.segment, other.base, segment, base, BYTES);
     }
 
     /**
@@ -42,19 +87,19 @@ final class ZeekStateMachine
      */
     void encode(final StateBuffer dst)
     {
-        StateFields.putBoolean(dst, establishedEvent);
-        StateFields.putBoolean(dst, doClose);
-        StateFields.putBoolean(dst, genEvent);
-        StateFields.putBoolean(dst, underflow);
+        StateFields.putBoolean(dst, establishedEvent());
+        StateFields.putBoolean(dst, doClose());
+        StateFields.putBoolean(dst, genEvent());
+        StateFields.putBoolean(dst, underflow());
     }
 
     /** Reads what {@link #encode} wrote. */
     void decode(final StateBuffer src)
     {
-        establishedEvent = StateFields.getBoolean(src, "ZeekStateMachine.establishedEvent");
-        doClose = StateFields.getBoolean(src, "ZeekStateMachine.doClose");
-        genEvent = StateFields.getBoolean(src, "ZeekStateMachine.genEvent");
-        underflow = StateFields.getBoolean(src, "ZeekStateMachine.underflow");
+        establishedEvent(StateFields.getBoolean(src, "ZeekStateMachine.establishedEvent"));
+        doClose(StateFields.getBoolean(src, "ZeekStateMachine.doClose"));
+        genEvent(StateFields.getBoolean(src, "ZeekStateMachine.genEvent"));
+        underflow(StateFields.getBoolean(src, "ZeekStateMachine.underflow"));
     }
 
     /** The sequence bases a packet sets, by the sender's state before it. */
@@ -114,7 +159,7 @@ final class ZeekStateMachine
     /** Zeek's relative sequence number, 64-bit; sets {@link #underflow} when it lies before the start. */
     long relativeSeq(final ZeekEndpoint endpoint, final int current, final int last, final int wrapsIn)
     {
-        underflow = false;
+        underflow(false);
         int wraps = wrapsIn;
         final int delta = current - last;
         if (delta < 0)
@@ -134,7 +179,7 @@ final class ZeekStateMachine
         if (wraps == 0)
         {
             final int fromStart = current - (int)endpoint.startSeq();
-            underflow = fromStart < 0;
+            underflow(fromStart < 0);
             return fromStart;
         }
         return endpoint.relative(current, wraps);
@@ -187,9 +232,9 @@ final class ZeekStateMachine
         final int seq, final int len, final boolean isOrig, final boolean syn, final boolean fin, final boolean rst,
         final boolean ack)
     {
-        doClose = false;
-        genEvent = false;
-        establishedEvent = false;
+        doClose(false);
+        genEvent(false);
+        establishedEvent(false);
         switch (endpoint.state())
         {
             case ZeekEndpoint.INACTIVE ->
@@ -205,7 +250,7 @@ final class ZeekStateMachine
                     setState(connection, endpoint, ZeekEndpoint.RESET);
                     if (!endpoint.didClose())
                     {
-                        doClose = true;
+                        doClose(true);
                     }
                 }
             }
@@ -232,32 +277,32 @@ final class ZeekStateMachine
                 if (!ack && peer.state() == ZeekEndpoint.SYN_ACK_SENT && (seq & 0xFFFF_FFFFL) == endpoint.startSeq())
                 {
                     // SYN and SYN+ACK seen in reverse order: flip and establish.
-                    connection.partial = false;
+                    connection.partial(false);
                     connection.flipRoles();
                     setState(connection, peer, ZeekEndpoint.ESTABLISHED);
-                    connection.firstPacketSeen |= ZeekSummary.FIRST_PACKET_ORIG;
+                    connection.firstPacketSeen(connection.firstPacketSeen() | ZeekSummary.FIRST_PACKET_ORIG);
                 }
                 if (peer.state() == ZeekEndpoint.SYN_SENT)
                 {
                     setState(connection, peer, ZeekEndpoint.ESTABLISHED);
                 }
                 setState(connection, endpoint, ZeekEndpoint.ESTABLISHED);
-                establishedEvent |= peer.state() != ZeekEndpoint.PARTIAL;
+                establishedEvent(establishedEvent() | peer.state() != ZeekEndpoint.PARTIAL);
             }
         }
         if (fin)
         {
             setState(connection, endpoint, ZeekEndpoint.CLOSED);
-            doClose = true;
-            genEvent = true;
+            doClose(true);
+            genEvent(true);
         }
         if (rst)
         {
             setState(connection, endpoint, ZeekEndpoint.RESET);
             final boolean reject = isOrig ? peer.state() == ZeekEndpoint.ESTABLISHED :
                 peer.state() == ZeekEndpoint.SYN_SENT || peer.state() == ZeekEndpoint.SYN_ACK_SENT;
-            doClose = true;
-            genEvent = !reject;
+            doClose(true);
+            genEvent(!reject);
         }
         if (endpoint.state() == ZeekEndpoint.INACTIVE)
         {
@@ -268,8 +313,9 @@ final class ZeekStateMachine
             if (ack && peer.state() == ZeekEndpoint.ESTABLISHED)
             {
                 setState(connection, endpoint, ZeekEndpoint.ESTABLISHED);
-                connection.partial = false;
-                connection.firstPacketSeen |= isOrig ? ZeekSummary.FIRST_PACKET_ORIG : ZeekSummary.FIRST_PACKET_RESP;
+                connection.partial(false);
+                connection.firstPacketSeen(connection.firstPacketSeen() |
+                    (isOrig ? ZeekSummary.FIRST_PACKET_ORIG : ZeekSummary.FIRST_PACKET_RESP));
             }
             else
             {
@@ -284,14 +330,14 @@ final class ZeekStateMachine
         if (fin)
         {
             setState(connection, endpoint, ZeekEndpoint.CLOSED);
-            doClose = true;
-            genEvent = true;
+            doClose(true);
+            genEvent(true);
         }
         if (rst)
         {
             setState(connection, endpoint, ZeekEndpoint.RESET);
-            connection.active = false; // connection reset
-            doClose = true;
+            connection.active(false); // connection reset
+            doClose(true);
         }
     }
 
@@ -311,16 +357,16 @@ final class ZeekStateMachine
                 // The peer's FIN then RST was a normal close after all.
                 setState(connection, peer, ZeekEndpoint.CLOSED);
             }
-            doClose = true;
-            genEvent = true;
+            doClose(true);
+            genEvent(true);
         }
         if (rst)
         {
             setState(connection, endpoint, ZeekEndpoint.RESET);
-            doClose = true;
+            doClose(true);
             if (peer.state() != ZeekEndpoint.RESET || peer.previousState() != ZeekEndpoint.ESTABLISHED)
             {
-                connection.active = false; // connection reset
+                connection.active(false); // connection reset
             }
         }
     }
@@ -339,5 +385,47 @@ final class ZeekStateMachine
             connection.setInactivityTimeout(connection.options().inactivityNanos);
         }
         endpoint.setState(newState);
+    }
+
+    // Accessors of the region's fields.
+
+    boolean establishedEvent()
+    {
+        return segment.get(StateMemory.BYTE, base + ESTABLISHED_EVENT_OFFSET) != 0;
+    }
+
+    void establishedEvent(final boolean value)
+    {
+        segment.set(StateMemory.BYTE, base + ESTABLISHED_EVENT_OFFSET, value ? (byte)1 : (byte)0);
+    }
+
+    boolean doClose()
+    {
+        return segment.get(StateMemory.BYTE, base + DO_CLOSE_OFFSET) != 0;
+    }
+
+    void doClose(final boolean value)
+    {
+        segment.set(StateMemory.BYTE, base + DO_CLOSE_OFFSET, value ? (byte)1 : (byte)0);
+    }
+
+    boolean genEvent()
+    {
+        return segment.get(StateMemory.BYTE, base + GEN_EVENT_OFFSET) != 0;
+    }
+
+    void genEvent(final boolean value)
+    {
+        segment.set(StateMemory.BYTE, base + GEN_EVENT_OFFSET, value ? (byte)1 : (byte)0);
+    }
+
+    boolean underflow()
+    {
+        return segment.get(StateMemory.BYTE, base + UNDERFLOW_OFFSET) != 0;
+    }
+
+    void underflow(final boolean value)
+    {
+        segment.set(StateMemory.BYTE, base + UNDERFLOW_OFFSET, value ? (byte)1 : (byte)0);
     }
 }

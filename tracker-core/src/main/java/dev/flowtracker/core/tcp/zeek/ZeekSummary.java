@@ -3,7 +3,9 @@ package dev.flowtracker.core.tcp.zeek;
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.state.StateBuffer;
 import dev.flowtracker.core.state.StateFields;
+import dev.flowtracker.core.state.StateMemory;
 import dev.flowtracker.core.wire.Tcp;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Zeek's view of one connection, emulated packet by packet: originator and responder (with Zeek's role flips),
@@ -20,8 +22,21 @@ import dev.flowtracker.core.wire.Tcp;
  *
  * <p>State is bounded: two {@link ZeekEndpoint}s, a history of at most {@link #MAX_HISTORY} letters and a few
  * timer instants, all created with the summary. Owned by the connection's tracker thread.
+ *
+ * <p>A flyweight over {@link #BYTES} bytes of a {@code (MemorySegment, base)} pair, its own memory when made: its
+ * own fields ({@link ZeekSummaryFields}, which draws them) and then the parts it composes, each wrapped around its
+ * region. The endpoints {@link #a} and {@link #b} are not in it yet: they are objects of their own.
+ *
+ * <pre>
+ *  offset  bytes  what
+ *     0     24    own fields ({@link ZeekSummaryFields})
+ *    24     56    {@link ZeekHistory} ({@link #HISTORY_OFFSET})
+ *    80     56    {@link ZeekTimers} ({@link #TIMERS_OFFSET})
+ *   136      8    {@link ZeekStateMachine} ({@link #MACHINE_OFFSET})
+ *   144           end ({@link #BYTES})
+ * </pre>
  */
-public final class ZeekSummary
+public final class ZeekSummary extends ZeekSummaryFields
 {
     /** Longest history kept; Zeek's is unbounded, ours stops growing here (and says so in the record). */
     public static final int MAX_HISTORY = 48;
@@ -32,38 +47,69 @@ public final class ZeekSummary
     static final int FIRST_PACKET_ORIG = 1;
     static final int FIRST_PACKET_RESP = 2;
 
+    static final int HISTORY_OFFSET = OWN_BYTES;
+    static final int TIMERS_OFFSET = HISTORY_OFFSET + ZeekHistory.BYTES;
+    static final int MACHINE_OFFSET = TIMERS_OFFSET + ZeekTimers.BYTES;
+    /** Bytes of the region, the parts included: {@value}. Public for {@code dev.flowtracker.core.tcp}. */
+    public static final int BYTES = StateMemory.align8(MACHINE_OFFSET + ZeekStateMachine.BYTES);
+
     /** Endpoint of side A (first packet's sender) and side B; {@link #orig} is one of them. */
     final ZeekEndpoint a = new ZeekEndpoint();
     final ZeekEndpoint b = new ZeekEndpoint();
+    // Derived from aIsOrig() whenever it is set or the summary is wrapped.
     ZeekEndpoint orig = a;
     ZeekEndpoint resp = b;
 
     final ZeekHistory history = new ZeekHistory();
-
-    /**
-     * Whether Zeek would have made this connection (some packets are dropped before the lookup).
-     *
-     * <p>Public for {@code dev.flowtracker.core.flow}, {@code dev.flowtracker.core.tcp}.
-     */
-    public boolean created;
-    // Package-private for the state machine's transitions, which set them.
-    boolean partial;
-    int firstPacketSeen;
-    boolean active = true;
-    boolean closeDeferred;
-    boolean deferredGenEvent;
-
-    long startNanos;
-    long lastNanos;
-
     final ZeekTimers timers = new ZeekTimers();
-    boolean removed;
-
     /** Sequence bookkeeping and transitions; its fields, the packet's results, are the last encoded. */
     final ZeekStateMachine machine = new ZeekStateMachine();
 
     /** Options that change Zeek's decisions. Shared, read-only. */
     private ZeekOptions options;
+
+    /** Public for {@code dev.flowtracker.core.tcp}. */
+    public ZeekSummary()
+    {
+        wrap(StateMemory.home(BYTES), 0);
+        clear();
+    }
+
+    /**
+     * Reads and writes the summary, own fields and parts, in {@code segment} from {@code base} on ({@link #BYTES}
+     * bytes); the originator and responder follow the side stored there. Public for {@code dev.flowtracker.core.tcp}.
+     */
+    public void wrap(final MemorySegment segment, final long base)
+    {
+        wrapFields(segment, base);
+        history.wrap(segment, base + HISTORY_OFFSET);
+        timers.wrap(segment, base + TIMERS_OFFSET);
+        machine.wrap(segment, base + MACHINE_OFFSET);
+        deriveRoles();
+    }
+
+    /**
+     * Copies {@code other}'s own fields and parts, not the endpoints. Public for {@code dev.flowtracker.core.tcp}.
+     */
+    public void copyFrom(final ZeekSummary other)
+    {
+        MemorySegment.copy(other.segment(), other.base(), segment(), base(), BYTES);
+        deriveRoles();
+    }
+
+    @Override
+    void aIsOrig(final boolean value)
+    {
+        super.aIsOrig(value);
+        deriveRoles();
+    }
+
+    private void deriveRoles()
+    {
+        final boolean aIsOrig = aIsOrig();
+        orig = aIsOrig ? a : b;
+        resp = aIsOrig ? b : a;
+    }
 
     /** Public for {@code dev.flowtracker.core.flow}, {@code dev.flowtracker.core.tcp}. */
     public void reset(final ZeekOptions options)
@@ -91,21 +137,11 @@ public final class ZeekSummary
     {
         a.clear();
         b.clear();
-        orig = a;
-        resp = b;
-        history.clear();
-        created = false;
-        partial = false;
-        firstPacketSeen = 0;
-        active = true;
-        closeDeferred = false;
-        deferredGenEvent = false;
-        startNanos = 0;
-        lastNanos = 0;
-        timers.clear();
-        removed = false;
+        StateMemory.zero(segment(), base(), BYTES);
+        aIsOrig(true);
+        active(true);
+        timers.defaults();
         options = null;
-        machine.clear();
     }
 
     /**
@@ -119,18 +155,18 @@ public final class ZeekSummary
     {
         a.encode(dst);
         b.encode(dst);
-        StateFields.putBoolean(dst, orig == a);
+        StateFields.putBoolean(dst, aIsOrig());
         history.encode(dst);
-        StateFields.putBoolean(dst, created);
-        StateFields.putBoolean(dst, partial);
-        StateFields.putSmall(dst, firstPacketSeen);
-        StateFields.putBoolean(dst, active);
-        StateFields.putBoolean(dst, closeDeferred);
-        StateFields.putBoolean(dst, deferredGenEvent);
-        dst.putLong(startNanos);
-        dst.putLong(lastNanos);
+        StateFields.putBoolean(dst, created());
+        StateFields.putBoolean(dst, partial());
+        StateFields.putSmall(dst, firstPacketSeen());
+        StateFields.putBoolean(dst, active());
+        StateFields.putBoolean(dst, closeDeferred());
+        StateFields.putBoolean(dst, deferredGenEvent());
+        dst.putLong(startNanos());
+        dst.putLong(lastNanos());
         timers.encode(dst);
-        StateFields.putBoolean(dst, removed);
+        StateFields.putBoolean(dst, removed());
         machine.encode(dst);
     }
 
@@ -143,21 +179,19 @@ public final class ZeekSummary
     {
         a.decode(src);
         b.decode(src);
-        final boolean aIsOrig = StateFields.getBoolean(src, "ZeekSummary.orig");
-        orig = aIsOrig ? a : b;
-        resp = aIsOrig ? b : a;
+        aIsOrig(StateFields.getBoolean(src, "ZeekSummary.orig"));
         history.decode(src);
-        created = StateFields.getBoolean(src, "ZeekSummary.created");
-        partial = StateFields.getBoolean(src, "ZeekSummary.partial");
-        firstPacketSeen = StateFields.getSmall(
-            src, FIRST_PACKET_ORIG | FIRST_PACKET_RESP, "ZeekSummary.firstPacketSeen");
-        active = StateFields.getBoolean(src, "ZeekSummary.active");
-        closeDeferred = StateFields.getBoolean(src, "ZeekSummary.closeDeferred");
-        deferredGenEvent = StateFields.getBoolean(src, "ZeekSummary.deferredGenEvent");
-        startNanos = src.getLong();
-        lastNanos = src.getLong();
+        created(StateFields.getBoolean(src, "ZeekSummary.created"));
+        partial(StateFields.getBoolean(src, "ZeekSummary.partial"));
+        firstPacketSeen(StateFields.getSmall(
+            src, FIRST_PACKET_ORIG | FIRST_PACKET_RESP, "ZeekSummary.firstPacketSeen"));
+        active(StateFields.getBoolean(src, "ZeekSummary.active"));
+        closeDeferred(StateFields.getBoolean(src, "ZeekSummary.closeDeferred"));
+        deferredGenEvent(StateFields.getBoolean(src, "ZeekSummary.deferredGenEvent"));
+        startNanos(src.getLong());
+        lastNanos(src.getLong());
         timers.decode(src);
-        removed = StateFields.getBoolean(src, "ZeekSummary.removed");
+        removed(StateFields.getBoolean(src, "ZeekSummary.removed"));
         machine.decode(src);
     }
 
@@ -169,13 +203,12 @@ public final class ZeekSummary
      */
     public void create(final DecodedPacket p, final boolean fromA)
     {
-        created = true;
-        startNanos = p.timestampNanos;
-        lastNanos = p.timestampNanos;
+        created(true);
+        startNanos(p.timestampNanos);
+        lastNanos(p.timestampNanos);
         a.isOrig(fromA);
         b.isOrig(!fromA);
-        orig = fromA ? a : b;
-        resp = fromA ? b : a;
+        aIsOrig(fromA);
         timers.start(p.timestampNanos, options);
         if (shouldFlipAtCreation(p))
         {
@@ -207,21 +240,14 @@ public final class ZeekSummary
 
     void flipRoles()
     {
-        final ZeekEndpoint previousOrig = orig;
-        orig = resp;
-        resp = previousOrig;
+        aIsOrig(!aIsOrig());
         orig.isOrig(true);
         resp.isOrig(false);
-        firstPacketSeen = ((firstPacketSeen & FIRST_PACKET_ORIG) != 0 ? FIRST_PACKET_RESP : 0) |
-            ((firstPacketSeen & FIRST_PACKET_RESP) != 0 ? FIRST_PACKET_ORIG : 0);
-        partial = false;
+        final int firstPacketSeen = firstPacketSeen();
+        firstPacketSeen(((firstPacketSeen & FIRST_PACKET_ORIG) != 0 ? FIRST_PACKET_RESP : 0) |
+            ((firstPacketSeen & FIRST_PACKET_RESP) != 0 ? FIRST_PACKET_ORIG : 0));
+        partial(false);
         history.add('^');
-    }
-
-    /** Whether side A is the originator now. Public for {@code dev.flowtracker.core.tcp}. */
-    public boolean aIsOrig()
-    {
-        return orig == a;
     }
 
     ZeekEndpoint peerOf(final ZeekEndpoint endpoint)
@@ -298,13 +324,13 @@ public final class ZeekSummary
         ZeekStateMachine.initEndpoint(endpoint, syn, p.seq, seqOnePast);
 
         final long relSeq = machine.relativeSeq(endpoint, p.seq, endpoint.lastSeq(), endpoint.seqWraps());
-        final boolean seqUnderflow = machine.underflow;
+        final boolean seqUnderflow = machine.underflow();
         if (!syn && !fin && !rst && (len > 0 || ack) && history.isLoneSynAck())
         {
             // A lone SYN+ACK followed by an ACK or data: the SYN+ACK's sender was the responder after all.
             flipRoles();
             history.restartAsFlippedSynAck();
-            firstPacketSeen |= FIRST_PACKET_ORIG;
+            firstPacketSeen(firstPacketSeen() | FIRST_PACKET_ORIG);
         }
         history.addPacketLetter(endpoint, syn, fin, rst, ack, relSeq, len);
         if (p.window == 0 && !rst && peer.state() != ZeekEndpoint.CLOSED && endpoint.state() != ZeekEndpoint.RESET)
@@ -313,7 +339,7 @@ public final class ZeekSummary
         }
         if (!orig.didClose() || !resp.didClose())
         {
-            lastNanos = now;
+            lastNanos(now);
         }
         if (fin)
         {
@@ -338,7 +364,7 @@ public final class ZeekSummary
             else
             {
                 relAck = machine.relativeSeq(peer, p.ack, peer.ackSeq(), peer.ackWraps());
-                if (machine.underflow)
+                if (machine.underflow())
                 {
                     relAck = 0;
                 }
@@ -351,8 +377,8 @@ public final class ZeekSummary
 
         ZeekStateMachine.updateLastSeq(endpoint, seqOnePast, syn, fin, rst, len, history);
         machine.update(this, now, endpoint, peer, p.seq, len, isOrig, syn, fin, rst, ack);
-        final boolean closeThisPacket = machine.doClose;
-        final boolean genEventThisPacket = machine.genEvent;
+        final boolean closeThisPacket = machine.doClose();
+        final boolean genEventThisPacket = machine.genEvent();
 
         if (ack)
         {
@@ -367,8 +393,8 @@ public final class ZeekSummary
         {
             connectionClosed(endpoint, endpoint == a ? b : a, genEventThisPacket);
         }
-        firstPacketSeen |= isOrig ? FIRST_PACKET_ORIG : FIRST_PACKET_RESP;
-        if (machine.establishedEvent)
+        firstPacketSeen(firstPacketSeen() | (isOrig ? FIRST_PACKET_ORIG : FIRST_PACKET_RESP));
+        if (machine.establishedEvent())
         {
             onConnectionEstablished(endpoint, p);
         }
@@ -378,14 +404,14 @@ public final class ZeekSummary
     {
         if (isOrig)
         {
-            if ((firstPacketSeen & FIRST_PACKET_ORIG) == 0)
+            if ((firstPacketSeen() & FIRST_PACKET_ORIG) == 0)
             {
-                partial = !syn || ack;
+                partial(!syn || ack);
             }
         }
-        else if ((firstPacketSeen & FIRST_PACKET_RESP) == 0 && !partial)
+        else if ((firstPacketSeen() & FIRST_PACKET_RESP) == 0 && !partial())
         {
-            partial = !syn;
+            partial(!syn);
         }
     }
 
@@ -395,7 +421,7 @@ public final class ZeekSummary
      */
     void setInactivityTimeout(final long timeoutNanos)
     {
-        timers.setInactivityTimeout(timeoutNanos, lastNanos);
+        timers.setInactivityTimeout(timeoutNanos, lastNanos());
     }
 
     /**
@@ -423,7 +449,7 @@ public final class ZeekSummary
     /** The peer acknowledged up to {@code relAck} of {@code endpoint}'s data. */
     private void ackReceived(final ZeekEndpoint endpoint, final long relAck)
     {
-        if (ZeekContentGaps.ackReceived(endpoint, peerOf(endpoint), relAck, partial, history, options))
+        if (ZeekContentGaps.ackReceived(endpoint, peerOf(endpoint), relAck, partial(), history, options))
         {
             checkEof(endpoint);
         }
@@ -432,10 +458,10 @@ public final class ZeekSummary
     /** At {@code endpoint}'s end of data a close that waited for it goes ahead. */
     private void checkEof(final ZeekEndpoint endpoint)
     {
-        if (ZeekContentGaps.reachEof(endpoint, peerOf(endpoint)) && closeDeferred)
+        if (ZeekContentGaps.reachEof(endpoint, peerOf(endpoint)) && closeDeferred())
         {
-            closeDeferred = false;
-            connectionClosed(endpoint, peerOf(endpoint), deferredGenEvent);
+            closeDeferred(false);
+            connectionClosed(endpoint, peerOf(endpoint), deferredGenEvent());
         }
     }
 
@@ -443,14 +469,14 @@ public final class ZeekSummary
     {
         if (ZeekContentGaps.dataPending(endpoint, peer))
         {
-            closeDeferred = true;
-            if (!deferredGenEvent)
+            closeDeferred(true);
+            if (!deferredGenEvent())
             {
-                deferredGenEvent = genEventIn;
+                deferredGenEvent(genEventIn);
             }
             return;
         }
-        closeDeferred = false;
+        closeDeferred(false);
         if (endpoint.didClose())
         {
             return;
@@ -463,22 +489,22 @@ public final class ZeekSummary
             boolean genEvent = genEventIn;
             if (endpoint.previousState() != ZeekEndpoint.INACTIVE || peer.state() != ZeekEndpoint.INACTIVE)
             {
-                if (deferredGenEvent)
+                if (deferredGenEvent())
                 {
                     genEvent = true;
-                    deferredGenEvent = false;
+                    deferredGenEvent(false);
                 }
                 if (genEvent)
                 {
-                    active = false; // connection finished
+                    active(false); // connection finished
                 }
             }
             // The analyzer's timers are cancelled; the connection goes a close delay after its last packet.
-            timers.closed(lastNanos + options.closeDelayNanos);
+            timers.closed(lastNanos() + options.closeDelayNanos);
         }
         else if (endpoint.previousState() != ZeekEndpoint.INACTIVE)
         {
-            timers.addExpireTimer(lastNanos + options.sessionTimerNanos);
+            timers.addExpireTimer(lastNanos() + options.sessionTimerNanos);
         }
     }
 
@@ -491,7 +517,7 @@ public final class ZeekSummary
      */
     public long nextTimerNanos()
     {
-        if (removed || !created)
+        if (removed() || !created())
         {
             return NO_TIMER;
         }
@@ -515,7 +541,7 @@ public final class ZeekSummary
         }
         if (timers.fire(next, now, this))
         {
-            removed = true;
+            removed(true);
             return true;
         }
         return false;
@@ -526,7 +552,7 @@ public final class ZeekSummary
     /** conn.log's conn_state, from both endpoint states (and the history for RSTOS0). */
     public String connState()
     {
-        if (!created)
+        if (!created())
         {
             return null;
         }
@@ -556,11 +582,6 @@ public final class ZeekSummary
         return history.truncated();
     }
 
-    public boolean created()
-    {
-        return created;
-    }
-
     /** Zeek's orig_bytes: sequence-space size of what the originator sent, acknowledged-but-unseen included. */
     public long origBytes()
     {
@@ -575,16 +596,5 @@ public final class ZeekSummary
     public long missedBytes()
     {
         return a.missedBytes() + b.missedBytes();
-    }
-
-    public long startNanos()
-    {
-        return startNanos;
-    }
-
-    /** Zeek's last_time: the last packet's time, frozen once both sides have closed. */
-    public long lastNanos()
-    {
-        return lastNanos;
     }
 }

@@ -1,14 +1,38 @@
 package dev.flowtracker.core.tcp.zeek;
 
 import dev.flowtracker.core.state.StateBuffer;
-import dev.flowtracker.core.state.StateFields;
-import java.util.Arrays;
+import dev.flowtracker.core.state.StateMemory;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The timers that decide when Zeek removes one connection, as absolute packet-time instants: the analyzer's
  * expire chains (Zeek's ConnectionTimer), the connection attempt timer, the close/reset delete timer and the
  * inactivity timer with its current timeout. Firing one asks the {@link ZeekSummary} whether the connection is
  * done; the rules are in docs/zeek-conn-semantics.md.
+ *
+ * <p>A flyweight over {@link #BYTES} bytes of a {@code (MemorySegment, base)} pair (its own memory when made, a
+ * region of {@link ZeekSummary}'s when the summary wraps it), native byte order:
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |        expireAt (3 x 8): the analyzer's expire chains         |
+ *  +                              ...                              +
+ *  +---------------------------------------------------------------+
+ *  |                         attemptAt (8)                         |
+ *  +---------------------------------------------------------------+
+ *  |                         deleteAt (8)                          |
+ *  +---------------------------------------------------------------+
+ *  |                       inactivityAt (8)                        |
+ *  +---------------------------------------------------------------+
+ *  |                  inactivityTimeoutNanos (8)                   |
+ *  +---------------------------------------------------------------+
+ * </pre>
  *
  * <p>Owned by the connection's tracker thread.
  */
@@ -20,113 +44,157 @@ final class ZeekTimers
     /** Bytes {@link #encode} writes. */
     static final int ENCODED_BYTES = 7 * Long.BYTES;
 
+    /** Expire chains: {@value}. */
+    static final int EXPIRE_CHAINS = 3;
+
     // Absolute nanoseconds, NO_TIMER when not pending.
-    final long[] expireAt = new long[3];
-    long attemptAt = NO_TIMER;
-    long deleteAt = NO_TIMER;
-    long inactivityAt = NO_TIMER;
-    long inactivityTimeoutNanos;
+    static final StructLayout LAYOUT = MemoryLayout.structLayout(
+        MemoryLayout.sequenceLayout(EXPIRE_CHAINS, JAVA_LONG).withName("expireAt"),
+        JAVA_LONG.withName("attemptAt"),
+        JAVA_LONG.withName("deleteAt"),
+        JAVA_LONG.withName("inactivityAt"),
+        JAVA_LONG.withName("inactivityTimeoutNanos"));
+    static final int EXPIRE_AT_OFFSET = StateMemory.offset(LAYOUT, "expireAt");
+    static final int ATTEMPT_AT_OFFSET = StateMemory.offset(LAYOUT, "attemptAt");
+    static final int DELETE_AT_OFFSET = StateMemory.offset(LAYOUT, "deleteAt");
+    static final int INACTIVITY_AT_OFFSET = StateMemory.offset(LAYOUT, "inactivityAt");
+    static final int INACTIVITY_TIMEOUT_NANOS_OFFSET = StateMemory.offset(LAYOUT, "inactivityTimeoutNanos");
+    /** Bytes of the region. */
+    static final int BYTES = (int)LAYOUT.byteSize();
+
+    private MemorySegment segment;
+    private long base;
+
+    ZeekTimers()
+    {
+        wrap(StateMemory.home(BYTES), 0);
+        clear();
+    }
+
+    /** Reads and writes the timers in {@code segment} from {@code base} on ({@link #BYTES} bytes). */
+    void wrap(final MemorySegment segment, final long base)
+    {
+        this.segment = segment;
+        this.base = base;
+    }
 
     /** Back to the timers of a new summary, for a recycled connection; allocates nothing. */
     void clear()
     {
-        // A new summary's chains are 0, not NO_TIMER: start() sets them, and nothing reads them before.
-        Arrays.fill(expireAt, 0);
-        attemptAt = NO_TIMER;
-        deleteAt = NO_TIMER;
-        inactivityAt = NO_TIMER;
-        inactivityTimeoutNanos = 0;
+        StateMemory.zero(segment, base, BYTES);
+        defaults();
     }
 
-    /** Writes every field, in declaration order (see {@link dev.flowtracker.core.flow.FlowStateCodec}). */
+    /** Sets the fields whose new value is not 0 (the region is zero otherwise), for {@link ZeekSummary#clear}. */
+    void defaults()
+    {
+        // A new summary's chains are 0, not NO_TIMER: start() sets them, and nothing reads them before.
+        attemptAt(NO_TIMER);
+        deleteAt(NO_TIMER);
+        inactivityAt(NO_TIMER);
+    }
+
+    /** Copies {@code other}'s region into this one. */
+    void copyFrom(final ZeekTimers other)
+    {
+        MemorySegment.copy(other.segment, other.base, segment, base, BYTES);
+    }
+
+    /** Writes every field, in layout order (see {@link dev.flowtracker.core.flow.FlowStateCodec}). */
     void encode(final StateBuffer dst)
     {
-        StateFields.putLongs(dst, expireAt);
-        dst.putLong(attemptAt);
-        dst.putLong(deleteAt);
-        dst.putLong(inactivityAt);
-        dst.putLong(inactivityTimeoutNanos);
+        for (int i = 0; i < EXPIRE_CHAINS; i++)
+        {
+            dst.putLong(expireAt(i));
+        }
+        dst.putLong(attemptAt());
+        dst.putLong(deleteAt());
+        dst.putLong(inactivityAt());
+        dst.putLong(inactivityTimeoutNanos());
     }
 
     /** Reads what {@link #encode} wrote. */
     void decode(final StateBuffer src)
     {
-        StateFields.getLongs(src, expireAt);
-        attemptAt = src.getLong();
-        deleteAt = src.getLong();
-        inactivityAt = src.getLong();
-        inactivityTimeoutNanos = src.getLong();
+        for (int i = 0; i < EXPIRE_CHAINS; i++)
+        {
+            expireAt(i, src.getLong());
+        }
+        attemptAt(src.getLong());
+        deleteAt(src.getLong());
+        inactivityAt(src.getLong());
+        inactivityTimeoutNanos(src.getLong());
     }
 
     /** The timers of a connection Zeek creates at {@code nowNanos}: the first expire chain and the inactivity timer. */
     void start(final long nowNanos, final ZeekOptions options)
     {
-        for (int i = 0; i < expireAt.length; i++)
+        for (int i = 0; i < EXPIRE_CHAINS; i++)
         {
-            expireAt[i] = NO_TIMER;
+            expireAt(i, NO_TIMER);
         }
-        expireAt[0] = nowNanos + options.synTimeoutNanos;
-        inactivityTimeoutNanos = options.initialInactivityNanos;
-        inactivityAt = nowNanos + inactivityTimeoutNanos;
+        expireAt(0, nowNanos + options.synTimeoutNanos);
+        inactivityTimeoutNanos(options.initialInactivityNanos);
+        inactivityAt(nowNanos + options.initialInactivityNanos);
     }
 
     /** The originator's SYN starts the attempt timer; an earlier one stays. */
     void startAttempt(final long at)
     {
-        attemptAt = Math.min(attemptAt, at);
+        attemptAt(Math.min(attemptAt(), at));
     }
 
     /** Zeek's SetInactivityTimeout: a new timeout counts from the last packet; 0 means none. */
     void setInactivityTimeout(final long timeoutNanos, final long lastNanos)
     {
-        if (timeoutNanos == inactivityTimeoutNanos)
+        if (timeoutNanos == inactivityTimeoutNanos())
         {
             return;
         }
-        inactivityTimeoutNanos = timeoutNanos;
-        inactivityAt = timeoutNanos == 0 ? NO_TIMER : lastNanos + timeoutNanos;
+        inactivityTimeoutNanos(timeoutNanos);
+        inactivityAt(timeoutNanos == 0 ? NO_TIMER : lastNanos + timeoutNanos);
     }
 
     /** Both sides closed: the analyzer's timers are cancelled and the connection goes at {@code deleteAtNanos}. */
     void closed(final long deleteAtNanos)
     {
-        for (int i = 0; i < expireAt.length; i++)
+        for (int i = 0; i < EXPIRE_CHAINS; i++)
         {
-            expireAt[i] = NO_TIMER;
+            expireAt(i, NO_TIMER);
         }
-        attemptAt = NO_TIMER;
-        deleteAt = Math.min(deleteAt, deleteAtNanos);
+        attemptAt(NO_TIMER);
+        deleteAt(Math.min(deleteAt(), deleteAtNanos));
     }
 
     void addExpireTimer(final long at)
     {
-        for (int i = 0; i < expireAt.length; i++)
+        for (int i = 0; i < EXPIRE_CHAINS; i++)
         {
-            if (expireAt[i] == NO_TIMER)
+            if (expireAt(i) == NO_TIMER)
             {
-                expireAt[i] = at;
+                expireAt(i, at);
                 return;
             }
         }
         // Every chain is busy: keep the earliest checks (a later chain adds nothing an earlier one misses).
         int latest = 0;
-        for (int i = 1; i < expireAt.length; i++)
+        for (int i = 1; i < EXPIRE_CHAINS; i++)
         {
-            if (expireAt[i] > expireAt[latest])
+            if (expireAt(i) > expireAt(latest))
             {
                 latest = i;
             }
         }
-        expireAt[latest] = Math.min(expireAt[latest], at);
+        expireAt(latest, Math.min(expireAt(latest), at));
     }
 
     /** The earliest pending timer, or {@link #NO_TIMER}. */
     long next()
     {
-        long next = Math.min(Math.min(attemptAt, deleteAt), inactivityAt);
-        for (final long at : expireAt)
+        long next = Math.min(Math.min(attemptAt(), deleteAt()), inactivityAt());
+        for (int i = 0; i < EXPIRE_CHAINS; i++)
         {
-            next = Math.min(next, at);
+            next = Math.min(next, expireAt(i));
         }
         return next;
     }
@@ -139,33 +207,33 @@ final class ZeekTimers
      */
     boolean fire(final long next, final long now, final ZeekSummary connection)
     {
-        if (deleteAt == next)
+        if (deleteAt() == next)
         {
-            deleteAt = NO_TIMER;
+            deleteAt(NO_TIMER);
             return true;
         }
-        if (attemptAt == next)
+        if (attemptAt() == next)
         {
-            attemptAt = NO_TIMER;
+            attemptAt(NO_TIMER);
             final ZeekEndpoint orig = connection.orig;
-            return connection.active && (orig.state() == ZeekEndpoint.SYN_SENT ||
+            return connection.active() && (orig.state() == ZeekEndpoint.SYN_SENT ||
                 orig.state() == ZeekEndpoint.SYN_ACK_SENT) && connection.resp.state() == ZeekEndpoint.INACTIVE;
         }
-        if (inactivityAt == next)
+        if (inactivityAt() == next)
         {
-            if (connection.lastNanos + inactivityTimeoutNanos <= now)
+            if (connection.lastNanos() + inactivityTimeoutNanos() <= now)
             {
-                inactivityAt = NO_TIMER;
+                inactivityAt(NO_TIMER);
                 return true;
             }
-            inactivityAt = connection.lastNanos + inactivityTimeoutNanos;
+            inactivityAt(connection.lastNanos() + inactivityTimeoutNanos());
             return false;
         }
-        for (int i = 0; i < expireAt.length; i++)
+        for (int i = 0; i < EXPIRE_CHAINS; i++)
         {
-            if (expireAt[i] == next)
+            if (expireAt(i) == next)
             {
-                expireAt[i] = NO_TIMER;
+                expireAt(i, NO_TIMER);
                 return expire(now, i, connection);
             }
         }
@@ -174,12 +242,12 @@ final class ZeekTimers
 
     private boolean expire(final long now, final int chain, final ZeekSummary connection)
     {
-        if (!connection.active)
+        if (!connection.active())
         {
             return false;
         }
         final ZeekOptions options = connection.options();
-        if (connection.lastNanos + options.connectionLingerNanos < now)
+        if (connection.lastNanos() + options.connectionLingerNanos < now)
         {
             final ZeekEndpoint orig = connection.orig;
             final ZeekEndpoint resp = connection.resp;
@@ -195,7 +263,60 @@ final class ZeekTimers
                 return true;
             }
         }
-        expireAt[chain] = now + options.sessionTimerNanos;
+        expireAt(chain, now + options.sessionTimerNanos);
         return false;
+    }
+
+    // Accessors of the region's fields.
+
+    /** Expire chain {@code chain} (0 to {@link #EXPIRE_CHAINS} - 1). */
+    long expireAt(final int chain)
+    {
+        return segment.get(StateMemory.LONG, base + EXPIRE_AT_OFFSET + (long)chain * Long.BYTES);
+    }
+
+    void expireAt(final int chain, final long value)
+    {
+        segment.set(StateMemory.LONG, base + EXPIRE_AT_OFFSET + (long)chain * Long.BYTES, value);
+    }
+
+    long attemptAt()
+    {
+        return segment.get(StateMemory.LONG, base + ATTEMPT_AT_OFFSET);
+    }
+
+    void attemptAt(final long value)
+    {
+        segment.set(StateMemory.LONG, base + ATTEMPT_AT_OFFSET, value);
+    }
+
+    long deleteAt()
+    {
+        return segment.get(StateMemory.LONG, base + DELETE_AT_OFFSET);
+    }
+
+    void deleteAt(final long value)
+    {
+        segment.set(StateMemory.LONG, base + DELETE_AT_OFFSET, value);
+    }
+
+    long inactivityAt()
+    {
+        return segment.get(StateMemory.LONG, base + INACTIVITY_AT_OFFSET);
+    }
+
+    void inactivityAt(final long value)
+    {
+        segment.set(StateMemory.LONG, base + INACTIVITY_AT_OFFSET, value);
+    }
+
+    long inactivityTimeoutNanos()
+    {
+        return segment.get(StateMemory.LONG, base + INACTIVITY_TIMEOUT_NANOS_OFFSET);
+    }
+
+    void inactivityTimeoutNanos(final long value)
+    {
+        segment.set(StateMemory.LONG, base + INACTIVITY_TIMEOUT_NANOS_OFFSET, value);
     }
 }

@@ -25,7 +25,7 @@ public final class ZeekInternals
 
     public static void setInactivityAt(final ZeekSummary zeek, final long nanos)
     {
-        zeek.timers.inactivityAt = nanos;
+        zeek.timers.inactivityAt(nanos);
     }
 
     public static void setStateA(final ZeekSummary zeek, final int state)
@@ -38,17 +38,15 @@ public final class ZeekInternals
         zeek.b.blockCount(blockCount);
     }
 
-    /** Makes side b the originator, leaving side b the responder too (an inconsistent summary). */
+    /** Makes side b the originator (and side a the responder), leaving the endpoints' own role flags as they were. */
     public static void setOrigB(final ZeekSummary zeek)
     {
-        zeek.orig = zeek.b;
+        zeek.aIsOrig(false);
     }
 
     /** Swaps the originator and the responder. */
     public static void swapOrigAndResp(final ZeekSummary zeek)
     {
-        final ZeekEndpoint previousOrig = zeek.orig;
-        zeek.orig = zeek.resp;
-        zeek.resp = previousOrig;
+        zeek.aIsOrig(!zeek.aIsOrig());
     }
 }

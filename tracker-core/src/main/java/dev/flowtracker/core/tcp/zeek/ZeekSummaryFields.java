@@ -1,0 +1,197 @@
+package dev.flowtracker.core.tcp.zeek;
+
+import dev.flowtracker.core.state.StateMemory;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * {@link ZeekSummary}'s own connection-wide fields (roles, partial status, activity, deferred close, times), read
+ * and written in place: the first {@link #OWN_BYTES} bytes of the summary's region, before the parts it composes.
+ * Native byte order, booleans one byte (0 or 1):
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                         lastNanos (8)                         |
+ *  +---------------------------------------------------------------+
+ *  |                        startNanos (8)                         |
+ *  +---------------+---------------+---------------+---------------+
+ *  |  created (1)  |  partial (1)  | firstPacket-  |  active (1)   |
+ *  |               |               |   Seen (1)    |               |
+ *  +---------------+---------------+---------------+---------------+
+ *  | closeDeferred | deferredGen-  |  removed (1)  |  aIsOrig (1)  |
+ *  |      (1)      |   Event (1)   |               |               |
+ *  +---------------+---------------+---------------+---------------+
+ * </pre>
+ *
+ * <p>{@code firstPacketSeen} holds {@link ZeekSummary#FIRST_PACKET_ORIG} and {@link ZeekSummary#FIRST_PACKET_RESP}
+ * (0 to 3); {@code aIsOrig} is whether side A is the originator, from which the summary derives its {@code orig}
+ * and {@code resp} endpoints. A class of its own so that the summary's steps stay readable; owned by the
+ * connection's tracker thread.
+ */
+abstract sealed class ZeekSummaryFields permits ZeekSummary
+{
+    /** The fields, declared once: the offsets below are taken from it, and the state tests walk it. */
+    static final StructLayout LAYOUT = MemoryLayout.structLayout(
+        JAVA_LONG.withName("lastNanos"),
+        JAVA_LONG.withName("startNanos"),
+        JAVA_BYTE.withName("created"),
+        JAVA_BYTE.withName("partial"),
+        JAVA_BYTE.withName("firstPacketSeen"),
+        JAVA_BYTE.withName("active"),
+        JAVA_BYTE.withName("closeDeferred"),
+        JAVA_BYTE.withName("deferredGenEvent"),
+        JAVA_BYTE.withName("removed"),
+        JAVA_BYTE.withName("aIsOrig"));
+    static final int LAST_NANOS_OFFSET = StateMemory.offset(LAYOUT, "lastNanos");
+    static final int START_NANOS_OFFSET = StateMemory.offset(LAYOUT, "startNanos");
+    static final int CREATED_OFFSET = StateMemory.offset(LAYOUT, "created");
+    static final int PARTIAL_OFFSET = StateMemory.offset(LAYOUT, "partial");
+    static final int FIRST_PACKET_SEEN_OFFSET = StateMemory.offset(LAYOUT, "firstPacketSeen");
+    static final int ACTIVE_OFFSET = StateMemory.offset(LAYOUT, "active");
+    static final int CLOSE_DEFERRED_OFFSET = StateMemory.offset(LAYOUT, "closeDeferred");
+    static final int DEFERRED_GEN_EVENT_OFFSET = StateMemory.offset(LAYOUT, "deferredGenEvent");
+    static final int REMOVED_OFFSET = StateMemory.offset(LAYOUT, "removed");
+    static final int A_IS_ORIG_OFFSET = StateMemory.offset(LAYOUT, "aIsOrig");
+    /** Bytes of the own fields. */
+    static final int OWN_BYTES = StateMemory.align8((int)LAYOUT.byteSize());
+
+    private MemorySegment segment;
+    private long base;
+
+    /** Reads and writes the own fields in {@code segment} from {@code base} on. */
+    final void wrapFields(final MemorySegment segment, final long base)
+    {
+        this.segment = segment;
+        this.base = base;
+    }
+
+    final MemorySegment segment()
+    {
+        return segment;
+    }
+
+    final long base()
+    {
+        return base;
+    }
+
+    private boolean flag(final int offset)
+    {
+        return segment.get(StateMemory.BYTE, base + offset) != 0;
+    }
+
+    private void flag(final int offset, final boolean value)
+    {
+        segment.set(StateMemory.BYTE, base + offset, value ? (byte)1 : (byte)0);
+    }
+
+    /** Zeek's last_time: the last packet's time, frozen once both sides have closed. */
+    public final long lastNanos()
+    {
+        return segment.get(StateMemory.LONG, base + LAST_NANOS_OFFSET);
+    }
+
+    final void lastNanos(final long value)
+    {
+        segment.set(StateMemory.LONG, base + LAST_NANOS_OFFSET, value);
+    }
+
+    public final long startNanos()
+    {
+        return segment.get(StateMemory.LONG, base + START_NANOS_OFFSET);
+    }
+
+    final void startNanos(final long value)
+    {
+        segment.set(StateMemory.LONG, base + START_NANOS_OFFSET, value);
+    }
+
+    /** Whether Zeek would have made this connection (some packets are dropped before the lookup). */
+    public final boolean created()
+    {
+        return flag(CREATED_OFFSET);
+    }
+
+    final void created(final boolean value)
+    {
+        flag(CREATED_OFFSET, value);
+    }
+
+    final boolean partial()
+    {
+        return flag(PARTIAL_OFFSET);
+    }
+
+    final void partial(final boolean value)
+    {
+        flag(PARTIAL_OFFSET, value);
+    }
+
+    final int firstPacketSeen()
+    {
+        return segment.get(StateMemory.BYTE, base + FIRST_PACKET_SEEN_OFFSET) & 0xFF;
+    }
+
+    final void firstPacketSeen(final int value)
+    {
+        segment.set(StateMemory.BYTE, base + FIRST_PACKET_SEEN_OFFSET, (byte)value);
+    }
+
+    final boolean active()
+    {
+        return flag(ACTIVE_OFFSET);
+    }
+
+    final void active(final boolean value)
+    {
+        flag(ACTIVE_OFFSET, value);
+    }
+
+    final boolean closeDeferred()
+    {
+        return flag(CLOSE_DEFERRED_OFFSET);
+    }
+
+    final void closeDeferred(final boolean value)
+    {
+        flag(CLOSE_DEFERRED_OFFSET, value);
+    }
+
+    final boolean deferredGenEvent()
+    {
+        return flag(DEFERRED_GEN_EVENT_OFFSET);
+    }
+
+    final void deferredGenEvent(final boolean value)
+    {
+        flag(DEFERRED_GEN_EVENT_OFFSET, value);
+    }
+
+    final boolean removed()
+    {
+        return flag(REMOVED_OFFSET);
+    }
+
+    final void removed(final boolean value)
+    {
+        flag(REMOVED_OFFSET, value);
+    }
+
+    /** Whether side A is the originator now. Public for {@code dev.flowtracker.core.tcp}. */
+    public final boolean aIsOrig()
+    {
+        return flag(A_IS_ORIG_OFFSET);
+    }
+
+    /** Sets which side is the originator; {@link ZeekSummary} also points its {@code orig} and {@code resp} there. */
+    void aIsOrig(final boolean value)
+    {
+        flag(A_IS_ORIG_OFFSET, value);
+    }
+}
