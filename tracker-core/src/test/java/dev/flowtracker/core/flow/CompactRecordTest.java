@@ -52,7 +52,7 @@ class CompactRecordTest
         {
             final TcpConnection changed = new TcpConnection();
             slot.change(changed);
-            final String name = slot.field().getName();
+            final String name = slot.name();
             final byte[] record = new byte[CompactRecord.BYTES];
             final boolean fits = new CompactRecord().encode(changed, new StateBuffer(record));
             if (TOO_WIDE_WHEN_CHANGED.contains(name))

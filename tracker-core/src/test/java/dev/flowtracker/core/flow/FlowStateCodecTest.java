@@ -517,7 +517,7 @@ class FlowStateCodecTest
     {
         assertRejectedAt(c -> c.endReason = EndReason.FIN, (byte)EndReason.values().length,
             "TcpConnection.endReason");
-        assertRejectedAt(c -> c.b.state = TcpState.LISTEN, (byte)TcpState.values().length, "TcpEndpoint.state");
+        assertRejectedAt(c -> c.b.state(TcpState.LISTEN), (byte)TcpState.values().length, "TcpEndpoint.state");
         assertRejectedAt(c -> c.reusedPorts = true, (byte)2, "TcpConnection.reusedPorts");
         assertRejectedAt(c -> ZeekInternals.setStateA(c.zeek, ZeekInternals.SYN_SENT), (byte)(ZeekInternals.RESET + 1),
             "ZeekEndpoint.state");
@@ -658,7 +658,8 @@ class FlowStateCodecTest
             {
                 // A bounded table's slot number is the table's bookkeeping, set by the table, not connection state.
                 final boolean tableBookkeeping = type == TcpConnection.class && field.getName().equals("slot");
-                if (!Modifier.isStatic(field.getModifiers()) && !field.isSynthetic() && !tableBookkeeping)
+                if (!Modifier.isStatic(field.getModifiers()) && !field.isSynthetic() && !tableBookkeeping &&
+                    !FlyweightLeaves.isMemory(field))
                 {
                     field.setAccessible(true);
                     fields.add(field);
@@ -791,6 +792,14 @@ class FlowStateCodecTest
             }
             pairs.put(x, y);
             reversePairs.put(y, x);
+            for (final FlyweightLeaves.Leaf leaf : FlyweightLeaves.of(x.getClass()))
+            {
+                if (!ignored.contains(x.getClass().getSimpleName() + "." + leaf.name()))
+                {
+                    fields++;
+                    compare(path + "." + leaf.path(), leaf.get(x), leaf.get(y));
+                }
+            }
             for (final Field field : instanceFields(x.getClass()))
             {
                 final String name = x.getClass().getSimpleName() + "." + field.getName();
@@ -807,10 +816,17 @@ class FlowStateCodecTest
     /**
      * One leaf of the state tree (a primitive or enum field, or one element of an array field), reached from a
      * {@link TcpConnection} through {@code route}; {@link #change} moves it off its initial value. The
-     * originator/responder references count as one leaf whose change swaps them.
+     * originator/responder references count as one leaf whose change swaps them. A flyweight's values are leaves
+     * too ({@code flyweightLeaf}, with no {@code field}).
      */
-    record Slot(String path, List<Field> route, Field field, int index)
+    record Slot(String path, List<Field> route, Field field, int index, FlyweightLeaves.Leaf flyweightLeaf)
     {
+        /** The leaf's field name (a flyweight value's name). */
+        String name()
+        {
+            return flyweightLeaf != null ? flyweightLeaf.name() : field.getName();
+        }
+
         static List<Slot> all()
         {
             final List<Slot> slots = new ArrayList<>();
@@ -821,20 +837,24 @@ class FlowStateCodecTest
         private static void collect(final Object owner, final String path, final List<Field> route,
             final List<Slot> slots)
         {
+            for (final FlyweightLeaves.Leaf leaf : FlyweightLeaves.of(owner.getClass()))
+            {
+                slots.add(new Slot(path + "." + leaf.path(), route, null, -1, leaf));
+            }
             for (final Field field : instanceFields(owner.getClass()))
             {
                 final Class<?> type = field.getType();
                 final String name = path + "." + field.getName();
                 if (type.isPrimitive() || type.isEnum())
                 {
-                    slots.add(new Slot(name, route, field, -1));
+                    slots.add(new Slot(name, route, field, -1, null));
                 }
                 else if (type.isArray() && type.getComponentType().isPrimitive())
                 {
                     final int length = Array.getLength(get(field, owner));
                     for (int i = 0; i < length; i++)
                     {
-                        slots.add(new Slot(name + "[" + i + "]", route, field, i));
+                        slots.add(new Slot(name + "[" + i + "]", route, field, i, null));
                     }
                 }
                 else if (type == ZeekOptions.class)
@@ -849,7 +869,7 @@ class FlowStateCodecTest
                 }
                 else if (owner instanceof ZeekSummary && field.getName().equals("orig"))
                 {
-                    slots.add(new Slot(name + "/resp", route, field, -1));
+                    slots.add(new Slot(name + "/resp", route, field, -1, null));
                 }
                 else if (!(owner instanceof ZeekSummary && field.getName().equals("resp")))
                 {
@@ -864,6 +884,11 @@ class FlowStateCodecTest
             for (final Field step : route)
             {
                 owner = get(step, owner);
+            }
+            if (flyweightLeaf != null)
+            {
+                flyweightLeaf.set(owner, next(flyweightLeaf.get(owner), flyweightLeaf.type()));
+                return;
             }
             try
             {
