@@ -212,7 +212,8 @@ public final class ConnectionTracker
     private static boolean isDone(final TcpConnection connection)
     {
         return connection.endReason() == EndReason.RST ||
-            connection.endReason() == EndReason.FIN && isFinished(connection.a.state) && isFinished(connection.b.state);
+            connection.endReason() == EndReason.FIN && isFinished(connection.a.state()) &&
+            isFinished(connection.b.state());
     }
 
     private static boolean isFinished(final TcpState state)
@@ -229,11 +230,11 @@ public final class ConnectionTracker
         final TcpEndpoint receiver = fromA ? connection.b : connection.a;
         final long rttSamplesBefore = receiver.rttSamples();
         final long rttSumBefore = receiver.rttSumNanos();
-        final int origBefore = connection.originator().state.ordinal();
-        final int respBefore = connection.responder().state.ordinal();
-        final long outsideWindow = sender.outsideWindow;
-        final long rstOutsideWindow = sender.rstOutsideWindow;
-        final long dataAfterRst = sender.dataAfterRst;
+        final int origBefore = connection.originator().state().ordinal();
+        final int respBefore = connection.responder().state().ordinal();
+        final long outsideWindow = sender.outsideWindow();
+        final long rstOutsideWindow = sender.rstOutsideWindow();
+        final long dataAfterRst = sender.dataAfterRst();
         final boolean rttSeenBefore = connection.initialRttSeen();
 
         final int flags = connection.onSegment(p, fromA);
@@ -242,13 +243,13 @@ public final class ConnectionTracker
         counters.onSegment(direction, flags, p.payloadLength);
         counters.moveStates(connection, origBefore, respBefore);
         // The three only grow, so their sum changes whenever one does.
-        if (sender.outsideWindow + sender.rstOutsideWindow + sender.dataAfterRst !=
+        if (sender.outsideWindow() + sender.rstOutsideWindow() + sender.dataAfterRst() !=
             outsideWindow + rstOutsideWindow + dataAfterRst)
         {
-            counters.onSecurityEvents(direction, SecuritySignal.OUTSIDE_WINDOW, sender.outsideWindow - outsideWindow);
+            counters.onSecurityEvents(direction, SecuritySignal.OUTSIDE_WINDOW, sender.outsideWindow() - outsideWindow);
             counters.onSecurityEvents(direction, SecuritySignal.RST_OUTSIDE_WINDOW,
-                sender.rstOutsideWindow - rstOutsideWindow);
-            counters.onSecurityEvents(direction, SecuritySignal.DATA_AFTER_RST, sender.dataAfterRst - dataAfterRst);
+                sender.rstOutsideWindow() - rstOutsideWindow);
+            counters.onSecurityEvents(direction, SecuritySignal.DATA_AFTER_RST, sender.dataAfterRst() - dataAfterRst);
         }
         if (ackRtts != null && receiver.rttSamples() != rttSamplesBefore && receiver.rttSumNanos() != Long.MAX_VALUE)
         {

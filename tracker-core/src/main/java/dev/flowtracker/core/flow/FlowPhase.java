@@ -43,7 +43,7 @@ public enum FlowPhase
         {
             return CLOSED;
         }
-        return isOpening(connection.a.state) && isOpening(connection.b.state) ? OPENING : ESTABLISHED;
+        return isOpening(connection.a.state()) && isOpening(connection.b.state()) ? OPENING : ESTABLISHED;
     }
 
     private static boolean isOpening(final TcpState state)

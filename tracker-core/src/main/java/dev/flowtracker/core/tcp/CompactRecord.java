@@ -234,115 +234,115 @@ public final class CompactRecord extends CompactWidths
 
     private void writeEndpoint(final TcpEndpoint e)
     {
-        u32(e.packets);
-        u48(e.ipBytes);
-        u48(e.payloadBytes);
-        u16(e.synCount);
-        u16(e.finCount);
-        u16(e.rstCount);
-        buf.putInt(e.baseSeq);
-        buf.putInt(e.isn);
-        buf.putInt(e.lastSynSeq);
-        buf.putInt(e.finEndSeq);
-        buf.putInt(e.nextSeq);
-        buf.putInt(e.maxSeqToBeAcked);
-        buf.putInt(e.lastAck);
-        final boolean windowKnown = e.window != -1;
-        final boolean mssKnown = e.mss != -1;
-        buf.putShort((short)(bit(e.baseSeqSet, 0) | bit(e.isnSeen, 1) | bit(e.finSeen, 2) | bit(e.rstSeen, 3) |
-            bit(e.firstAck, 4) | bit(e.lastAckSeen, 5) | bit(e.sackPermitted, 6) | bit(e.timestampsOffered, 7) |
-            bit(windowKnown, 8) | bit(mssKnown, 9)));
-        u8(e.state.ordinal());
-        instant(e.nextSeqTime, lastNanos);
-        instant(e.lastAckTime, lastNanos);
-        u16(windowKnown ? e.window : 0);
-        u16(mssKnown ? e.mss : 0);
-        i8(e.windowScale);
-        i16(e.dupAckNum);
-        u16(e.lastSegmentFlags);
-        u16(e.unackedSegments);
-        for (final int count : e.analysisCounts)
+        u32(e.packets());
+        u48(e.ipBytes());
+        u48(e.payloadBytes());
+        u16(e.synCount());
+        u16(e.finCount());
+        u16(e.rstCount());
+        buf.putInt(e.baseSeq());
+        buf.putInt(e.isnRaw());
+        buf.putInt(e.lastSynSeq());
+        buf.putInt(e.finEndSeq());
+        buf.putInt(e.nextSeq());
+        buf.putInt(e.maxSeqToBeAcked());
+        buf.putInt(e.lastAck());
+        final boolean windowKnown = e.window() != -1;
+        final boolean mssKnown = e.mss() != -1;
+        buf.putShort((short)(bit(e.baseSeqSet(), 0) | bit(e.isnSeen(), 1) | bit(e.finSeen(), 2) |
+            bit(e.rstSeen(), 3) | bit(e.firstAck(), 4) | bit(e.lastAckSeen(), 5) | bit(e.sackPermitted(), 6) |
+            bit(e.timestampsOffered(), 7) | bit(windowKnown, 8) | bit(mssKnown, 9)));
+        u8(e.state().ordinal());
+        instant(e.nextSeqTime(), lastNanos);
+        instant(e.lastAckTime(), lastNanos);
+        u16(windowKnown ? e.window() : 0);
+        u16(mssKnown ? e.mss() : 0);
+        i8(e.windowScaleRaw());
+        i16(e.dupAckNum());
+        u16(e.lastSegmentFlags());
+        u16(e.unackedSegments());
+        for (int i = 0; i < TcpEndpoint.FLAGS; i++)
         {
-            u16(Integer.toUnsignedLong(count));
+            u16(Integer.toUnsignedLong(e.analysisCounts(i)));
         }
-        u48(e.sequenceSpace);
-        i32(e.maxInFlight);
-        for (final int end : e.segmentEnds)
+        u48(e.sequenceSpace());
+        i32(e.maxInFlight());
+        for (int i = 0; i < TcpEndpoint.RTT_RING; i++)
         {
-            buf.putInt(end);
+            buf.putInt(e.segmentEnds(i));
         }
-        for (final long time : e.segmentTimes)
+        for (int i = 0; i < TcpEndpoint.RTT_RING; i++)
         {
-            instant(time, lastNanos);
+            instant(e.segmentTimes(i), lastNanos);
         }
-        nibbles(e.ringSize, e.ringHead);
-        u32(e.rttSamples);
-        duration(e.rttMinNanos);
-        duration(e.rttMaxNanos);
-        buf.putLong(e.rttSumNanos);
-        u16(e.outsideWindow);
-        u16(e.rstOutsideWindow);
-        u16(e.dataAfterRst);
+        nibbles(e.ringSize(), e.ringHead());
+        u32(e.rttSamples());
+        duration(e.rttMinNanosRaw());
+        duration(e.rttMaxNanosRaw());
+        buf.putLong(e.rttSumNanos());
+        u16(e.outsideWindow());
+        u16(e.rstOutsideWindow());
+        u16(e.dataAfterRst());
     }
 
     private void readEndpoint(final TcpEndpoint e)
     {
-        e.packets = u32();
-        e.ipBytes = u48();
-        e.payloadBytes = u48();
-        e.synCount = u16();
-        e.finCount = u16();
-        e.rstCount = u16();
-        e.baseSeq = buf.getInt();
-        e.isn = buf.getInt();
-        e.lastSynSeq = buf.getInt();
-        e.finEndSeq = buf.getInt();
-        e.nextSeq = buf.getInt();
-        e.maxSeqToBeAcked = buf.getInt();
-        e.lastAck = buf.getInt();
+        e.packets(u32());
+        e.ipBytes(u48());
+        e.payloadBytes(u48());
+        e.synCount(u16());
+        e.finCount(u16());
+        e.rstCount(u16());
+        e.baseSeq(buf.getInt());
+        e.isnRaw(buf.getInt());
+        e.lastSynSeq(buf.getInt());
+        e.finEndSeq(buf.getInt());
+        e.nextSeq(buf.getInt());
+        e.maxSeqToBeAcked(buf.getInt());
+        e.lastAck(buf.getInt());
         final int bits = u16();
-        e.baseSeqSet = (bits & 1) != 0;
-        e.isnSeen = (bits & 1 << 1) != 0;
-        e.finSeen = (bits & 1 << 2) != 0;
-        e.rstSeen = (bits & 1 << 3) != 0;
-        e.firstAck = (bits & 1 << 4) != 0;
-        e.lastAckSeen = (bits & 1 << 5) != 0;
-        e.sackPermitted = (bits & 1 << 6) != 0;
-        e.timestampsOffered = (bits & 1 << 7) != 0;
-        e.state = STATES[u8()];
-        e.nextSeqTime = instant(lastNanos);
-        e.lastAckTime = instant(lastNanos);
+        e.baseSeqSet((bits & 1) != 0);
+        e.isnSeen((bits & 1 << 1) != 0);
+        e.finSeen((bits & 1 << 2) != 0);
+        e.rstSeen((bits & 1 << 3) != 0);
+        e.firstAck((bits & 1 << 4) != 0);
+        e.lastAckSeen((bits & 1 << 5) != 0);
+        e.sackPermitted((bits & 1 << 6) != 0);
+        e.timestampsOffered((bits & 1 << 7) != 0);
+        e.state(STATES[u8()]);
+        e.nextSeqTime(instant(lastNanos));
+        e.lastAckTime(instant(lastNanos));
         final int window = u16();
-        e.window = (bits & 1 << 8) != 0 ? window : -1;
+        e.window((bits & 1 << 8) != 0 ? window : -1);
         final int mss = u16();
-        e.mss = (bits & 1 << 9) != 0 ? mss : -1;
-        e.windowScale = buf.get();
-        e.dupAckNum = buf.getShort();
-        e.lastSegmentFlags = u16();
-        e.unackedSegments = u16();
-        for (int i = 0; i < e.analysisCounts.length; i++)
+        e.mss((bits & 1 << 9) != 0 ? mss : -1);
+        e.windowScaleRaw(buf.get());
+        e.dupAckNum(buf.getShort());
+        e.lastSegmentFlags(u16());
+        e.unackedSegments(u16());
+        for (int i = 0; i < TcpEndpoint.FLAGS; i++)
         {
-            e.analysisCounts[i] = u16();
+            e.analysisCounts(i, u16());
         }
-        e.sequenceSpace = u48();
-        e.maxInFlight = buf.getInt();
-        for (int i = 0; i < e.segmentEnds.length; i++)
+        e.sequenceSpace(u48());
+        e.maxInFlight(buf.getInt());
+        for (int i = 0; i < TcpEndpoint.RTT_RING; i++)
         {
-            e.segmentEnds[i] = buf.getInt();
+            e.segmentEnds(i, buf.getInt());
         }
-        for (int i = 0; i < e.segmentTimes.length; i++)
+        for (int i = 0; i < TcpEndpoint.RTT_RING; i++)
         {
-            e.segmentTimes[i] = instant(lastNanos);
+            e.segmentTimes(i, instant(lastNanos));
         }
         final int ring = u8();
-        e.ringSize = ring >>> 4;
-        e.ringHead = ring & 0xF;
-        e.rttSamples = u32();
-        e.rttMinNanos = duration();
-        e.rttMaxNanos = duration();
-        e.rttSumNanos = buf.getLong();
-        e.outsideWindow = u16();
-        e.rstOutsideWindow = u16();
-        e.dataAfterRst = u16();
+        e.ringSize(ring >>> 4);
+        e.ringHead(ring & 0xF);
+        e.rttSamples(u32());
+        e.rttMinNanosRaw(duration());
+        e.rttMaxNanosRaw(duration());
+        e.rttSumNanos(buf.getLong());
+        e.outsideWindow(u16());
+        e.rstOutsideWindow(u16());
+        e.dataAfterRst(u16());
     }
 }

@@ -27,31 +27,31 @@ final class EndpointExtras
         final int flags = p.flags;
         if ((flags & Tcp.SYN) != 0)
         {
-            sender.mss = p.mss;
-            sender.sackPermitted = p.sackPermitted;
-            sender.timestampsOffered = p.hasTimestamps;
+            sender.mss(p.mss);
+            sender.sackPermitted(p.sackPermitted);
+            sender.timestampsOffered(p.hasTimestamps);
         }
         // Sequence space covered: every forward move of the highest sequence number, 64-bit.
-        if (previousNextSeqKnown && sender.nextSeq - previousNextSeq > 0)
+        if (previousNextSeqKnown && sender.nextSeq() - previousNextSeq > 0)
         {
-            sender.sequenceSpace += sender.nextSeq - previousNextSeq;
+            sender.sequenceSpace(sender.sequenceSpace() + (sender.nextSeq() - previousNextSeq));
         }
         if (p.payloadLength > 0 && rstSeenBefore)
         {
-            sender.dataAfterRst++;
+            sender.dataAfterRst(sender.dataAfterRst() + 1);
         }
         checkWindow(sender, receiver, p);
-        if (receiver.lastAckSeen)
+        if (receiver.lastAckSeen())
         {
-            final int inFlight = sender.nextSeq - receiver.lastAck; // serial difference
-            if (inFlight > sender.maxInFlight)
+            final int inFlight = sender.nextSeq() - receiver.lastAck(); // serial difference
+            if (inFlight > sender.maxInFlight())
             {
-                sender.maxInFlight = inFlight;
+                sender.maxInFlight(inFlight);
             }
         }
         if (p.payloadLength > 0 || (flags & (Tcp.SYN | Tcp.FIN)) != 0)
         {
-            sender.rememberSegmentEnd(sender.nextSeq, p.timestampNanos);
+            sender.rememberSegmentEnd(sender.nextSeq(), p.timestampNanos);
         }
         if ((flags & Tcp.ACK) != 0)
         {
@@ -62,25 +62,25 @@ final class EndpointExtras
     /** RFC 793/5961 window checks against the receiver's last advertised window (scaled when known). */
     private static void checkWindow(final TcpEndpoint sender, final TcpEndpoint receiver, final DecodedPacket p)
     {
-        if (!receiver.lastAckSeen || receiver.window < 0)
+        if (!receiver.lastAckSeen() || receiver.window() < 0)
         {
             return;
         }
-        final long window = (long)receiver.window << receiver.windowShift();
-        final long offset = (p.seq - receiver.lastAck) & 0xFFFF_FFFFL;
+        final long window = (long)receiver.window() << receiver.windowShift();
+        final long offset = (p.seq - receiver.lastAck()) & 0xFFFF_FFFFL;
         final boolean rst = (p.flags & Tcp.RST) != 0;
         if (rst)
         {
             // A RST is acceptable only inside the window; others are likely blind injection.
             if (offset > window)
             {
-                sender.rstOutsideWindow++;
+                sender.rstOutsideWindow(sender.rstOutsideWindow() + 1);
             }
         }
         else if (p.payloadLength > 1 && offset > window && offset < 0x8000_0000L)
         {
             // Starts beyond the right edge of what the receiver offered (1-byte probes excepted).
-            sender.outsideWindow++;
+            sender.outsideWindow(sender.outsideWindow() + 1);
         }
     }
 }

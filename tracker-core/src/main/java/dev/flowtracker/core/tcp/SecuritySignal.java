@@ -34,9 +34,9 @@ public enum SecuritySignal
     {
         return switch (this)
         {
-            case OUTSIDE_WINDOW -> endpoint.outsideWindow;
-            case RST_OUTSIDE_WINDOW -> endpoint.rstOutsideWindow;
-            case DATA_AFTER_RST -> endpoint.dataAfterRst;
+            case OUTSIDE_WINDOW -> endpoint.outsideWindow();
+            case RST_OUTSIDE_WINDOW -> endpoint.rstOutsideWindow();
+            case DATA_AFTER_RST -> endpoint.dataAfterRst();
         };
     }
 }

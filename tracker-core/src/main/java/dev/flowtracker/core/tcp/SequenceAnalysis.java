@@ -69,15 +69,15 @@ final class SequenceAnalysis
         // A SYN without ACK on a known stream: before judging it, tshark moves this side's next expected sequence
         // number back to the end of its in-order data (forgetting, say, a RST far ahead) but keeps nextSeqTime.
         // Measured with tshark 4.0.17: the SYN itself is then a retransmission, not out of order.
-        if ((tcpFlags & (Tcp.SYN | Tcp.ACK)) == Tcp.SYN && fwd.maxSeqToBeAcked != 0)
+        if ((tcpFlags & (Tcp.SYN | Tcp.ACK)) == Tcp.SYN && fwd.maxSeqToBeAcked() != 0)
         {
-            fwd.nextSeq = fwd.maxSeqToBeAcked;
+            fwd.nextSeq(fwd.maxSeqToBeAcked());
         }
         // Any segment from this side lets tshark drop the peer's segments it acknowledges from its list; we cannot
         // tell how many, so assume all (the count below then never exceeds tshark's).
-        rev.unackedSegments = 0;
+        rev.unackedSegments(0);
 
-        if (seglen == 1 && seq == fwd.nextSeq && rev.window == 0)
+        if (seglen == 1 && seq == fwd.nextSeq() && rev.window() == 0)
         {
             result |= ZERO_WINDOW_PROBE.bit();
             skipToFinished = true;
@@ -87,9 +87,9 @@ final class SequenceAnalysis
             result = ackSideChecks(fwd, rev, seq, ack, seglen, tcpFlags, window, synFinRst, result);
         }
         // The ACK moved: a new run of duplicate ACKs may start.
-        if (ack != fwd.lastAck)
+        if (ack != fwd.lastAck())
         {
-            fwd.dupAckNum = 0;
+            fwd.dupAckNum(0);
         }
         result = ackedUnseen(rev, ack, tcpFlags, result);
         if (seglen > 0 || (tcpFlags & (Tcp.SYN | Tcp.FIN)) != 0)
@@ -110,39 +110,39 @@ final class SequenceAnalysis
         {
             result |= ZERO_WINDOW.bit();
         }
-        if (fwd.nextSeq != 0 && gt(seq, fwd.nextSeq) && (tcpFlags & Tcp.RST) == 0)
+        if (fwd.nextSeq() != 0 && gt(seq, fwd.nextSeq()) && (tcpFlags & Tcp.RST) == 0)
         {
             result |= LOST_SEGMENT.bit();
         }
-        if ((seglen == 0 || seglen == 1) && seq == fwd.nextSeq - 1 && !synFinRst)
+        if ((seglen == 0 || seglen == 1) && seq == fwd.nextSeq() - 1 && !synFinRst)
         {
             result |= KEEP_ALIVE.bit();
         }
-        final boolean sameSeqAndAck = seq == fwd.nextSeq && ack == fwd.lastAck;
-        if (seglen == 0 && window != 0 && window != fwd.window && sameSeqAndAck && !synFinRst)
+        final boolean sameSeqAndAck = seq == fwd.nextSeq() && ack == fwd.lastAck();
+        if (seglen == 0 && window != 0 && window != fwd.window() && sameSeqAndAck && !synFinRst)
         {
             result |= WINDOW_UPDATE.bit();
         }
-        if (seglen > 0 && rev.windowScale != TcpEndpoint.WINDOW_SCALE_UNKNOWN && !synFinRst)
+        if (seglen > 0 && rev.windowScaleRaw() != TcpEndpoint.WINDOW_SCALE_UNKNOWN && !synFinRst)
         {
-            if (seq + seglen == rev.lastAck + (rev.window << rev.windowShift()))
+            if (seq + seglen == rev.lastAck() + (rev.window() << rev.windowShift()))
             {
                 result |= WINDOW_FULL.bit();
             }
         }
         if (seglen == 0 && !synFinRst && sameSeqAndAck)
         {
-            if (window != 0 && window == fwd.window && (rev.lastSegmentFlags & KEEP_ALIVE.bit()) != 0)
+            if (window != 0 && window == fwd.window() && (rev.lastSegmentFlags() & KEEP_ALIVE.bit()) != 0)
             {
                 return result | KEEP_ALIVE_ACK.bit();
             }
-            if (window == 0 && fwd.window == 0 && (rev.lastSegmentFlags & ZERO_WINDOW_PROBE.bit()) != 0)
+            if (window == 0 && fwd.window() == 0 && (rev.lastSegmentFlags() & ZERO_WINDOW_PROBE.bit()) != 0)
             {
                 return result | ZERO_WINDOW_PROBE_ACK.bit();
             }
-            if (window != 0 && window == fwd.window)
+            if (window != 0 && window == fwd.window())
             {
-                fwd.dupAckNum = fwd.dupAckNum == -1 ? 1 : fwd.dupAckNum + 1;
+                fwd.dupAckNum(fwd.dupAckNum() == -1 ? 1 : fwd.dupAckNum() + 1);
                 result |= DUPLICATE_ACK.bit();
             }
         }
@@ -152,18 +152,18 @@ final class SequenceAnalysis
     /** ACKed unseen segment: the ACK covers more than the peer was seen sending. */
     private static int ackedUnseen(final TcpEndpoint rev, final int ack, final int tcpFlags, final int flags)
     {
-        if (rev.maxSeqToBeAcked == 0 || !gt(ack, rev.maxSeqToBeAcked) || (tcpFlags & Tcp.ACK) == 0)
+        if (rev.maxSeqToBeAcked() == 0 || !gt(ack, rev.maxSeqToBeAcked()) || (tcpFlags & Tcp.ACK) == 0)
         {
             return flags;
         }
-        if (lt(rev.maxSeqToBeAcked, rev.nextSeq))
+        if (lt(rev.maxSeqToBeAcked(), rev.nextSeq()))
         {
-            rev.maxSeqToBeAcked = rev.nextSeq;
+            rev.maxSeqToBeAcked(rev.nextSeq());
             return flags | ACK_LOST_SEGMENT.bit();
         }
         // The peer is stalled with pure ACKs: flag the same missing segment only once.
-        final int result = rev.dupAckNum == 0 ? flags | ACK_LOST_SEGMENT.bit() : flags;
-        rev.dupAckNum = -1;
+        final int result = rev.dupAckNum() == 0 ? flags | ACK_LOST_SEGMENT.bit() : flags;
+        rev.dupAckNum(-1);
         return result;
     }
 
@@ -175,25 +175,25 @@ final class SequenceAnalysis
         {
             return flags;
         }
-        boolean seqNotAdvanced = fwd.nextSeq != 0 && lt(seq, fwd.nextSeq);
+        boolean seqNotAdvanced = fwd.nextSeq() != 0 && lt(seq, fwd.nextSeq());
         // One byte below nextseq with more than one byte is new data after a zero-window probe.
-        if (seglen > 1 && fwd.nextSeq - 1 == seq)
+        if (seglen > 1 && fwd.nextSeq() - 1 == seq)
         {
             seqNotAdvanced = false;
         }
-        if (seglen > 0 && rev.lastAck != 0 && le(seq + seglen, rev.lastAck))
+        if (seglen > 0 && rev.lastAck() != 0 && le(seq + seglen, rev.lastAck()))
         {
             return flags | SPURIOUS_RETRANSMISSION.bit() | RETRANSMISSION.bit();
         }
         // tshark's counter is unsigned: the -1 of an ACKed-unseen report passes as many duplicate ACKs.
-        if (seqNotAdvanced && Integer.compareUnsigned(rev.dupAckNum, 2) >= 0 && rev.lastAck == seq &&
-            now - rev.lastAckTime < FAST_RETRANSMISSION_WINDOW_NANOS)
+        if (seqNotAdvanced && Integer.compareUnsigned(rev.dupAckNum(), 2) >= 0 && rev.lastAck() == seq &&
+            now - rev.lastAckTime() < FAST_RETRANSMISSION_WINDOW_NANOS)
         {
             return flags | FAST_RETRANSMISSION.bit() | RETRANSMISSION.bit();
         }
         final long threshold = initialRttNanos > 0 ? initialRttNanos : DEFAULT_OUT_OF_ORDER_NANOS;
         final int synOrFin = (tcpFlags & (Tcp.SYN | Tcp.FIN)) != 0 ? 1 : 0;
-        if (seqNotAdvanced && now - fwd.nextSeqTime < threshold && fwd.nextSeq != seq + seglen + synOrFin)
+        if (seqNotAdvanced && now - fwd.nextSeqTime() < threshold && fwd.nextSeq() != seq + seglen + synOrFin)
         {
             return flags | OUT_OF_ORDER.bit();
         }
@@ -209,25 +209,25 @@ final class SequenceAnalysis
         // tshark counts the SYN or FIN only when the segment joins its unacknowledged list, which stops growing at
         // UNACKED_SEGMENT_LIMIT entries. unackedSegments is a lower bound of that list, so we skip the +1 only where
         // tshark certainly does.
-        if ((seglen > 0 || (tcpFlags & (Tcp.SYN | Tcp.FIN)) != 0) && fwd.unackedSegments < UNACKED_SEGMENT_LIMIT)
+        if ((seglen > 0 || (tcpFlags & (Tcp.SYN | Tcp.FIN)) != 0) && fwd.unackedSegments() < UNACKED_SEGMENT_LIMIT)
         {
-            fwd.unackedSegments++;
+            fwd.unackedSegments(fwd.unackedSegments() + 1);
             nextSeq += (tcpFlags & (Tcp.SYN | Tcp.FIN)) != 0 ? 1 : 0;
         }
         // The highest sequence seen; zero-window probes do not advance it.
-        if ((gt(nextSeq, fwd.nextSeq) || fwd.nextSeq == 0) && !probe)
+        if ((gt(nextSeq, fwd.nextSeq()) || fwd.nextSeq() == 0) && !probe)
         {
-            fwd.nextSeq = nextSeq;
-            fwd.nextSeqTime = now;
+            fwd.nextSeq(nextSeq);
+            fwd.nextSeqTime(now);
         }
-        if ((seq == fwd.maxSeqToBeAcked || fwd.maxSeqToBeAcked == 0) && !probe)
+        if ((seq == fwd.maxSeqToBeAcked() || fwd.maxSeqToBeAcked() == 0) && !probe)
         {
-            fwd.maxSeqToBeAcked = fwd.nextSeq;
+            fwd.maxSeqToBeAcked(fwd.nextSeq());
         }
-        fwd.window = window;
-        fwd.lastAck = ack;
-        fwd.lastAckTime = now;
-        fwd.lastSegmentFlags = flags;
+        fwd.window(window);
+        fwd.lastAck(ack);
+        fwd.lastAckTime(now);
+        fwd.lastSegmentFlags(flags);
     }
 
     /** Serial-number comparisons (RFC 1982) on 32 bits. */

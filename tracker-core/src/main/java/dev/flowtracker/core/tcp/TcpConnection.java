@@ -213,7 +213,7 @@ public final class TcpConnection extends ConnectionFields
             return false;
         }
         final TcpEndpoint sender = fromA ? a : b;
-        return sender.baseSeqSet && p.seq != sender.baseSeq;
+        return sender.baseSeqSet() && p.seq != sender.baseSeq();
     }
 
     /**
@@ -236,44 +236,44 @@ public final class TcpConnection extends ConnectionFields
 
         onZeekPacket(p, fromA);
         lastTimestampNanos(p.timestampNanos);
-        sender.packets++;
-        sender.ipBytes += p.ipLength;
-        sender.payloadBytes += p.payloadLength;
+        sender.packets(sender.packets() + 1);
+        sender.ipBytes(sender.ipBytes() + p.ipLength);
+        sender.payloadBytes(sender.payloadBytes() + p.payloadLength);
 
         int flags = pendingFlags();
         pendingFlags(0);
         // Relative-sequence bases, as tshark sets them: own SYN's seq, else seq - 1; the peer's from ack - 1.
         // A SYN+ACK with another seq moves its side's base instead of starting a new conversation.
         // Fragments set no base (tshark sees only the reassembled datagram).
-        if (syn && ack && sender.baseSeqSet && p.seq != sender.baseSeq)
+        if (syn && ack && sender.baseSeqSet() && p.seq != sender.baseSeq())
         {
-            sender.baseSeq = p.seq;
+            sender.baseSeq(p.seq);
             flags |= AnalysisFlag.REUSED_PORTS.bit();
         }
         final boolean analysable = p.tcpHeaderComplete;
         if (!p.ipFragmented && analysable)
         {
-            if (!sender.baseSeqSet)
+            if (!sender.baseSeqSet())
             {
-                sender.baseSeq = syn ? p.seq : p.seq - 1;
-                sender.baseSeqSet = true;
+                sender.baseSeq(syn ? p.seq : p.seq - 1);
+                sender.baseSeqSet(true);
             }
-            if (ack && !receiver.baseSeqSet)
+            if (ack && !receiver.baseSeqSet())
             {
-                receiver.baseSeq = p.ack - 1;
-                receiver.baseSeqSet = true;
+                receiver.baseSeq(p.ack - 1);
+                receiver.baseSeqSet(true);
             }
         }
 
-        final int previousNextSeq = sender.nextSeq;
-        final boolean previousNextSeqKnown = sender.packets > 1 && previousNextSeq != 0;
-        final boolean rstSeenBefore = a.rstSeen || b.rstSeen;
+        final int previousNextSeq = sender.nextSeq();
+        final boolean previousNextSeqKnown = sender.packets() > 1 && previousNextSeq != 0;
+        final boolean rstSeenBefore = a.rstSeen() || b.rstSeen();
         if (analysable)
         {
             flags = SequenceAnalysis.analyse(sender, receiver, p.seq, p.ack, p.analysisPayloadLength(), tcpFlags,
                 p.window, p.timestampNanos, initialRttSeen() ? rawInitialRttNanos() : 0, flags);
             EndpointExtras.onSegment(sender, receiver, p, previousNextSeq, previousNextSeqKnown, rstSeenBefore);
-            sender.lastAckSeen |= ack;
+            sender.lastAckSeen(sender.lastAckSeen() | ack);
         }
         // tshark analyses a segment whose TCP header the snapshot length cut like a whole one (the state moves on,
         // and the flags it earned stay its direction's last flags), but reports none of them: see SequenceAnalysis.
@@ -291,7 +291,7 @@ public final class TcpConnection extends ConnectionFields
             {
                 endReason(EndReason.RST);
             }
-            else if (a.finSeen && b.finSeen)
+            else if (a.finSeen() && b.finSeen())
             {
                 endReason(EndReason.FIN);
             }
@@ -306,14 +306,14 @@ public final class TcpConnection extends ConnectionFields
     {
         if (syn)
         {
-            sender.synCount++;
-            sender.lastSynSeq = p.seq;
-            if (!sender.isnSeen)
+            sender.synCount(sender.synCount() + 1);
+            sender.lastSynSeq(p.seq);
+            if (!sender.isnSeen())
             {
-                sender.isn = p.seq;
-                sender.isnSeen = true;
+                sender.isnRaw(p.seq);
+                sender.isnSeen(true);
             }
-            sender.firstAck = true;
+            sender.firstAck(true);
             if (!ack)
             {
                 lastSynNanos(p.timestampNanos);
@@ -328,11 +328,11 @@ public final class TcpConnection extends ConnectionFields
                 rawInitialRttNanos(p.timestampNanos - lastSynNanos());
                 initialRttSeen(true);
             }
-            sender.firstAck = false;
+            sender.firstAck(false);
         }
         if (p.windowScale >= 0)
         {
-            sender.windowScale = Math.min(p.windowScale, TcpEndpoint.MAX_WINDOW_SCALE);
+            sender.windowScaleRaw(Math.min(p.windowScale, TcpEndpoint.MAX_WINDOW_SCALE));
         }
         if (syn)
         {
@@ -340,17 +340,17 @@ public final class TcpConnection extends ConnectionFields
         }
         if (fin)
         {
-            sender.finCount++;
-            if (!sender.finSeen)
+            sender.finCount(sender.finCount() + 1);
+            if (!sender.finSeen())
             {
-                sender.finSeen = true;
-                sender.finEndSeq = p.seq + p.payloadLength + (syn ? 2 : 1);
+                sender.finSeen(true);
+                sender.finEndSeq(p.seq + p.payloadLength + (syn ? 2 : 1));
             }
         }
         if (rst)
         {
-            sender.rstCount++;
-            sender.rstSeen = true;
+            sender.rstCount(sender.rstCount() + 1);
+            sender.rstSeen(true);
         }
     }
 
@@ -360,14 +360,14 @@ public final class TcpConnection extends ConnectionFields
      */
     private static void verifyWindowScaling(final TcpEndpoint sender, final TcpEndpoint receiver, final boolean synAck)
     {
-        if (sender.windowScale == TcpEndpoint.WINDOW_SCALE_UNKNOWN)
+        if (sender.windowScaleRaw() == TcpEndpoint.WINDOW_SCALE_UNKNOWN)
         {
-            sender.windowScale = TcpEndpoint.WINDOW_SCALE_NONE;
-            receiver.windowScale = TcpEndpoint.WINDOW_SCALE_NONE;
+            sender.windowScaleRaw(TcpEndpoint.WINDOW_SCALE_NONE);
+            receiver.windowScaleRaw(TcpEndpoint.WINDOW_SCALE_NONE);
         }
-        else if (synAck && receiver.windowScale == TcpEndpoint.WINDOW_SCALE_NONE)
+        else if (synAck && receiver.windowScaleRaw() == TcpEndpoint.WINDOW_SCALE_NONE)
         {
-            sender.windowScale = TcpEndpoint.WINDOW_SCALE_NONE;
+            sender.windowScaleRaw(TcpEndpoint.WINDOW_SCALE_NONE);
         }
     }
 
@@ -375,7 +375,8 @@ public final class TcpConnection extends ConnectionFields
     {
         for (int remaining = flags; remaining != 0; remaining &= remaining - 1)
         {
-            sender.analysisCounts[Integer.numberOfTrailingZeros(remaining)]++;
+            final int flag = Integer.numberOfTrailingZeros(remaining);
+            sender.analysisCounts(flag, sender.analysisCounts(flag) + 1);
         }
     }
 

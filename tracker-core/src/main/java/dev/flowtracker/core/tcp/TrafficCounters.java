@@ -71,8 +71,8 @@ public final class TrafficCounters
      */
     public void hold(final TcpConnection connection)
     {
-        endpointStates[connection.originator().state.ordinal()]++;
-        endpointStates[STATES + connection.responder().state.ordinal()]++;
+        endpointStates[connection.originator().state().ordinal()]++;
+        endpointStates[STATES + connection.responder().state().ordinal()]++;
     }
 
     /**
@@ -82,8 +82,8 @@ public final class TrafficCounters
      */
     public void release(final TcpConnection connection)
     {
-        endpointStates[connection.originator().state.ordinal()]--;
-        endpointStates[STATES + connection.responder().state.ordinal()]--;
+        endpointStates[connection.originator().state().ordinal()]--;
+        endpointStates[STATES + connection.responder().state().ordinal()]--;
     }
 
     /**
@@ -94,8 +94,8 @@ public final class TrafficCounters
      */
     public void moveStates(final TcpConnection connection, final int origBefore, final int respBefore)
     {
-        final int origNow = connection.originator().state.ordinal();
-        final int respNow = connection.responder().state.ordinal();
+        final int origNow = connection.originator().state().ordinal();
+        final int respNow = connection.responder().state().ordinal();
         if (origNow != origBefore || respNow != respBefore)
         {
             endpointStates[origBefore]--;

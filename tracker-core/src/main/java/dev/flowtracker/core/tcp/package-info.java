@@ -3,11 +3,12 @@
  *
  * <p>What lives here: {@link dev.flowtracker.core.tcp.TcpConnection} (one connection's identity, times and end
  * reason, and which side originated it) with its two {@code TcpEndpoint}s (per-direction counters, sequence state,
- * RTTs); {@code SequenceAnalysis}, tshark's analysis flags ({@code AnalysisFlag}); the inferred RFC 793 states
- * ({@code TcpState}, {@code EndpointStates}), {@code EndpointExtras}, {@code SecuritySignal}s, the tracker-wide
- * {@code TrafficCounters}; the vocabulary of a connection's end ({@code EndReason}, {@code Lifecycle},
- * {@code ConnectionListener}); and {@code CompactRecord}, the compact off-heap form of a connection's whole state
- * (its layout drawn in its javadoc; Zeek's part written by {@code dev.flowtracker.core.tcp.zeek.ZeekCompact}).
+ * RTTs; flyweights over memory laid out by {@code EndpointLayout}); {@code SequenceAnalysis}, tshark's analysis flags
+ * ({@code AnalysisFlag}); the inferred RFC 793 states ({@code TcpState}, {@code EndpointStates}),
+ * {@code EndpointExtras}, {@code SecuritySignal}s, the tracker-wide {@code TrafficCounters}; the vocabulary of a
+ * connection's end ({@code EndReason}, {@code Lifecycle}, {@code ConnectionListener}); and {@code CompactRecord}, the
+ * compact off-heap form of a connection's whole state (its layout drawn in its javadoc; Zeek's part written by
+ * {@code dev.flowtracker.core.tcp.zeek.ZeekCompact}).
  *
  * <p>The data's path: {@code dev.flowtracker.core.flow.ConnectionTracker} hands each segment to the bound
  * {@code TcpConnection.onSegment}, which updates the sending endpoint (counters, sequence analysis, RTTs, states)

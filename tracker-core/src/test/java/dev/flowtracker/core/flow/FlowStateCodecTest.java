@@ -517,7 +517,7 @@ class FlowStateCodecTest
     {
         assertRejectedAt(c -> c.endReason(EndReason.FIN), (byte)EndReason.values().length,
             "TcpConnection.endReason");
-        assertRejectedAt(c -> c.b.state = TcpState.LISTEN, (byte)TcpState.values().length, "TcpEndpoint.state");
+        assertRejectedAt(c -> c.b.state(TcpState.LISTEN), (byte)TcpState.values().length, "TcpEndpoint.state");
         assertRejectedAt(c -> c.reusedPorts(true), (byte)2, "TcpConnection.reusedPorts");
         assertRejectedAt(c -> ZeekInternals.setStateA(c.zeek, ZeekInternals.SYN_SENT), (byte)(ZeekInternals.RESET + 1),
             "ZeekEndpoint.state");

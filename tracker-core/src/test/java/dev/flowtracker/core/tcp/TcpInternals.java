@@ -18,16 +18,16 @@ public final class TcpInternals
 
     public static void setPackets(final TcpEndpoint e, final long packets)
     {
-        e.packets = packets;
+        e.packets(packets);
     }
 
     public static void setSynCount(final TcpEndpoint e, final int synCount)
     {
-        e.synCount = synCount;
+        e.synCount(synCount);
     }
 
     public static void setAnalysisCount(final TcpEndpoint e, final int flag, final int count)
     {
-        e.analysisCounts[flag] = count;
+        e.analysisCounts(flag, count);
     }
 }
