@@ -24,10 +24,15 @@ import java.lang.foreign.MemorySegment;
  */
 public final class TcpConnection extends ConnectionFields
 {
+    // The parts, after the connection's own fields: side A's endpoint, side B's, Zeek's summary.
+    static final int A_OFFSET = OWN_BYTES;
+    static final int B_OFFSET = A_OFFSET + TcpEndpoint.BYTES;
+    static final int ZEEK_OFFSET = B_OFFSET + TcpEndpoint.BYTES;
     /**
-     * Bytes of the whole state at {@code (segment, base)}. Public for {@code dev.flowtracker.core.flow}.
+     * Bytes of the whole state at {@code (segment, base)}, the parts included. Public for
+     * {@code dev.flowtracker.core.flow}.
      */
-    public static final int BYTES = OWN_BYTES;
+    public static final int BYTES = ZEEK_OFFSET + ZeekSummary.BYTES;
 
     /**
      * The flow-table slot this flyweight is wrapped around, or -1: table bookkeeping, not connection state.
@@ -62,6 +67,9 @@ public final class TcpConnection extends ConnectionFields
     public void wrap(final MemorySegment segment, final long base)
     {
         wrapFields(segment, base);
+        a.wrap(segment, base + A_OFFSET);
+        b.wrap(segment, base + B_OFFSET);
+        zeek.wrap(segment, base + ZEEK_OFFSET);
     }
 
     /** Bytes {@link #encode} writes. Public for {@code dev.flowtracker.core.flow}. */

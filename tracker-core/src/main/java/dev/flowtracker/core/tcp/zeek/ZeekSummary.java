@@ -25,7 +25,7 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>A flyweight over {@link #BYTES} bytes of a {@code (MemorySegment, base)} pair, its own memory when made: its
  * own fields ({@link ZeekSummaryFields}, which draws them) and then the parts it composes, each wrapped around its
- * region. The endpoints {@link #a} and {@link #b} are not in it yet: they are objects of their own.
+ * region.
  *
  * <pre>
  *  offset  bytes  what
@@ -33,7 +33,9 @@ import java.lang.foreign.MemorySegment;
  *    24     56    {@link ZeekHistory} ({@link #HISTORY_OFFSET})
  *    80     56    {@link ZeekTimers} ({@link #TIMERS_OFFSET})
  *   136      8    {@link ZeekStateMachine} ({@link #MACHINE_OFFSET})
- *   144           end ({@link #BYTES})
+ *   144    224    {@link ZeekEndpoint} of side A ({@link #A_OFFSET})
+ *   368    224    {@link ZeekEndpoint} of side B ({@link #B_OFFSET})
+ *   592           end ({@link #BYTES})
  * </pre>
  */
 public final class ZeekSummary extends ZeekSummaryFields
@@ -50,8 +52,10 @@ public final class ZeekSummary extends ZeekSummaryFields
     static final int HISTORY_OFFSET = OWN_BYTES;
     static final int TIMERS_OFFSET = HISTORY_OFFSET + ZeekHistory.BYTES;
     static final int MACHINE_OFFSET = TIMERS_OFFSET + ZeekTimers.BYTES;
-    /** Bytes of the region, the parts included: {@value}. Public for {@code dev.flowtracker.core.tcp}. */
-    public static final int BYTES = StateMemory.align8(MACHINE_OFFSET + ZeekStateMachine.BYTES);
+    static final int A_OFFSET = MACHINE_OFFSET + ZeekStateMachine.BYTES;
+    static final int B_OFFSET = A_OFFSET + ZeekEndpoint.BYTES;
+    /** Bytes of the region, the parts included. Public for {@code dev.flowtracker.core.tcp}. */
+    public static final int BYTES = StateMemory.align8(B_OFFSET + ZeekEndpoint.BYTES);
 
     /** Endpoint of side A (first packet's sender) and side B; {@link #orig} is one of them. */
     final ZeekEndpoint a = new ZeekEndpoint();
@@ -64,9 +68,6 @@ public final class ZeekSummary extends ZeekSummaryFields
     final ZeekTimers timers = new ZeekTimers();
     /** Sequence bookkeeping and transitions; its fields, the packet's results, are the last encoded. */
     final ZeekStateMachine machine = new ZeekStateMachine();
-
-    /** Options that change Zeek's decisions. Shared, read-only. */
-    private ZeekOptions options;
 
     /** Public for {@code dev.flowtracker.core.tcp}. */
     public ZeekSummary()
@@ -85,12 +86,12 @@ public final class ZeekSummary extends ZeekSummaryFields
         history.wrap(segment, base + HISTORY_OFFSET);
         timers.wrap(segment, base + TIMERS_OFFSET);
         machine.wrap(segment, base + MACHINE_OFFSET);
+        a.wrap(segment, base + A_OFFSET);
+        b.wrap(segment, base + B_OFFSET);
         deriveRoles();
     }
 
-    /**
-     * Copies {@code other}'s own fields and parts, not the endpoints. Public for {@code dev.flowtracker.core.tcp}.
-     */
+    /** Copies {@code other}'s own fields and parts, endpoints included. Public for {@code dev.flowtracker.core.tcp}. */
     public void copyFrom(final ZeekSummary other)
     {
         MemorySegment.copy(other.segment(), other.base(), segment(), base(), BYTES);
@@ -111,18 +112,6 @@ public final class ZeekSummary extends ZeekSummaryFields
         resp = aIsOrig ? b : a;
     }
 
-    /** Public for {@code dev.flowtracker.core.flow}, {@code dev.flowtracker.core.tcp}. */
-    public void reset(final ZeekOptions options)
-    {
-        this.options = options;
-    }
-
-    /** Public for {@code dev.flowtracker.core.tcp}. */
-    public ZeekOptions options()
-    {
-        return options;
-    }
-
     /** Bytes {@link #encode} writes. Public for {@code dev.flowtracker.core.tcp}. */
     public static final int ENCODED_BYTES = 8 + 2 * Long.BYTES + 2 * ZeekEndpoint.ENCODED_BYTES +
         ZeekHistory.ENCODED_BYTES + ZeekTimers.ENCODED_BYTES + ZeekStateMachine.ENCODED_BYTES;
@@ -135,13 +124,13 @@ public final class ZeekSummary extends ZeekSummaryFields
      */
     public void clear()
     {
+        StateMemory.zero(segment(), base(), BYTES);
         a.clear();
         b.clear();
-        StateMemory.zero(segment(), base(), BYTES);
         aIsOrig(true);
         active(true);
         timers.defaults();
-        options = null;
+        reset(null);
     }
 
     /**

@@ -63,6 +63,20 @@ abstract sealed class ZeekSummaryFields permits ZeekSummary
 
     private MemorySegment segment;
     private long base;
+    /** Options that change Zeek's decisions: shared, read-only, not flow state. */
+    ZeekOptions options;
+
+    /** Public for {@code dev.flowtracker.core.flow}, {@code dev.flowtracker.core.tcp}. */
+    public final void reset(final ZeekOptions options)
+    {
+        this.options = options;
+    }
+
+    /** Public for {@code dev.flowtracker.core.tcp}. */
+    public final ZeekOptions options()
+    {
+        return options;
+    }
 
     /** Reads and writes the own fields in {@code segment} from {@code base} on. */
     final void wrapFields(final MemorySegment segment, final long base)
