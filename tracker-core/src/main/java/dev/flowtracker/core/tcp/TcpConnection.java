@@ -70,6 +70,18 @@ public final class TcpConnection extends ConnectionFields
 
 
     /**
+     * Makes this connection's state a copy of {@code other}'s, endpoints and Zeek summary included (the shared Zeek
+     * options are not state: set them with {@code zeek.reset}).
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public void copyFrom(final TcpConnection other)
+    {
+        copyBytesFrom(other, BYTES);
+        wrap(segment(), base());
+    }
+
+    /**
      * Starts a new connection with packet {@code p}; cleared first, so a recycled object equals a new one.
      *
      * <p>Public for {@code dev.flowtracker.core.flow}.
