@@ -3,11 +3,10 @@
 # Without them the JVM takes a quarter of the machine's memory for the heap (and as much again for direct memory), and
 # ParallelGC grows the heap into it under a flood although the live heap stays small: 2.4 GB resident against 55 MB
 # live. The daemon's memory is fixed by its options instead (README, "Memory"):
-#   direct = max_flows * 1,024 B + workers * 8 MiB + 64 MiB
-#            (a flow's off-heap record 880 B, table slot 24 B, index at most 16 B, timers 32 B; each worker's table
-#            commits its records in chunks of up to 4,096; 64 MiB for the rest)
-#   heap   = 5/4 * (ring_size * 320 B + workers * min(working_set, ceil(max_flows / workers)) * 2,048 B
-#                   + record_buffer + 64 MiB [+ max_flows * 1,388 B with --state-dir])
+#   direct = max_flows * 1,536 B + workers * 8 MiB + 64 MiB
+#            (a flow's off-heap record 1,416 B with its header, table slot 24 B, index at most 16 B, timers 32 B;
+#            each worker's table commits its records in chunks of up to 4,096; 64 MiB for the rest)
+#   heap   = 5/4 * (ring_size * 320 B + record_buffer + 64 MiB [+ max_flows * 1,388 B with --state-dir])
 #            (what `run` checks against -Xmx, and a quarter more so the collector has room)
 # both rounded up to MiB. A bound already given in TRACKER_JAVA_OPTS, JDK_JAVA_OPTIONS or JAVA_TOOL_OPTIONS wins:
 # -Xmx, -XX:MaxHeapSize or -XX:MaxRAM* for the heap, -XX:MaxDirectMemorySize for direct memory. Options that do not
@@ -18,7 +17,7 @@
 # bin/tracker adds for `tracker run RUN-ARGS...` (either or both may be left out, see above).
 tracker_run_memory_opts() {
   tracker_memory_opts=()
-  local max_flows=1000000 working_set=16384 ring_size=65536 record_buffer=$((64 << 20)) state="" workers
+  local max_flows=1000000 ring_size=65536 record_buffer=$((64 << 20)) state="" workers
   local cpus
   cpus=$(nproc 2>/dev/null || echo 2)
   workers=$((cpus > 1 ? cpus - 1 : 1))
@@ -39,7 +38,7 @@ tracker_run_memory_opts() {
     _tracker_config_settings "$config" run.
   fi
   local variable option
-  for option in max-flows working-set workers ring-size record-buffer state-dir; do
+  for option in max-flows workers ring-size record-buffer state-dir; do
     variable=TRACKER_$(echo "$option" | tr 'a-z-' 'A-Z_')
     if [ -n "${!variable:-}" ]; then _tracker_memory_setting "--$option" "${!variable}" || return 0; fi
   done
@@ -53,17 +52,15 @@ tracker_run_memory_opts() {
     shift
   done
   local n
-  for n in "$max_flows" "$working_set" "$workers" "$ring_size"; do
+  for n in "$max_flows" "$workers" "$ring_size"; do
     # Positive and under 10^10, so that the products below stay far from 2^63 (run's own bounds are lower).
     [[ "$n" =~ ^[1-9][0-9]{0,9}$ ]] || return 0
   done
   local mib=$((1 << 20))
-  local per_worker=$(((max_flows + workers - 1) / workers))
-  local working=$((working_set < per_worker ? working_set : per_worker))
-  local heap=$((ring_size * 320 + workers * working * 2048 + record_buffer + 64 * mib))
+  local heap=$((ring_size * 320 + record_buffer + 64 * mib))
   if [ -n "$state" ]; then heap=$((heap + max_flows * 1388)); fi
   heap=$(((heap * 5 / 4 + mib - 1) / mib))
-  local direct=$(((max_flows * 1024 + workers * 8 * mib + 64 * mib + mib - 1) / mib))
+  local direct=$(((max_flows * 1536 + workers * 8 * mib + 64 * mib + mib - 1) / mib))
   local given="${TRACKER_JAVA_OPTS:-} ${JDK_JAVA_OPTIONS:-} ${JAVA_TOOL_OPTIONS:-}"
   if ! [[ "$given" =~ -Xmx|-XX:MaxHeapSize=|-XX:MaxRAM ]]; then
     tracker_memory_opts+=("-Xmx${heap}m")
@@ -78,7 +75,7 @@ tracker_run_memory_opts() {
 _tracker_memory_setting() {
   case "$1" in
     --max-flows) max_flows=$2 ;;
-    --working-set) working_set=$2 ;;
+    --working-set) ;; # obsolete, no effect; its value is skipped
     --workers) workers=$2 ;;
     --ring-size) ring_size=$2 ;;
     --record-buffer) record_buffer=$(_tracker_bytes "$2") || return 1 ;;

@@ -42,10 +42,9 @@ import java.util.concurrent.TimeUnit;
  *       two fields updated in place. Chronicle Map has no eviction, so there is no baseline for the eviction op.</li>
  * </ul>
  *
- * Ours keeps each flow's whole state in an 880-byte off-heap record plus about 40 off-heap bytes of index and slot
- * bookkeeping, and binds flows to a fixed working set of {@link TcpConnection} objects on the heap (at most
- * {@link FlowLimits#DEFAULT_WORKING_SET}); with more flows than that, a random op mostly misses the working set and
- * pays a write-back and a decode. Setup prints what it measured. Before filling a large table, setup measures the
+ * Ours keeps each flow's whole state in an off-heap record ({@link TcpConnection#BYTES} plus a 16-byte header) and
+ * about 40 off-heap bytes of index and slot bookkeeping, and reads and writes it in place through one
+ * {@link TcpConnection} flyweight. Setup prints what it measured. Before filling a large table, setup measures the
  * first flows and fails cleanly when the rest would not fit the heap set in {@link Fork} or the machine's available
  * memory (10 M flows need about 15 GB off-heap; see the README).
  * Connections are created but never fed a segment, so every flow sits in the opening phase's idle list.
@@ -59,7 +58,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 3, time = 1)
 @Fork(value = 1, jvmArgsAppend = {
-    // Heap for the working set and Chronicle's on-heap parts; flow state is off-heap (about 1.5 KB per flow).
+    // Heap for Chronicle's on-heap parts; flow state is off-heap (about 1.5 KB per flow).
     "-Xmx4g", "-XX:MaxDirectMemorySize=18g", "--enable-native-access=ALL-UNNAMED",
     // What Chronicle Map needs on JDK 25: the root pom's tracker.chronicle.jvm.args (CheckpointStore.jvmOptions()).
     "--sun-misc-unsafe-memory-access=allow", "--add-opens=java.base/java.lang=ALL-UNNAMED",
@@ -192,8 +191,8 @@ public class FlowTableBenchmark
             final long heapBefore = usedHeapAfterGc();
             table = new BoundedFlowTable(FlowLimits.builder().maxFlows(flows).build(), ZeekOptions.DEFAULTS,
                 (connection, removal, phase) -> { });
-            // The sample starts once the working set is full: its objects are a fixed cost, not one per flow.
-            final int sampleStart = FlowLimits.DEFAULT_WORKING_SET;
+            // The sample starts after the first chunks: fixed costs, not one per flow.
+            final int sampleStart = 16_384;
             long heapAtSampleStart = 0;
             long offHeapAtSampleStart = 0;
             for (int flow = 0; flow < flows; flow++)
@@ -223,7 +222,7 @@ public class FlowTableBenchmark
 
         /**
          * Fails setup, before memory runs out, when the full table would not fit: the heap and off-heap memory
-         * {@link #FIT_SAMPLE} flows took once the working set was full, scaled to {@code flows} (those still to
+         * {@link #FIT_SAMPLE} flows took after the first chunks, scaled to {@code flows} (those still to
          * come), against what {@code -Xmx} leaves and what
          * the machine has available (MemAvailable). Setup failing is a clean JMH failure of this benchmark only; an
          * OutOfMemoryError or the kernel's OOM killer half-way would come after minutes of thrashing.

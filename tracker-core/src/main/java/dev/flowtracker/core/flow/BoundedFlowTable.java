@@ -14,10 +14,9 @@ import java.util.function.IntConsumer;
 
 /**
  * A fixed-capacity flow table with no per-flow Java objects: each flow's whole engine state is a fixed-size
- * off-heap record in a {@link FlowStateStore}, bound to one of a fixed working set of {@link TcpConnection} objects
- * while the engine runs on it; the bookkeeping is allocated once, off-heap. Heap use is fixed by the working set,
- * off-heap use by the capacity, and a tracker that sees millions of flows allocates nothing once the working set is
- * full.
+ * off-heap record in a {@link FlowStateStore}, read and written in place through a {@link TcpConnection} flyweight;
+ * the bookkeeping is allocated once, off-heap. Heap use does not depend on the flows, off-heap use is fixed by the
+ * capacity, and a tracker that sees millions of flows allocates nothing for them.
  *
  * <p>Besides the records, two off-heap arrays: an open-addressing index (linear probing, backward-shift deletion, at
  * most half full) of slot numbers, and one entry per slot holding the flow's hash, its links in the idle list of its
@@ -88,7 +87,7 @@ final class BoundedFlowTable implements FlowTable
         this.index = arena.allocate(buckets * Integer.BYTES, 8);
         this.indexMask = (int)buckets - 1;
         this.slots = arena.allocate((long)capacity * SLOT_BYTES, 8);
-        this.store = new FlowStateStore(capacity, limits.workingSet(), zeekOptions, false);
+        this.store = new FlowStateStore(capacity, zeekOptions, false);
         this.emergencyEnter =
             (int)Math.min(capacity, Math.max(1, (long)capacity * limits.emergencyEnterPercent() / 100));
         this.emergencyLeave = (int)Math.max(0, (long)capacity * limits.emergencyLeavePercent() / 100);
@@ -298,7 +297,7 @@ final class BoundedFlowTable implements FlowTable
     }
 
     /**
-     * Visits each flow for reading ({@link FlowStateStore#view}: the working set stays as it was); each object is
+     * Visits each flow for reading ({@link FlowStateStore#view}: the bound flow stays as it was); each object is
      * valid only during its call.
      */
     @Override

@@ -14,10 +14,9 @@ import java.util.function.IntConsumer;
 /**
  * The unbounded flow table (offline analysis): an open-addressing index (linear probing, backward-shift deletion)
  * from a 4-tuple, in either direction, to the slot of its live flow in a {@link FlowStateStore}, which holds each
- * flow's state off-heap and binds it to a working object while the engine runs on it. Lookups allocate nothing.
- * The index doubles when three quarters full and the store adds record chunks as needed; neither holds a Java
- * object per flow. An ended flow's object is either recycled, or handed to a listener that keeps connections for
- * good (a new one takes its place in the working set), as when every connection was its own object.
+ * flow's state off-heap, read and written in place. Lookups allocate nothing. The index doubles when three quarters
+ * full and the store adds record chunks as needed; neither holds a Java object per flow. A listener that keeps
+ * ended connections gets copies of them.
  *
  * <p>Owned by one tracker thread.
  */
@@ -32,15 +31,14 @@ final class ConnectionTable implements FlowTable
     private int mask;
     private int size;
 
-    /** @param handOver whether an ended flow's object goes to the listener for good (it may keep it). */
-    ConnectionTable(
-        final int initialCapacity, final int workingSetSize, final ZeekOptions zeekOptions, final boolean handOver)
+    /** @param handOver whether ended flows go to a listener that may keep them (it then gets copies). */
+    ConnectionTable(final int initialCapacity, final ZeekOptions zeekOptions, final boolean handOver)
     {
         final int buckets = Integer.highestOneBit(Math.max(16, initialCapacity - 1) << 1);
         this.index = Arena.ofAuto().allocate((long)buckets * Integer.BYTES, 8);
         this.mask = buckets - 1;
         this.zeekOptions = zeekOptions;
-        this.store = new FlowStateStore(Integer.MAX_VALUE, workingSetSize, zeekOptions, handOver);
+        this.store = new FlowStateStore(Integer.MAX_VALUE, zeekOptions, handOver);
     }
 
     @Override
@@ -62,7 +60,7 @@ final class ConnectionTable implements FlowTable
         return index.byteSize() + store.offHeapBytes();
     }
 
-    /** The packet's flow, bound to a working object, or null. */
+    /** The packet's flow, bound in place, or null. */
     @Override
     public TcpConnection find(final DecodedPacket p, final int hash)
     {
@@ -157,7 +155,7 @@ final class ConnectionTable implements FlowTable
     }
 
     /**
-     * Visits each flow for reading, in index order ({@link FlowStateStore#view}: the working set stays as it was);
+     * Visits each flow for reading, in index order ({@link FlowStateStore#view}: the bound flow stays as it was);
      * each object is valid only during its call.
      */
     @Override

@@ -8,7 +8,6 @@ import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.SecuritySignal;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.TcpEndpoint;
-import dev.flowtracker.core.tcp.TcpState;
 import dev.flowtracker.core.tcp.TrafficCounters;
 import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.core.tcp.zeek.ZeekSummary;
@@ -25,10 +24,10 @@ import java.util.function.LongConsumer;
  * {@link #advanceTime}), or tshark's {@code tcp.stream} rule. Connections still open at {@link #finish} are
  * emitted then, oldest first.
  *
- * <p>Per-flow state lives off-heap in the flow table's {@link FlowStateStore}; the engine runs on a fixed working
- * set of {@link TcpConnection} objects bound to flows as their segments arrive ({@link FlowLimits#workingSet}), so
- * the heap does not grow with the number of flows. Everything that outlives one segment (Zeek's timer queue, the
- * idle lists, the index) holds slot numbers, not objects.
+ * <p>Per-flow state lives off-heap in the flow table's {@link FlowStateStore}, one record per flow, and the engine
+ * reads and writes it in place through a {@link TcpConnection} flyweight, so the heap does not grow with the number
+ * of flows. Everything that outlives one segment (Zeek's timer queue, the idle lists, the index) holds slot numbers,
+ * not objects.
  *
  * <p>Single-threaded: owned by the thread that feeds it.
  */
@@ -91,9 +90,9 @@ public final class ConnectionTracker
 
     /**
      * As {@link #ConnectionTracker(int, ConnectionListener, Lifecycle, ZeekOptions, FlowLimits)}; with
-     * {@code listenerKeepsConnections} false an unbounded table recycles an ended connection's object as a bounded
-     * one does (the listener keeps to {@link ConnectionListener}'s contract), so connections that come and go
-     * allocate nothing. True costs one new object per ended connection: for listeners that collect them.
+     * {@code listenerKeepsConnections} false the listener gets the connection in place (it keeps to
+     * {@link ConnectionListener}'s contract), so connections that come and go allocate nothing. True costs one copy
+     * per ended connection: for listeners that collect them.
      */
     public ConnectionTracker(
         final int initialCapacity, final ConnectionListener listener, final Lifecycle lifecycle,
@@ -101,7 +100,7 @@ public final class ConnectionTracker
     {
         this.limits = limits;
         this.table = limits.isBounded() ? new BoundedFlowTable(limits, zeekOptions, this::onRemovedByTable) :
-            new ConnectionTable(initialCapacity, limits.workingSet(), zeekOptions, listenerKeepsConnections);
+            new ConnectionTable(initialCapacity, zeekOptions, listenerKeepsConnections);
         this.store = table.store();
         this.listener = listener;
         this.lifecycle = lifecycle;
@@ -198,27 +197,10 @@ public final class ConnectionTracker
         }
         track(connection, p);
         table.touch(connection, clockNanos);
-        if (isDone(connection))
-        {
-            store.demote(connection.slot);
-        }
         if (lifecycle == Lifecycle.ZEEK)
         {
             schedule(connection);
         }
-    }
-
-    /** Reset, or closed both ways with the last FIN acknowledged: no more than stragglers will come. */
-    private static boolean isDone(final TcpConnection connection)
-    {
-        return connection.endReason() == EndReason.RST ||
-            connection.endReason() == EndReason.FIN && isFinished(connection.a.state()) &&
-            isFinished(connection.b.state());
-    }
-
-    private static boolean isFinished(final TcpState state)
-    {
-        return state == TcpState.TIME_WAIT || state == TcpState.CLOSED;
     }
 
     /** The connection accounts the segment; the live counters follow what it did. */
@@ -316,8 +298,7 @@ public final class ConnectionTracker
             connection.endReason(reason);
         }
         counters.release(connection);
-        listener.onConnectionEnd(connection);
-        store.handOver(connection.slot); // unbounded: the listener may keep the object
+        listener.onConnectionEnd(store.forListener(connection));
     }
 
     private void collectForFinish(final int slot)
@@ -346,17 +327,16 @@ public final class ConnectionTracker
             final TcpConnection connection = store.bindToEnd(slot);
             connection.scheduledTimerNanos(ZeekSummary.NO_TIMER);
             end(connection, reason);
-            store.discardWorkingObject(slot);
         }
         // Only now: the slots go back to the store when the table forgets them.
         table.clear();
     }
 
     /**
-     * Visits every connection still in the table, in no particular order, for reading: a connection outside the
-     * working set is decoded into a visitor object, so a visit (a checkpoint, an HTTP query) does not evict the
-     * connections the traffic is using. Each object is valid only during its call: the action must not keep or
-     * change them, nor call this tracker.
+     * Visits every connection still in the table, in no particular order, for reading: each is read in place
+     * through a flyweight of the visit's own, so a visit (a checkpoint, an HTTP query) leaves the connection the
+     * traffic is using as it was. Each object is valid only during its call: the action must not keep or change
+     * them, nor call this tracker.
      */
     public void forEachActive(final Consumer<TcpConnection> action)
     {
@@ -493,21 +473,6 @@ public final class ConnectionTracker
     public static long flowTableMaxOffHeapBytes(final FlowLimits limits)
     {
         return limits.isBounded() ? BoundedFlowTable.maxOffHeapBytes(limits.maxFlows()) : Long.MAX_VALUE;
-    }
-
-    /** Working objects the engine runs on at most (the only per-flow state on the heap). */
-    public int workingSetSize()
-    {
-        return store.workingSetSize();
-    }
-
-    /**
-     * Segments, timers and visits whose connection was not in the working set and had to be decoded. Any thread may
-     * read it (the value may be a moment stale).
-     */
-    public long workingSetMisses()
-    {
-        return store.misses();
     }
 
     public long connectionsCreated()

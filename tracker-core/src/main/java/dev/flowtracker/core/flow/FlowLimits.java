@@ -10,8 +10,7 @@ import java.util.concurrent.TimeUnit;
  * connection until it ends by itself (offline analysis, tests); a bounded tracker fixes its flow table's memory at
  * start-up, recycles connection objects, expires idle connections per {@link FlowPhase}, switches to shorter
  * emergency timeouts when the table is nearly full, and evicts the least recently active connection when it is
- * full. Either way the flows' state is off-heap and the engine runs on a working set of at most
- * {@link #workingSet} connection objects. Immutable.
+ * full. Either way the flows' state is off-heap, one record per flow, read in place. Immutable.
  */
 public final class FlowLimits
 {
@@ -27,28 +26,19 @@ public final class FlowLimits
     /** Emergency mode starts when the table is this full (percent) and ends below {@link #emergencyLeavePercent}. */
     public static final int DEFAULT_EMERGENCY_ENTER_PERCENT = 95;
     public static final int DEFAULT_EMERGENCY_LEAVE_PERCENT = 85;
-    /**
-     * Connection objects a tracker runs on at most: about 2 KB of heap each. Flows beyond it stay in their off-heap
-     * records and are decoded into one of these when their next segment comes.
-     */
-    public static final int DEFAULT_WORKING_SET = 16_384;
-
     /** No capacity limit, no idle timeouts, no recycling. */
-    public static final FlowLimits UNBOUNDED = new FlowLimits(0, new long[3], new long[3], 100, 100,
-        DEFAULT_WORKING_SET);
+    public static final FlowLimits UNBOUNDED = new FlowLimits(0, new long[3], new long[3], 100, 100);
 
     private final int maxFlows;
     private final long[] timeoutNanos;
     private final long[] emergencyTimeoutNanos;
     private final int emergencyEnterPercent;
     private final int emergencyLeavePercent;
-    private final int workingSet;
 
     private FlowLimits(
         final int maxFlows, final long[] timeoutNanos, final long[] emergencyTimeoutNanos,
-        final int emergencyEnterPercent, final int emergencyLeavePercent, final int workingSet)
+        final int emergencyEnterPercent, final int emergencyLeavePercent)
     {
-        this.workingSet = workingSet;
         this.maxFlows = maxFlows;
         this.timeoutNanos = timeoutNanos;
         this.emergencyTimeoutNanos = emergencyTimeoutNanos;
@@ -92,28 +82,6 @@ public final class FlowLimits
         return emergencyLeavePercent;
     }
 
-    /** Connection objects the engine runs on at most (never more than {@link #maxFlows} when bounded). */
-    public int workingSet()
-    {
-        return isBounded() ? Math.min(workingSet, maxFlows) : workingSet;
-    }
-
-    /** The same limits with another working set size. */
-    public FlowLimits withWorkingSet(final int connections)
-    {
-        return new FlowLimits(maxFlows, timeoutNanos, emergencyTimeoutNanos, emergencyEnterPercent,
-            emergencyLeavePercent, positiveWorkingSet(connections));
-    }
-
-    private static int positiveWorkingSet(final int connections)
-    {
-        if (connections < 1)
-        {
-            throw new IllegalArgumentException("working set must be at least 1 connection, was " + connections);
-        }
-        return connections;
-    }
-
     /**
      * The limits for one of {@code shards} trackers that share this capacity: each gets an equal part (rounded
      * up), the same timeouts.
@@ -125,8 +93,7 @@ public final class FlowLimits
             return this;
         }
         final int share = (int)((maxFlows + (long)shards - 1) / shards);
-        return new FlowLimits(share, timeoutNanos, emergencyTimeoutNanos, emergencyEnterPercent, emergencyLeavePercent,
-            workingSet);
+        return new FlowLimits(share, timeoutNanos, emergencyTimeoutNanos, emergencyEnterPercent, emergencyLeavePercent);
     }
 
     /**
@@ -145,9 +112,9 @@ public final class FlowLimits
     {
         if (!isBounded())
         {
-            return "unbounded workingSet=" + workingSet;
+            return "unbounded";
         }
-        return "maxFlows=" + maxFlows + " workingSet=" + workingSet() +
+        return "maxFlows=" + maxFlows +
             " timeouts(s) opening=" + seconds(timeoutNanos, FlowPhase.OPENING) +
             " established=" + seconds(timeoutNanos, FlowPhase.ESTABLISHED) +
             " closed=" + seconds(timeoutNanos, FlowPhase.CLOSED) +
@@ -163,8 +130,7 @@ public final class FlowLimits
     }
 
     /**
-     * Defaults: 1,000,000 flows; 30 s opening, 1 h established, 10 s closed; emergency 5 s, 2 min, 1 s; a working
-     * set of {@value #DEFAULT_WORKING_SET} connections.
+     * Defaults: 1,000,000 flows; 30 s opening, 1 h established, 10 s closed; emergency 5 s, 2 min, 1 s.
      */
     public static final class Builder
     {
@@ -176,7 +142,6 @@ public final class FlowLimits
             DEFAULT_EMERGENCY_CLOSED_TIMEOUT_NANOS};
         private int emergencyEnterPercent = DEFAULT_EMERGENCY_ENTER_PERCENT;
         private int emergencyLeavePercent = DEFAULT_EMERGENCY_LEAVE_PERCENT;
-        private int workingSet = DEFAULT_WORKING_SET;
 
         public Builder maxFlows(final int maxFlows)
         {
@@ -213,13 +178,6 @@ public final class FlowLimits
             return this;
         }
 
-        /** Connection objects per tracker at most; flows beyond them wait in their off-heap records. */
-        public Builder workingSet(final int connections)
-        {
-            this.workingSet = positiveWorkingSet(connections);
-            return this;
-        }
-
         public FlowLimits build()
         {
             for (final FlowPhase phase : FlowPhase.values())
@@ -230,7 +188,7 @@ public final class FlowLimits
                 }
             }
             return new FlowLimits(maxFlows, timeoutNanos.clone(), emergencyTimeoutNanos.clone(), emergencyEnterPercent,
-                emergencyLeavePercent, workingSet);
+                emergencyLeavePercent);
         }
 
         private static long positive(final long nanos, final String what)

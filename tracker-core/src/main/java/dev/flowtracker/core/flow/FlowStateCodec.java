@@ -1,7 +1,6 @@
 package dev.flowtracker.core.flow;
 
 import dev.flowtracker.core.state.StateBuffer;
-import dev.flowtracker.core.tcp.CompactRecord;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.zeek.ZeekOptions;
@@ -10,8 +9,8 @@ import java.nio.ByteOrder;
 
 /**
  * Binary form of one connection's whole state, for checkpoints: a restarted tracker decodes it and continues the
- * connection exactly where it stopped. A flow table keeps the same fields of a connection outside its working set in
- * a narrower form ({@link CompactRecord}), and this one for the few that do not fit it ({@link FlowStateStore}).
+ * connection exactly where it stopped. A flow table keeps its flows' state in records of its own ({@link
+ * FlowStateStore}); this form is independent of their layout, so a checkpoint survives a change of it.
  * Little-endian, fixed width:
  *
  * <pre>

@@ -24,7 +24,7 @@ interface FlowTable
     /** Live flows. */
     int size();
 
-    /** The packet's flow, bound to a working object, or null. */
+    /** The packet's flow, bound in place, or null. */
     TcpConnection find(DecodedPacket p, int hash);
 
     /** A new flow for the packet's 4-tuple, reset and in the table (a bounded table may evict to make room). */
@@ -45,7 +45,7 @@ interface FlowTable
     /** Removes the flows idle past their phase's timeout at {@code nowNanos}, each told to the removal listener. */
     void expire(long nowNanos);
 
-    /** Visits every live flow, bound in turn to a working object. */
+    /** Visits every live flow, each read in place in turn. */
     void forEach(Consumer<TcpConnection> action);
 
     /** Visits every live flow's slot. */

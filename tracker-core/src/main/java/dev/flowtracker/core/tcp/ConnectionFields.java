@@ -1,5 +1,6 @@
 package dev.flowtracker.core.tcp;
 
+import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.state.StateMemory;
 import dev.flowtracker.core.tcp.zeek.ZeekSummary;
 
@@ -96,6 +97,69 @@ abstract class ConnectionFields
 
     private MemorySegment segment;
     private long base;
+
+    /**
+     * Whether the packet belongs to the 4-tuple (either direction) of the connection whose state is at
+     * {@code (segment, base)}: the table's key check, which reads the record's first cache line and nothing else.
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public static boolean recordMatches(final MemorySegment segment, final long base, final DecodedPacket p)
+    {
+        if (p.tunnelId != segment.get(StateMemory.INT, base + TUNNEL_ID_OFFSET) ||
+            p.ipVersion != segment.get(StateMemory.INT, base + IP_VERSION_OFFSET))
+        {
+            return false;
+        }
+        final long aHigh = segment.get(StateMemory.LONG, base + A_HIGH_OFFSET);
+        final long aLow = segment.get(StateMemory.LONG, base + A_LOW_OFFSET);
+        final int aPort = segment.get(StateMemory.INT, base + A_PORT_OFFSET);
+        final long bHigh = segment.get(StateMemory.LONG, base + B_HIGH_OFFSET);
+        final long bLow = segment.get(StateMemory.LONG, base + B_LOW_OFFSET);
+        final int bPort = segment.get(StateMemory.INT, base + B_PORT_OFFSET);
+        return p.srcPort == aPort && p.dstPort == bPort && p.srcLow == aLow && p.dstLow == bLow &&
+            p.srcHigh == aHigh && p.dstHigh == bHigh ||
+            p.srcPort == bPort && p.dstPort == aPort && p.srcLow == bLow && p.dstLow == aLow &&
+            p.srcHigh == bHigh && p.dstHigh == aHigh;
+    }
+
+    /** The first timestamp of the connection at {@code (segment, base)}. Public for {@code core.flow}. */
+    public static long recordFirstTimestampNanos(final MemorySegment segment, final long base)
+    {
+        return segment.get(StateMemory.LONG, base + FIRST_TIMESTAMP_NANOS_OFFSET);
+    }
+
+    /** The generation of the connection at {@code (segment, base)}. Public for {@code dev.flowtracker.core.flow}. */
+    public static long recordGeneration(final MemorySegment segment, final long base)
+    {
+        return segment.get(StateMemory.LONG, base + GENERATION_OFFSET);
+    }
+
+    /**
+     * The queued timer of the connection at {@code (segment, base)}. Public for {@code dev.flowtracker.core.flow}.
+     */
+    public static long recordScheduledTimerNanos(final MemorySegment segment, final long base)
+    {
+        return segment.get(StateMemory.LONG, base + SCHEDULED_TIMER_NANOS_OFFSET);
+    }
+
+    /** {@code bytes} of state from {@code other}'s memory to this one's. */
+    final void copyBytesFrom(final ConnectionFields other, final int bytes)
+    {
+        MemorySegment.copy(other.segment, other.base, segment, base, bytes);
+    }
+
+    /** The memory this connection's state is in. */
+    final MemorySegment segment()
+    {
+        return segment;
+    }
+
+    /** Where in {@link #segment()} this connection's state starts. */
+    final long base()
+    {
+        return base;
+    }
 
     final void wrapFields(final MemorySegment segment, final long base)
     {

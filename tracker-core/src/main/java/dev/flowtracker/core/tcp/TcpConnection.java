@@ -76,6 +76,17 @@ public final class TcpConnection extends ConnectionFields
     public static final int ENCODED_BYTES = 4 + 6 * Integer.BYTES + 10 * Long.BYTES + 2 * TcpEndpoint.ENCODED_BYTES +
         ZeekSummary.ENCODED_BYTES;
 
+    /**
+     * Makes this connection's state a copy of {@code other}'s, endpoints and Zeek summary included (the shared Zeek
+     * options are not state: set them with {@code zeek.reset}).
+     *
+     * <p>Public for {@code dev.flowtracker.core.flow}.
+     */
+    public void copyFrom(final TcpConnection other)
+    {
+        copyBytesFrom(other, BYTES);
+        wrap(segment(), base());
+    }
 
     /**
      * Starts a new connection with packet {@code p}; cleared first, so a recycled object equals a new one.

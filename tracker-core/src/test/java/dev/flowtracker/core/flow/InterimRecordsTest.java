@@ -77,7 +77,7 @@ class InterimRecordsTest
     private static ConnectionTracker tracker(final Recorder recorder, final long intervalSeconds)
     {
         final ConnectionTracker tracker = new ConnectionTracker(16, recorder, Lifecycle.ZEEK, ZeekOptions.DEFAULTS,
-            FlowLimits.UNBOUNDED.withWorkingSet(1), false); // one object: most interims read records, not objects
+            FlowLimits.UNBOUNDED, false);
         if (intervalSeconds > 0)
         {
             tracker.emitInterimRecords(intervalSeconds * S);

@@ -94,6 +94,7 @@ final class AnalyzeCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
+        options.warnObsolete(err, "analyze");
         if (options.files.isEmpty())
         {
             throw new UsageException("no capture file given");
@@ -214,7 +215,7 @@ final class AnalyzeCommand implements Callable<Integer>
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
         final RunReport report = options.report() == null ? null : new RunReport(options.workers);
         final Pipeline pipeline = Pipeline.offline(options.workers, RING_SIZE, options.lifecycle, zeekOptions,
-            FlowLimits.UNBOUNDED.withWorkingSet(options.workingSet), records.fields(),
+            FlowLimits.UNBOUNDED, records.fields(),
             worker -> records.listenerFor(worker, report == null ? null : report.listenerFor(worker)));
         final boolean showProgress = options.progress == null ? Progress.stderrIsTerminal() : options.progress;
         final boolean progressShown = showProgress && !common.quiet;

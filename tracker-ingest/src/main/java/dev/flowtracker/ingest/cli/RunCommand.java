@@ -56,9 +56,7 @@ final class RunCommand implements Callable<Integer>
     static final int MAX_RING_SIZE = 1 << 24;
     /** Heap one ring slot takes (a {@code PacketEvent} and its decoded packet, measured with a heap histogram). */
     static final int RING_SLOT_BYTES = 320;
-    /** Heap one working-set connection object takes at most, with its engine state (see --working-set). */
-    static final int WORKING_CONNECTION_BYTES = 2048;
-    /** Heap the daemon needs besides the ring, the working sets and the record buffer: metrics, HTTP and such. */
+    /** Heap the daemon needs besides the ring and the record buffer: metrics, HTTP and such. */
     static final long BASE_HEAP_BYTES = 64L << 20;
 
     @Mixin
@@ -97,6 +95,7 @@ final class RunCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
+        options.warnObsolete(err, "run");
         options.validate();
         final RecordLayout layout = options.recordLayout();
         final RecordWriter records;
@@ -169,9 +168,9 @@ final class RunCommand implements Callable<Integer>
     }
 
     /**
-     * Whether this JVM holds what the options need: the flow tables commit their records as they fill, the ring's
-     * events are allocated at start and each worker's working set fills up to its size, so a bound the JVM cannot
-     * hold must fail now, not with an OutOfMemoryError on a worker once the traffic gets there. Says why not.
+     * Whether this JVM holds what the options need: the flow tables commit their records as they fill and the ring's
+     * events are allocated at start, so a bound the JVM cannot hold must fail now, not with an OutOfMemoryError on a
+     * worker once the traffic gets there. Says why not.
      */
     private boolean memoryFits(final FlowLimits limits, final boolean checkpoints)
     {
@@ -190,9 +189,9 @@ final class RunCommand implements Callable<Integer>
         final long heapLimit = Runtime.getRuntime().maxMemory();
         if (heapNeeded > heapLimit)
         {
-            err.printf(Locale.ROOT, "tracker run: --workers %d, --working-set %,d, --ring-size %,d, --record-buffer " +
+            err.printf(Locale.ROOT, "tracker run: --ring-size %,d, --record-buffer " +
                     "%,d%s need about %.2f GiB of heap, and this JVM allows %.2f GiB: raise -Xmx (TRACKER_JAVA_OPTS) " +
-                    "or lower one of them%n", options.workers, limits.perShard(options.workers).workingSet(),
+                    "or lower one of them%n",
                 options.ringSize, options.recordBufferBytes, checkpoints ?
                     String.format(Locale.ROOT, " and checkpoints of --max-flows %,d", limits.maxFlows()) : "",
                 heapNeeded / (double)(1L << 30), heapLimit / (double)(1L << 30));
@@ -203,7 +202,7 @@ final class RunCommand implements Callable<Integer>
 
     /**
      * Heap the pipeline takes at most beyond the JVM's own, for {@code limits} shared by {@code workers}: the ring's
-     * preallocated events, every worker's full working set of connection objects, the records held while the output
+     * preallocated events, the records held while the output
      * fails, with {@code checkpoints} the snapshots of every flow up to the bound, and {@link #BASE_HEAP_BYTES} for the
      * rest (metrics, HTTP, checkpoint buffers of a small table). What {@code run} checks against the maximum heap, and
      * what bin/tracker's default {@code -Xmx} is derived from (bin/lib/memory.sh).
@@ -212,8 +211,7 @@ final class RunCommand implements Callable<Integer>
         final int ringSize, final int workers, final FlowLimits limits, final long recordBuffer,
         final boolean checkpoints)
     {
-        return (long)ringSize * RING_SLOT_BYTES +
-            (long)workers * limits.perShard(workers).workingSet() * WORKING_CONNECTION_BYTES + recordBuffer +
+        return (long)ringSize * RING_SLOT_BYTES + recordBuffer +
             (checkpoints ? limits.maxFlows() * (long)FlowStateCodec.MAX_ENCODED_BYTES : 0) + BASE_HEAP_BYTES;
     }
 

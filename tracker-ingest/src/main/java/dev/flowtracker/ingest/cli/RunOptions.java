@@ -332,10 +332,10 @@ class RunOptions extends TrackingOptions
         webConfigFile = file;
     }
 
-    /** The flow table's bounds, with the working set of {@link TrackingOptions}. */
+    /** The flow table's bounds. */
     FlowLimits limits()
     {
-        return limits.workingSet(workingSet).build();
+        return limits.build();
     }
 
     /** The packet sources the options ask for, not started. */

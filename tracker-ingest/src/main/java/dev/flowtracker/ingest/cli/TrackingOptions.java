@@ -1,6 +1,5 @@
 package dev.flowtracker.ingest.cli;
 
-import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.ingest.output.CommunityId;
 import dev.flowtracker.ingest.output.LocalNets;
@@ -11,6 +10,7 @@ import dev.flowtracker.ingest.pipeline.Pipeline;
 
 import java.util.Arrays;
 import java.util.Iterator;
+import java.io.PrintStream;
 import java.util.List;
 
 import picocli.CommandLine.Option;
@@ -26,7 +26,8 @@ class TrackingOptions
     static final int MAX_WORKERS = 1024;
 
     int workers = Pipeline.defaultWorkers();
-    int workingSet = FlowLimits.DEFAULT_WORKING_SET;
+    /** Whether the obsolete --working-set was given (it parses, so old configurations keep working). */
+    boolean workingSetGiven;
     Lifecycle lifecycle = Lifecycle.ZEEK;
     int communityIdSeed;
     String tapName = TapNames.ofThisHost();
@@ -51,13 +52,22 @@ class TrackingOptions
         workers = OptionValues.positiveInt(text, "--workers", MAX_WORKERS, "one thread and one flow table each");
     }
 
-    @Option(names = "--working-set", paramLabel = "N", order = HelpSections.FLOW_TABLE + 10, description =
-        "connection objects each worker runs on (default " + FlowLimits.DEFAULT_WORKING_SET + ", about 2 KB of heap " +
-        "each); a connection outside it waits in its off-heap record and is decoded from it when it next sees a " +
-        "segment; the records are the same for any N")
+    @Option(names = "--working-set", paramLabel = "N", hidden = true, description = "obsolete, no effect: flow " +
+        "state is read in place, there is no working set of connection objects any more")
     void workingSet(final String text)
     {
-        workingSet = OptionValues.positiveInt(text, "--working-set");
+        OptionValues.positiveInt(text, "--working-set");
+        workingSetGiven = true;
+    }
+
+    /** One line on {@code err} for each obsolete option given: it still parses, and does nothing. */
+    void warnObsolete(final PrintStream err, final String command)
+    {
+        if (workingSetGiven)
+        {
+            err.println("tracker " + command + ": --working-set is obsolete and has no effect (flow state is read " +
+                "in place); remove it");
+        }
     }
 
     @Option(names = "--lifecycle", paramLabel = "L", order = HelpSections.GENERAL + 40, completionCandidates =

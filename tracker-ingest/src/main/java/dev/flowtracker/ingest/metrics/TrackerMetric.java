@@ -76,8 +76,6 @@ public enum TrackerMetric
         "Times a flow table went into emergency mode"),
     FLOW_TABLE_OFFHEAP_BYTES("tracker_flow_table_offheap_bytes", Type.GAUGE, "bytes", List.of(),
         "Off-heap memory of the flow tables: index, bookkeeping, connection records and timer queue"),
-    FLOW_TABLE_WORKING_SET_MISSES("tracker_flow_table_working_set_misses_total", Type.COUNTER, "misses", List.of(),
-        "Connections decoded from their off-heap record because they were not in the working set"),
 
     // TCP analysis.
     TCP_SEGMENTS("tracker_tcp_segments_total", Type.COUNTER, "segments", List.of("direction"),

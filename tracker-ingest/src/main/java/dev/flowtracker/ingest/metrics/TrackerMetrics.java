@@ -246,7 +246,6 @@ public final class TrackerMetrics implements AutoCloseable
         gauge(FLOW_TABLE_EMERGENCY, pipeline.totals(), WorkerTotals::workersInEmergency);
         counter(FLOW_TABLE_EMERGENCY_ENTRIES, pipeline.totals(), WorkerTotals::emergencyEntries);
         gauge(FLOW_TABLE_OFFHEAP_BYTES, pipeline.totals(), WorkerTotals::flowTableOffHeapBytes);
-        counter(FLOW_TABLE_WORKING_SET_MISSES, pipeline.totals(), WorkerTotals::workingSetMisses);
     }
 
     private void bindServices(final FlowEndCounters[] flowEnds)

@@ -92,11 +92,6 @@ public final class WorkerTotals
         return sum(worker -> worker.tracker().flowTableOffHeapBytes());
     }
 
-    /** Times a worker decoded a connection from its off-heap record because it was not in the working set. */
-    public long workingSetMisses()
-    {
-        return sum(worker -> worker.tracker().workingSetMisses());
-    }
 
     /** Connections the workers' flow tables removed for {@code removal} in {@code phase}; read after finish. */
     public long flowsRemoved(final FlowRemoval removal, final FlowPhase phase)

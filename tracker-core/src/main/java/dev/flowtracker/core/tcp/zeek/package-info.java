@@ -6,9 +6,9 @@
  * start, its lifecycle; its own fields in {@code ZeekSummaryFields}), {@code ZeekEndpoint} (one side's TCP analyzer
  * state), {@code ZeekStateMachine} (the endpoint state transitions), {@code ZeekHistory} (the history letters),
  * {@code ZeekTimers} (attempt, delete, inactivity and close timers), {@code ZeekContentGaps} (reassembly and
- * missed bytes), {@code ZeekConnState} (conn_state), {@link dev.flowtracker.core.tcp.zeek.ZeekOptions}
- * (configuration shared by a tracker), and {@link dev.flowtracker.core.tcp.zeek.ZeekCompact} (the Zeek part of a
- * connection's compact record).
+ * missed bytes), {@code ZeekConnState} (conn_state) and {@link dev.flowtracker.core.tcp.zeek.ZeekOptions}
+ * (configuration shared by a tracker). The state classes are flyweights over the Zeek part of a flow's off-heap
+ * record, each declaring its fields once in a {@code LAYOUT}.
  *
  * <p>The data's path: {@code dev.flowtracker.core.tcp.TcpConnection.onSegment} passes each segment to
  * {@code ZeekSummary.onPacket}; {@code dev.flowtracker.core.flow.ConnectionTracker} fires its due timers

@@ -2,8 +2,6 @@ package dev.flowtracker.core.flow;
 
 import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.flow.TestCaptures.Frame;
-import dev.flowtracker.core.state.StateBuffer;
-import dev.flowtracker.core.tcp.CompactRecord;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.Lifecycle;
 import dev.flowtracker.core.tcp.TcpConnection;
@@ -16,10 +14,8 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
-import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -31,7 +27,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Stream;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.IntPredicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -40,15 +38,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The working set is invisible in the records: a tracker that runs on a handful of connection objects, writing
- * flows back to their off-heap records and decoding them again on almost every segment, emits exactly what a
- * tracker whose working set holds every flow emits (same records, same order, same counters), on random
- * interleavings of hundreds of flows and on corpus captures; and the heap does not grow with the number of flows.
+ * Flow state read and written in place keeps flows apart: each flow's records and mid-run state are exactly those it
+ * has when it is the only flow in the tracker (the same time passing), on random interleavings of a hundred flows
+ * and on hundreds of interleaved corpus flows, under both lifecycles; reading a flow for a visit leaves the flow the
+ * engine works on as it was; and the heap does not grow with the number of flows.
  */
-class WorkingSetTest
+class InPlaceStateTest
 {
-    /** Larger than any flow count here: no flow ever leaves the working set. */
-    private static final int EVERY_FLOW = 1 << 16;
+    /** Flows of a random interleaving: few enough that Zeek's per-packet timer cap is never reached. */
+    private static final int TUPLES = 100;
 
     // ================================================================ random interleavings
 
@@ -71,31 +69,22 @@ class WorkingSetTest
         final Arbitrary<Integer> gapMicros = Arbitraries.frequencyOf(
             Tuple.of(60, Arbitraries.integers().between(0, 20_000)),
             Tuple.of(1, Arbitraries.integers().between(1_000_000, 400_000_000)));
-        return Combinators.combine(Arbitraries.integers().between(0, 299), Arbitraries.of(true, false), flags, delta,
-            delta, Arbitraries.integers().between(0, 1460), gapMicros)
+        return Combinators.combine(Arbitraries.integers().between(0, TUPLES - 1), Arbitraries.of(true, false), flags,
+            delta, delta, Arbitraries.integers().between(0, 1460), gapMicros)
             .as(Step::new).list().ofMinSize(1).ofMaxSize(3000);
     }
 
     @Property(tries = 60)
-    void shouldEmitTheSameRecordsWithATinyWorkingSet(
-        @ForAll("interleavings") final List<Step> steps, @ForAll final Lifecycle lifecycle,
-        @ForAll @IntRange(min = 1, max = 4) final int workingSet, @ForAll @IntRange(min = 0, max = 2) final int table)
+    void shouldGiveEachInterleavedFlowTheRecordsItHasAlone(
+        @ForAll("interleavings") final List<Step> steps, @ForAll final Lifecycle lifecycle)
     {
         final List<Frame> frames = frames(steps);
-        final FlowLimits limits = switch (table)
-        {
-            case 0 -> FlowLimits.UNBOUNDED;
-            // Small enough to evict and to go into emergency mode, with short timeouts to expire idle flows.
-            case 1 -> FlowLimits.builder().maxFlows(64).timeout(FlowPhase.OPENING, 2_000_000_000L)
-                .timeout(FlowPhase.CLOSED, 1_000_000_000L).build();
-            default -> FlowLimits.builder().maxFlows(1000).build();
-        };
-        assertSameOutcome(frames, lifecycle, limits, workingSet);
+        assertEachFlowAsIfAlone(frames, lifecycle, InPlaceStateTest::clientPort);
     }
 
     private static List<Frame> frames(final List<Step> steps)
     {
-        final int[][] nextSeq = new int[300][];
+        final int[][] nextSeq = new int[TUPLES][];
         final List<Frame> frames = new ArrayList<>(steps.size());
         long nanos = 1_000_000_000L;
         for (final Step s : steps)
@@ -124,39 +113,12 @@ class WorkingSetTest
 
     // ================================================================ corpus captures
 
+    /**
+     * Five copies of a capture of 500 echo connections, interleaved frame by frame (hundreds of flows at once): each
+     * copy's flows end with exactly the records the copy has alone.
+     */
     @Test
-    void shouldEmitTheSameRecordsForCorpusCapturesWithATinyWorkingSet() throws IOException
-    {
-        final Path pcaps = TestCaptures.corpus().resolve("pcaps");
-        assumeTrue(Files.isDirectory(pcaps), () -> "skipped: no corpus at " + pcaps);
-        final List<Path> captures;
-        try (Stream<Path> files = Files.walk(pcaps))
-        {
-            captures = files.filter(Files::isRegularFile).filter(f -> size(f) < 1_000_000)
-                .filter(TestCaptures::isClassicPcap).sorted().toList();
-        }
-        assertTrue(captures.size() > 50, () -> "classic captures: " + captures.size());
-        for (final Path capture : captures)
-        {
-            final List<Frame> frames = TestCaptures.read(capture);
-            for (final Lifecycle lifecycle : Lifecycle.values())
-            {
-                try
-                {
-                    assertSameOutcome(frames, lifecycle, FlowLimits.UNBOUNDED, 2);
-                    assertSameOutcome(frames, lifecycle, FlowLimits.builder().maxFlows(8).build(), 3);
-                }
-                catch (final AssertionError ex)
-                {
-                    throw new AssertionError(capture + ", " + lifecycle, ex);
-                }
-            }
-        }
-    }
-
-    /** Five copies of a capture of 500 echo connections, interleaved frame by frame: hundreds of flows at once. */
-    @Test
-    void shouldEmitTheSameRecordsForHundredsOfInterleavedCorpusFlows()
+    void shouldGiveHundredsOfInterleavedCorpusFlowsTheRecordsTheyHaveAlone()
     {
         final Path echo = TestCaptures.corpus().resolve("pcaps/zeek/bench__echo-connections.pcap");
         assumeTrue(Files.isRegularFile(echo), () -> "skipped: no " + echo);
@@ -179,87 +141,100 @@ class WorkingSetTest
         }
         for (final Lifecycle lifecycle : Lifecycle.values())
         {
-            final Outcome reference = assertSameOutcome(frames, lifecycle, FlowLimits.UNBOUNDED, 4);
-            assertTrue(reference.maxActive() >= 100, () -> "only " + reference.maxActive() + " flows at once");
-            assertEquals(0, reference.misses(), "the reference never leaves its working set");
-        }
-    }
-
-    private static long size(final Path file)
-    {
-        try
-        {
-            return Files.size(file);
-        }
-        catch (final IOException ex)
-        {
-            return Long.MAX_VALUE;
+            final int maxActive = assertEachFlowAsIfAlone(frames, lifecycle, p -> (int)(p.srcLow >>> 8 & 0xFF));
+            assertTrue(maxActive >= 100, () -> "only " + maxActive + " flows at once");
         }
     }
 
     // ================================================================ comparison
 
-    /** What a run emitted: every record (codec bytes) in order, a mid-run snapshot, and the counters. */
-    record Outcome(List<byte[]> records, List<byte[]> snapshot, List<Long> counters, int maxActive, long misses)
+    /** The 4-tuple of a random interleaving's segment: its client port. */
+    private static int clientPort(final DecodedPacket p)
     {
+        return p.srcPort >= 40_000 ? p.srcPort : p.dstPort;
     }
 
-    /** @return the reference run's outcome. */
-    private static Outcome assertSameOutcome(
-        final List<Frame> frames, final Lifecycle lifecycle, final FlowLimits limits, final int workingSet)
+    /** Which group (of flows) a segment belongs to. */
+    interface Grouping
     {
-        final Outcome expected = run(frames, lifecycle, limits, EVERY_FLOW);
-        final Outcome actual = run(frames, lifecycle, limits, workingSet);
-        assertSameRecords(expected.records(), actual.records(), "records");
-        assertSameRecords(expected.snapshot(), actual.snapshot(), "mid-run snapshot");
-        assertEquals(expected.counters(), actual.counters(), "counters");
-        if (expected.maxActive() > workingSet)
+        int group(DecodedPacket p);
+    }
+
+    /**
+     * Runs the frames together, then each group's segments alone (every frame's time still passing), and asserts that
+     * each group's records and mid-run snapshot are the same both ways.
+     *
+     * @return the most flows open at once in the run of all frames.
+     */
+    private static int assertEachFlowAsIfAlone(
+        final List<Frame> frames, final Lifecycle lifecycle, final Grouping grouping)
+    {
+        final Map<Integer, List<byte[]>> together = new TreeMap<>();
+        final Map<Integer, List<byte[]>> snapshotTogether = new TreeMap<>();
+        final int maxActive = run(frames, lifecycle, grouping, group -> true, together, snapshotTogether);
+        assertFalse(together.isEmpty(), "no records");
+        for (final int group : together.keySet())
         {
-            assertTrue(actual.misses() > 0, "the small working set was never missed");
+            final Map<Integer, List<byte[]>> alone = new TreeMap<>();
+            final Map<Integer, List<byte[]>> snapshotAlone = new TreeMap<>();
+            run(frames, lifecycle, grouping, g -> g == group, alone, snapshotAlone);
+            // Flows that end at the same moment end in table order, and a visit goes in table order, which other
+            // flows change: the same records and states, in any order.
+            assertSameRecords(sorted(alone.get(group)), sorted(together.get(group)), "records of " + group);
+            assertSameRecords(sorted(snapshotAlone.get(group)), sorted(snapshotTogether.get(group)),
+                "mid-run snapshot of " + group);
         }
-        return expected;
+        return maxActive;
     }
 
-    private static Outcome run(
-        final List<Frame> frames, final Lifecycle lifecycle, final FlowLimits limits, final int workingSet)
+    private static List<byte[]> sorted(final List<byte[]> states)
     {
-        final List<byte[]> records = new ArrayList<>();
-        final ConnectionTracker tracker = new ConnectionTracker(4, c -> records.add(encode(c)), lifecycle,
-            ZeekOptions.DEFAULTS, limits.withWorkingSet(workingSet));
-        final List<byte[]> snapshot = new ArrayList<>();
+        return states == null ? List.of() : states.stream().sorted(Arrays::compare).toList();
+    }
+
+    private static int run(
+        final List<Frame> frames, final Lifecycle lifecycle, final Grouping grouping, final IntPredicate groups,
+        final Map<Integer, List<byte[]>> records, final Map<Integer, List<byte[]>> snapshot)
+    {
+        final ConnectionTracker tracker = new ConnectionTracker(4,
+            c -> records.computeIfAbsent(group(c, grouping), g -> new ArrayList<>()).add(encode(c)), lifecycle,
+            ZeekOptions.DEFAULTS, FlowLimits.UNBOUNDED, false);
         int maxActive = 0;
         for (int i = 0; i < frames.size(); i++)
         {
             final Frame frame = frames.get(i);
             tracker.advanceTime(frame.nanos());
-            if (frame.segment() != null)
+            if (frame.segment() != null && groups.test(grouping.group(frame.segment())))
             {
                 tracker.onSegment(frame.segment());
             }
             maxActive = Math.max(maxActive, tracker.activeConnections());
             if (i == frames.size() / 2)
             {
-                tracker.forEachActive(c -> snapshot.add(encode(c)));
+                tracker.forEachActive(
+                    c -> snapshot.computeIfAbsent(group(c, grouping), g -> new ArrayList<>()).add(encode(c)));
             }
         }
         tracker.finish(EndReason.END_OF_INPUT);
-        final List<Long> counters = new ArrayList<>(List.of(tracker.connectionsCreated(), tracker.connectionsReused(),
-            tracker.connectionsTimedOut(), tracker.timerCapHits(), tracker.emergencyEntries(),
-            (long)tracker.activeConnections()));
-        for (final FlowRemoval removal : FlowRemoval.values())
-        {
-            for (final FlowPhase phase : FlowPhase.values())
-            {
-                counters.add(tracker.removed(removal, phase));
-            }
-        }
-        return new Outcome(records, snapshot, counters, maxActive, tracker.workingSetMisses());
+        return maxActive;
+    }
+
+    /** The group of a connection: that of a segment from its originator. */
+    private static int group(final TcpConnection c, final Grouping grouping)
+    {
+        final DecodedPacket p = new DecodedPacket();
+        p.resetDecodedFields();
+        p.srcLow = c.originatorAddressLow();
+        p.srcPort = c.originatorPort();
+        p.dstLow = c.responderAddressLow();
+        p.dstPort = c.responderPort();
+        return grouping.group(p);
     }
 
     private static void assertSameRecords(final List<byte[]> expected, final List<byte[]> actual, final String what)
     {
-        assertEquals(expected.size(), actual.size(), what);
-        for (int i = 0; i < expected.size(); i++)
+        assertEquals(expected == null ? 0 : expected.size(), actual == null ? 0 : actual.size(), what);
+        for (int i = 0; expected != null && i < expected.size(); i++)
         {
             if (!Arrays.equals(expected.get(i), actual.get(i)))
             {
@@ -287,7 +262,7 @@ class WorkingSetTest
     // ================================================================ the record's directly read fields
 
     @Test
-    void shouldReadIdentityAndOrderFieldsWhereEncodeWritesThem()
+    void shouldReadIdentityAndOrderFieldsFromTheRecord()
     {
         final DecodedPacket p = Segments.ipv4(7_000_000_123L, 0x0A00_0001L, 40_000, 0x0A00_0002L, 443, Tcp.SYN, 1, 0,
             0, 65535);
@@ -295,17 +270,15 @@ class WorkingSetTest
         p.srcHigh = 0x2001_0DB8_0000_0001L;
         p.dstHigh = 0x2001_0DB8_0000_0002L;
         p.tunnelId = 42;
-        final TcpConnection connection = new TcpConnection();
-        connection.reset(p, FlowHash.of(p), 5, ZeekOptions.DEFAULTS);
         try (Arena arena = Arena.ofConfined())
         {
-            final MemorySegment record = arena.allocate(8 + CompactRecord.BYTES);
-            final byte[] encoded = new byte[8 + CompactRecord.BYTES];
-            assertTrue(new CompactRecord().encode(connection, new StateBuffer(encoded).position(8)));
-            MemorySegment.copy(encoded, 0, record, ValueLayout.JAVA_BYTE, 0, encoded.length);
-            assertEquals(7_000_000_123L, CompactRecord.encodedFirstTimestampNanos(record, 8));
-            assertEquals(5, CompactRecord.encodedGeneration(record, 8));
-            assertTrue(CompactRecord.encodedMatches(record, 8, p));
+            final MemorySegment record = arena.allocate(8 + TcpConnection.BYTES, 8);
+            final TcpConnection connection = new TcpConnection();
+            connection.wrap(record, 8);
+            connection.reset(p, FlowHash.of(p), 5, ZeekOptions.DEFAULTS);
+            assertEquals(7_000_000_123L, TcpConnection.recordFirstTimestampNanos(record, 8));
+            assertEquals(5, TcpConnection.recordGeneration(record, 8));
+            assertTrue(TcpConnection.recordMatches(record, 8, p));
             final DecodedPacket reply = new DecodedPacket();
             reply.copyFrom(p);
             reply.srcHigh = p.dstHigh;
@@ -314,7 +287,7 @@ class WorkingSetTest
             reply.dstHigh = p.srcHigh;
             reply.dstLow = p.srcLow;
             reply.dstPort = p.srcPort;
-            assertTrue(CompactRecord.encodedMatches(record, 8, reply), "the reverse direction");
+            assertTrue(TcpConnection.recordMatches(record, 8, reply), "the reverse direction");
             for (int field = 0; field < 5; field++)
             {
                 final DecodedPacket other = new DecodedPacket();
@@ -327,114 +300,88 @@ class WorkingSetTest
                     case 3 -> other.dstLow++;
                     default -> other.srcPort++;
                 }
-                assertEquals(connection.matches(other), CompactRecord.encodedMatches(record, 8, other),
+                assertEquals(connection.matches(other), TcpConnection.recordMatches(record, 8, other),
                     "field " + field);
-                assertFalse(CompactRecord.encodedMatches(record, 8, other), "field " + field);
+                assertFalse(TcpConnection.recordMatches(record, 8, other), "field " + field);
             }
+            assertEquals(0, record.get(ValueLayout.JAVA_LONG, 0), "nothing before the record");
         }
     }
 
-    // ================================================================ visits
+    // ================================================================ flyweights
 
-    /** A checkpoint or HTTP query visits every flow without evicting the ones in the working set. */
+    /** Two flyweights over one record read the same flow; what one writes the other reads. */
     @Test
-    void shouldVisitEveryFlowWithoutEvictingTheWorkingSet()
+    void shouldReadTheSameFlowThroughTwoFlyweights()
     {
-        final ConnectionTracker tracker = new ConnectionTracker(16, c -> { }, Lifecycle.ZEEK, ZeekOptions.DEFAULTS,
-            FlowLimits.builder().maxFlows(64).workingSet(2).build());
+        final FlowStateStore store = new FlowStateStore(16, ZeekOptions.DEFAULTS, false);
+        final DecodedPacket p = Segments.ipv4(1_000_000_000L, 0x0A00_0001L, 40_000, 0xC0A8_0001L, 443, Tcp.SYN,
+            1000, 0, 0, 65535);
+        final int first = store.acquire();
+        final int second = store.acquire();
+        store.bindFresh(second).reset(p, FlowHash.of(p), 2, ZeekOptions.DEFAULTS);
+        final TcpConnection bound = store.bindFresh(first);
+        bound.reset(p, FlowHash.of(p), 1, ZeekOptions.DEFAULTS);
+        bound.onSegment(p, true);
+        final TcpConnection visited = store.view(first);
+        assertTrue(visited != bound, "a visit has a flyweight of its own");
+        assertEquals(1, visited.originator().packets());
+        assertEquals(1, visited.generation());
+        bound.onSegment(Segments.ipv4(1_000_100_000L, 0xC0A8_0001L, 443, 0x0A00_0001L, 40_000, Tcp.SYN | Tcp.ACK,
+            5000, 1001, 0, 65535), false);
+        assertEquals(1, visited.responder().packets(), "the visitor reads the record the engine wrote");
+        assertEquals(2, store.view(second).generation(), "another flow's record, untouched");
+        assertEquals(0, store.view(second).originator().packets());
+        assertEquals(1, bound.generation(), "the visit left the bound flow as it was");
+        assertEquals(2, bound.a.packets() + bound.b.packets());
+    }
+
+    /** A checkpoint or HTTP query visits every flow, each as itself, and the flows go on as before. */
+    @Test
+    void shouldVisitEveryFlowAsItself()
+    {
+        final List<Integer> ended = new ArrayList<>();
+        final ConnectionTracker tracker = new ConnectionTracker(16, c -> ended.add(c.originatorPort()),
+            Lifecycle.ZEEK, ZeekOptions.DEFAULTS, FlowLimits.builder().maxFlows(64).build());
         final DecodedPacket p = Segments.ipv4(0, 0, 0, 0xC0A8_0001L, 443, Tcp.SYN, 0, 0, 0, 65535);
         for (int flow = 0; flow < 10; flow++)
         {
             openFlow(tracker, p, flow);
         }
-        final long misses = tracker.workingSetMisses();
         final List<Integer> ports = new ArrayList<>();
-        tracker.forEachActive(c -> ports.add(c.originatorPort()));
+        final List<Long> packets = new ArrayList<>();
+        tracker.forEachActive(c ->
+        {
+            ports.add(c.originatorPort());
+            packets.add(c.originator().packets() + c.responder().packets());
+        });
         assertEquals(10, ports.size());
         assertEquals(10, ports.stream().distinct().count(), "each flow visited once, as itself: " + ports);
-        assertEquals(misses, tracker.workingSetMisses(), "a visit is not a miss");
-
-        // Flows 8 and 9 were the last two bound: still bound after the visit.
-        segment(tracker, p, 2_000_000_000L, 0x0A00_0000L, 1024 + 9, 0xC0A8_0001L, 443, Tcp.ACK, 1001, 5001);
-        segment(tracker, p, 2_000_000_001L, 0x0A00_0000L, 1024 + 8, 0xC0A8_0001L, 443, Tcp.ACK, 1001, 5001);
-        assertEquals(misses, tracker.workingSetMisses(), "the visit evicted a flow of the working set");
-        segment(tracker, p, 2_000_000_002L, 0x0A00_0000L, 1024, 0xC0A8_0001L, 443, Tcp.ACK, 1001, 5001);
-        assertEquals(misses + 1, tracker.workingSetMisses(), "flow 0 is outside the working set");
-    }
-
-    /**
-     * A flow that has closed (FIN each way, the last one acknowledged) or reset waits only for its timers: it is the
-     * first written back when the working set needs room, so a stream of short connections that come, close and
-     * linger does not push out the flows still exchanging data.
-     */
-    @Test
-    void shouldEvictClosedFlowsBeforeLiveOnes()
-    {
-        final ConnectionTracker tracker = new ConnectionTracker(16, c -> { }, Lifecycle.ZEEK, ZeekOptions.DEFAULTS,
-            FlowLimits.UNBOUNDED.withWorkingSet(4));
-        final DecodedPacket p = Segments.ipv4(0, 0, 0, 0xC0A8_0001L, 443, Tcp.SYN, 0, 0, 0, 65535);
-        for (int flow = 0; flow < 3; flow++)
+        assertEquals(List.of(3L), packets.stream().distinct().toList(), "each flow's own three packets");
+        for (int flow = 0; flow < 10; flow++)
         {
-            openFlow(tracker, p, flow); // three live flows, and one object to spare
+            closeFlow(tracker, p, 2_000_000_000L + flow * 10L, 1024 + flow, true);
         }
-        for (int flow = 3; flow < 39; flow += 3)
-        {
-            final long misses = tracker.workingSetMisses();
-            long nanos = 0;
-            for (int shortFlow = flow; shortFlow < flow + 3; shortFlow++) // more than the one spare object
-            {
-                openFlow(tracker, p, shortFlow);
-                nanos = 1_000_000_000L + shortFlow * 1_000L + 300;
-                closeFlow(tracker, p, nanos, 1024 + shortFlow, shortFlow % 2 == 0);
-            }
-            for (int live = 0; live < 3; live++)
-            {
-                segment(tracker, p, nanos + 10 + live, 0x0A00_0000L, 1024 + live, 0xC0A8_0001L, 443, Tcp.ACK, 1001,
-                    5001);
-            }
-            assertEquals(misses, tracker.workingSetMisses(), "a flow was written back too early, by flows " + flow +
-                " to " + (flow + 2));
-        }
-        assertEquals(39, tracker.activeConnections(), "closed flows stay for their timers");
-    }
-
-    /** Ending every flow at the end of input decodes each record once and writes none back. */
-    @Test
-    void shouldEndEveryFlowWithOneDecodeEach()
-    {
-        final List<Integer> ended = new ArrayList<>();
-        final ConnectionTracker tracker = new ConnectionTracker(16, c -> ended.add(c.originatorPort()),
-            Lifecycle.ZEEK, ZeekOptions.DEFAULTS, FlowLimits.UNBOUNDED.withWorkingSet(4), false);
-        final DecodedPacket p = Segments.ipv4(0, 0, 0, 0xC0A8_0001L, 443, Tcp.SYN, 0, 0, 0, 65535);
-        for (int flow = 0; flow < 50; flow++)
-        {
-            openFlow(tracker, p, flow);
-        }
-        final long misses = tracker.workingSetMisses();
         tracker.finish(EndReason.END_OF_INPUT);
-        assertEquals(50, ended.size());
-        assertEquals(ended.stream().sorted().toList(), ended, "oldest first");
-        // The four still bound are ended as they are; the 46 others are each decoded once and evict nothing (an
-        // evicted flow not yet ended would be written back, then decoded a second time).
-        assertEquals(misses + 46, tracker.workingSetMisses());
+        assertEquals(10, ended.size());
     }
 
     // ================================================================ memory
 
     /**
-     * 200,000 live flows on a working set of 1,000: after a full GC the heap holds what it held at 20,000 flows,
-     * give or take a margin a hundred times smaller than one heap object per flow would take.
+     * 200,000 live flows: after a full GC the heap holds what it held at 20,000 flows, give or take a margin a hundred
+     * times smaller than one heap object per flow would take.
      */
     @Test
     void shouldKeepTheHeapFlatAsLiveFlowsGrowBounded()
     {
-        assertHeapFlat(FlowLimits.builder().maxFlows(250_000).workingSet(1_000).build());
+        assertHeapFlat(FlowLimits.builder().maxFlows(250_000).build());
     }
 
     @Test
     void shouldKeepTheHeapFlatAsLiveFlowsGrowUnbounded()
     {
-        assertHeapFlat(FlowLimits.UNBOUNDED.withWorkingSet(1_000));
+        assertHeapFlat(FlowLimits.UNBOUNDED);
     }
 
     private static void assertHeapFlat(final FlowLimits limits)
@@ -455,7 +402,6 @@ class WorkingSetTest
         }
         final long heapLate = usedHeapAfterGc();
         assertEquals(flows, tracker.activeConnections());
-        assertEquals(1_000, tracker.workingSetSize());
         // The state went somewhere: off-heap records, at least one per flow.
         assertTrue(tracker.flowTableOffHeapBytes() >= (long)flows * FlowStateStore.BODY_BYTES,
             () -> "off-heap " + tracker.flowTableOffHeapBytes());
