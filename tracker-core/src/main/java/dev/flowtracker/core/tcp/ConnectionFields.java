@@ -1,6 +1,7 @@
 package dev.flowtracker.core.tcp;
 
 import dev.flowtracker.core.decode.DecodedPacket;
+import dev.flowtracker.core.state.Flyweight;
 import dev.flowtracker.core.state.StateMemory;
 import dev.flowtracker.core.tcp.zeek.ZeekSummary;
 
@@ -42,7 +43,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>Owned by the connection's tracker thread.
  */
-abstract class ConnectionFields
+abstract class ConnectionFields extends Flyweight
 {
     /** The connection's own fields, hot ones first; the offsets below are taken from it. */
     static final StructLayout LAYOUT = MemoryLayout.structLayout(
@@ -95,9 +96,6 @@ abstract class ConnectionFields
     private static final int NO_END_REASON = 0xFF;
     static final EndReason[] END_REASONS = EndReason.values();
 
-    private MemorySegment segment;
-    private long base;
-
     /**
      * Whether the packet belongs to the 4-tuple (either direction) of the connection whose state is at
      * {@code (segment, base)}: the table's key check, which reads the record's first cache line and nothing else.
@@ -146,124 +144,111 @@ abstract class ConnectionFields
     /** {@code bytes} of state from {@code other}'s memory to this one's. */
     final void copyBytesFrom(final ConnectionFields other, final int bytes)
     {
-        MemorySegment.copy(other.segment, other.base, segment, base, bytes);
-    }
-
-    /** The memory this connection's state is in. */
-    final MemorySegment segment()
-    {
-        return segment;
-    }
-
-    /** Where in {@link #segment()} this connection's state starts. */
-    final long base()
-    {
-        return base;
+        copyMemory(other, bytes);
     }
 
     final void wrapFields(final MemorySegment segment, final long base)
     {
-        this.segment = segment;
-        this.base = base;
+        wrapMemory(segment, base, OWN_BYTES);
     }
 
     /** Every own field back to a new connection's value: zero, except no timer and no end reason. */
     final void clearFields()
     {
-        StateMemory.zero(segment, base, OWN_BYTES);
+        zeroMemory(OWN_BYTES);
         scheduledTimerNanos(ZeekSummary.NO_TIMER);
         endReason(null);
     }
 
     int aPort()
     {
-        return segment.get(StateMemory.INT, base + A_PORT_OFFSET);
+        return getInt(A_PORT_OFFSET);
     }
 
     void aPort(final int port)
     {
-        segment.set(StateMemory.INT, base + A_PORT_OFFSET, port);
+        putInt(A_PORT_OFFSET, port);
     }
 
     int bPort()
     {
-        return segment.get(StateMemory.INT, base + B_PORT_OFFSET);
+        return getInt(B_PORT_OFFSET);
     }
 
     void bPort(final int port)
     {
-        segment.set(StateMemory.INT, base + B_PORT_OFFSET, port);
+        putInt(B_PORT_OFFSET, port);
     }
 
     long aHigh()
     {
-        return segment.get(StateMemory.LONG, base + A_HIGH_OFFSET);
+        return getLong(A_HIGH_OFFSET);
     }
 
     void aHigh(final long value)
     {
-        segment.set(StateMemory.LONG, base + A_HIGH_OFFSET, value);
+        putLong(A_HIGH_OFFSET, value);
     }
 
     long aLow()
     {
-        return segment.get(StateMemory.LONG, base + A_LOW_OFFSET);
+        return getLong(A_LOW_OFFSET);
     }
 
     void aLow(final long value)
     {
-        segment.set(StateMemory.LONG, base + A_LOW_OFFSET, value);
+        putLong(A_LOW_OFFSET, value);
     }
 
     long bHigh()
     {
-        return segment.get(StateMemory.LONG, base + B_HIGH_OFFSET);
+        return getLong(B_HIGH_OFFSET);
     }
 
     void bHigh(final long value)
     {
-        segment.set(StateMemory.LONG, base + B_HIGH_OFFSET, value);
+        putLong(B_HIGH_OFFSET, value);
     }
 
     long bLow()
     {
-        return segment.get(StateMemory.LONG, base + B_LOW_OFFSET);
+        return getLong(B_LOW_OFFSET);
     }
 
     void bLow(final long value)
     {
-        segment.set(StateMemory.LONG, base + B_LOW_OFFSET, value);
+        putLong(B_LOW_OFFSET, value);
     }
 
     public int tunnelId()
     {
-        return segment.get(StateMemory.INT, base + TUNNEL_ID_OFFSET);
+        return getInt(TUNNEL_ID_OFFSET);
     }
 
     void tunnelId(final int value)
     {
-        segment.set(StateMemory.INT, base + TUNNEL_ID_OFFSET, value);
+        putInt(TUNNEL_ID_OFFSET, value);
     }
 
     public int ipVersion()
     {
-        return segment.get(StateMemory.INT, base + IP_VERSION_OFFSET);
+        return getInt(IP_VERSION_OFFSET);
     }
 
     void ipVersion(final int value)
     {
-        segment.set(StateMemory.INT, base + IP_VERSION_OFFSET, value);
+        putInt(IP_VERSION_OFFSET, value);
     }
 
     /** Symmetric hash of the identity, cached for the table. */
     public int hash()
     {
-        return segment.get(StateMemory.INT, base + HASH_OFFSET);
+        return getInt(HASH_OFFSET);
     }
 
     void hash(final int value)
     {
-        segment.set(StateMemory.INT, base + HASH_OFFSET, value);
+        putInt(HASH_OFFSET, value);
     }
 
     /**
@@ -273,33 +258,33 @@ abstract class ConnectionFields
      */
     public long scheduledTimerNanos()
     {
-        return segment.get(StateMemory.LONG, base + SCHEDULED_TIMER_NANOS_OFFSET);
+        return getLong(SCHEDULED_TIMER_NANOS_OFFSET);
     }
 
     /** Public for {@code dev.flowtracker.core.flow}. */
     public void scheduledTimerNanos(final long nanos)
     {
-        segment.set(StateMemory.LONG, base + SCHEDULED_TIMER_NANOS_OFFSET, nanos);
+        putLong(SCHEDULED_TIMER_NANOS_OFFSET, nanos);
     }
 
     public long firstTimestampNanos()
     {
-        return segment.get(StateMemory.LONG, base + FIRST_TIMESTAMP_NANOS_OFFSET);
+        return getLong(FIRST_TIMESTAMP_NANOS_OFFSET);
     }
 
     void firstTimestampNanos(final long nanos)
     {
-        segment.set(StateMemory.LONG, base + FIRST_TIMESTAMP_NANOS_OFFSET, nanos);
+        putLong(FIRST_TIMESTAMP_NANOS_OFFSET, nanos);
     }
 
     public long lastTimestampNanos()
     {
-        return segment.get(StateMemory.LONG, base + LAST_TIMESTAMP_NANOS_OFFSET);
+        return getLong(LAST_TIMESTAMP_NANOS_OFFSET);
     }
 
     void lastTimestampNanos(final long nanos)
     {
-        segment.set(StateMemory.LONG, base + LAST_TIMESTAMP_NANOS_OFFSET, nanos);
+        putLong(LAST_TIMESTAMP_NANOS_OFFSET, nanos);
     }
 
     /**
@@ -311,45 +296,45 @@ abstract class ConnectionFields
      */
     public long idleSinceNanos()
     {
-        return segment.get(StateMemory.LONG, base + IDLE_SINCE_NANOS_OFFSET);
+        return getLong(IDLE_SINCE_NANOS_OFFSET);
     }
 
     /** Public for {@code dev.flowtracker.core.flow}. */
     public void idleSinceNanos(final long nanos)
     {
-        segment.set(StateMemory.LONG, base + IDLE_SINCE_NANOS_OFFSET, nanos);
+        putLong(IDLE_SINCE_NANOS_OFFSET, nanos);
     }
 
     /** Distinguishes successive connections on one 4-tuple in uids. */
     public long generation()
     {
-        return segment.get(StateMemory.LONG, base + GENERATION_OFFSET);
+        return getLong(GENERATION_OFFSET);
     }
 
     void generation(final long value)
     {
-        segment.set(StateMemory.LONG, base + GENERATION_OFFSET, value);
+        putLong(GENERATION_OFFSET, value);
     }
 
     long lastSynNanos()
     {
-        return segment.get(StateMemory.LONG, base + LAST_SYN_NANOS_OFFSET);
+        return getLong(LAST_SYN_NANOS_OFFSET);
     }
 
     void lastSynNanos(final long nanos)
     {
-        segment.set(StateMemory.LONG, base + LAST_SYN_NANOS_OFFSET, nanos);
+        putLong(LAST_SYN_NANOS_OFFSET, nanos);
     }
 
     /** SYN to first ACK as measured, meaningful only when {@link #initialRttSeen()}. */
     long rawInitialRttNanos()
     {
-        return segment.get(StateMemory.LONG, base + INITIAL_RTT_NANOS_OFFSET);
+        return getLong(INITIAL_RTT_NANOS_OFFSET);
     }
 
     void rawInitialRttNanos(final long nanos)
     {
-        segment.set(StateMemory.LONG, base + INITIAL_RTT_NANOS_OFFSET, nanos);
+        putLong(INITIAL_RTT_NANOS_OFFSET, nanos);
     }
 
     /**
@@ -359,58 +344,58 @@ abstract class ConnectionFields
      */
     public int pendingFlags()
     {
-        return segment.get(StateMemory.INT, base + PENDING_FLAGS_OFFSET);
+        return getInt(PENDING_FLAGS_OFFSET);
     }
 
     /** Public for {@code dev.flowtracker.core.flow}. */
     public void pendingFlags(final int flags)
     {
-        segment.set(StateMemory.INT, base + PENDING_FLAGS_OFFSET, flags);
+        putInt(PENDING_FLAGS_OFFSET, flags);
     }
 
     public boolean reusedPorts()
     {
-        return segment.get(StateMemory.BYTE, base + REUSED_PORTS_OFFSET) != 0;
+        return getByte(REUSED_PORTS_OFFSET) != 0;
     }
 
     /** Public for {@code dev.flowtracker.core.flow}. */
     public void reusedPorts(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + REUSED_PORTS_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(REUSED_PORTS_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     boolean lastSynSeen()
     {
-        return segment.get(StateMemory.BYTE, base + LAST_SYN_SEEN_OFFSET) != 0;
+        return getByte(LAST_SYN_SEEN_OFFSET) != 0;
     }
 
     void lastSynSeen(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + LAST_SYN_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(LAST_SYN_SEEN_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     /** Whether tshark's initial RTT (SYN to first ACK) was measured. */
     public boolean initialRttSeen()
     {
-        return segment.get(StateMemory.BYTE, base + INITIAL_RTT_SEEN_OFFSET) != 0;
+        return getByte(INITIAL_RTT_SEEN_OFFSET) != 0;
     }
 
     void initialRttSeen(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + INITIAL_RTT_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(INITIAL_RTT_SEEN_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     /** Why the record was emitted; set by the tracker at emission for connections still open. */
     public EndReason endReason()
     {
-        final int ordinal = segment.get(StateMemory.BYTE, base + END_REASON_OFFSET) & 0xFF;
+        final int ordinal = getByte(END_REASON_OFFSET) & 0xFF;
         return ordinal == NO_END_REASON ? null : END_REASONS[ordinal];
     }
 
     /** Public for {@code dev.flowtracker.core.flow}. */
     public void endReason(final EndReason reason)
     {
-        segment.set(StateMemory.BYTE, base + END_REASON_OFFSET,
+        putByte(END_REASON_OFFSET,
             (byte)(reason == null ? NO_END_REASON : reason.ordinal()));
     }
 }

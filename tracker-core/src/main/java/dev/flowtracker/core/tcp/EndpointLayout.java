@@ -1,5 +1,6 @@
 package dev.flowtracker.core.tcp;
 
+import dev.flowtracker.core.state.Flyweight;
 import dev.flowtracker.core.state.StateMemory;
 
 import java.lang.foreign.MemoryLayout;
@@ -26,7 +27,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>The public getters here are {@link TcpEndpoint}'s API. Owned by the endpoint's tracker thread.
  */
-abstract sealed class EndpointLayout permits TcpEndpoint
+abstract sealed class EndpointLayout extends Flyweight permits TcpEndpoint
 {
     /** Ends (next sequence numbers) of recent segments and their times, for ACK RTT samples. */
     static final int RTT_RING = 8;
@@ -126,429 +127,425 @@ abstract sealed class EndpointLayout permits TcpEndpoint
     static final int DATA_AFTER_RST_OFFSET = StateMemory.offset(LAYOUT, "dataAfterRst");
     static final int BYTES = (int)LAYOUT.byteSize();
 
-    private MemorySegment segment;
-    private long base;
-
     /** Points this endpoint at {@code segment} from {@code base}: it now reads and writes the state there. */
     final void wrap(final MemorySegment segment, final long base)
     {
-        this.segment = segment;
-        this.base = base;
+        wrapMemory(segment, base, BYTES);
     }
 
     /** Copies {@code other}'s state into this endpoint's memory; allocates nothing. */
     final void copyFrom(final EndpointLayout other)
     {
-        MemorySegment.copy(other.segment, other.base, segment, base, BYTES);
+        copyMemory(other, BYTES);
     }
 
     /** Zeroes every field; the caller sets the non-zero defaults. */
     final void zero()
     {
-        StateMemory.zero(segment, base, BYTES);
+        zeroMemory(BYTES);
     }
 
     public long packets()
     {
-        return segment.get(StateMemory.LONG, base + PACKETS_OFFSET);
+        return getLong(PACKETS_OFFSET);
     }
 
     void packets(final long value)
     {
-        segment.set(StateMemory.LONG, base + PACKETS_OFFSET, value);
+        putLong(PACKETS_OFFSET, value);
     }
 
     public long ipBytes()
     {
-        return segment.get(StateMemory.LONG, base + IP_BYTES_OFFSET);
+        return getLong(IP_BYTES_OFFSET);
     }
 
     void ipBytes(final long value)
     {
-        segment.set(StateMemory.LONG, base + IP_BYTES_OFFSET, value);
+        putLong(IP_BYTES_OFFSET, value);
     }
 
     public long payloadBytes()
     {
-        return segment.get(StateMemory.LONG, base + PAYLOAD_BYTES_OFFSET);
+        return getLong(PAYLOAD_BYTES_OFFSET);
     }
 
     void payloadBytes(final long value)
     {
-        segment.set(StateMemory.LONG, base + PAYLOAD_BYTES_OFFSET, value);
+        putLong(PAYLOAD_BYTES_OFFSET, value);
     }
 
     long nextSeqTime()
     {
-        return segment.get(StateMemory.LONG, base + NEXT_SEQ_TIME_OFFSET);
+        return getLong(NEXT_SEQ_TIME_OFFSET);
     }
 
     void nextSeqTime(final long value)
     {
-        segment.set(StateMemory.LONG, base + NEXT_SEQ_TIME_OFFSET, value);
+        putLong(NEXT_SEQ_TIME_OFFSET, value);
     }
 
     long lastAckTime()
     {
-        return segment.get(StateMemory.LONG, base + LAST_ACK_TIME_OFFSET);
+        return getLong(LAST_ACK_TIME_OFFSET);
     }
 
     void lastAckTime(final long value)
     {
-        segment.set(StateMemory.LONG, base + LAST_ACK_TIME_OFFSET, value);
+        putLong(LAST_ACK_TIME_OFFSET, value);
     }
 
     int nextSeq()
     {
-        return segment.get(StateMemory.INT, base + NEXT_SEQ_OFFSET);
+        return getInt(NEXT_SEQ_OFFSET);
     }
 
     void nextSeq(final int value)
     {
-        segment.set(StateMemory.INT, base + NEXT_SEQ_OFFSET, value);
+        putInt(NEXT_SEQ_OFFSET, value);
     }
 
     int maxSeqToBeAcked()
     {
-        return segment.get(StateMemory.INT, base + MAX_SEQ_TO_BE_ACKED_OFFSET);
+        return getInt(MAX_SEQ_TO_BE_ACKED_OFFSET);
     }
 
     void maxSeqToBeAcked(final int value)
     {
-        segment.set(StateMemory.INT, base + MAX_SEQ_TO_BE_ACKED_OFFSET, value);
+        putInt(MAX_SEQ_TO_BE_ACKED_OFFSET, value);
     }
 
     int lastAck()
     {
-        return segment.get(StateMemory.INT, base + LAST_ACK_OFFSET);
+        return getInt(LAST_ACK_OFFSET);
     }
 
     void lastAck(final int value)
     {
-        segment.set(StateMemory.INT, base + LAST_ACK_OFFSET, value);
+        putInt(LAST_ACK_OFFSET, value);
     }
 
     int window()
     {
-        return segment.get(StateMemory.INT, base + WINDOW_OFFSET);
+        return getInt(WINDOW_OFFSET);
     }
 
     void window(final int value)
     {
-        segment.set(StateMemory.INT, base + WINDOW_OFFSET, value);
+        putInt(WINDOW_OFFSET, value);
     }
 
     int dupAckNum()
     {
-        return segment.get(StateMemory.INT, base + DUP_ACK_NUM_OFFSET);
+        return getInt(DUP_ACK_NUM_OFFSET);
     }
 
     void dupAckNum(final int value)
     {
-        segment.set(StateMemory.INT, base + DUP_ACK_NUM_OFFSET, value);
+        putInt(DUP_ACK_NUM_OFFSET, value);
     }
 
     int lastSegmentFlags()
     {
-        return segment.get(StateMemory.INT, base + LAST_SEGMENT_FLAGS_OFFSET);
+        return getInt(LAST_SEGMENT_FLAGS_OFFSET);
     }
 
     void lastSegmentFlags(final int value)
     {
-        segment.set(StateMemory.INT, base + LAST_SEGMENT_FLAGS_OFFSET, value);
+        putInt(LAST_SEGMENT_FLAGS_OFFSET, value);
     }
 
     public long sequenceSpace()
     {
-        return segment.get(StateMemory.LONG, base + SEQUENCE_SPACE_OFFSET);
+        return getLong(SEQUENCE_SPACE_OFFSET);
     }
 
     void sequenceSpace(final long value)
     {
-        segment.set(StateMemory.LONG, base + SEQUENCE_SPACE_OFFSET, value);
+        putLong(SEQUENCE_SPACE_OFFSET, value);
     }
 
     long maxInFlight()
     {
-        return segment.get(StateMemory.LONG, base + MAX_IN_FLIGHT_OFFSET);
+        return getLong(MAX_IN_FLIGHT_OFFSET);
     }
 
     void maxInFlight(final long value)
     {
-        segment.set(StateMemory.LONG, base + MAX_IN_FLIGHT_OFFSET, value);
+        putLong(MAX_IN_FLIGHT_OFFSET, value);
     }
 
     int unackedSegments()
     {
-        return segment.get(StateMemory.INT, base + UNACKED_SEGMENTS_OFFSET);
+        return getInt(UNACKED_SEGMENTS_OFFSET);
     }
 
     void unackedSegments(final int value)
     {
-        segment.set(StateMemory.INT, base + UNACKED_SEGMENTS_OFFSET, value);
+        putInt(UNACKED_SEGMENTS_OFFSET, value);
     }
 
     int baseSeq()
     {
-        return segment.get(StateMemory.INT, base + BASE_SEQ_OFFSET);
+        return getInt(BASE_SEQ_OFFSET);
     }
 
     void baseSeq(final int value)
     {
-        segment.set(StateMemory.INT, base + BASE_SEQ_OFFSET, value);
+        putInt(BASE_SEQ_OFFSET, value);
     }
 
     public TcpState state()
     {
-        return STATES[segment.get(StateMemory.BYTE, base + STATE_OFFSET)];
+        return STATES[getByte(STATE_OFFSET)];
     }
 
     /** Public for {@code dev.flowtracker.core.flow}. */
 
     public void state(final TcpState value)
     {
-        segment.set(StateMemory.BYTE, base + STATE_OFFSET, (byte)value.ordinal());
+        putByte(STATE_OFFSET, (byte)value.ordinal());
     }
 
     int windowScaleRaw()
     {
-        return segment.get(StateMemory.BYTE, base + WINDOW_SCALE_OFFSET);
+        return getByte(WINDOW_SCALE_OFFSET);
     }
 
     void windowScaleRaw(final int value)
     {
-        segment.set(StateMemory.BYTE, base + WINDOW_SCALE_OFFSET, (byte)value);
+        putByte(WINDOW_SCALE_OFFSET, (byte)value);
     }
 
     boolean firstAck()
     {
-        return segment.get(StateMemory.BYTE, base + FIRST_ACK_OFFSET) != 0;
+        return getByte(FIRST_ACK_OFFSET) != 0;
     }
 
     void firstAck(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + FIRST_ACK_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(FIRST_ACK_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     boolean baseSeqSet()
     {
-        return segment.get(StateMemory.BYTE, base + BASE_SEQ_SET_OFFSET) != 0;
+        return getByte(BASE_SEQ_SET_OFFSET) != 0;
     }
 
     void baseSeqSet(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + BASE_SEQ_SET_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(BASE_SEQ_SET_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     boolean lastAckSeen()
     {
-        return segment.get(StateMemory.BYTE, base + LAST_ACK_SEEN_OFFSET) != 0;
+        return getByte(LAST_ACK_SEEN_OFFSET) != 0;
     }
 
     void lastAckSeen(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + LAST_ACK_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(LAST_ACK_SEEN_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     boolean finSeen()
     {
-        return segment.get(StateMemory.BYTE, base + FIN_SEEN_OFFSET) != 0;
+        return getByte(FIN_SEEN_OFFSET) != 0;
     }
 
     void finSeen(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + FIN_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(FIN_SEEN_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     boolean rstSeen()
     {
-        return segment.get(StateMemory.BYTE, base + RST_SEEN_OFFSET) != 0;
+        return getByte(RST_SEEN_OFFSET) != 0;
     }
 
     void rstSeen(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + RST_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(RST_SEEN_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     int ringSize()
     {
-        return segment.get(StateMemory.BYTE, base + RING_SIZE_OFFSET) & 0xFF;
+        return getByte(RING_SIZE_OFFSET) & 0xFF;
     }
 
     void ringSize(final int value)
     {
-        segment.set(StateMemory.BYTE, base + RING_SIZE_OFFSET, (byte)value);
+        putByte(RING_SIZE_OFFSET, (byte)value);
     }
 
     int ringHead()
     {
-        return segment.get(StateMemory.BYTE, base + RING_HEAD_OFFSET) & 0xFF;
+        return getByte(RING_HEAD_OFFSET) & 0xFF;
     }
 
     void ringHead(final int value)
     {
-        segment.set(StateMemory.BYTE, base + RING_HEAD_OFFSET, (byte)value);
+        putByte(RING_HEAD_OFFSET, (byte)value);
     }
 
     public boolean isnSeen()
     {
-        return segment.get(StateMemory.BYTE, base + ISN_SEEN_OFFSET) != 0;
+        return getByte(ISN_SEEN_OFFSET) != 0;
     }
 
     void isnSeen(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + ISN_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(ISN_SEEN_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     public boolean sackPermitted()
     {
-        return segment.get(StateMemory.BYTE, base + SACK_PERMITTED_OFFSET) != 0;
+        return getByte(SACK_PERMITTED_OFFSET) != 0;
     }
 
     void sackPermitted(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + SACK_PERMITTED_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(SACK_PERMITTED_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     public boolean timestampsOffered()
     {
-        return segment.get(StateMemory.BYTE, base + TIMESTAMPS_OFFERED_OFFSET) != 0;
+        return getByte(TIMESTAMPS_OFFERED_OFFSET) != 0;
     }
 
     void timestampsOffered(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + TIMESTAMPS_OFFERED_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(TIMESTAMPS_OFFERED_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     int isnRaw()
     {
-        return segment.get(StateMemory.INT, base + ISN_OFFSET);
+        return getInt(ISN_OFFSET);
     }
 
     void isnRaw(final int value)
     {
-        segment.set(StateMemory.INT, base + ISN_OFFSET, value);
+        putInt(ISN_OFFSET, value);
     }
 
     int segmentEnds(final int index)
     {
-        return segment.get(StateMemory.INT, base + SEGMENT_ENDS_OFFSET + (long)index * Integer.BYTES);
+        return getInt(SEGMENT_ENDS_OFFSET + (long)index * Integer.BYTES);
     }
 
     void segmentEnds(final int index, final int value)
     {
-        segment.set(StateMemory.INT, base + SEGMENT_ENDS_OFFSET + (long)index * Integer.BYTES, value);
+        putInt(SEGMENT_ENDS_OFFSET + (long)index * Integer.BYTES, value);
     }
 
     public int synCount()
     {
-        return segment.get(StateMemory.INT, base + SYN_COUNT_OFFSET);
+        return getInt(SYN_COUNT_OFFSET);
     }
 
     void synCount(final int value)
     {
-        segment.set(StateMemory.INT, base + SYN_COUNT_OFFSET, value);
+        putInt(SYN_COUNT_OFFSET, value);
     }
 
     long segmentTimes(final int index)
     {
-        return segment.get(StateMemory.LONG, base + SEGMENT_TIMES_OFFSET + (long)index * Long.BYTES);
+        return getLong(SEGMENT_TIMES_OFFSET + (long)index * Long.BYTES);
     }
 
     void segmentTimes(final int index, final long value)
     {
-        segment.set(StateMemory.LONG, base + SEGMENT_TIMES_OFFSET + (long)index * Long.BYTES, value);
+        putLong(SEGMENT_TIMES_OFFSET + (long)index * Long.BYTES, value);
     }
 
     public int finCount()
     {
-        return segment.get(StateMemory.INT, base + FIN_COUNT_OFFSET);
+        return getInt(FIN_COUNT_OFFSET);
     }
 
     void finCount(final int value)
     {
-        segment.set(StateMemory.INT, base + FIN_COUNT_OFFSET, value);
+        putInt(FIN_COUNT_OFFSET, value);
     }
 
     public int rstCount()
     {
-        return segment.get(StateMemory.INT, base + RST_COUNT_OFFSET);
+        return getInt(RST_COUNT_OFFSET);
     }
 
     void rstCount(final int value)
     {
-        segment.set(StateMemory.INT, base + RST_COUNT_OFFSET, value);
+        putInt(RST_COUNT_OFFSET, value);
     }
 
     int lastSynSeq()
     {
-        return segment.get(StateMemory.INT, base + LAST_SYN_SEQ_OFFSET);
+        return getInt(LAST_SYN_SEQ_OFFSET);
     }
 
     void lastSynSeq(final int value)
     {
-        segment.set(StateMemory.INT, base + LAST_SYN_SEQ_OFFSET, value);
+        putInt(LAST_SYN_SEQ_OFFSET, value);
     }
 
     int finEndSeq()
     {
-        return segment.get(StateMemory.INT, base + FIN_END_SEQ_OFFSET);
+        return getInt(FIN_END_SEQ_OFFSET);
     }
 
     void finEndSeq(final int value)
     {
-        segment.set(StateMemory.INT, base + FIN_END_SEQ_OFFSET, value);
+        putInt(FIN_END_SEQ_OFFSET, value);
     }
 
     public int mss()
     {
-        return segment.get(StateMemory.INT, base + MSS_OFFSET);
+        return getInt(MSS_OFFSET);
     }
 
     void mss(final int value)
     {
-        segment.set(StateMemory.INT, base + MSS_OFFSET, value);
+        putInt(MSS_OFFSET, value);
     }
 
     int analysisCounts(final int index)
     {
-        return segment.get(StateMemory.INT, base + ANALYSIS_COUNTS_OFFSET + (long)index * Integer.BYTES);
+        return getInt(ANALYSIS_COUNTS_OFFSET + (long)index * Integer.BYTES);
     }
 
     void analysisCounts(final int index, final int value)
     {
-        segment.set(StateMemory.INT, base + ANALYSIS_COUNTS_OFFSET + (long)index * Integer.BYTES, value);
+        putInt(ANALYSIS_COUNTS_OFFSET + (long)index * Integer.BYTES, value);
     }
 
     /** ACK RTT samples for data this side sent (the peer's ACK time minus the segment's time). */
     public long rttSamples()
     {
-        return segment.get(StateMemory.LONG, base + RTT_SAMPLES_OFFSET);
+        return getLong(RTT_SAMPLES_OFFSET);
     }
 
     void rttSamples(final long value)
     {
-        segment.set(StateMemory.LONG, base + RTT_SAMPLES_OFFSET, value);
+        putLong(RTT_SAMPLES_OFFSET, value);
     }
 
     long rttMinNanosRaw()
     {
-        return segment.get(StateMemory.LONG, base + RTT_MIN_NANOS_OFFSET);
+        return getLong(RTT_MIN_NANOS_OFFSET);
     }
 
     void rttMinNanosRaw(final long value)
     {
-        segment.set(StateMemory.LONG, base + RTT_MIN_NANOS_OFFSET, value);
+        putLong(RTT_MIN_NANOS_OFFSET, value);
     }
 
     long rttMaxNanosRaw()
     {
-        return segment.get(StateMemory.LONG, base + RTT_MAX_NANOS_OFFSET);
+        return getLong(RTT_MAX_NANOS_OFFSET);
     }
 
     void rttMaxNanosRaw(final long value)
     {
-        segment.set(StateMemory.LONG, base + RTT_MAX_NANOS_OFFSET, value);
+        putLong(RTT_MAX_NANOS_OFFSET, value);
     }
 
     /**
@@ -557,44 +554,44 @@ abstract sealed class EndpointLayout permits TcpEndpoint
      */
     public long rttSumNanos()
     {
-        return segment.get(StateMemory.LONG, base + RTT_SUM_NANOS_OFFSET);
+        return getLong(RTT_SUM_NANOS_OFFSET);
     }
 
     void rttSumNanos(final long value)
     {
-        segment.set(StateMemory.LONG, base + RTT_SUM_NANOS_OFFSET, value);
+        putLong(RTT_SUM_NANOS_OFFSET, value);
     }
 
     /** Data segments that started beyond the right edge of the receiver's advertised window. */
     public long outsideWindow()
     {
-        return segment.get(StateMemory.LONG, base + OUTSIDE_WINDOW_OFFSET);
+        return getLong(OUTSIDE_WINDOW_OFFSET);
     }
 
     void outsideWindow(final long value)
     {
-        segment.set(StateMemory.LONG, base + OUTSIDE_WINDOW_OFFSET, value);
+        putLong(OUTSIDE_WINDOW_OFFSET, value);
     }
 
     /** RSTs whose sequence number was outside the receiver's window (likely injected). */
     public long rstOutsideWindow()
     {
-        return segment.get(StateMemory.LONG, base + RST_OUTSIDE_WINDOW_OFFSET);
+        return getLong(RST_OUTSIDE_WINDOW_OFFSET);
     }
 
     void rstOutsideWindow(final long value)
     {
-        segment.set(StateMemory.LONG, base + RST_OUTSIDE_WINDOW_OFFSET, value);
+        putLong(RST_OUTSIDE_WINDOW_OFFSET, value);
     }
 
     /** Data segments sent after a RST was seen on the connection. */
     public long dataAfterRst()
     {
-        return segment.get(StateMemory.LONG, base + DATA_AFTER_RST_OFFSET);
+        return getLong(DATA_AFTER_RST_OFFSET);
     }
 
     void dataAfterRst(final long value)
     {
-        segment.set(StateMemory.LONG, base + DATA_AFTER_RST_OFFSET, value);
+        putLong(DATA_AFTER_RST_OFFSET, value);
     }
 }

@@ -2,6 +2,7 @@ package dev.flowtracker.core.tcp.zeek;
 
 import dev.flowtracker.core.state.StateBuffer;
 import dev.flowtracker.core.state.StateFields;
+import dev.flowtracker.core.state.Flyweight;
 import dev.flowtracker.core.state.StateMemory;
 
 import java.lang.foreign.MemoryLayout;
@@ -54,7 +55,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>Owned by the connection's tracker thread.
  */
-final class ZeekEndpoint
+final class ZeekEndpoint extends Flyweight
 {
     static final int INACTIVE = 0;
     static final int SYN_SENT = 1;
@@ -137,9 +138,6 @@ final class ZeekEndpoint
     static final int ENCODED_BYTES = 7 + 6 * Integer.BYTES + 8 * Long.BYTES + SCALED_KINDS * 2 * Integer.BYTES +
         MAX_BLOCKS * 2 * Long.BYTES;
 
-    private MemorySegment segment;
-    private long base;
-
     /** A new endpoint, in memory of its own. */
     ZeekEndpoint()
     {
@@ -150,20 +148,19 @@ final class ZeekEndpoint
     /** Points this flyweight at the endpoint state of {@link #BYTES} bytes at {@code base} of {@code segment}. */
     void wrap(final MemorySegment segment, final long base)
     {
-        this.segment = segment;
-        this.base = base;
+        wrapMemory(segment, base, BYTES);
     }
 
     /** Copies {@code other}'s state into this endpoint's memory; allocates nothing. */
     void copyFrom(final ZeekEndpoint other)
     {
-        MemorySegment.copy(other.segment, other.base, segment, base, BYTES);
+        copyMemory(other, BYTES);
     }
 
     /** Back to the state of a new endpoint, for a recycled connection; allocates nothing. */
     void clear()
     {
-        StateMemory.zero(segment, base, BYTES);
+        zeroMemory(BYTES);
         // INACTIVE is 0, as are the flags, counts and blocks.
         for (int i = 0; i < SCALED_KINDS; i++)
         {
@@ -350,251 +347,251 @@ final class ZeekEndpoint
 
     long startSeq()
     {
-        return segment.get(StateMemory.LONG, base + START_SEQ_OFFSET);
+        return getLong(START_SEQ_OFFSET);
     }
 
     void startSeq(final long value)
     {
-        segment.set(StateMemory.LONG, base + START_SEQ_OFFSET, value);
+        putLong(START_SEQ_OFFSET, value);
     }
 
     int lastSeq()
     {
-        return segment.get(StateMemory.INT, base + LAST_SEQ_OFFSET);
+        return getInt(LAST_SEQ_OFFSET);
     }
 
     void lastSeq(final int value)
     {
-        segment.set(StateMemory.INT, base + LAST_SEQ_OFFSET, value);
+        putInt(LAST_SEQ_OFFSET, value);
     }
 
     int seqWraps()
     {
-        return segment.get(StateMemory.INT, base + SEQ_WRAPS_OFFSET);
+        return getInt(SEQ_WRAPS_OFFSET);
     }
 
     void seqWraps(final int value)
     {
-        segment.set(StateMemory.INT, base + SEQ_WRAPS_OFFSET, value);
+        putInt(SEQ_WRAPS_OFFSET, value);
     }
 
     int ackSeq()
     {
-        return segment.get(StateMemory.INT, base + ACK_SEQ_OFFSET);
+        return getInt(ACK_SEQ_OFFSET);
     }
 
     void ackSeq(final int value)
     {
-        segment.set(StateMemory.INT, base + ACK_SEQ_OFFSET, value);
+        putInt(ACK_SEQ_OFFSET, value);
     }
 
     int ackWraps()
     {
-        return segment.get(StateMemory.INT, base + ACK_WRAPS_OFFSET);
+        return getInt(ACK_WRAPS_OFFSET);
     }
 
     void ackWraps(final int value)
     {
-        segment.set(StateMemory.INT, base + ACK_WRAPS_OFFSET, value);
+        putInt(ACK_WRAPS_OFFSET, value);
     }
 
     int state()
     {
-        return segment.get(StateMemory.BYTE, base + STATE_OFFSET) & 0xFF;
+        return getByte(STATE_OFFSET) & 0xFF;
     }
 
     void state(final int value)
     {
-        segment.set(StateMemory.BYTE, base + STATE_OFFSET, (byte)value);
+        putByte(STATE_OFFSET, (byte)value);
     }
 
     int previousState()
     {
-        return segment.get(StateMemory.BYTE, base + PREVIOUS_STATE_OFFSET) & 0xFF;
+        return getByte(PREVIOUS_STATE_OFFSET) & 0xFF;
     }
 
     void previousState(final int value)
     {
-        segment.set(StateMemory.BYTE, base + PREVIOUS_STATE_OFFSET, (byte)value);
+        putByte(PREVIOUS_STATE_OFFSET, (byte)value);
     }
 
     boolean isOrig()
     {
-        return segment.get(StateMemory.BYTE, base + IS_ORIG_OFFSET) != 0;
+        return getByte(IS_ORIG_OFFSET) != 0;
     }
 
     void isOrig(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + IS_ORIG_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(IS_ORIG_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     boolean didClose()
     {
-        return segment.get(StateMemory.BYTE, base + DID_CLOSE_OFFSET) != 0;
+        return getByte(DID_CLOSE_OFFSET) != 0;
     }
 
     void didClose(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + DID_CLOSE_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(DID_CLOSE_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     boolean didEof()
     {
-        return segment.get(StateMemory.BYTE, base + DID_EOF_OFFSET) != 0;
+        return getByte(DID_EOF_OFFSET) != 0;
     }
 
     void didEof(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + DID_EOF_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(DID_EOF_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     boolean skipDeliveries()
     {
-        return segment.get(StateMemory.BYTE, base + SKIP_DELIVERIES_OFFSET) != 0;
+        return getByte(SKIP_DELIVERIES_OFFSET) != 0;
     }
 
     void skipDeliveries(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + SKIP_DELIVERIES_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(SKIP_DELIVERIES_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     int blockCount()
     {
-        return segment.get(StateMemory.BYTE, base + BLOCK_COUNT_OFFSET) & 0xFF;
+        return getByte(BLOCK_COUNT_OFFSET) & 0xFF;
     }
 
     void blockCount(final int value)
     {
-        segment.set(StateMemory.BYTE, base + BLOCK_COUNT_OFFSET, (byte)value);
+        putByte(BLOCK_COUNT_OFFSET, (byte)value);
     }
 
     long lastReassembled()
     {
-        return segment.get(StateMemory.LONG, base + LAST_REASSEMBLED_OFFSET);
+        return getLong(LAST_REASSEMBLED_OFFSET);
     }
 
     void lastReassembled(final long value)
     {
-        segment.set(StateMemory.LONG, base + LAST_REASSEMBLED_OFFSET, value);
+        putLong(LAST_REASSEMBLED_OFFSET, value);
     }
 
     long trimmed()
     {
-        return segment.get(StateMemory.LONG, base + TRIMMED_OFFSET);
+        return getLong(TRIMMED_OFFSET);
     }
 
     void trimmed(final long value)
     {
-        segment.set(StateMemory.LONG, base + TRIMMED_OFFSET, value);
+        putLong(TRIMMED_OFFSET, value);
     }
 
     long historyLastSyn()
     {
-        return segment.get(StateMemory.LONG, base + HISTORY_LAST_SYN_OFFSET);
+        return getLong(HISTORY_LAST_SYN_OFFSET);
     }
 
     void historyLastSyn(final long value)
     {
-        segment.set(StateMemory.LONG, base + HISTORY_LAST_SYN_OFFSET, value);
+        putLong(HISTORY_LAST_SYN_OFFSET, value);
     }
 
     long historyLastFin()
     {
-        return segment.get(StateMemory.LONG, base + HISTORY_LAST_FIN_OFFSET);
+        return getLong(HISTORY_LAST_FIN_OFFSET);
     }
 
     void historyLastFin(final long value)
     {
-        segment.set(StateMemory.LONG, base + HISTORY_LAST_FIN_OFFSET, value);
+        putLong(HISTORY_LAST_FIN_OFFSET, value);
     }
 
     long historyLastRst()
     {
-        return segment.get(StateMemory.LONG, base + HISTORY_LAST_RST_OFFSET);
+        return getLong(HISTORY_LAST_RST_OFFSET);
     }
 
     void historyLastRst(final long value)
     {
-        segment.set(StateMemory.LONG, base + HISTORY_LAST_RST_OFFSET, value);
+        putLong(HISTORY_LAST_RST_OFFSET, value);
     }
 
     long finSeq()
     {
-        return segment.get(StateMemory.LONG, base + FIN_SEQ_OFFSET);
+        return getLong(FIN_SEQ_OFFSET);
     }
 
     void finSeq(final long value)
     {
-        segment.set(StateMemory.LONG, base + FIN_SEQ_OFFSET, value);
+        putLong(FIN_SEQ_OFFSET, value);
     }
 
     int finCount()
     {
-        return segment.get(StateMemory.INT, base + FIN_COUNT_OFFSET);
+        return getInt(FIN_COUNT_OFFSET);
     }
 
     void finCount(final int value)
     {
-        segment.set(StateMemory.INT, base + FIN_COUNT_OFFSET, value);
+        putInt(FIN_COUNT_OFFSET, value);
     }
 
     int rstCount()
     {
-        return segment.get(StateMemory.INT, base + RST_COUNT_OFFSET);
+        return getInt(RST_COUNT_OFFSET);
     }
 
     void rstCount(final int value)
     {
-        segment.set(StateMemory.INT, base + RST_COUNT_OFFSET, value);
+        putInt(RST_COUNT_OFFSET, value);
     }
 
     long missedBytes()
     {
-        return segment.get(StateMemory.LONG, base + MISSED_BYTES_OFFSET);
+        return getLong(MISSED_BYTES_OFFSET);
     }
 
     void missedBytes(final long value)
     {
-        segment.set(StateMemory.LONG, base + MISSED_BYTES_OFFSET, value);
+        putLong(MISSED_BYTES_OFFSET, value);
     }
 
     int scaledCount(final int index)
     {
-        return segment.get(StateMemory.INT, base + SCALED_COUNT_OFFSET + (long)index * Integer.BYTES);
+        return getInt(SCALED_COUNT_OFFSET + (long)index * Integer.BYTES);
     }
 
     void scaledCount(final int index, final int value)
     {
-        segment.set(StateMemory.INT, base + SCALED_COUNT_OFFSET + (long)index * Integer.BYTES, value);
+        putInt(SCALED_COUNT_OFFSET + (long)index * Integer.BYTES, value);
     }
 
     int scaledThreshold(final int index)
     {
-        return segment.get(StateMemory.INT, base + SCALED_THRESHOLD_OFFSET + (long)index * Integer.BYTES);
+        return getInt(SCALED_THRESHOLD_OFFSET + (long)index * Integer.BYTES);
     }
 
     void scaledThreshold(final int index, final int value)
     {
-        segment.set(StateMemory.INT, base + SCALED_THRESHOLD_OFFSET + (long)index * Integer.BYTES, value);
+        putInt(SCALED_THRESHOLD_OFFSET + (long)index * Integer.BYTES, value);
     }
 
     long blockStart(final int index)
     {
-        return segment.get(StateMemory.LONG, base + BLOCK_START_OFFSET + (long)index * Long.BYTES);
+        return getLong(BLOCK_START_OFFSET + (long)index * Long.BYTES);
     }
 
     void blockStart(final int index, final long value)
     {
-        segment.set(StateMemory.LONG, base + BLOCK_START_OFFSET + (long)index * Long.BYTES, value);
+        putLong(BLOCK_START_OFFSET + (long)index * Long.BYTES, value);
     }
 
     long blockEnd(final int index)
     {
-        return segment.get(StateMemory.LONG, base + BLOCK_END_OFFSET + (long)index * Long.BYTES);
+        return getLong(BLOCK_END_OFFSET + (long)index * Long.BYTES);
     }
 
     void blockEnd(final int index, final long value)
     {
-        segment.set(StateMemory.LONG, base + BLOCK_END_OFFSET + (long)index * Long.BYTES, value);
+        putLong(BLOCK_END_OFFSET + (long)index * Long.BYTES, value);
     }
 }

@@ -2,6 +2,7 @@ package dev.flowtracker.core.tcp.zeek;
 
 import dev.flowtracker.core.state.StateBuffer;
 import dev.flowtracker.core.state.StateFields;
+import dev.flowtracker.core.state.Flyweight;
 import dev.flowtracker.core.state.StateMemory;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -36,7 +37,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Owned by the connection's tracker thread.
  */
-final class ZeekHistory
+final class ZeekHistory extends Flyweight
 {
     /** The fields, declared once: the offsets below are taken from it, and the state tests walk it. */
     static final StructLayout LAYOUT = MemoryLayout.structLayout(
@@ -64,9 +65,6 @@ final class ZeekHistory
     /** Bytes {@link #encode} writes. */
     static final int ENCODED_BYTES = ZeekSummary.MAX_HISTORY + 2 + Integer.BYTES;
 
-    private MemorySegment segment;
-    private long base;
-
     ZeekHistory()
     {
         wrap(StateMemory.home(BYTES), 0);
@@ -76,20 +74,19 @@ final class ZeekHistory
     /** Reads and writes the history in {@code segment} from {@code base} on ({@link #BYTES} bytes). */
     void wrap(final MemorySegment segment, final long base)
     {
-        this.segment = segment;
-        this.base = base;
+        wrapMemory(segment, base, BYTES);
     }
 
     /** Back to an empty history, for a recycled connection; allocates nothing. */
     void clear()
     {
-        StateMemory.zero(segment, base, BYTES);
+        zeroMemory(BYTES);
     }
 
     /** Copies {@code other}'s region into this one. */
     void copyFrom(final ZeekHistory other)
     {
-        MemorySegment.copy(other.segment, other.base, segment, base, BYTES);
+        copyMemory(other, BYTES);
     }
 
     /** Writes every field (letters, length, truncated, seen; see {@link dev.flowtracker.core.flow.FlowStateCodec}). */
@@ -249,7 +246,7 @@ final class ZeekHistory
             return null;
         }
         final byte[] letters = new byte[length];
-        MemorySegment.copy(segment, StateMemory.BYTE, base + LETTERS_OFFSET, letters, 0, length);
+        MemorySegment.copy(segment(), StateMemory.BYTE, base() + LETTERS_OFFSET, letters, 0, length);
         return new String(letters, StandardCharsets.US_ASCII);
     }
 
@@ -268,43 +265,43 @@ final class ZeekHistory
 
     int seen()
     {
-        return segment.get(StateMemory.INT, base + SEEN_OFFSET);
+        return getInt(SEEN_OFFSET);
     }
 
     void seen(final int value)
     {
-        segment.set(StateMemory.INT, base + SEEN_OFFSET, value);
+        putInt(SEEN_OFFSET, value);
     }
 
     /** Letters in the history, 0 to {@link ZeekSummary#MAX_HISTORY}. */
     int length()
     {
-        return segment.get(StateMemory.BYTE, base + LENGTH_OFFSET) & 0xFF;
+        return getByte(LENGTH_OFFSET) & 0xFF;
     }
 
     void length(final int value)
     {
-        segment.set(StateMemory.BYTE, base + LENGTH_OFFSET, (byte)value);
+        putByte(LENGTH_OFFSET, (byte)value);
     }
 
     boolean truncated()
     {
-        return segment.get(StateMemory.BYTE, base + TRUNCATED_OFFSET) != 0;
+        return getByte(TRUNCATED_OFFSET) != 0;
     }
 
     void truncated(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + TRUNCATED_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(TRUNCATED_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     /** Letter slot {@code index} (0 to {@link ZeekSummary#MAX_HISTORY} - 1), used or not, unchecked. */
     byte letters(final int index)
     {
-        return segment.get(StateMemory.BYTE, base + LETTERS_OFFSET + index);
+        return getByte(LETTERS_OFFSET + index);
     }
 
     void letters(final int index, final byte value)
     {
-        segment.set(StateMemory.BYTE, base + LETTERS_OFFSET + index, value);
+        putByte(LETTERS_OFFSET + index, value);
     }
 }

@@ -2,6 +2,7 @@ package dev.flowtracker.core.tcp.zeek;
 
 import dev.flowtracker.core.state.StateBuffer;
 import dev.flowtracker.core.state.StateFields;
+import dev.flowtracker.core.state.Flyweight;
 import dev.flowtracker.core.state.StateMemory;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -31,7 +32,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  *  +---------------------------------------------------------------+
  * </pre>
  */
-final class ZeekStateMachine
+final class ZeekStateMachine extends Flyweight
 {
     private static final int TOO_LARGE_SEQ_DELTA = 1_048_576;
 
@@ -53,9 +54,6 @@ final class ZeekStateMachine
     /** Bytes of the region. */
     static final int BYTES = (int)LAYOUT.byteSize();
 
-    private MemorySegment segment;
-    private long base;
-
     ZeekStateMachine()
     {
         wrap(StateMemory.home(BYTES), 0);
@@ -65,20 +63,19 @@ final class ZeekStateMachine
     /** Reads and writes the results in {@code segment} from {@code base} on ({@link #BYTES} bytes). */
     void wrap(final MemorySegment segment, final long base)
     {
-        this.segment = segment;
-        this.base = base;
+        wrapMemory(segment, base, BYTES);
     }
 
     /** Back to the state of a new summary, for a recycled connection. */
     void clear()
     {
-        StateMemory.zero(segment, base, BYTES);
+        zeroMemory(BYTES);
     }
 
     /** Copies {@code other}'s region into this one. */
     void copyFrom(final ZeekStateMachine other)
     {
-        MemorySegment.copy(other.segment, other.base, segment, base, BYTES);
+        copyMemory(other, BYTES);
     }
 
     /**
@@ -391,41 +388,41 @@ final class ZeekStateMachine
 
     boolean establishedEvent()
     {
-        return segment.get(StateMemory.BYTE, base + ESTABLISHED_EVENT_OFFSET) != 0;
+        return getByte(ESTABLISHED_EVENT_OFFSET) != 0;
     }
 
     void establishedEvent(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + ESTABLISHED_EVENT_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(ESTABLISHED_EVENT_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     boolean doClose()
     {
-        return segment.get(StateMemory.BYTE, base + DO_CLOSE_OFFSET) != 0;
+        return getByte(DO_CLOSE_OFFSET) != 0;
     }
 
     void doClose(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + DO_CLOSE_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(DO_CLOSE_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     boolean genEvent()
     {
-        return segment.get(StateMemory.BYTE, base + GEN_EVENT_OFFSET) != 0;
+        return getByte(GEN_EVENT_OFFSET) != 0;
     }
 
     void genEvent(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + GEN_EVENT_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(GEN_EVENT_OFFSET, value ? (byte)1 : (byte)0);
     }
 
     boolean underflow()
     {
-        return segment.get(StateMemory.BYTE, base + UNDERFLOW_OFFSET) != 0;
+        return getByte(UNDERFLOW_OFFSET) != 0;
     }
 
     void underflow(final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + UNDERFLOW_OFFSET, value ? (byte)1 : (byte)0);
+        putByte(UNDERFLOW_OFFSET, value ? (byte)1 : (byte)0);
     }
 }

@@ -94,7 +94,7 @@ public final class ZeekSummary extends ZeekSummaryFields
     /** Copies {@code other}'s own fields and parts, endpoints included. Public for {@code dev.flowtracker.core.tcp}. */
     public void copyFrom(final ZeekSummary other)
     {
-        MemorySegment.copy(other.segment(), other.base(), segment(), base(), BYTES);
+        copyMemory(other, BYTES);
         deriveRoles();
     }
 
@@ -124,7 +124,7 @@ public final class ZeekSummary extends ZeekSummaryFields
      */
     public void clear()
     {
-        StateMemory.zero(segment(), base(), BYTES);
+        zeroMemory(BYTES);
         a.clear();
         b.clear();
         aIsOrig(true);

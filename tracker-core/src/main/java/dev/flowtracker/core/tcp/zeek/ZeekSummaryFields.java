@@ -1,5 +1,6 @@
 package dev.flowtracker.core.tcp.zeek;
 
+import dev.flowtracker.core.state.Flyweight;
 import dev.flowtracker.core.state.StateMemory;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -34,7 +35,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * and {@code resp} endpoints. A class of its own so that the summary's steps stay readable; owned by the
  * connection's tracker thread.
  */
-abstract sealed class ZeekSummaryFields permits ZeekSummary
+abstract sealed class ZeekSummaryFields extends Flyweight permits ZeekSummary
 {
     /** The fields, declared once: the offsets below are taken from it, and the state tests walk it. */
     static final StructLayout LAYOUT = MemoryLayout.structLayout(
@@ -61,8 +62,6 @@ abstract sealed class ZeekSummaryFields permits ZeekSummary
     /** Bytes of the own fields. */
     static final int OWN_BYTES = StateMemory.align8((int)LAYOUT.byteSize());
 
-    private MemorySegment segment;
-    private long base;
     /** Options that change Zeek's decisions: shared, read-only, not flow state. */
     ZeekOptions options;
 
@@ -81,49 +80,38 @@ abstract sealed class ZeekSummaryFields permits ZeekSummary
     /** Reads and writes the own fields in {@code segment} from {@code base} on. */
     final void wrapFields(final MemorySegment segment, final long base)
     {
-        this.segment = segment;
-        this.base = base;
-    }
-
-    final MemorySegment segment()
-    {
-        return segment;
-    }
-
-    final long base()
-    {
-        return base;
+        wrapMemory(segment, base, OWN_BYTES);
     }
 
     private boolean flag(final int offset)
     {
-        return segment.get(StateMemory.BYTE, base + offset) != 0;
+        return getByte(offset) != 0;
     }
 
     private void flag(final int offset, final boolean value)
     {
-        segment.set(StateMemory.BYTE, base + offset, value ? (byte)1 : (byte)0);
+        putByte(offset, value ? (byte)1 : (byte)0);
     }
 
     /** Zeek's last_time: the last packet's time, frozen once both sides have closed. */
     public final long lastNanos()
     {
-        return segment.get(StateMemory.LONG, base + LAST_NANOS_OFFSET);
+        return getLong(LAST_NANOS_OFFSET);
     }
 
     final void lastNanos(final long value)
     {
-        segment.set(StateMemory.LONG, base + LAST_NANOS_OFFSET, value);
+        putLong(LAST_NANOS_OFFSET, value);
     }
 
     public final long startNanos()
     {
-        return segment.get(StateMemory.LONG, base + START_NANOS_OFFSET);
+        return getLong(START_NANOS_OFFSET);
     }
 
     final void startNanos(final long value)
     {
-        segment.set(StateMemory.LONG, base + START_NANOS_OFFSET, value);
+        putLong(START_NANOS_OFFSET, value);
     }
 
     /** Whether Zeek would have made this connection (some packets are dropped before the lookup). */
@@ -149,12 +137,12 @@ abstract sealed class ZeekSummaryFields permits ZeekSummary
 
     final int firstPacketSeen()
     {
-        return segment.get(StateMemory.BYTE, base + FIRST_PACKET_SEEN_OFFSET) & 0xFF;
+        return getByte(FIRST_PACKET_SEEN_OFFSET) & 0xFF;
     }
 
     final void firstPacketSeen(final int value)
     {
-        segment.set(StateMemory.BYTE, base + FIRST_PACKET_SEEN_OFFSET, (byte)value);
+        putByte(FIRST_PACKET_SEEN_OFFSET, (byte)value);
     }
 
     final boolean active()

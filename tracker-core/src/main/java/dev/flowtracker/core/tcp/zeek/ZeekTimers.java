@@ -1,6 +1,7 @@
 package dev.flowtracker.core.tcp.zeek;
 
 import dev.flowtracker.core.state.StateBuffer;
+import dev.flowtracker.core.state.Flyweight;
 import dev.flowtracker.core.state.StateMemory;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -36,7 +37,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>Owned by the connection's tracker thread.
  */
-final class ZeekTimers
+final class ZeekTimers extends Flyweight
 {
     /** An instant for a timer that is not pending. */
     static final long NO_TIMER = Long.MAX_VALUE;
@@ -62,9 +63,6 @@ final class ZeekTimers
     /** Bytes of the region. */
     static final int BYTES = (int)LAYOUT.byteSize();
 
-    private MemorySegment segment;
-    private long base;
-
     ZeekTimers()
     {
         wrap(StateMemory.home(BYTES), 0);
@@ -74,14 +72,13 @@ final class ZeekTimers
     /** Reads and writes the timers in {@code segment} from {@code base} on ({@link #BYTES} bytes). */
     void wrap(final MemorySegment segment, final long base)
     {
-        this.segment = segment;
-        this.base = base;
+        wrapMemory(segment, base, BYTES);
     }
 
     /** Back to the timers of a new summary, for a recycled connection; allocates nothing. */
     void clear()
     {
-        StateMemory.zero(segment, base, BYTES);
+        zeroMemory(BYTES);
         defaults();
     }
 
@@ -97,7 +94,7 @@ final class ZeekTimers
     /** Copies {@code other}'s region into this one. */
     void copyFrom(final ZeekTimers other)
     {
-        MemorySegment.copy(other.segment, other.base, segment, base, BYTES);
+        copyMemory(other, BYTES);
     }
 
     /** Writes every field, in layout order (see {@link dev.flowtracker.core.flow.FlowStateCodec}). */
@@ -272,51 +269,51 @@ final class ZeekTimers
     /** Expire chain {@code chain} (0 to {@link #EXPIRE_CHAINS} - 1). */
     long expireAt(final int chain)
     {
-        return segment.get(StateMemory.LONG, base + EXPIRE_AT_OFFSET + (long)chain * Long.BYTES);
+        return getLong(EXPIRE_AT_OFFSET + (long)chain * Long.BYTES);
     }
 
     void expireAt(final int chain, final long value)
     {
-        segment.set(StateMemory.LONG, base + EXPIRE_AT_OFFSET + (long)chain * Long.BYTES, value);
+        putLong(EXPIRE_AT_OFFSET + (long)chain * Long.BYTES, value);
     }
 
     long attemptAt()
     {
-        return segment.get(StateMemory.LONG, base + ATTEMPT_AT_OFFSET);
+        return getLong(ATTEMPT_AT_OFFSET);
     }
 
     void attemptAt(final long value)
     {
-        segment.set(StateMemory.LONG, base + ATTEMPT_AT_OFFSET, value);
+        putLong(ATTEMPT_AT_OFFSET, value);
     }
 
     long deleteAt()
     {
-        return segment.get(StateMemory.LONG, base + DELETE_AT_OFFSET);
+        return getLong(DELETE_AT_OFFSET);
     }
 
     void deleteAt(final long value)
     {
-        segment.set(StateMemory.LONG, base + DELETE_AT_OFFSET, value);
+        putLong(DELETE_AT_OFFSET, value);
     }
 
     long inactivityAt()
     {
-        return segment.get(StateMemory.LONG, base + INACTIVITY_AT_OFFSET);
+        return getLong(INACTIVITY_AT_OFFSET);
     }
 
     void inactivityAt(final long value)
     {
-        segment.set(StateMemory.LONG, base + INACTIVITY_AT_OFFSET, value);
+        putLong(INACTIVITY_AT_OFFSET, value);
     }
 
     long inactivityTimeoutNanos()
     {
-        return segment.get(StateMemory.LONG, base + INACTIVITY_TIMEOUT_NANOS_OFFSET);
+        return getLong(INACTIVITY_TIMEOUT_NANOS_OFFSET);
     }
 
     void inactivityTimeoutNanos(final long value)
     {
-        segment.set(StateMemory.LONG, base + INACTIVITY_TIMEOUT_NANOS_OFFSET, value);
+        putLong(INACTIVITY_TIMEOUT_NANOS_OFFSET, value);
     }
 }

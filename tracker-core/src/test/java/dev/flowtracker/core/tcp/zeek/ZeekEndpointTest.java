@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.flowtracker.core.state.StateBuffer;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
+import java.lang.foreign.ValueLayout;
 
 import org.junit.jupiter.api.Test;
 
@@ -27,9 +28,8 @@ class ZeekEndpointTest
     {
         final ZeekEndpoint original = used();
         final int base = 40;
-        final byte[] memory = new byte[base + ZeekEndpoint.BYTES + 16];
-        Arrays.fill(memory, NEIGHBOUR);
-        final MemorySegment segment = MemorySegment.ofArray(memory);
+        final MemorySegment segment = Arena.ofAuto().allocate(base + ZeekEndpoint.BYTES + 16, 8);
+        segment.fill(NEIGHBOUR);
         final ZeekEndpoint wrapped = new ZeekEndpoint();
         wrapped.wrap(segment, base);
         wrapped.copyFrom(original);
@@ -43,11 +43,11 @@ class ZeekEndpointTest
 
         wrapped.clear();
         assertArrayEquals(encode(new ZeekEndpoint()), encode(other), "cleared in place");
-        for (int i = 0; i < memory.length; i++)
+        for (int i = 0; i < segment.byteSize(); i++)
         {
             if (i < base || i >= base + ZeekEndpoint.BYTES)
             {
-                assertEquals(NEIGHBOUR, memory[i], "byte " + i + " outside the endpoint");
+                assertEquals(NEIGHBOUR, segment.get(ValueLayout.JAVA_BYTE, i), "byte " + i + " outside the endpoint");
             }
         }
     }
