@@ -206,7 +206,7 @@ function _picocli_tracker_analyze() {
 
   local commands=""
   local flag_opts="'-h' '--help' '-C' '--ignore-checksums' '--progress' '-q' '--quiet' '--report' '-V' '--version'"
-  local arg_opts="'--community-id-seed' '--config' '--fields' '--format' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '--local-nets' '-o' '--output' '--report-file' '--tap-name' '--update-interval' '--workers' '--working-set' '-r'"
+  local arg_opts="'--community-id-seed' '--config' '--fields' '--format' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '--local-nets' '-o' '--output' '--report-file' '--tap-name' '--update-interval' '--workers' '-r'"
   local F_option_args=("json" "tsv" "zeek" "table") # --format values
   local K_option_args=("community_id" "tap" "none") # --kafka-key values
   local L_option_args=("zeek" "tshark") # --lifecycle values
@@ -286,9 +286,6 @@ function _picocli_tracker_analyze() {
     '--workers')
       return
       ;;
-    '--working-set')
-      return
-      ;;
     '-r')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
@@ -321,7 +318,7 @@ function _picocli_tracker_run() {
 
   local commands=""
   local flag_opts="'--checkpoint-at-end' '--exit-at-end' '-h' '--help' '-C' '--ignore-checksums' '--no-filter' '--no-http' '--promiscuous' '-q' '--quiet' '--rotate-at-exit' '--topspeed' '-V' '--version'"
-  local arg_opts="'--block-size' '--block-timeout' '--checkpoint-interval' '--closed-timeout' '--community-id-seed' '--config' '--emergency-timeouts' '--established-timeout' '--fanout' '--fields' '--format' '--geneve-listen' '--http-listen' '-i' '--interface' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '--local-nets' '--max-flows' '--mirror-threads' '--opening-timeout' '-o' '--output' '--pcap' '--record-buffer' '--replay-speed' '--ring-blocks' '--ring-size' '--rotate-interval' '--rotate-size' '--service-ports' '--state-dir' '--tap-name' '--update-interval' '--vxlan-listen' '--web-config' '--workers' '--working-set'"
+  local arg_opts="'--block-size' '--block-timeout' '--checkpoint-interval' '--closed-timeout' '--community-id-seed' '--config' '--emergency-timeouts' '--established-timeout' '--fanout' '--fields' '--format' '--geneve-listen' '--http-listen' '-i' '--interface' '--kafka-bootstrap' '--kafka-buffer' '--kafka-flush-timeout' '--kafka-key' '--kafka-properties' '--kafka-property' '--kafka-topic' '--lifecycle' '--local-nets' '--max-flows' '--mirror-threads' '--opening-timeout' '-o' '--output' '--pcap' '--record-buffer' '--replay-speed' '--ring-blocks' '--ring-size' '--rotate-interval' '--rotate-size' '--service-ports' '--state-dir' '--tap-name' '--update-interval' '--vxlan-listen' '--web-config' '--workers'"
   local F_option_args=("json" "tsv" "zeek" "table") # --format values
   local K_option_args=("community_id" "tap" "none") # --kafka-key values
   local L_option_args=("zeek" "tshark") # --lifecycle values
@@ -474,9 +471,6 @@ function _picocli_tracker_run() {
       return $?
       ;;
     '--workers')
-      return
-      ;;
-    '--working-set')
       return
       ;;
   esac

@@ -152,10 +152,9 @@ abstract class ConnectionFields extends Flyweight
         wrapMemory(segment, base, OWN_BYTES);
     }
 
-    /** Every own field back to a new connection's value: zero, except no timer and no end reason. */
-    final void clearFields()
+    /** The own fields whose new value is not zero, on zeroed memory: no timer and no end reason. */
+    final void fieldDefaults()
     {
-        zeroMemory(OWN_BYTES);
         scheduledTimerNanos(ZeekSummary.NO_TIMER);
         endReason(null);
     }

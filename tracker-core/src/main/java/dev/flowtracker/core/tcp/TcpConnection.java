@@ -118,10 +118,11 @@ public final class TcpConnection extends ConnectionFields
      */
     public void clear()
     {
-        clearFields();
-        a.clear();
-        b.clear();
-        zeek.clear();
+        zeroMemory(BYTES); // once for the whole region: the parts then set only what is not zero
+        fieldDefaults();
+        a.defaults();
+        b.defaults();
+        zeek.defaults();
     }
 
     /**

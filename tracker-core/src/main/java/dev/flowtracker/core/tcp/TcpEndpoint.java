@@ -50,8 +50,8 @@ public final class TcpEndpoint extends EndpointLayout
         defaults();
     }
 
-    /** The fields whose new value is not zero. */
-    private void defaults()
+    /** The fields whose new value is not zero, on zeroed memory (a connection zeroes all its parts at once). */
+    void defaults()
     {
         state(TcpState.CLOSED);
         window(-1);

@@ -1,5 +1,7 @@
 package dev.flowtracker.core.flow;
 
+import dev.flowtracker.core.state.Flyweight;
+
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.PaddingLayout;
@@ -8,9 +10,10 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The fields of a state flyweight (a class over a {@code (MemorySegment segment, long base)} pair), read from the
@@ -66,24 +69,13 @@ final class FlyweightFields
     /** Whether {@code type} keeps its state in memory rather than in fields. */
     static boolean isFlyweight(final Class<?> type)
     {
-        for (Class<?> c = type; c != null; c = c.getSuperclass())
-        {
-            for (final Field field : c.getDeclaredFields())
-            {
-                if (!Modifier.isStatic(field.getModifiers()) && field.getType() == MemorySegment.class)
-                {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return Flyweight.class.isAssignableFrom(type);
     }
 
     /** Whether {@code field} is a flyweight's own bookkeeping (where its state is), not state. */
     static boolean isBookkeeping(final Field field)
     {
-        return field.getType() == MemorySegment.class ||
-            field.getName().equals("base") && field.getType() == long.class && isFlyweight(field.getDeclaringClass());
+        return field.getDeclaringClass() == Flyweight.class;
     }
 
     static List<Leaf> leaves(final Class<?> type)
@@ -133,27 +125,43 @@ final class FlyweightFields
     }
 
     /** Wraps {@code owner} again where it is, so that what it derives from its memory (Zeek's roles) follows. */
+    private static final ClassValue<Method> WRAP = new ClassValue<>()
+    {
+        @Override
+        protected Method computeValue(final Class<?> type)
+        {
+            return wrapMethod(type);
+        }
+    };
+
     private static void rewrap(final Object owner, final MemorySegment segment, final long base)
     {
-        for (Class<?> c = owner.getClass(); c != null; c = c.getSuperclass())
+        try
+        {
+            WRAP.get(owner.getClass()).invoke(owner, segment, base);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new AssertionError(ex);
+        }
+    }
+
+    private static Method wrapMethod(final Class<?> type)
+    {
+        for (Class<?> c = type; c != null; c = c.getSuperclass())
         {
             try
             {
                 final Method wrap = c.getDeclaredMethod("wrap", MemorySegment.class, long.class);
                 wrap.setAccessible(true);
-                wrap.invoke(owner, segment, base);
-                return;
+                return wrap;
             }
             catch (final NoSuchMethodException ex)
             {
                 // declared higher up
             }
-            catch (final ReflectiveOperationException ex)
-            {
-                throw new AssertionError(ex);
-            }
         }
-        throw new AssertionError(owner.getClass() + " keeps state in memory but has no wrap(MemorySegment, long)");
+        throw new AssertionError(type + " keeps state in memory but has no wrap(MemorySegment, long)");
     }
 
     private static StructLayout layoutOf(final Class<?> type)
@@ -180,8 +188,23 @@ final class FlyweightFields
         }
     }
 
+    /** Fields by class and name, looked up once: a walk reads them for every value it compares. */
+    private static final ClassValue<Map<String, Field>> FIELDS = new ClassValue<>()
+    {
+        @Override
+        protected Map<String, Field> computeValue(final Class<?> type)
+        {
+            return new ConcurrentHashMap<>();
+        }
+    };
+
     /** The field {@code name} of {@code type} or of the nearest superclass that declares it. */
     private static Field field(final Class<?> type, final String name)
+    {
+        return FIELDS.get(type).computeIfAbsent(name, n -> lookUp(type, n));
+    }
+
+    private static Field lookUp(final Class<?> type, final String name)
     {
         for (Class<?> c = type; c != null; c = c.getSuperclass())
         {

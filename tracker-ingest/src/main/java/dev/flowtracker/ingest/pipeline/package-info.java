@@ -25,7 +25,7 @@
  * the workers are woken once per batch rather than once per frame.
  *
  * <p>Each worker's tracker has a bounded flow table (its share of {@link dev.flowtracker.core.flow.FlowLimits}):
- * every connection's state in a fixed-size off-heap record, a fixed working set of connection objects on the heap,
+ * every connection's state in a fixed-size off-heap record read in place (no connection object on the heap),
  * idle expiry per phase driven by packet time (and by the clock's
  * wall time for live sources), emergency timeouts and least-recently-active eviction, every removal counted and
  * emitted. Workers keep their counters themselves; metrics read them when scraped.

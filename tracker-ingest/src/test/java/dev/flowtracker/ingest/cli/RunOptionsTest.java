@@ -71,7 +71,7 @@ class RunOptionsTest
             Integer.toString(RunCommand.MAX_RING_SIZE));
         assertEquals(2, r.exit(), r.err());
         assertEquals(1, r.err().lines().count(), r.err());
-        assertTrue(r.err().startsWith("tracker run: --workers ") && r.err().contains("--ring-size 16,777,216") &&
+        assertTrue(r.err().startsWith("tracker run: --ring-size 16,777,216") &&
             r.err().contains("GiB of heap, and this JVM allows") && r.err().contains("raise -Xmx"), r.err());
     }
 

@@ -1,6 +1,7 @@
 package dev.flowtracker.ingest.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flowtracker.ingest.pipeline.Pipeline;
@@ -191,18 +192,19 @@ class TrackerCliTest
     {
         final Run analyze = run("analyze", "--help");
         for (final String flag : List.of("-o, --output", "--lifecycle", "-C, --ignore-checksums", "--workers",
-            "--working-set", "-q, --quiet", "--[no-]progress", "-h, --help", "--config", "-V, --version",
+            "-q, --quiet", "--[no-]progress", "-h, --help", "--config", "-V, --version",
             "exit codes: 0 ok; 1 input error"))
         {
             assertTrue(analyze.out().contains(flag), flag + " in " + analyze.out());
         }
+        assertFalse(analyze.out().contains("--working-set"), "obsolete, not offered: " + analyze.out());
         final Run daemon = run("run", "--help");
         assertTrue(daemon.out().startsWith("usage: tracker run --pcap FILE"), daemon.out());
         for (final String flag : List.of("--pcap", "-i, --interface", "--fanout", "--promiscuous", "--no-filter",
             "--ring-blocks", "--block-size", "--block-timeout", "--vxlan-listen", "--geneve-listen", "--mirror-threads",
             "--workers", "--ring-size", "--replay-speed", "--topspeed", "-o, --output", "--rotate-size",
             "--rotate-interval", "--rotate-at-exit", "--record-buffer", "--lifecycle", "-C, --ignore-checksums",
-            "--max-flows", "--working-set", "--opening-timeout", "--established-timeout", "--closed-timeout",
+            "--max-flows", "--opening-timeout", "--established-timeout", "--closed-timeout",
             "--emergency-timeouts", "--state-dir", "--checkpoint-interval", "--checkpoint-at-end", "--http-listen",
             "--no-http", "--web-config", "--exit-at-end", "-q, --quiet", "-h, --help", "\nflow table (",
             "\ncheckpoints (", "\nHTTP (", "exit codes: 0 ok; 1 input or output error"))

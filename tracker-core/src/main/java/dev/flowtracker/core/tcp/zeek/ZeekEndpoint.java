@@ -19,38 +19,16 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * and a bounded model of its reassembler, enough to tell where Zeek reports content gaps. Rules in
  * docs/zeek-conn-semantics.md; the logic lives in {@link ZeekSummary} and the classes it runs the steps in.
  *
- * <p>A flyweight: its fields live in {@link #BYTES} bytes at {@code (segment, base)}, its own memory when made
- * ({@link #wrap} points it elsewhere). Native byte order, each field at a multiple of its own size, hot fields
- * (what every segment reads) in the first cache line:
+ * <p>A flyweight: its fields, declared once in {@link #LAYOUT}, live in {@link #BYTES} bytes at
+ * {@code (segment, base)}, its own memory when made ({@link #wrap} points it elsewhere). Native byte order, each field
+ * at a multiple of its own size, what every segment reads in the first cache line:
  *
  * <pre>
- *  offset  width  field
- *       0      8  startSeq (Zeek's 64-bit start, set from 32-bit numbers)
- *       8      4  lastSeq
- *      12      4  seqWraps
- *      16      4  ackSeq
- *      20      4  ackWraps
- *      24      1  state (INACTIVE .. RESET)
- *      25      1  previousState
- *      26      1  isOrig (0/1)
- *      27      1  didClose (0/1)
- *      28      1  didEof (0/1)
- *      29      1  skipDeliveries (0/1)
- *      30      1  blockCount (0 .. MAX_BLOCKS)
- *      32      8  lastReassembled
- *      40      8  trimmed
- *      48      8  historyLastSyn
- *      56      8  historyLastFin
- *  ------  -----  --------------------------------------------- 64: second line
- *      64      8  historyLastRst
- *      72      8  finSeq
- *      80      4  finCount
- *      84      4  rstCount
- *      88      8  missedBytes
- *      96     16  scaledCount[4] (int each, by CHECKSUM .. GAP)
- *     112     16  scaledThreshold[4] (int each)
- *     128     48  blockStart[MAX_BLOCKS] (long each)
- *     176     48  blockEnd[MAX_BLOCKS] (long each); 224 bytes in all
+ *   bytes   0..63   startSeq; lastSeq, seqWraps, ackSeq, ackWraps; state, previousState and the flags (1 each);
+ *                   lastReassembled, trimmed, historyLastSyn, historyLastFin
+ *   bytes  64..95   historyLastRst, finSeq, finCount, rstCount, missedBytes
+ *   bytes  96..127  scaledCount[4], scaledThreshold[4] (int each, by CHECKSUM .. GAP)
+ *   bytes 128..223  blockStart[MAX_BLOCKS], blockEnd[MAX_BLOCKS] (long each)
  * </pre>
  *
  * <p>Owned by the connection's tracker thread.
@@ -161,6 +139,12 @@ final class ZeekEndpoint extends Flyweight
     void clear()
     {
         zeroMemory(BYTES);
+        defaults();
+    }
+
+    /** The fields whose new value is not zero, on zeroed memory (the summary zeroes all its parts at once). */
+    void defaults()
+    {
         // INACTIVE is 0, as are the flags, counts and blocks.
         for (int i = 0; i < SCALED_KINDS; i++)
         {

@@ -125,8 +125,17 @@ public final class ZeekSummary extends ZeekSummaryFields
     public void clear()
     {
         zeroMemory(BYTES);
-        a.clear();
-        b.clear();
+        defaults();
+    }
+
+    /**
+     * The fields whose new value is not zero, parts included, on zeroed memory (a connection zeroes all its parts at
+     * once); the options go. Public for {@code dev.flowtracker.core.tcp}.
+     */
+    public void defaults()
+    {
+        a.defaults();
+        b.defaults();
         aIsOrig(true);
         active(true);
         timers.defaults();
