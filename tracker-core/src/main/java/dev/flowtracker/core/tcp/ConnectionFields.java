@@ -354,34 +354,34 @@ abstract class ConnectionFields extends Flyweight
 
     public boolean reusedPorts()
     {
-        return getByte(REUSED_PORTS_OFFSET) != 0;
+        return getBoolean(REUSED_PORTS_OFFSET);
     }
 
     /** Public for {@code dev.flowtracker.core.flow}. */
     public void reusedPorts(final boolean value)
     {
-        putByte(REUSED_PORTS_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(REUSED_PORTS_OFFSET, value);
     }
 
     boolean lastSynSeen()
     {
-        return getByte(LAST_SYN_SEEN_OFFSET) != 0;
+        return getBoolean(LAST_SYN_SEEN_OFFSET);
     }
 
     void lastSynSeen(final boolean value)
     {
-        putByte(LAST_SYN_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(LAST_SYN_SEEN_OFFSET, value);
     }
 
     /** Whether tshark's initial RTT (SYN to first ACK) was measured. */
     public boolean initialRttSeen()
     {
-        return getByte(INITIAL_RTT_SEEN_OFFSET) != 0;
+        return getBoolean(INITIAL_RTT_SEEN_OFFSET);
     }
 
     void initialRttSeen(final boolean value)
     {
-        putByte(INITIAL_RTT_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(INITIAL_RTT_SEEN_OFFSET, value);
     }
 
     /** Why the record was emitted; set by the tracker at emission for connections still open. */

@@ -319,52 +319,52 @@ abstract sealed class EndpointLayout extends Flyweight permits TcpEndpoint
 
     boolean firstAck()
     {
-        return getByte(FIRST_ACK_OFFSET) != 0;
+        return getBoolean(FIRST_ACK_OFFSET);
     }
 
     void firstAck(final boolean value)
     {
-        putByte(FIRST_ACK_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(FIRST_ACK_OFFSET, value);
     }
 
     boolean baseSeqSet()
     {
-        return getByte(BASE_SEQ_SET_OFFSET) != 0;
+        return getBoolean(BASE_SEQ_SET_OFFSET);
     }
 
     void baseSeqSet(final boolean value)
     {
-        putByte(BASE_SEQ_SET_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(BASE_SEQ_SET_OFFSET, value);
     }
 
     boolean lastAckSeen()
     {
-        return getByte(LAST_ACK_SEEN_OFFSET) != 0;
+        return getBoolean(LAST_ACK_SEEN_OFFSET);
     }
 
     void lastAckSeen(final boolean value)
     {
-        putByte(LAST_ACK_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(LAST_ACK_SEEN_OFFSET, value);
     }
 
     boolean finSeen()
     {
-        return getByte(FIN_SEEN_OFFSET) != 0;
+        return getBoolean(FIN_SEEN_OFFSET);
     }
 
     void finSeen(final boolean value)
     {
-        putByte(FIN_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(FIN_SEEN_OFFSET, value);
     }
 
     boolean rstSeen()
     {
-        return getByte(RST_SEEN_OFFSET) != 0;
+        return getBoolean(RST_SEEN_OFFSET);
     }
 
     void rstSeen(final boolean value)
     {
-        putByte(RST_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(RST_SEEN_OFFSET, value);
     }
 
     int ringSize()
@@ -389,32 +389,32 @@ abstract sealed class EndpointLayout extends Flyweight permits TcpEndpoint
 
     public boolean isnSeen()
     {
-        return getByte(ISN_SEEN_OFFSET) != 0;
+        return getBoolean(ISN_SEEN_OFFSET);
     }
 
     void isnSeen(final boolean value)
     {
-        putByte(ISN_SEEN_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(ISN_SEEN_OFFSET, value);
     }
 
     public boolean sackPermitted()
     {
-        return getByte(SACK_PERMITTED_OFFSET) != 0;
+        return getBoolean(SACK_PERMITTED_OFFSET);
     }
 
     void sackPermitted(final boolean value)
     {
-        putByte(SACK_PERMITTED_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(SACK_PERMITTED_OFFSET, value);
     }
 
     public boolean timestampsOffered()
     {
-        return getByte(TIMESTAMPS_OFFERED_OFFSET) != 0;
+        return getBoolean(TIMESTAMPS_OFFERED_OFFSET);
     }
 
     void timestampsOffered(final boolean value)
     {
-        putByte(TIMESTAMPS_OFFERED_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(TIMESTAMPS_OFFERED_OFFSET, value);
     }
 
     int isnRaw()

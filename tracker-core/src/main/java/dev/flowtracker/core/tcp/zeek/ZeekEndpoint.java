@@ -401,42 +401,42 @@ final class ZeekEndpoint extends Flyweight
 
     boolean isOrig()
     {
-        return getByte(IS_ORIG_OFFSET) != 0;
+        return getBoolean(IS_ORIG_OFFSET);
     }
 
     void isOrig(final boolean value)
     {
-        putByte(IS_ORIG_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(IS_ORIG_OFFSET, value);
     }
 
     boolean didClose()
     {
-        return getByte(DID_CLOSE_OFFSET) != 0;
+        return getBoolean(DID_CLOSE_OFFSET);
     }
 
     void didClose(final boolean value)
     {
-        putByte(DID_CLOSE_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(DID_CLOSE_OFFSET, value);
     }
 
     boolean didEof()
     {
-        return getByte(DID_EOF_OFFSET) != 0;
+        return getBoolean(DID_EOF_OFFSET);
     }
 
     void didEof(final boolean value)
     {
-        putByte(DID_EOF_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(DID_EOF_OFFSET, value);
     }
 
     boolean skipDeliveries()
     {
-        return getByte(SKIP_DELIVERIES_OFFSET) != 0;
+        return getBoolean(SKIP_DELIVERIES_OFFSET);
     }
 
     void skipDeliveries(final boolean value)
     {
-        putByte(SKIP_DELIVERIES_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(SKIP_DELIVERIES_OFFSET, value);
     }
 
     int blockCount()

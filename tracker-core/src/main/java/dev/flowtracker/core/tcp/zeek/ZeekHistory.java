@@ -286,12 +286,12 @@ final class ZeekHistory extends Flyweight
 
     boolean truncated()
     {
-        return getByte(TRUNCATED_OFFSET) != 0;
+        return getBoolean(TRUNCATED_OFFSET);
     }
 
     void truncated(final boolean value)
     {
-        putByte(TRUNCATED_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(TRUNCATED_OFFSET, value);
     }
 
     /** Letter slot {@code index} (0 to {@link ZeekSummary#MAX_HISTORY} - 1), used or not, unchecked. */

@@ -388,41 +388,41 @@ final class ZeekStateMachine extends Flyweight
 
     boolean establishedEvent()
     {
-        return getByte(ESTABLISHED_EVENT_OFFSET) != 0;
+        return getBoolean(ESTABLISHED_EVENT_OFFSET);
     }
 
     void establishedEvent(final boolean value)
     {
-        putByte(ESTABLISHED_EVENT_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(ESTABLISHED_EVENT_OFFSET, value);
     }
 
     boolean doClose()
     {
-        return getByte(DO_CLOSE_OFFSET) != 0;
+        return getBoolean(DO_CLOSE_OFFSET);
     }
 
     void doClose(final boolean value)
     {
-        putByte(DO_CLOSE_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(DO_CLOSE_OFFSET, value);
     }
 
     boolean genEvent()
     {
-        return getByte(GEN_EVENT_OFFSET) != 0;
+        return getBoolean(GEN_EVENT_OFFSET);
     }
 
     void genEvent(final boolean value)
     {
-        putByte(GEN_EVENT_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(GEN_EVENT_OFFSET, value);
     }
 
     boolean underflow()
     {
-        return getByte(UNDERFLOW_OFFSET) != 0;
+        return getBoolean(UNDERFLOW_OFFSET);
     }
 
     void underflow(final boolean value)
     {
-        putByte(UNDERFLOW_OFFSET, value ? (byte)1 : (byte)0);
+        putBoolean(UNDERFLOW_OFFSET, value);
     }
 }

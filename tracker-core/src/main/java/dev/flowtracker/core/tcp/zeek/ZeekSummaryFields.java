@@ -83,16 +83,6 @@ abstract sealed class ZeekSummaryFields extends Flyweight permits ZeekSummary
         wrapMemory(segment, base, OWN_BYTES);
     }
 
-    private boolean flag(final int offset)
-    {
-        return getByte(offset) != 0;
-    }
-
-    private void flag(final int offset, final boolean value)
-    {
-        putByte(offset, value ? (byte)1 : (byte)0);
-    }
-
     /** Zeek's last_time: the last packet's time, frozen once both sides have closed. */
     public final long lastNanos()
     {
@@ -117,22 +107,22 @@ abstract sealed class ZeekSummaryFields extends Flyweight permits ZeekSummary
     /** Whether Zeek would have made this connection (some packets are dropped before the lookup). */
     public final boolean created()
     {
-        return flag(CREATED_OFFSET);
+        return getBoolean(CREATED_OFFSET);
     }
 
     final void created(final boolean value)
     {
-        flag(CREATED_OFFSET, value);
+        putBoolean(CREATED_OFFSET, value);
     }
 
     final boolean partial()
     {
-        return flag(PARTIAL_OFFSET);
+        return getBoolean(PARTIAL_OFFSET);
     }
 
     final void partial(final boolean value)
     {
-        flag(PARTIAL_OFFSET, value);
+        putBoolean(PARTIAL_OFFSET, value);
     }
 
     final int firstPacketSeen()
@@ -147,53 +137,53 @@ abstract sealed class ZeekSummaryFields extends Flyweight permits ZeekSummary
 
     final boolean active()
     {
-        return flag(ACTIVE_OFFSET);
+        return getBoolean(ACTIVE_OFFSET);
     }
 
     final void active(final boolean value)
     {
-        flag(ACTIVE_OFFSET, value);
+        putBoolean(ACTIVE_OFFSET, value);
     }
 
     final boolean closeDeferred()
     {
-        return flag(CLOSE_DEFERRED_OFFSET);
+        return getBoolean(CLOSE_DEFERRED_OFFSET);
     }
 
     final void closeDeferred(final boolean value)
     {
-        flag(CLOSE_DEFERRED_OFFSET, value);
+        putBoolean(CLOSE_DEFERRED_OFFSET, value);
     }
 
     final boolean deferredGenEvent()
     {
-        return flag(DEFERRED_GEN_EVENT_OFFSET);
+        return getBoolean(DEFERRED_GEN_EVENT_OFFSET);
     }
 
     final void deferredGenEvent(final boolean value)
     {
-        flag(DEFERRED_GEN_EVENT_OFFSET, value);
+        putBoolean(DEFERRED_GEN_EVENT_OFFSET, value);
     }
 
     final boolean removed()
     {
-        return flag(REMOVED_OFFSET);
+        return getBoolean(REMOVED_OFFSET);
     }
 
     final void removed(final boolean value)
     {
-        flag(REMOVED_OFFSET, value);
+        putBoolean(REMOVED_OFFSET, value);
     }
 
     /** Whether side A is the originator now. Public for {@code dev.flowtracker.core.tcp}. */
     public final boolean aIsOrig()
     {
-        return flag(A_IS_ORIG_OFFSET);
+        return getBoolean(A_IS_ORIG_OFFSET);
     }
 
     /** Sets which side is the originator; {@link ZeekSummary} also points its {@code orig} and {@code resp} there. */
     void aIsOrig(final boolean value)
     {
-        flag(A_IS_ORIG_OFFSET, value);
+        putBoolean(A_IS_ORIG_OFFSET, value);
     }
 }
