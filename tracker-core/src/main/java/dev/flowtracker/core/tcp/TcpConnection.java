@@ -42,20 +42,24 @@ public final class TcpConnection extends ConnectionFields
     public int slot = -1;
 
     /** Public for {@code dev.flowtracker.core.flow}. */
-    public final TcpEndpoint a = new TcpEndpoint();
+    public final TcpEndpoint a;
     /** Public for {@code dev.flowtracker.core.flow}. */
-    public final TcpEndpoint b = new TcpEndpoint();
+    public final TcpEndpoint b;
     /**
      * Zeek's view: roles, conn_state, history, sizes, gaps and removal timers.
      *
      * <p>Public for {@code dev.flowtracker.core.flow}.
      */
-    public final ZeekSummary zeek = new ZeekSummary();
+    public final ZeekSummary zeek;
 
     /** A new connection in memory of its own, equal to a cleared one. */
     public TcpConnection()
     {
-        wrap(StateMemory.home(BYTES), 0);
+        final MemorySegment home = StateMemory.home(BYTES);
+        a = new TcpEndpoint(home, A_OFFSET);
+        b = new TcpEndpoint(home, B_OFFSET);
+        zeek = new ZeekSummary(home, ZEEK_OFFSET);
+        wrapFields(home, 0);
         clear();
     }
 

@@ -4,6 +4,8 @@ import dev.flowtracker.core.state.StateBuffer;
 import dev.flowtracker.core.state.StateFields;
 import dev.flowtracker.core.state.StateMemory;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * What one side of a connection sent, plus its inferred RFC 793 state: a flyweight over {@link #BYTES} of memory,
  * laid out and accessed as {@link EndpointLayout} draws it. A new endpoint wraps memory of its own; {@link #wrap}
@@ -41,6 +43,12 @@ public final class TcpEndpoint extends EndpointLayout
     {
         wrap(StateMemory.home(BYTES), 0);
         defaults();
+    }
+
+    /** A connection's endpoint, on the connection's memory: the connection's {@code clear} sets it. */
+    TcpEndpoint(final MemorySegment segment, final long base)
+    {
+        wrap(segment, base);
     }
 
     /** Back to the state of a new endpoint, for a recycled connection; allocates nothing. */

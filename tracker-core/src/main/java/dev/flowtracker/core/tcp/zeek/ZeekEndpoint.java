@@ -123,6 +123,12 @@ final class ZeekEndpoint extends Flyweight
         clear();
     }
 
+    /** A part of a larger state, on its memory: the whole's {@code clear} sets it. */
+    ZeekEndpoint(final MemorySegment segment, final long base)
+    {
+        wrap(segment, base);
+    }
+
     /** Points this flyweight at the endpoint state of {@link #BYTES} bytes at {@code base} of {@code segment}. */
     void wrap(final MemorySegment segment, final long base)
     {

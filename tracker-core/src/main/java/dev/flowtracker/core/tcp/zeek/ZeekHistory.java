@@ -71,6 +71,12 @@ final class ZeekHistory extends Flyweight
         clear();
     }
 
+    /** A part of a larger state, on its memory: the whole's {@code clear} sets it. */
+    ZeekHistory(final MemorySegment segment, final long base)
+    {
+        wrap(segment, base);
+    }
+
     /** Reads and writes the history in {@code segment} from {@code base} on ({@link #BYTES} bytes). */
     void wrap(final MemorySegment segment, final long base)
     {

@@ -60,6 +60,12 @@ final class ZeekStateMachine extends Flyweight
         clear();
     }
 
+    /** A part of a larger state, on its memory: the whole's {@code clear} sets it. */
+    ZeekStateMachine(final MemorySegment segment, final long base)
+    {
+        wrap(segment, base);
+    }
+
     /** Reads and writes the results in {@code segment} from {@code base} on ({@link #BYTES} bytes). */
     void wrap(final MemorySegment segment, final long base)
     {

@@ -24,19 +24,7 @@ import java.lang.foreign.MemorySegment;
  * timer instants, all created with the summary. Owned by the connection's tracker thread.
  *
  * <p>A flyweight over {@link #BYTES} bytes of a {@code (MemorySegment, base)} pair, its own memory when made: its
- * own fields ({@link ZeekSummaryFields}, which draws them) and then the parts it composes, each wrapped around its
- * region.
- *
- * <pre>
- *  offset  bytes  what
- *     0     24    own fields ({@link ZeekSummaryFields})
- *    24     56    {@link ZeekHistory} ({@link #HISTORY_OFFSET})
- *    80     56    {@link ZeekTimers} ({@link #TIMERS_OFFSET})
- *   136      8    {@link ZeekStateMachine} ({@link #MACHINE_OFFSET})
- *   144    224    {@link ZeekEndpoint} of side A ({@link #A_OFFSET})
- *   368    224    {@link ZeekEndpoint} of side B ({@link #B_OFFSET})
- *   592           end ({@link #BYTES})
- * </pre>
+ * own fields and then the parts it composes, each wrapped around its region (drawn in {@link ZeekSummaryFields}).
  */
 public final class ZeekSummary extends ZeekSummaryFields
 {
@@ -49,31 +37,37 @@ public final class ZeekSummary extends ZeekSummaryFields
     static final int FIRST_PACKET_ORIG = 1;
     static final int FIRST_PACKET_RESP = 2;
 
-    static final int HISTORY_OFFSET = OWN_BYTES;
-    static final int TIMERS_OFFSET = HISTORY_OFFSET + ZeekHistory.BYTES;
-    static final int MACHINE_OFFSET = TIMERS_OFFSET + ZeekTimers.BYTES;
-    static final int A_OFFSET = MACHINE_OFFSET + ZeekStateMachine.BYTES;
-    static final int B_OFFSET = A_OFFSET + ZeekEndpoint.BYTES;
-    /** Bytes of the region, the parts included. Public for {@code dev.flowtracker.core.tcp}. */
-    public static final int BYTES = StateMemory.align8(B_OFFSET + ZeekEndpoint.BYTES);
-
     /** Endpoint of side A (first packet's sender) and side B; {@link #orig} is one of them. */
-    final ZeekEndpoint a = new ZeekEndpoint();
-    final ZeekEndpoint b = new ZeekEndpoint();
+    final ZeekEndpoint a;
+    final ZeekEndpoint b;
     // Derived from aIsOrig() whenever it is set or the summary is wrapped.
-    ZeekEndpoint orig = a;
-    ZeekEndpoint resp = b;
+    ZeekEndpoint orig;
+    ZeekEndpoint resp;
 
-    final ZeekHistory history = new ZeekHistory();
-    final ZeekTimers timers = new ZeekTimers();
+    final ZeekHistory history;
+    final ZeekTimers timers;
     /** Sequence bookkeeping and transitions; its fields, the packet's results, are the last encoded. */
-    final ZeekStateMachine machine = new ZeekStateMachine();
+    final ZeekStateMachine machine;
 
     /** Public for {@code dev.flowtracker.core.tcp}. */
     public ZeekSummary()
     {
-        wrap(StateMemory.home(BYTES), 0);
+        this(StateMemory.home(BYTES), 0);
         clear();
+    }
+
+    /**
+     * A connection's summary, on the connection's memory: the connection's {@code clear} sets it. Public for
+     * {@code dev.flowtracker.core.tcp}.
+     */
+    public ZeekSummary(final MemorySegment segment, final long base)
+    {
+        history = new ZeekHistory(segment, base + HISTORY_OFFSET);
+        timers = new ZeekTimers(segment, base + TIMERS_OFFSET);
+        machine = new ZeekStateMachine(segment, base + MACHINE_OFFSET);
+        a = new ZeekEndpoint(segment, base + A_OFFSET);
+        b = new ZeekEndpoint(segment, base + B_OFFSET);
+        wrap(segment, base);
     }
 
     /**

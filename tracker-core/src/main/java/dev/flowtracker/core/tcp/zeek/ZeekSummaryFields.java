@@ -30,6 +30,19 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  +---------------+---------------+---------------+---------------+
  * </pre>
  *
+ * <p>The whole summary's region, its parts after these fields:
+ *
+ * <pre>
+ *  offset  bytes  what
+ *     0     24    these fields
+ *    24     56    {@link ZeekHistory} ({@link #HISTORY_OFFSET})
+ *    80     56    {@link ZeekTimers} ({@link #TIMERS_OFFSET})
+ *   136      8    {@link ZeekStateMachine} ({@link #MACHINE_OFFSET})
+ *   144    224    {@link ZeekEndpoint} of side A ({@link #A_OFFSET})
+ *   368    224    {@link ZeekEndpoint} of side B ({@link #B_OFFSET})
+ *   592           end ({@link #BYTES})
+ * </pre>
+ *
  * <p>{@code firstPacketSeen} holds {@link ZeekSummary#FIRST_PACKET_ORIG} and {@link ZeekSummary#FIRST_PACKET_RESP}
  * (0 to 3); {@code aIsOrig} is whether side A is the originator, from which the summary derives its {@code orig}
  * and {@code resp} endpoints. A class of its own so that the summary's steps stay readable; owned by the
@@ -61,6 +74,13 @@ abstract sealed class ZeekSummaryFields extends Flyweight permits ZeekSummary
     static final int A_IS_ORIG_OFFSET = StateMemory.offset(LAYOUT, "aIsOrig");
     /** Bytes of the own fields. */
     static final int OWN_BYTES = StateMemory.align8((int)LAYOUT.byteSize());
+    static final int HISTORY_OFFSET = OWN_BYTES;
+    static final int TIMERS_OFFSET = HISTORY_OFFSET + ZeekHistory.BYTES;
+    static final int MACHINE_OFFSET = TIMERS_OFFSET + ZeekTimers.BYTES;
+    static final int A_OFFSET = MACHINE_OFFSET + ZeekStateMachine.BYTES;
+    static final int B_OFFSET = A_OFFSET + ZeekEndpoint.BYTES;
+    /** Bytes of the summary's region, the parts included. Public for {@code dev.flowtracker.core.tcp}. */
+    public static final int BYTES = StateMemory.align8(B_OFFSET + ZeekEndpoint.BYTES);
 
     /** Options that change Zeek's decisions: shared, read-only, not flow state. */
     ZeekOptions options;

@@ -69,6 +69,12 @@ final class ZeekTimers extends Flyweight
         clear();
     }
 
+    /** A part of a larger state, on its memory: the whole's {@code clear} sets it. */
+    ZeekTimers(final MemorySegment segment, final long base)
+    {
+        wrap(segment, base);
+    }
+
     /** Reads and writes the timers in {@code segment} from {@code base} on ({@link #BYTES} bytes). */
     void wrap(final MemorySegment segment, final long base)
     {
