@@ -186,7 +186,7 @@ final class BoundedFlowTable implements FlowTable
             evictLeastRecentlyActive();
         }
         final int slot = store.acquire();
-        final TcpConnection connection = store.bindFresh(slot);
+        final TcpConnection connection = store.bind(slot);
         connection.reset(p, hash, generation, zeekOptions);
         slots.set(INT, slotOffset(slot) + HASH_OFFSET, hash);
         insertIntoIndex(slot, hash);
@@ -214,7 +214,7 @@ final class BoundedFlowTable implements FlowTable
             evictLeastRecentlyActive();
         }
         final int slot = store.acquire();
-        final TcpConnection connection = store.bindFresh(slot);
+        final TcpConnection connection = store.bind(slot);
         try
         {
             FlowStateCodec.decode(encoded, connection);
@@ -249,7 +249,7 @@ final class BoundedFlowTable implements FlowTable
         final int hash = slotHash(slot);
         unlink(slot);
         store.renew(slot);
-        final TcpConnection successor = store.bindFresh(slot);
+        final TcpConnection successor = store.bind(slot);
         successor.reset(p, hash, generation, zeekOptions);
         link(successor, FlowPhase.OPENING.ordinal(), p.timestampNanos);
         return successor;

@@ -85,7 +85,7 @@ final class ConnectionTable implements FlowTable
     {
         final int slot = store.acquire();
         store.hash(slot, hash);
-        final TcpConnection connection = store.bindFresh(slot);
+        final TcpConnection connection = store.bind(slot);
         connection.reset(p, hash, generation, zeekOptions);
         insert(slot, hash);
         return connection;
@@ -100,7 +100,7 @@ final class ConnectionTable implements FlowTable
     public TcpConnection restore(final ByteBuffer encoded)
     {
         final int slot = store.acquire();
-        final TcpConnection connection = store.bindFresh(slot);
+        final TcpConnection connection = store.bind(slot);
         try
         {
             FlowStateCodec.decode(encoded, connection);
@@ -120,7 +120,7 @@ final class ConnectionTable implements FlowTable
     public TcpConnection recycleForSuccessor(final int slot, final DecodedPacket p, final long generation)
     {
         store.renew(slot);
-        final TcpConnection successor = store.bindFresh(slot);
+        final TcpConnection successor = store.bind(slot);
         successor.reset(p, store.hash(slot), generation, zeekOptions);
         return successor;
     }

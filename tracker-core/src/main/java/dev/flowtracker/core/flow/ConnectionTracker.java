@@ -324,7 +324,7 @@ public final class ConnectionTracker
         for (int i = 0, n = finishOrder.size(); i < n; i++)
         {
             final int slot = finishOrder.slot(order[i]);
-            final TcpConnection connection = store.bindToEnd(slot);
+            final TcpConnection connection = store.bind(slot);
             connection.scheduledTimerNanos(ZeekSummary.NO_TIMER);
             end(connection, reason);
         }

@@ -40,8 +40,8 @@ import java.util.Arrays;
  *  +---------------------------------------------------------------+
  * </pre>
  *
- * <p>The connection {@link #bind} returns is valid until the next {@link #bind}, {@link #bindFresh},
- * {@link #bindToEnd} or {@link #release} of another slot; the one {@link #view} returns until the next
+ * <p>The connection {@link #bind} returns is valid until the next {@link #bind} or {@link #release} of another
+ * slot; the one {@link #view} returns until the next
  * {@link #view}. Callers hold at most one of each at a time. A listener that keeps ended connections gets a copy
  * ({@link #forListener}).
  *
@@ -155,7 +155,10 @@ final class FlowStateStore
         header(slot).set(INT, offset(slot) + SERIAL_OFFSET, nextSerial++);
     }
 
-    /** The slot's flow, read and written in place; valid until another slot is bound or released. */
+    /**
+     * The slot's flow, read and written in place; valid until another slot is bound or released. For a new flow, a
+     * successor or a restore, the caller resets or decodes it.
+     */
     TcpConnection bind(final int slot)
     {
         if (bound.slot != slot)
@@ -175,18 +178,6 @@ final class FlowStateStore
         visitor.wrap(bodies[slot >>> chunkShift], bodyOffset(slot));
         visitor.slot = slot;
         return visitor;
-    }
-
-    /** The slot's flow, to be ended and then forgotten by its table ({@code finish}): as {@link #bind}. */
-    TcpConnection bindToEnd(final int slot)
-    {
-        return bind(slot);
-    }
-
-    /** The slot's flow, for a record that holds nothing worth reading yet (a new flow, a successor, a restore). */
-    TcpConnection bindFresh(final int slot)
-    {
-        return bind(slot);
     }
 
     /**

@@ -141,12 +141,6 @@ abstract class ConnectionFields extends Flyweight
         return segment.get(StateMemory.LONG, base + SCHEDULED_TIMER_NANOS_OFFSET);
     }
 
-    /** {@code bytes} of state from {@code other}'s memory to this one's. */
-    final void copyBytesFrom(final ConnectionFields other, final int bytes)
-    {
-        copyMemory(other, bytes);
-    }
-
     final void wrapFields(final MemorySegment segment, final long base)
     {
         wrapMemory(segment, base, OWN_BYTES);

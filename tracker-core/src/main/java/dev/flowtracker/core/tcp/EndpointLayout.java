@@ -133,18 +133,6 @@ abstract sealed class EndpointLayout extends Flyweight permits TcpEndpoint
         wrapMemory(segment, base, BYTES);
     }
 
-    /** Copies {@code other}'s state into this endpoint's memory; allocates nothing. */
-    final void copyFrom(final EndpointLayout other)
-    {
-        copyMemory(other, BYTES);
-    }
-
-    /** Zeroes every field; the caller sets the non-zero defaults. */
-    final void zero()
-    {
-        zeroMemory(BYTES);
-    }
-
     public long packets()
     {
         return getLong(PACKETS_OFFSET);

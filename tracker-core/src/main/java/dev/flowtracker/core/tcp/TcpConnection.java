@@ -88,7 +88,7 @@ public final class TcpConnection extends ConnectionFields
      */
     public void copyFrom(final TcpConnection other)
     {
-        copyBytesFrom(other, BYTES);
+        copyMemory(other, BYTES);
         wrap(segment(), base());
     }
 
@@ -203,11 +203,7 @@ public final class TcpConnection extends ConnectionFields
      */
     public boolean matches(final DecodedPacket p)
     {
-        if (p.tunnelId != tunnelId() || p.ipVersion != ipVersion())
-        {
-            return false;
-        }
-        return isFromA(p) || isFromB(p);
+        return recordMatches(segment(), base(), p);
     }
 
     /** Public for {@code dev.flowtracker.core.flow}. */
@@ -215,12 +211,6 @@ public final class TcpConnection extends ConnectionFields
     {
         return p.srcPort == aPort() && p.dstPort == bPort() && p.srcLow == aLow() && p.dstLow == bLow() &&
             p.srcHigh == aHigh() && p.dstHigh == bHigh();
-    }
-
-    private boolean isFromB(final DecodedPacket p)
-    {
-        return p.srcPort == bPort() && p.dstPort == aPort() && p.srcLow == bLow() && p.dstLow == aLow() &&
-            p.srcHigh == bHigh() && p.dstHigh == aHigh();
     }
 
     /**

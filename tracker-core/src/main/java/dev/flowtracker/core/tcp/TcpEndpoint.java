@@ -54,7 +54,7 @@ public final class TcpEndpoint extends EndpointLayout
     /** Back to the state of a new endpoint, for a recycled connection; allocates nothing. */
     void clear()
     {
-        zero();
+        zeroMemory(BYTES);
         defaults();
     }
 

@@ -319,8 +319,8 @@ class InPlaceStateTest
             1000, 0, 0, 65535);
         final int first = store.acquire();
         final int second = store.acquire();
-        store.bindFresh(second).reset(p, FlowHash.of(p), 2, ZeekOptions.DEFAULTS);
-        final TcpConnection bound = store.bindFresh(first);
+        store.bind(second).reset(p, FlowHash.of(p), 2, ZeekOptions.DEFAULTS);
+        final TcpConnection bound = store.bind(first);
         bound.reset(p, FlowHash.of(p), 1, ZeekOptions.DEFAULTS);
         bound.onSegment(p, true);
         final TcpConnection visited = store.view(first);

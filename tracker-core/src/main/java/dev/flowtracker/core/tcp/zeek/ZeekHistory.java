@@ -89,12 +89,6 @@ final class ZeekHistory extends Flyweight
         zeroMemory(BYTES);
     }
 
-    /** Copies {@code other}'s region into this one. */
-    void copyFrom(final ZeekHistory other)
-    {
-        copyMemory(other, BYTES);
-    }
-
     /** Writes every field (letters, length, truncated, seen; see {@link dev.flowtracker.core.flow.FlowStateCodec}). */
     void encode(final StateBuffer dst)
     {

@@ -78,12 +78,6 @@ final class ZeekStateMachine extends Flyweight
         zeroMemory(BYTES);
     }
 
-    /** Copies {@code other}'s region into this one. */
-    void copyFrom(final ZeekStateMachine other)
-    {
-        copyMemory(other, BYTES);
-    }
-
     /**
      * Writes every field, in declaration order (see {@link dev.flowtracker.core.flow.FlowStateCodec}). Each packet sets
      * these before reading them; they are written anyway so that a decoded summary equals the original field for field.

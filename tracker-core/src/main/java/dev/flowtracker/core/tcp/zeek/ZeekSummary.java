@@ -85,13 +85,6 @@ public final class ZeekSummary extends ZeekSummaryFields
         deriveRoles();
     }
 
-    /** Copies {@code other}'s own fields and parts, endpoints included. Public for {@code dev.flowtracker.core.tcp}. */
-    public void copyFrom(final ZeekSummary other)
-    {
-        copyMemory(other, BYTES);
-        deriveRoles();
-    }
-
     @Override
     void aIsOrig(final boolean value)
     {

@@ -97,12 +97,6 @@ final class ZeekTimers extends Flyweight
         inactivityAt(NO_TIMER);
     }
 
-    /** Copies {@code other}'s region into this one. */
-    void copyFrom(final ZeekTimers other)
-    {
-        copyMemory(other, BYTES);
-    }
-
     /** Writes every field, in layout order (see {@link dev.flowtracker.core.flow.FlowStateCodec}). */
     void encode(final StateBuffer dst)
     {
