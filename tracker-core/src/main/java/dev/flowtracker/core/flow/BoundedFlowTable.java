@@ -18,8 +18,8 @@ import java.util.function.IntConsumer;
  * the bookkeeping is allocated once, off-heap. Heap use does not depend on the flows, off-heap use is fixed by the
  * capacity, and a tracker that sees millions of flows allocates nothing for them.
  *
- * <p>Besides the records, two off-heap arrays: an open-addressing index (linear probing, backward-shift deletion, at
- * most half full) of slot numbers, and one entry per slot holding the flow's hash, its links in the idle list of its
+ * <p>Besides the records, two off-heap arrays: a {@link FlowIndex} (at most half full) from a flow's hash to its slot,
+ * and one entry per slot holding the flow's hash, its links in the idle list of its
  * {@link FlowPhase}, its phase and its last activity time. Each phase's idle list is ordered by last activity
  * (a touched connection moves to the tail), so expiry only looks at list heads and the least recently active
  * connection overall is the oldest of three heads: no scan of the table, ever.
@@ -50,9 +50,7 @@ final class BoundedFlowTable implements FlowTable
     private final FlowLimits limits;
     private final RemovalListener removals;
     private final ZeekOptions zeekOptions;
-    /** Index bucket -> slot + 1 (0 = empty). */
-    private final MemorySegment index;
-    private final int indexMask;
+    private final FlowIndex index;
     private final MemorySegment slots;
     private final FlowStateStore store;
     private int size;
@@ -76,16 +74,14 @@ final class BoundedFlowTable implements FlowTable
         this.limits = limits;
         this.zeekOptions = zeekOptions;
         this.removals = removals;
-        final long buckets = buckets(capacity);
-        if (buckets > (1L << 30))
+        if ((long)capacity * 2 > FlowIndex.MAX_BUCKETS)
         {
             throw new IllegalArgumentException("max flows too large for one table: " + capacity);
         }
         // Arena.ofAuto: the memory lives as long as the table; no thread owns it, so the tracker may be built on one
         // thread and run on another.
         final Arena arena = Arena.ofAuto();
-        this.index = arena.allocate(buckets * Integer.BYTES, 8);
-        this.indexMask = (int)buckets - 1;
+        this.index = new FlowIndex(buckets(capacity));
         this.slots = arena.allocate((long)capacity * SLOT_BYTES, 8);
         this.store = new FlowStateStore(capacity, zeekOptions, false);
         this.emergencyEnter =
@@ -146,32 +142,21 @@ final class BoundedFlowTable implements FlowTable
     /** Off-heap bytes of a full table of {@code capacity} flows: index, bookkeeping and records. */
     static long maxOffHeapBytes(final int capacity)
     {
-        return buckets(capacity) * Integer.BYTES + (long)capacity * SLOT_BYTES +
+        return (long)buckets(capacity) * FlowIndex.BUCKET_BYTES + (long)capacity * SLOT_BYTES +
             FlowStateStore.maxOffHeapBytes(capacity);
     }
 
     /** Index buckets for {@code capacity} flows: a power of two, at most half full. */
-    private static long buckets(final int capacity)
+    private static int buckets(final int capacity)
     {
-        return Long.highestOneBit(Math.max(16L, (long)capacity * 2 - 1) << 1);
+        return FlowIndex.bucketsFor((long)capacity * 2);
     }
 
     @Override
     public TcpConnection find(final DecodedPacket p, final int hash)
     {
-        for (int bucket = hash & indexMask; ; bucket = (bucket + 1) & indexMask)
-        {
-            final int slotPlusOne = index.getAtIndex(INT, bucket);
-            if (slotPlusOne == 0)
-            {
-                return null;
-            }
-            final int slot = slotPlusOne - 1;
-            if (slotHash(slot) == hash && store.matches(slot, p))
-            {
-                return store.bind(slot);
-            }
-        }
+        final int slot = index.find(p, hash, store);
+        return slot == FlowIndex.NONE ? null : store.bind(slot);
     }
 
     /**
@@ -189,7 +174,7 @@ final class BoundedFlowTable implements FlowTable
         final TcpConnection connection = store.bind(slot);
         connection.reset(p, hash, generation, zeekOptions);
         slots.set(INT, slotOffset(slot) + HASH_OFFSET, hash);
-        insertIntoIndex(slot, hash);
+        index.insert(slot, hash);
         size++;
         link(connection, FlowPhase.OPENING.ordinal(), p.timestampNanos);
         if (!emergency && size >= emergencyEnter)
@@ -226,7 +211,7 @@ final class BoundedFlowTable implements FlowTable
             throw e;
         }
         slots.set(INT, slotOffset(slot) + HASH_OFFSET, connection.hash());
-        insertIntoIndex(slot, connection.hash());
+        index.insert(slot, connection.hash());
         size++;
         // A state from an unbounded tracker has no idle stamp: its last packet is the best stand-in.
         link(connection, FlowPhase.of(connection).ordinal(),
@@ -268,7 +253,7 @@ final class BoundedFlowTable implements FlowTable
     public void remove(final int slot)
     {
         unlink(slot);
-        removeFromIndex(slot);
+        index.remove(slot, slotHash(slot));
         releaseSlot(slot);
     }
 
@@ -335,7 +320,7 @@ final class BoundedFlowTable implements FlowTable
             {
                 final int slot = head[phase];
                 unlink(slot);
-                removeFromIndex(slot);
+                index.remove(slot, slotHash(slot));
                 releaseSlot(slot);
             }
         }
@@ -361,7 +346,7 @@ final class BoundedFlowTable implements FlowTable
     {
         removed[removal.ordinal()][phase.ordinal()]++;
         unlink(slot);
-        removeFromIndex(slot);
+        index.remove(slot, slotHash(slot));
         // Report before the slot goes back to the store: the listener emits the record from the bound object.
         removals.onRemoved(store.bind(slot), removal, phase);
         releaseSlot(slot);
@@ -375,41 +360,6 @@ final class BoundedFlowTable implements FlowTable
         {
             emergency = false;
         }
-    }
-
-    private void insertIntoIndex(final int slot, final int hash)
-    {
-        int bucket = hash & indexMask;
-        while (index.getAtIndex(INT, bucket) != 0)
-        {
-            bucket = (bucket + 1) & indexMask;
-        }
-        index.setAtIndex(INT, bucket, slot + 1);
-    }
-
-    private void removeFromIndex(final int slot)
-    {
-        int hole = slotHash(slot) & indexMask;
-        while (index.getAtIndex(INT, hole) != slot + 1)
-        {
-            hole = (hole + 1) & indexMask;
-        }
-        // Backward-shift deletion keeps every probe chain unbroken without tombstones.
-        for (int bucket = (hole + 1) & indexMask; ; bucket = (bucket + 1) & indexMask)
-        {
-            final int slotPlusOne = index.getAtIndex(INT, bucket);
-            if (slotPlusOne == 0)
-            {
-                break;
-            }
-            final int home = slotHash(slotPlusOne - 1) & indexMask;
-            if (((bucket - home) & indexMask) >= ((bucket - hole) & indexMask))
-            {
-                index.setAtIndex(INT, hole, slotPlusOne);
-                hole = bucket;
-            }
-        }
-        index.setAtIndex(INT, hole, 0);
     }
 
     /** Appends the (bound) connection's slot to the tail of a phase's idle list, stamped with its last activity. */

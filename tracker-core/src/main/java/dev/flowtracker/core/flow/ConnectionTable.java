@@ -4,17 +4,14 @@ import dev.flowtracker.core.decode.DecodedPacket;
 import dev.flowtracker.core.tcp.TcpConnection;
 import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
 /**
- * The unbounded flow table (offline analysis): an open-addressing index (linear probing, backward-shift deletion)
- * from a 4-tuple, in either direction, to the slot of its live flow in a {@link FlowStateStore}, which holds each
- * flow's state off-heap, read and written in place. Lookups allocate nothing. The index doubles when three quarters
+ * The unbounded flow table (offline analysis): a {@link FlowIndex} from a 4-tuple, in either direction, to the slot
+ * of its live flow in a {@link FlowStateStore}, which holds each flow's state off-heap, read and written in place.
+ * Lookups allocate nothing. The index doubles when three quarters
  * full and the store adds record chunks as needed; neither holds a Java object per flow. A listener that keeps
  * ended connections gets copies of them.
  *
@@ -22,21 +19,15 @@ import java.util.function.IntConsumer;
  */
 final class ConnectionTable implements FlowTable
 {
-    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
-
     private final FlowStateStore store;
     private final ZeekOptions zeekOptions;
-    /** Bucket -> slot + 1 (0 = empty). */
-    private MemorySegment index;
-    private int mask;
+    private final FlowIndex index;
     private int size;
 
     /** @param handOver whether ended flows go to a listener that may keep them (it then gets copies). */
     ConnectionTable(final int initialCapacity, final ZeekOptions zeekOptions, final boolean handOver)
     {
-        final int buckets = Integer.highestOneBit(Math.max(16, initialCapacity - 1) << 1);
-        this.index = Arena.ofAuto().allocate((long)buckets * Integer.BYTES, 8);
-        this.mask = buckets - 1;
+        this.index = new FlowIndex(FlowIndex.bucketsFor(initialCapacity));
         this.zeekOptions = zeekOptions;
         this.store = new FlowStateStore(Integer.MAX_VALUE, zeekOptions, handOver);
     }
@@ -64,19 +55,8 @@ final class ConnectionTable implements FlowTable
     @Override
     public TcpConnection find(final DecodedPacket p, final int hash)
     {
-        for (int bucket = hash & mask; ; bucket = (bucket + 1) & mask)
-        {
-            final int slotPlusOne = index.getAtIndex(INT, bucket);
-            if (slotPlusOne == 0)
-            {
-                return null;
-            }
-            final int slot = slotPlusOne - 1;
-            if (store.hash(slot) == hash && store.matches(slot, p))
-            {
-                return store.bind(slot);
-            }
-        }
+        final int slot = index.find(p, hash, store);
+        return slot == FlowIndex.NONE ? null : store.bind(slot);
     }
 
     /** A new flow for the packet's 4-tuple, reset and in the table. */
@@ -129,27 +109,7 @@ final class ConnectionTable implements FlowTable
     @Override
     public void remove(final int slot)
     {
-        int hole = store.hash(slot) & mask;
-        while (index.getAtIndex(INT, hole) != slot + 1)
-        {
-            hole = (hole + 1) & mask;
-        }
-        // Backward-shift deletion keeps every probe chain unbroken without tombstones.
-        for (int bucket = (hole + 1) & mask; ; bucket = (bucket + 1) & mask)
-        {
-            final int slotPlusOne = index.getAtIndex(INT, bucket);
-            if (slotPlusOne == 0)
-            {
-                break;
-            }
-            final int home = store.hash(slotPlusOne - 1) & mask;
-            if (((bucket - home) & mask) >= ((bucket - hole) & mask))
-            {
-                index.setAtIndex(INT, hole, slotPlusOne);
-                hole = bucket;
-            }
-        }
-        index.setAtIndex(INT, hole, 0);
+        index.remove(slot, store.hash(slot));
         store.release(slot);
         size--;
     }
@@ -168,15 +128,7 @@ final class ConnectionTable implements FlowTable
     @Override
     public void forEachSlot(final IntConsumer action)
     {
-        final int buckets = mask + 1;
-        for (int bucket = 0; bucket < buckets; bucket++)
-        {
-            final int slotPlusOne = index.getAtIndex(INT, bucket);
-            if (slotPlusOne != 0)
-            {
-                action.accept(slotPlusOne - 1);
-            }
-        }
+        index.forEachSlot(action);
     }
 
     /** Forgets every flow (their records must have been emitted). */
@@ -184,7 +136,7 @@ final class ConnectionTable implements FlowTable
     public void clear()
     {
         forEachSlot(store::release);
-        index.fill((byte)0);
+        index.clear();
         size = 0;
     }
 
@@ -232,42 +184,11 @@ final class ConnectionTable implements FlowTable
 
     private void insert(final int slot, final int hash)
     {
-        if ((size + 1) * 4L > (mask + 1) * 3L)
+        if ((size + 1) * 4L > index.buckets() * 3L)
         {
-            grow();
+            index.grow();
         }
-        put(index, mask, slot, hash);
+        index.insert(slot, hash);
         size++;
-    }
-
-    private static void put(final MemorySegment index, final int mask, final int slot, final int hash)
-    {
-        int bucket = hash & mask;
-        while (index.getAtIndex(INT, bucket) != 0)
-        {
-            bucket = (bucket + 1) & mask;
-        }
-        index.setAtIndex(INT, bucket, slot + 1);
-    }
-
-    private void grow()
-    {
-        final MemorySegment old = index;
-        final int oldBuckets = mask + 1;
-        final int buckets = oldBuckets * 2;
-        if (buckets <= 0)
-        {
-            throw new IllegalStateException("flow table index cannot grow past " + oldBuckets + " buckets");
-        }
-        index = Arena.ofAuto().allocate((long)buckets * Integer.BYTES, 8);
-        mask = buckets - 1;
-        for (int bucket = 0; bucket < oldBuckets; bucket++)
-        {
-            final int slotPlusOne = old.getAtIndex(INT, bucket);
-            if (slotPlusOne != 0)
-            {
-                put(index, mask, slotPlusOne - 1, store.hash(slotPlusOne - 1));
-            }
-        }
     }
 }

@@ -23,6 +23,10 @@ public final class StateMemory
     public static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     public static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
 
+    /** The most {@link #zero} clears at once: a flow's whole record fits. */
+    public static final int MAX_ZEROED = 4096;
+    private static final MemorySegment ZEROS = Arena.global().allocate(MAX_ZEROED, Long.BYTES);
+
     private StateMemory()
     {
     }
@@ -41,13 +45,12 @@ public final class StateMemory
         return Arena.ofAuto().allocate(align8(bytes), Long.BYTES);
     }
 
-    /** Zeroes {@code bytes} (a multiple of 8) from {@code base}, 8 bytes at a time; allocates nothing. */
+    /** Zeroes {@code bytes} (a multiple of 8, at most {@link #MAX_ZEROED}) from {@code base}; allocates nothing. */
     public static void zero(final MemorySegment segment, final long base, final int bytes)
     {
-        for (int offset = 0; offset < bytes; offset += Long.BYTES)
-        {
-            segment.set(LONG, base + offset, 0L);
-        }
+        // One bulk copy (the JVM's memory copy intrinsic) rather than a store and its checks per word: a new
+        // connection's 1.4 KB took a tenth of the worker's time word by word.
+        MemorySegment.copy(ZEROS, 0, segment, base, bytes);
     }
 
     /**
