@@ -4,10 +4,8 @@ import dev.flowtracker.core.flow.ConnectionTracker;
 import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.flow.FlowStateCodec;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
-import dev.flowtracker.ingest.output.FlowRecordSink;
-import dev.flowtracker.ingest.output.RecordLayout;
-import dev.flowtracker.ingest.output.RecordWriter;
-import dev.flowtracker.ingest.output.kafka.KafkaRecordSink;
+import dev.flowtracker.ingest.output.FlowRecords;
+import dev.flowtracker.ingest.runtime.TrackerRuntime;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -21,8 +19,9 @@ import picocli.CommandLine.Mixin;
 
 /**
  * {@code tracker run --pcap FILE... | --interface IF... | --vxlan-listen ADDR:PORT ... [options]}: the daemon. Checks
- * the configuration (options, memory bounds) and opens the record output and the state directory on the calling
- * thread, then hands over to {@link RunDaemon}, which runs the pipeline until the input ends or a stop signal comes.
+ * the configuration (options, memory bounds) and opens the record sinks ({@link RecordSinks}) and the state directory
+ * on the calling thread into a {@link TrackerRuntime}, then hands over to {@link RunDaemon}, which runs the pipeline
+ * until the input ends or a stop signal comes; the runtime stops what started, whatever happened.
  */
 @Command(
     name = RunCommand.NAME,
@@ -97,52 +96,19 @@ final class RunCommand implements Callable<Integer>
     {
         options.warnObsolete(err, "run");
         options.validate();
-        final RecordLayout layout = options.recordLayout();
-        final RecordWriter records;
-        try
-        {
-            // With Kafka and no -o, standard output is left alone.
-            records = options.output == null && kafka.enabled() && !options.outputToStdout ? null :
-                options.output == null ? StandardOutput.recordWriter(out, options.recordBufferBytes) :
-                RecordWriter.continuing(options.output, options.rotateBytes, options.rotateNanos,
-                    options.rotateAtExit, options.recordBufferBytes);
-        }
-        catch (final IOException e)
-        {
-            err.println("tracker run: cannot write output file " + options.output + ": " + Errors.describe(e));
-            return ExitCodes.INPUT_ERROR;
-        }
-        final KafkaRecordSink kafkaSink;
-        try
-        {
-            kafkaSink = kafka.open(options.recordFields(), err);
-        }
-        catch (final UsageException e)
-        {
-            closeQuietly(records);
-            throw e;
-        }
+        final FlowRecords records = RecordSinks.open(NAME, options, kafka, common.quiet, out, err);
         if (records == null)
         {
-            return runWith(null, kafkaSink, layout);
+            return ExitCodes.INPUT_ERROR;
         }
-        records.frame(layout);
-        if (records.tornBytesCut() > 0)
+        try (TrackerRuntime runtime = new TrackerRuntime(NAME, records, err))
         {
-            err.printf(Locale.ROOT, "tracker run: %s ended in an unfinished record (%,d bytes) left by an earlier " +
-                "run that was killed; cut it off, continuing after %,d bytes of whole records%n", options.output,
-                records.tornBytesCut(), records.continuedBytes());
+            return runWith(runtime);
         }
-        else if (records.continuedBytes() > 0 && !common.quiet)
-        {
-            err.printf(Locale.ROOT, "tracker run: continuing %s after %,d bytes an earlier run wrote%n",
-                options.output, records.continuedBytes());
-        }
-        return runWith(records, kafkaSink, layout);
     }
 
-    /** Runs the daemon with its record sinks (either may be null, not both); closes them whatever happens. */
-    private int runWith(final RecordWriter records, final KafkaRecordSink kafkaSink, final RecordLayout layout)
+    /** Opens the state directory, checks the memory bounds and runs the daemon; the runtime closes what opened. */
+    private int runWith(final TrackerRuntime runtime)
     {
         final CheckpointStore store;
         try
@@ -152,19 +118,15 @@ final class RunCommand implements Callable<Integer>
         catch (final IOException e)
         {
             err.println("tracker run: cannot use state directory: " + Errors.describe(e));
-            closeQuietly(records);
-            closeQuietly(kafkaSink);
             return ExitCodes.INPUT_ERROR;
         }
+        runtime.checkpointStore(store);
         final FlowLimits limits = options.limits();
         if (!memoryFits(limits, store != null))
         {
-            closeQuietly(store);
-            closeQuietly(records);
-            closeQuietly(kafkaSink);
             return ExitCodes.USAGE;
         }
-        return new RunDaemon(options, common.quiet, err).run(records, kafkaSink, store, limits, layout);
+        return new RunDaemon(options, common.quiet, err).run(runtime, store, limits);
     }
 
     /**
@@ -224,29 +186,5 @@ final class RunCommand implements Callable<Integer>
     {
         return ConnectionTracker.flowTableMaxOffHeapBytes(limits.perShard(workers)) * workers +
             limits.maxFlows() * FlowLimits.TIMER_BYTES_PER_FLOW;
-    }
-
-    /** Closes a record sink that may be null. */
-    static void closeQuietly(final FlowRecordSink sink)
-    {
-        if (sink != null)
-        {
-            sink.close();
-        }
-    }
-
-    static void closeQuietly(final CheckpointStore store)
-    {
-        if (store != null)
-        {
-            try
-            {
-                store.close();
-            }
-            catch (final IOException e)
-            {
-                // the lock goes with the process anyway
-            }
-        }
     }
 }
