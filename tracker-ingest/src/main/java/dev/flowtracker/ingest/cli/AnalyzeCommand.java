@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -62,7 +61,7 @@ import picocli.CommandLine.Parameters;
         "",
         "exit codes: 0 ok; 1 input error (a file is unreadable, truncated or corrupt: the connections seen before " +
             "the fault are still written); 2 usage error"})
-final class AnalyzeCommand implements Callable<Integer>
+final class AnalyzeCommand extends TrackingCommand
 {
     static final String NAME = "analyze";
     private static final int RING_SIZE = 1 << 16;
@@ -70,26 +69,15 @@ final class AnalyzeCommand implements Callable<Integer>
     @Mixin
     Options options;
 
-    @Mixin
-    KafkaOptions kafka;
-
-    @Mixin
-    CommonOptions common;
-
-    private final PrintStream out;
-    private final PrintStream err;
-
     AnalyzeCommand(final PrintStream out, final PrintStream err)
     {
-        this.out = out;
-        this.err = err;
+        super(out, err);
     }
 
     /** The help's layout: the option list in sections. */
     static void layOut(final CommandLine commandLine)
     {
-        HelpSections.install(commandLine, Map.of(HelpSections.KAFKA, "Kafka (records to a topic, beside or instead " +
-            "of the output):", HelpSections.LAST, "general:"));
+        HelpSections.install(commandLine, Map.of(HelpSections.KAFKA, KAFKA_HEADING, HelpSections.LAST, "general:"));
     }
 
     @Override
@@ -141,15 +129,7 @@ final class AnalyzeCommand implements Callable<Integer>
                 " (nothing was read)");
             return ExitCodes.INPUT_ERROR;
         }
-        final FlowRecords records = RecordSinks.open(NAME, options, kafka, common.quiet, out, err);
-        if (records == null)
-        {
-            return ExitCodes.INPUT_ERROR;
-        }
-        try (TrackerRuntime runtime = new TrackerRuntime(NAME, records, err))
-        {
-            return analyze(options, runtime);
-        }
+        return withRuntime(NAME, options, runtime -> analyze(options, runtime));
     }
 
     /** Why {@code file} cannot be written (created or replaced), or null when it can. */

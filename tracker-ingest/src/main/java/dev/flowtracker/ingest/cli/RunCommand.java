@@ -4,14 +4,12 @@ import dev.flowtracker.core.flow.ConnectionTracker;
 import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.flow.FlowStateCodec;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
-import dev.flowtracker.ingest.output.FlowRecords;
 import dev.flowtracker.ingest.runtime.TrackerRuntime;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -48,7 +46,7 @@ import picocli.CommandLine.Mixin;
         "",
         "exit codes: 0 ok; 1 input or output error (or the HTTP address cannot be bound) (records seen before it " +
             "are still written); 2 usage error; 143/130 after SIGTERM/SIGINT (records flushed)"})
-final class RunCommand implements Callable<Integer>
+final class RunCommand extends TrackingCommand
 {
     static final String NAME = "run";
     /** Most ring slots: 16 M events, about 5 GiB of heap. */
@@ -61,19 +59,9 @@ final class RunCommand implements Callable<Integer>
     @Mixin
     RunOptions options;
 
-    @Mixin
-    KafkaOptions kafka;
-
-    @Mixin
-    CommonOptions common;
-
-    private final PrintStream out;
-    private final PrintStream err;
-
     RunCommand(final PrintStream out, final PrintStream err)
     {
-        this.out = out;
-        this.err = err;
+        super(out, err);
     }
 
     /** The help's layout: the option list in sections. */
@@ -87,7 +75,7 @@ final class RunCommand implements Callable<Integer>
             HelpSections.HTTP, "HTTP (GET / live page, /metrics for Prometheus, /health, /ready, " +
                 "/flows?host=&port=&conn_state=&flag=&sort=&order=&ended=... and" + System.lineSeparator() +
                 "/flows/{uid}; reference in docs/http-api.md):",
-            HelpSections.KAFKA, "Kafka (records to a topic, beside or instead of the output):",
+            HelpSections.KAFKA, KAFKA_HEADING,
             HelpSections.LAST, "general:"));
     }
 
@@ -96,15 +84,7 @@ final class RunCommand implements Callable<Integer>
     {
         options.warnObsolete(err, "run");
         options.validate();
-        final FlowRecords records = RecordSinks.open(NAME, options, kafka, common.quiet, out, err);
-        if (records == null)
-        {
-            return ExitCodes.INPUT_ERROR;
-        }
-        try (TrackerRuntime runtime = new TrackerRuntime(NAME, records, err))
-        {
-            return runWith(runtime);
-        }
+        return withRuntime(NAME, options, runtime -> runWith(runtime));
     }
 
     /** Opens the state directory, checks the memory bounds and runs the daemon; the runtime closes what opened. */
