@@ -31,8 +31,8 @@ import java.util.function.Function;
  * metrics and HTTP server that read it, and the stop signals. The parts start in that order, each step named by a
  * method; {@link #close} stops whatever started, in the one order that loses nothing: sources, pipeline (every open
  * connection written or checkpointed), record sinks (delivered and closed), HTTP, metrics, checkpoint store, signals.
- * A command calls the steps it needs and closes the runtime, whatever happened; a new record sink changes what the
- * command opens, nothing here.
+ * A command calls the steps it needs and closes the runtime, whatever happened; a new record sink is one more that
+ * the command line opens into {@link FlowRecords} ({@code cli.RecordSinks}), and changes nothing here.
  *
  * <p>Owned by the command's thread. A stop signal reaches it only through the {@code onStop} given to
  * {@link #stopOn} (run on the JDK's signal thread, see {@link StopSignals}); {@link #ready} and the HTTP answers are
