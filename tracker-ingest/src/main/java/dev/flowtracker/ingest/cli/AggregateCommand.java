@@ -6,6 +6,7 @@ import dev.flowtracker.ingest.aggregate.AggregateTopology;
 import dev.flowtracker.ingest.aggregate.MalformedReason;
 import dev.flowtracker.ingest.concurrent.TrackerThreads;
 import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
+import dev.flowtracker.ingest.runtime.StopSignals;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;

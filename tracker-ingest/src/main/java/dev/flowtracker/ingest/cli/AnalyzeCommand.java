@@ -5,12 +5,13 @@ import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.decode.CaptureStats;
-import dev.flowtracker.ingest.output.FlowRecordSink;
 import dev.flowtracker.ingest.output.FlowRecords;
 import dev.flowtracker.ingest.output.RunReport;
 import dev.flowtracker.ingest.output.RecordLayout;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
+import dev.flowtracker.ingest.runtime.StopSignals;
+import dev.flowtracker.ingest.runtime.TrackerRuntime;
 import dev.flowtracker.ingest.source.file.CaptureFiles;
 import dev.flowtracker.ingest.source.file.CaptureReader;
 import dev.flowtracker.ingest.source.file.CaptureReplay;
@@ -26,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -61,7 +61,7 @@ import picocli.CommandLine.Parameters;
         "",
         "exit codes: 0 ok; 1 input error (a file is unreadable, truncated or corrupt: the connections seen before " +
             "the fault are still written); 2 usage error"})
-final class AnalyzeCommand implements Callable<Integer>
+final class AnalyzeCommand extends TrackingCommand
 {
     static final String NAME = "analyze";
     private static final int RING_SIZE = 1 << 16;
@@ -69,26 +69,15 @@ final class AnalyzeCommand implements Callable<Integer>
     @Mixin
     Options options;
 
-    @Mixin
-    KafkaOptions kafka;
-
-    @Mixin
-    CommonOptions common;
-
-    private final PrintStream out;
-    private final PrintStream err;
-
     AnalyzeCommand(final PrintStream out, final PrintStream err)
     {
-        this.out = out;
-        this.err = err;
+        super(out, err);
     }
 
     /** The help's layout: the option list in sections. */
     static void layOut(final CommandLine commandLine)
     {
-        HelpSections.install(commandLine, Map.of(HelpSections.KAFKA, "Kafka (records to a topic, beside or instead " +
-            "of the output):", HelpSections.LAST, "general:"));
+        HelpSections.install(commandLine, Map.of(HelpSections.KAFKA, KAFKA_HEADING, HelpSections.LAST, "general:"));
     }
 
     @Override
@@ -103,7 +92,6 @@ final class AnalyzeCommand implements Callable<Integer>
         {
             throw new UsageException("'-' (standard input) given more than once: it can be read once");
         }
-        final RecordLayout layout = options.recordLayout();
         // Checked before anything is read or written: a missing input found after gigabytes were read, or an output
         // that is an input (truncated to nothing before it was read), would cost the user dearly. Every bad input is
         // named, one line each.
@@ -141,35 +129,7 @@ final class AnalyzeCommand implements Callable<Integer>
                 " (nothing was read)");
             return ExitCodes.INPUT_ERROR;
         }
-        final List<FlowRecordSink> sinks = new ArrayList<>();
-        try
-        {
-            if (options.output != null || !kafka.enabled())
-            {
-                final RecordWriter writer = toFile(options.output) ? RecordWriter.toFile(options.output, 0, 0) :
-                    StandardOutput.recordWriter(out, RecordWriter.DEFAULT_BUFFER_BYTES);
-                writer.frame(layout);
-                sinks.add(writer);
-            }
-        }
-        catch (final IOException e)
-        {
-            err.println("tracker analyze: cannot write output file " + options.output + ": " + Errors.describe(e));
-            return ExitCodes.INPUT_ERROR;
-        }
-        try
-        {
-            if (kafka.enabled())
-            {
-                sinks.add(kafka.open(options.recordFields(), err));
-            }
-        }
-        catch (final UsageException e)
-        {
-            sinks.forEach(FlowRecordSink::close);
-            throw e;
-        }
-        return analyze(options, new FlowRecords(sinks, options.recordFields(), layout));
+        return withRuntime(NAME, options, runtime -> analyze(options, runtime));
     }
 
     /** Why {@code file} cannot be written (created or replaced), or null when it can. */
@@ -210,13 +170,14 @@ final class AnalyzeCommand implements Callable<Integer>
      * Reads the files on this thread into the streaming pipeline (as {@code run} does, losslessly, with unbounded
      * flow tables: nothing times out but what Zeek's timers end) and writes the records off the workers.
      */
-    private int analyze(final Options options, final FlowRecords records)
+    private int analyze(final Options options, final TrackerRuntime runtime)
     {
+        final FlowRecords records = runtime.records();
         final ZeekOptions zeekOptions = ZeekOptions.builder().ignoreChecksums(options.ignoreChecksums).build();
         final RunReport report = options.report() == null ? null : new RunReport(options.workers);
-        final Pipeline pipeline = Pipeline.offline(options.workers, RING_SIZE, options.lifecycle, zeekOptions,
-            FlowLimits.UNBOUNDED, records.fields(),
-            worker -> records.listenerFor(worker, report == null ? null : report.listenerFor(worker)));
+        final Pipeline pipeline = runtime.pipeline(sinks -> Pipeline.offline(options.workers, RING_SIZE,
+            options.lifecycle, zeekOptions, FlowLimits.UNBOUNDED, sinks.fields(),
+            worker -> sinks.listenerFor(worker, report == null ? null : report.listenerFor(worker))));
         final boolean showProgress = options.progress == null ? Progress.stderrIsTerminal() : options.progress;
         final boolean progressShown = showProgress && !common.quiet;
         final Progress progress = new Progress(err, progressShown, options.files,
@@ -226,30 +187,29 @@ final class AnalyzeCommand implements Callable<Integer>
         String failure = null;
         final FileReading reading = new FileReading(records, progress, pipeline);
         // Ctrl-C or SIGTERM: stop reading, write the open connections (end_reason shutdown) and the summary.
-        final int signal;
-        try (StopSignals signals = StopSignals.install("analyze", () -> reading.stop(progress.enabled()), err))
+        final StopSignals signals = runtime.stopOn(() -> reading.stop(progress.enabled()), false);
+        try
         {
-            try
-            {
-                CaptureReplay.read(options.files, pipeline, CaptureReplay.BATCH, reading);
-            }
-            catch (final NoSuchFileException e)
-            {
-                failure = reading.file + ": no such file";
-            }
-            catch (final IOException e)
-            {
-                failure = Errors.describe(e);
-            }
-            progress.clear();
-            signal = signals.signal();
-            pipeline.finish(signal == 0 ? EndReason.END_OF_INPUT : EndReason.SHUTDOWN);
-            if (signal != 0)
-            {
-                exit = signals.exitStatus(exit);
-            }
+            CaptureReplay.read(options.files, pipeline, CaptureReplay.BATCH, reading);
         }
-        records.close();
+        catch (final NoSuchFileException e)
+        {
+            failure = reading.file + ": no such file";
+        }
+        catch (final IOException e)
+        {
+            failure = Errors.describe(e);
+        }
+        progress.clear();
+        final int signal = signals.signal();
+        runtime.finish(signal == 0 ? EndReason.END_OF_INPUT : EndReason.SHUTDOWN);
+        if (signal != 0)
+        {
+            exit = signals.exitStatus(exit);
+        }
+        // Reading is over, nothing is left for a signal to stop: while the records are delivered it ends the process.
+        runtime.releaseSignals();
+        runtime.closeRecords();
         if (records.readerLeft())
         {
             return ExitCodes.OK; // the reader went away (| head): nobody is owed the rest, as grep and tshark end
@@ -395,6 +355,18 @@ final class AnalyzeCommand implements Callable<Integer>
             description = "write flow records to FILE instead of standard output (- for standard output); refused " +
                 "when FILE is an input")
         Path output;
+
+        @Override
+        Path recordOutput()
+        {
+            return output;
+        }
+
+        @Override
+        RecordWriter openRecordFile(final Path file) throws IOException
+        {
+            return RecordWriter.toFile(file, 0, 0);
+        }
 
         /** picocli passes every positional argument so far each time: the new ones are added in turn. */
         @Parameters(paramLabel = "FILE", arity = "0..*", description = "capture files, read in order as one " +

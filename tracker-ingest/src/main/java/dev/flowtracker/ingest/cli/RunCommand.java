@@ -4,16 +4,12 @@ import dev.flowtracker.core.flow.ConnectionTracker;
 import dev.flowtracker.core.flow.FlowLimits;
 import dev.flowtracker.core.flow.FlowStateCodec;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
-import dev.flowtracker.ingest.output.FlowRecordSink;
-import dev.flowtracker.ingest.output.RecordLayout;
-import dev.flowtracker.ingest.output.RecordWriter;
-import dev.flowtracker.ingest.output.kafka.KafkaRecordSink;
+import dev.flowtracker.ingest.runtime.TrackerRuntime;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,8 +17,9 @@ import picocli.CommandLine.Mixin;
 
 /**
  * {@code tracker run --pcap FILE... | --interface IF... | --vxlan-listen ADDR:PORT ... [options]}: the daemon. Checks
- * the configuration (options, memory bounds) and opens the record output and the state directory on the calling
- * thread, then hands over to {@link RunDaemon}, which runs the pipeline until the input ends or a stop signal comes.
+ * the configuration (options, memory bounds) and opens the record sinks ({@link RecordSinks}) and the state directory
+ * on the calling thread into a {@link TrackerRuntime}, then hands over to {@link RunDaemon}, which runs the pipeline
+ * until the input ends or a stop signal comes; the runtime stops what started, whatever happened.
  */
 @Command(
     name = RunCommand.NAME,
@@ -49,7 +46,7 @@ import picocli.CommandLine.Mixin;
         "",
         "exit codes: 0 ok; 1 input or output error (or the HTTP address cannot be bound) (records seen before it " +
             "are still written); 2 usage error; 143/130 after SIGTERM/SIGINT (records flushed)"})
-final class RunCommand implements Callable<Integer>
+final class RunCommand extends TrackingCommand
 {
     static final String NAME = "run";
     /** Most ring slots: 16 M events, about 5 GiB of heap. */
@@ -62,19 +59,9 @@ final class RunCommand implements Callable<Integer>
     @Mixin
     RunOptions options;
 
-    @Mixin
-    KafkaOptions kafka;
-
-    @Mixin
-    CommonOptions common;
-
-    private final PrintStream out;
-    private final PrintStream err;
-
     RunCommand(final PrintStream out, final PrintStream err)
     {
-        this.out = out;
-        this.err = err;
+        super(out, err);
     }
 
     /** The help's layout: the option list in sections. */
@@ -88,7 +75,7 @@ final class RunCommand implements Callable<Integer>
             HelpSections.HTTP, "HTTP (GET / live page, /metrics for Prometheus, /health, /ready, " +
                 "/flows?host=&port=&conn_state=&flag=&sort=&order=&ended=... and" + System.lineSeparator() +
                 "/flows/{uid}; reference in docs/http-api.md):",
-            HelpSections.KAFKA, "Kafka (records to a topic, beside or instead of the output):",
+            HelpSections.KAFKA, KAFKA_HEADING,
             HelpSections.LAST, "general:"));
     }
 
@@ -97,52 +84,11 @@ final class RunCommand implements Callable<Integer>
     {
         options.warnObsolete(err, "run");
         options.validate();
-        final RecordLayout layout = options.recordLayout();
-        final RecordWriter records;
-        try
-        {
-            // With Kafka and no -o, standard output is left alone.
-            records = options.output == null && kafka.enabled() && !options.outputToStdout ? null :
-                options.output == null ? StandardOutput.recordWriter(out, options.recordBufferBytes) :
-                RecordWriter.continuing(options.output, options.rotateBytes, options.rotateNanos,
-                    options.rotateAtExit, options.recordBufferBytes);
-        }
-        catch (final IOException e)
-        {
-            err.println("tracker run: cannot write output file " + options.output + ": " + Errors.describe(e));
-            return ExitCodes.INPUT_ERROR;
-        }
-        final KafkaRecordSink kafkaSink;
-        try
-        {
-            kafkaSink = kafka.open(options.recordFields(), err);
-        }
-        catch (final UsageException e)
-        {
-            closeQuietly(records);
-            throw e;
-        }
-        if (records == null)
-        {
-            return runWith(null, kafkaSink, layout);
-        }
-        records.frame(layout);
-        if (records.tornBytesCut() > 0)
-        {
-            err.printf(Locale.ROOT, "tracker run: %s ended in an unfinished record (%,d bytes) left by an earlier " +
-                "run that was killed; cut it off, continuing after %,d bytes of whole records%n", options.output,
-                records.tornBytesCut(), records.continuedBytes());
-        }
-        else if (records.continuedBytes() > 0 && !common.quiet)
-        {
-            err.printf(Locale.ROOT, "tracker run: continuing %s after %,d bytes an earlier run wrote%n",
-                options.output, records.continuedBytes());
-        }
-        return runWith(records, kafkaSink, layout);
+        return withRuntime(NAME, options, runtime -> runWith(runtime));
     }
 
-    /** Runs the daemon with its record sinks (either may be null, not both); closes them whatever happens. */
-    private int runWith(final RecordWriter records, final KafkaRecordSink kafkaSink, final RecordLayout layout)
+    /** Opens the state directory, checks the memory bounds and runs the daemon; the runtime closes what opened. */
+    private int runWith(final TrackerRuntime runtime)
     {
         final CheckpointStore store;
         try
@@ -152,19 +98,15 @@ final class RunCommand implements Callable<Integer>
         catch (final IOException e)
         {
             err.println("tracker run: cannot use state directory: " + Errors.describe(e));
-            closeQuietly(records);
-            closeQuietly(kafkaSink);
             return ExitCodes.INPUT_ERROR;
         }
+        runtime.checkpointStore(store);
         final FlowLimits limits = options.limits();
         if (!memoryFits(limits, store != null))
         {
-            closeQuietly(store);
-            closeQuietly(records);
-            closeQuietly(kafkaSink);
             return ExitCodes.USAGE;
         }
-        return new RunDaemon(options, common.quiet, err).run(records, kafkaSink, store, limits, layout);
+        return new RunDaemon(options, common.quiet, err).run(runtime, store, limits);
     }
 
     /**
@@ -224,29 +166,5 @@ final class RunCommand implements Callable<Integer>
     {
         return ConnectionTracker.flowTableMaxOffHeapBytes(limits.perShard(workers)) * workers +
             limits.maxFlows() * FlowLimits.TIMER_BYTES_PER_FLOW;
-    }
-
-    /** Closes a record sink that may be null. */
-    static void closeQuietly(final FlowRecordSink sink)
-    {
-        if (sink != null)
-        {
-            sink.close();
-        }
-    }
-
-    static void closeQuietly(final CheckpointStore store)
-    {
-        if (store != null)
-        {
-            try
-            {
-                store.close();
-            }
-            catch (final IOException e)
-            {
-                // the lock goes with the process anyway
-            }
-        }
     }
 }

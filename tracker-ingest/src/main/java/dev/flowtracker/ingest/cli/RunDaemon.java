@@ -6,23 +6,19 @@ import dev.flowtracker.core.flow.FlowRemoval;
 import dev.flowtracker.core.tcp.EndReason;
 import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.ingest.checkpoint.CheckpointStore;
-import dev.flowtracker.ingest.concurrent.TrackerThreads;
-import dev.flowtracker.ingest.concurrent.TrackerThreads.Kind;
 import dev.flowtracker.ingest.concurrent.Uninterruptibly;
-import dev.flowtracker.ingest.http.HttpApi;
 import dev.flowtracker.ingest.http.HttpServer;
 import dev.flowtracker.ingest.metrics.FlowEndCounters;
 import dev.flowtracker.ingest.metrics.TrackerMetrics;
-import dev.flowtracker.ingest.output.FlowRecordSink;
 import dev.flowtracker.ingest.output.FlowRecords;
-import dev.flowtracker.ingest.output.RecordLayout;
 import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.output.kafka.KafkaRecordSink;
 import dev.flowtracker.ingest.pipeline.Checkpointing;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 import dev.flowtracker.ingest.pipeline.ReplayResume;
+import dev.flowtracker.ingest.runtime.StopSignals;
+import dev.flowtracker.ingest.runtime.TrackerRuntime;
 import dev.flowtracker.ingest.source.PacketSource;
-import dev.flowtracker.ingest.source.SourceException;
 import dev.flowtracker.ingest.source.file.CaptureFileSource;
 
 import java.io.IOException;
@@ -30,38 +26,28 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * {@code tracker run} once its configuration is checked: wires the sources, the pipeline, the metrics and HTTP, runs
- * until the input ends or a stop signal comes, and reports. Owned by the command's thread; a stop signal reaches it
- * only through {@link #stopRequested} and {@link #stopSignal} (see {@link StopSignals}).
+ * {@code tracker run} once its configuration is checked: wires the sources, the pipeline, the metrics and HTTP into
+ * its {@link TrackerRuntime}, runs until the input ends or a stop signal comes, and reports. Owned by the command's
+ * thread; a stop signal reaches it only through {@link #stopRequested} and {@link #stopSignal} (see
+ * {@link StopSignals}).
  */
 final class RunDaemon
 {
-    /** How often a live pipeline's clock moves the workers' time on when no packet arrives. */
-    private static final long CLOCK_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    /** How long a shutdown signal waits for the records of open connections to be written. */
-    private static final long SHUTDOWN_GRACE_SECONDS = 30;
-
     private final RunOptions options;
     private final boolean quiet;
     private final PrintStream err;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
     private final CountDownLatch stopSignal = new CountDownLatch(1);
-    private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean inputFinished = new AtomicBoolean();
+    private TrackerRuntime runtime;
     private List<PacketSource> sources;
-    /** The file or standard output sink, for its metrics and end-of-run report; null with Kafka only. */
-    private RecordWriter records;
-    /** The Kafka sink, or null. */
-    private KafkaRecordSink kafka;
     /** Every sink, fed by the workers. */
     private FlowRecords sinks;
     private FlowLimits limits;
@@ -77,37 +63,24 @@ final class RunDaemon
     }
 
     /**
-     * Runs the daemon writing to {@code records} and {@code kafka} (either may be null, not both), checkpointing to
-     * {@code store} (may be null), in
-     * {@code layout} (but Kafka's, JSON); the exit status.
+     * Runs the daemon on {@code runtime}'s record sinks (but Kafka's, in the options' layout), checkpointing to
+     * {@code store} (may be null; the runtime has it already); the exit status. The caller closes the runtime.
      */
-    int run(final RecordWriter records, final KafkaRecordSink kafka, final CheckpointStore store,
-        final FlowLimits limits, final RecordLayout layout)
+    int run(final TrackerRuntime runtime, final CheckpointStore store, final FlowLimits limits)
     {
-        this.records = records;
-        this.kafka = kafka;
-        final List<FlowRecordSink> all = new ArrayList<>();
-        if (records != null)
-        {
-            all.add(records);
-        }
-        if (kafka != null)
-        {
-            all.add(kafka);
-        }
-        this.sinks = new FlowRecords(all, options.recordFields(), layout);
+        this.runtime = runtime;
+        this.sinks = runtime.records();
         this.limits = limits;
         sources = options.sources();
+        runtime.sources(sources);
         final FlowEndCounters[] flowEnds = new FlowEndCounters[options.workers];
         try
         {
-            pipeline = newPipeline(store, flowEnds);
+            pipeline = runtime.pipeline(records -> newPipeline(store, flowEnds, records));
         }
         catch (final UncheckedIOException e)
         {
             err.println("tracker run: cannot restore checkpoints: " + Errors.describe(e.getCause()));
-            RunCommand.closeQuietly(store);
-            sinks.close();
             return ExitCodes.INPUT_ERROR;
         }
         if (store != null && !quiet)
@@ -116,31 +89,36 @@ final class RunDaemon
                 pipeline.checkpoints().restoredFlows(), options.stateDir);
         }
         skipCheckpointedFrames();
-        final TrackerMetrics metrics = new TrackerMetrics(new TrackerMetrics.Parts(pipeline, sources, flowEnds, records,
-            limits.maxFlows(), inputFinished::get, kafka));
-        if (options.httpListen != null)
+        final TrackerMetrics metrics = new TrackerMetrics(new TrackerMetrics.Parts(pipeline, sources, flowEnds,
+            runtime.sink(RecordWriter.class), limits.maxFlows(), inputFinished::get,
+            runtime.sink(KafkaRecordSink.class)));
+        try
         {
-            try
-            {
-                http = HttpServer.start(options.httpListen, new HttpApi(metrics, () -> pipeline, ready::get),
-                    options.webConfig);
-                err.println("tracker run: serving HTTP on " + (options.webConfig.tls() ? "https" : "http") + "://" +
-                    hostPort(http.address()));
-            }
-            catch (final IOException e)
-            {
-                err.println("tracker run: " + e.getMessage());
-                pipeline.finish(EndReason.SHUTDOWN);
-                sinks.close();
-                RunCommand.closeQuietly(store);
-                metrics.close();
-                return ExitCodes.INPUT_ERROR;
-            }
+            http = runtime.serve(metrics, options.httpListen, options.webConfig);
         }
-        return runUntilStopped(store, metrics);
+        catch (final IOException e)
+        {
+            err.println("tracker run: " + e.getMessage());
+            return ExitCodes.INPUT_ERROR;
+        }
+        if (http != null)
+        {
+            err.println("tracker run: serving HTTP on " + (options.webConfig.tls() ? "https" : "http") + "://" +
+                hostPort(http.address()));
+        }
+        // A stop signal stops the sources; this thread then finishes the pipeline, writes the final checkpoint or
+        // records and exits with 128 + the signal. The JVM's shutdown sequence is not involved (see StopSignals).
+        signals = runtime.stopOn(() ->
+        {
+            stopRequested.set(true);
+            stopSignal.countDown();
+            runtime.closeSources();
+        }, true);
+        return signals.exitStatus(track());
     }
 
-    private Pipeline newPipeline(final CheckpointStore store, final FlowEndCounters[] flowEnds)
+    private Pipeline newPipeline(
+        final CheckpointStore store, final FlowEndCounters[] flowEnds, final FlowRecords sinks)
     {
         final Checkpointing checkpointing = store == null ? null :
             new Checkpointing(store, options.checkpointIntervalNanos, options.checkpointAtEnd, sinks::flush);
@@ -186,100 +164,17 @@ final class RunDaemon
         }
     }
 
-    /**
-     * A stop signal stops the sources; the command's own thread then finishes the pipeline, writes the final
-     * checkpoint or records and exits with 128 + the signal. The JVM's shutdown sequence is not involved (see
-     * StopSignals); a shutdown hook does the same only where the JVM refuses the signal handlers.
-     */
-    private int runUntilStopped(final CheckpointStore store, final TrackerMetrics metrics)
-    {
-        final CountDownLatch flushed = new CountDownLatch(1);
-        final Runnable stop = () ->
-        {
-            stopRequested.set(true);
-            stopSignal.countDown();
-            for (final PacketSource source : sources)
-            {
-                source.close();
-            }
-        };
-        signals = StopSignals.install("run", stop, err);
-        // A hook's daemon flag does not matter (the JVM waits for every hook); USER is what the main thread gave it.
-        final Thread shutdownHook = signals.installed() ? null : TrackerThreads.newThread("shutdown", Kind.USER, () ->
-        {
-            stop.run();
-            try
-            {
-                flushed.await(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
-            }
-            catch (final InterruptedException e)
-            {
-                Thread.currentThread().interrupt();
-            }
-        });
-        if (shutdownHook != null)
-        {
-            Runtime.getRuntime().addShutdownHook(shutdownHook);
-        }
-        try
-        {
-            return signals.exitStatus(track());
-        }
-        finally
-        {
-            for (final PacketSource source : sources)
-            {
-                source.close();
-            }
-            if (http != null)
-            {
-                http.close();
-            }
-            metrics.close();
-            RunCommand.closeQuietly(store);
-            flushed.countDown();
-            signals.close();
-            if (shutdownHook != null)
-            {
-                try
-                {
-                    Runtime.getRuntime().removeShutdownHook(shutdownHook);
-                }
-                catch (final IllegalStateException e)
-                {
-                    // the JVM is already shutting down: the hook has run or is running
-                }
-            }
-        }
-    }
-
     private int track()
     {
         final long start = System.nanoTime();
-        final List<PacketSource> started = new ArrayList<>();
-        String failure = startSources(started);
+        String failure = runtime.startSources();
         if (failure == null)
         {
-            ready.set(true);
-            if (sources.stream().anyMatch(PacketSource::live))
-            {
-                pipeline.startClock(CLOCK_PERIOD_NANOS);
-            }
-            for (final PacketSource source : started)
-            {
-                Uninterruptibly.await(source::awaitEnd);
-                if (source.failure() != null && failure == null)
-                {
-                    failure = source.failure().getMessage();
-                }
-            }
+            failure = runtime.awaitSources();
         }
-        for (final PacketSource source : started)
-        {
-            source.close();
-        }
+        runtime.closeSources();
         final boolean stopped = stopRequested.get();
-        pipeline.finish(stopped ? EndReason.SHUTDOWN : EndReason.END_OF_INPUT);
+        runtime.finish(stopped ? EndReason.SHUTDOWN : EndReason.END_OF_INPUT);
         inputFinished.set(true);
         final boolean keepServing = http != null && !stopped && !options.exitAtEnd;
         int exit = ExitCodes.OK;
@@ -298,6 +193,7 @@ final class RunDaemon
                 pipeline.checkpoints().failure());
             exit = ExitCodes.INPUT_ERROR;
         }
+        final List<PacketSource> started = runtime.started();
         if (keepServing)
         {
             // The records stay with the writer while the daemon serves: a failing sink keeps being retried.
@@ -307,8 +203,8 @@ final class RunDaemon
                 " until stopped (SIGTERM or SIGINT)");
             Uninterruptibly.await(stopSignal::await);
         }
-        sinks.close(); // every record written and flushed (a failing sink retried for a while); a file closed
-        if (!recordsAllWritten())
+        runtime.closeRecords(); // every record written and flushed (a failing sink retried for a while); a file closed
+        if (!RecordSinks.reportLosses(RunCommand.NAME, sinks, err))
         {
             exit = ExitCodes.INPUT_ERROR;
         }
@@ -317,31 +213,6 @@ final class RunDaemon
             summary((System.nanoTime() - start) / 1e9, started);
         }
         return exit;
-    }
-
-    /** Starts the sources in order into {@code started}; the first failure (naming the file, interface or address). */
-    private String startSources(final List<PacketSource> started)
-    {
-        int firstProducer = 0;
-        for (final PacketSource source : sources)
-        {
-            final int base = firstProducer;
-            try
-            {
-                source.start(thread -> pipeline.sink(base + thread));
-                started.add(source);
-                if (source.live())
-                {
-                    err.println("tracker run: receiving " + source.description()); // after start: the bound port
-                }
-            }
-            catch (final SourceException e)
-            {
-                return e.getMessage();
-            }
-            firstProducer += source.deliveryThreads();
-        }
-        return null;
     }
 
     private void reportStop()
@@ -369,36 +240,6 @@ final class RunDaemon
                 pipeline.checkpoints().finalFailures(), pipeline.workers(), pipeline.checkpoints().failure(),
                 pipeline.checkpoints().finalFlows(), options.stateDir);
         }
-    }
-
-    /** Reports records lost or a sink that failed and recovered; whether every record was delivered. */
-    private boolean recordsAllWritten()
-    {
-        boolean all = true;
-        if (kafka != null && kafka.lost() > 0)
-        {
-            err.printf(Locale.ROOT, "tracker run: error delivering flow records to Kafka: %s; %,d delivered%n",
-                kafka.failure(), kafka.written());
-            all = false;
-        }
-        if (records == null)
-        {
-            return all;
-        }
-        if (records.lost() > 0)
-        {
-            err.printf(Locale.ROOT, "tracker run: error writing flow records: %s; %,d lost (%,d for a full buffer, " +
-                    "%,d still unwritable at exit), %,d written%n", records.failure(), records.lost(),
-                records.lost(RecordWriter.LossReason.BUFFER_FULL), records.lost(RecordWriter.LossReason.SHUTDOWN),
-                records.written());
-            return false;
-        }
-        if (records.failure() != null)
-        {
-            err.printf(Locale.ROOT, "tracker run: warning: writing flow records failed %,d times (first: %s) and " +
-                "recovered; no record lost%n", records.sinkFailures(), records.failure());
-        }
-        return all;
     }
 
     private void summary(final double seconds, final List<PacketSource> started)

@@ -230,6 +230,24 @@ class RunOptions extends TrackingOptions
         outputToStdout = output == null;
     }
 
+    @Override
+    Path recordOutput()
+    {
+        return output != null ? output : outputToStdout ? StandardOutput.DASH : null;
+    }
+
+    @Override
+    RecordWriter openRecordFile(final Path file) throws IOException
+    {
+        return RecordWriter.continuing(file, rotateBytes, rotateNanos, rotateAtExit, recordBufferBytes);
+    }
+
+    @Override
+    long recordBufferBytes()
+    {
+        return recordBufferBytes;
+    }
+
     @Option(names = "--rotate-size", paramLabel = "N", order = HelpSections.OUTPUT + 10, description = "with -o: " +
         "start a new file when it reaches N bytes (suffix k, M or G); the full one is renamed FILE.<UTC time>")
     void rotateSize(final String text)

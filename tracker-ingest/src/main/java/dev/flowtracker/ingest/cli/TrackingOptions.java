@@ -6,11 +6,14 @@ import dev.flowtracker.ingest.output.LocalNets;
 import dev.flowtracker.ingest.output.OutputFormat;
 import dev.flowtracker.ingest.output.RecordFields;
 import dev.flowtracker.ingest.output.RecordLayout;
+import dev.flowtracker.ingest.output.RecordWriter;
 import dev.flowtracker.ingest.pipeline.Pipeline;
 
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.io.PrintStream;
 import java.util.List;
 
 import picocli.CommandLine.Option;
@@ -20,7 +23,7 @@ import picocli.CommandLine.Option;
  * take the same names, values and ranges. Each command's options class extends this one. Filled by picocli on the
  * command's thread before the command runs.
  */
-class TrackingOptions
+abstract class TrackingOptions
 {
     /** Most shard workers: each is a thread with its own flow table; more would exhaust threads or memory. */
     static final int MAX_WORKERS = 1024;
@@ -163,6 +166,18 @@ class TrackingOptions
     RecordFields recordFields()
     {
         return new RecordFields(communityIdSeed, tapName, updateIntervalNanos, localNets);
+    }
+
+    /** Where {@code -o} sends the records: null when not given, {@link StandardOutput#DASH}, or a file. */
+    abstract Path recordOutput();
+
+    /** Opens {@code -o}'s file the way this command writes it (analyze replaces it, run continues it). */
+    abstract RecordWriter openRecordFile(Path file) throws IOException;
+
+    /** Bytes of records held while the output cannot be written. */
+    long recordBufferBytes()
+    {
+        return RecordWriter.DEFAULT_BUFFER_BYTES;
     }
 
     /** The labels --format takes, for the shell completion. */

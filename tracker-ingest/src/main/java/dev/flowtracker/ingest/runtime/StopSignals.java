@@ -1,4 +1,4 @@
-package dev.flowtracker.ingest.cli;
+package dev.flowtracker.ingest.runtime;
 
 import java.io.PrintStream;
 import java.lang.reflect.Method;
@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Thread safety: {@link #install} and {@link #close} on the command's thread; the handlers run on signal
  * threads; {@link #signal} and {@link #exitStatus} from any thread.
  */
-final class StopSignals implements AutoCloseable
+public final class StopSignals implements AutoCloseable
 {
     /** The signals that stop a command. */
     private static final String[] NAMES = {"TERM", "INT"};
@@ -49,7 +49,7 @@ final class StopSignals implements AutoCloseable
      * @param command names the command in the message of a second signal.
      * @param onStop  runs once, on the first signal: it should make the command's work end soon.
      */
-    static StopSignals install(final String command, final Runnable onStop, final PrintStream err)
+    public static StopSignals install(final String command, final Runnable onStop, final PrintStream err)
     {
         final StopSignals signals = new StopSignals(command, onStop, err);
         signals.installHandlers();
@@ -57,19 +57,19 @@ final class StopSignals implements AutoCloseable
     }
 
     /** Whether both handlers are in place (false: the JVM refused them; its shutdown sequence handles signals). */
-    boolean installed()
+    public boolean installed()
     {
         return previous.size() == NAMES.length;
     }
 
     /** The number of the first stop signal received, 0 for none. */
-    int signal()
+    public int signal()
     {
         return received.get();
     }
 
     /** 128 + the signal's number, as a shell reports a process a signal ended; {@code otherwise} when none came. */
-    int exitStatus(final int otherwise)
+    public int exitStatus(final int otherwise)
     {
         final int signal = received.get();
         return signal == 0 ? otherwise : 128 + signal;
