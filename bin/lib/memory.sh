@@ -4,9 +4,9 @@
 # ParallelGC grows the heap into it under a flood although the live heap stays small: 2.4 GB resident against 55 MB
 # live. The daemon's memory is fixed by its options instead (README, "Memory"):
 #   direct = max_flows * 1,536 B + workers * 8 MiB + 64 MiB
-#            (a flow's off-heap record 1,416 B with its header, table slot 24 B, index at most 16 B, timers 32 B;
+#            (a flow's off-heap record 1,416 B with its header, table slot 24 B, index at most 32 B, timers 32 B;
 #            each worker's table commits its records in chunks of up to 4,096; 64 MiB for the rest)
-#   heap   = 5/4 * (ring_size * 320 B + record_buffer + 64 MiB [+ max_flows * 1,388 B with --state-dir])
+#   heap   = 5/4 * (ring_size * 320 B + record_buffer + 64 MiB [+ max_flows * 1,416 B with --state-dir])
 #            (what `run` checks against -Xmx, and a quarter more so the collector has room)
 # both rounded up to MiB. A bound already given in TRACKER_JAVA_OPTS, JDK_JAVA_OPTIONS or JAVA_TOOL_OPTIONS wins:
 # -Xmx, -XX:MaxHeapSize or -XX:MaxRAM* for the heap, -XX:MaxDirectMemorySize for direct memory. Options that do not
@@ -58,7 +58,7 @@ tracker_run_memory_opts() {
   done
   local mib=$((1 << 20))
   local heap=$((ring_size * 320 + record_buffer + 64 * mib))
-  if [ -n "$state" ]; then heap=$((heap + max_flows * 1388)); fi
+  if [ -n "$state" ]; then heap=$((heap + max_flows * 1416)); fi
   heap=$(((heap * 5 / 4 + mib - 1) / mib))
   local direct=$(((max_flows * 1536 + workers * 8 * mib + 64 * mib + mib - 1) / mib))
   local given="${TRACKER_JAVA_OPTS:-} ${JDK_JAVA_OPTIONS:-} ${JAVA_TOOL_OPTIONS:-}"

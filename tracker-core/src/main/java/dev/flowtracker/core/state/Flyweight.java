@@ -100,4 +100,37 @@ public abstract class Flyweight
     {
         putByte(offset, value ? (byte)1 : (byte)0);
     }
+
+    /** Rejects a flag byte that is neither 0 nor 1 (state read from elsewhere: a checkpoint). */
+    protected final void checkFlag(final long offset, final String field)
+    {
+        checkAtMost(offset, 1, field);
+    }
+
+    /** Rejects a byte (unsigned) above {@code max}. */
+    protected final void checkAtMost(final long offset, final int max, final String field)
+    {
+        final int value = getByte(offset) & 0xFF;
+        if (value > max)
+        {
+            throw outOfRange(field, value, max);
+        }
+    }
+
+    /** Rejects an ordinal byte that is neither below {@code count} nor the "none" code 0xFF. */
+    protected final void checkNullableOrdinal(final long offset, final int count, final String field)
+    {
+        final int value = getByte(offset) & 0xFF;
+        if (value >= count && value != StateMemory.NULL_ORDINAL)
+        {
+            throw outOfRange(field, value, count - 1);
+        }
+    }
+
+    private static IllegalArgumentException outOfRange(final String field, final int value, final int max)
+    {
+        return new IllegalArgumentException(
+            "corrupt connection state: " + field + " is " + value + ", expected 0.." + max);
+    }
+
 }

@@ -23,6 +23,9 @@ public final class StateMemory
     public static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     public static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
 
+    /** An enum field's byte when it holds no value. */
+    public static final int NULL_ORDINAL = 0xFF;
+
     /** The most {@link #zero} clears at once: a flow's whole record fits. */
     public static final int MAX_ZEROED = 4096;
     private static final MemorySegment ZEROS = Arena.global().allocate(MAX_ZEROED, Long.BYTES);

@@ -93,7 +93,7 @@ abstract class ConnectionFields extends Flyweight
     /** Bytes of the connection's own fields, before its parts. */
     static final int OWN_BYTES = (int)LAYOUT.byteSize();
 
-    private static final int NO_END_REASON = 0xFF;
+    private static final int NO_END_REASON = StateMemory.NULL_ORDINAL;
     static final EndReason[] END_REASONS = EndReason.values();
 
     /**

@@ -1,14 +1,17 @@
 package dev.flowtracker.core.tcp;
 
 import dev.flowtracker.core.decode.DecodedPacket;
-import dev.flowtracker.core.state.StateBuffer;
-import dev.flowtracker.core.state.StateFields;
 import dev.flowtracker.core.state.StateMemory;
 import dev.flowtracker.core.tcp.zeek.ZeekOptions;
 import dev.flowtracker.core.tcp.zeek.ZeekSummary;
 import dev.flowtracker.core.wire.Tcp;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.zip.CRC32C;
 
 /**
  * One TCP connection as seen on the wire: its identity, both endpoints' counters, inferred states and tshark
@@ -33,6 +36,33 @@ public final class TcpConnection extends ConnectionFields
      * {@code dev.flowtracker.core.flow}.
      */
     public static final int BYTES = ZEEK_OFFSET + ZeekSummary.BYTES;
+
+    /**
+     * A checksum of everything that gives the record's bytes their meaning: each part's layout (field names, widths,
+     * order), the enums stored as ordinals, the byte order. A checkpoint carries it, and a build whose layout differs
+     * refuses the checkpoint instead of misreading it. Public for {@code dev.flowtracker.core.flow}.
+     */
+    public static final int LAYOUT_FINGERPRINT = layoutFingerprint();
+
+    /** {@link ZeekSummary#NO_TIMER} as the record holds it. */
+    private static final MemorySegment NO_TIMER_BYTES = noTimerBytes();
+
+    private static MemorySegment noTimerBytes()
+    {
+        final MemorySegment bytes = Arena.global().allocate(Long.BYTES);
+        bytes.set(StateMemory.LONG, 0, ZeekSummary.NO_TIMER);
+        return bytes;
+    }
+
+    private static int layoutFingerprint()
+    {
+        final String layouts = ConnectionFields.LAYOUT + "|" + EndpointLayout.LAYOUT + "|" + ZeekSummary.layouts() +
+            "|" + Arrays.toString(TcpState.values()) + Arrays.toString(EndReason.values()) +
+            Arrays.toString(AnalysisFlag.values()) + "|" + BYTES + "|" + ByteOrder.nativeOrder();
+        final CRC32C crc = new CRC32C();
+        crc.update(layouts.getBytes(StandardCharsets.US_ASCII));
+        return (int)crc.getValue();
+    }
 
     /**
      * The flow-table slot this flyweight is wrapped around, or -1: table bookkeeping, not connection state.
@@ -76,9 +106,6 @@ public final class TcpConnection extends ConnectionFields
         zeek.wrap(segment, base + ZEEK_OFFSET);
     }
 
-    /** Bytes {@link #encode} writes. Public for {@code dev.flowtracker.core.flow}. */
-    public static final int ENCODED_BYTES = 4 + 6 * Integer.BYTES + 10 * Long.BYTES + 2 * TcpEndpoint.ENCODED_BYTES +
-        ZeekSummary.ENCODED_BYTES;
 
     /**
      * Makes this connection's state a copy of {@code other}'s, endpoints and Zeek summary included (the shared Zeek
@@ -130,70 +157,54 @@ public final class TcpConnection extends ConnectionFields
     }
 
     /**
-     * Writes every field in declaration order, the endpoints and Zeek summary included (see {@link
-     * dev.flowtracker.core.flow.FlowStateCodec}), except {@link #scheduledTimerNanos}: the timer queue belongs to the
-     * tracker, which queues the connection again on restore.
+     * Makes this connection's state a copy of {@code bytes} from {@code offset} ({@link #BYTES} of them, a record as
+     * {@link #saveTo} wrote it, by a build of the same {@link #LAYOUT_FINGERPRINT}): a checkpoint's connection. No
+     * timer is queued for it ({@link #scheduledTimerNanos} is the tracker's queue, not the connection's) and the Zeek
+     * options stay unset.
      *
      * <p>Public for {@code dev.flowtracker.core.flow}.
+     *
+     * @throws IllegalArgumentException naming the first field out of range (corrupt bytes); the connection is then
+     *     cleared.
      */
-    public void encode(final StateBuffer dst)
+    public void restoreFrom(final byte[] bytes, final int offset)
     {
-        dst.putInt(tunnelId());
-        dst.putInt(ipVersion());
-        dst.putLong(aHigh());
-        dst.putLong(aLow());
-        dst.putInt(aPort());
-        dst.putLong(bHigh());
-        dst.putLong(bLow());
-        dst.putInt(bPort());
-        dst.putInt(hash());
-        a.encode(dst);
-        b.encode(dst);
-        zeek.encode(dst);
-        dst.putLong(firstTimestampNanos());
-        dst.putLong(lastTimestampNanos());
-        dst.putLong(idleSinceNanos());
-        dst.putLong(generation());
-        StateFields.putBoolean(dst, reusedPorts());
-        dst.putInt(pendingFlags());
-        StateFields.putOrdinal(dst, endReason());
-        dst.putLong(lastSynNanos());
-        StateFields.putBoolean(dst, lastSynSeen());
-        dst.putLong(rawInitialRttNanos());
-        StateFields.putBoolean(dst, initialRttSeen());
+        clear();
+        MemorySegment.copy(bytes, offset, segment(), StateMemory.BYTE, base(), BYTES);
+        wrap(segment(), base()); // what is derived from the bytes (Zeek's roles) follows them
+        scheduledTimerNanos(ZeekSummary.NO_TIMER);
+        try
+        {
+            check();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            clear();
+            throw ex;
+        }
     }
 
     /**
-     * Reads what {@link #encode} wrote into a cleared connection; {@link #scheduledTimerNanos} stays NO_TIMER.
-     *
-     * <p>Public for {@code dev.flowtracker.core.flow}.
+     * Copies this connection's state, {@link #BYTES} of it, to {@code bytes} from {@code offset}: a checkpoint's
+     * connection. Public for {@code dev.flowtracker.core.flow}.
      */
-    public void decode(final StateBuffer src)
+    public void saveTo(final byte[] bytes, final int offset)
     {
-        tunnelId(src.getInt());
-        ipVersion(src.getInt());
-        aHigh(src.getLong());
-        aLow(src.getLong());
-        aPort(src.getInt());
-        bHigh(src.getLong());
-        bLow(src.getLong());
-        bPort(src.getInt());
-        hash(src.getInt());
-        a.decode(src);
-        b.decode(src);
-        zeek.decode(src);
-        firstTimestampNanos(src.getLong());
-        lastTimestampNanos(src.getLong());
-        idleSinceNanos(src.getLong());
-        generation(src.getLong());
-        reusedPorts(StateFields.getBoolean(src, "TcpConnection.reusedPorts"));
-        pendingFlags(src.getInt());
-        final int reason = StateFields.getNullableOrdinal(src, END_REASONS.length, "TcpConnection.endReason");
-        endReason(reason < 0 ? null : END_REASONS[reason]);
-        lastSynNanos(src.getLong());
-        lastSynSeen(StateFields.getBoolean(src, "TcpConnection.lastSynSeen"));
-        rawInitialRttNanos(src.getLong());
-        initialRttSeen(StateFields.getBoolean(src, "TcpConnection.initialRttSeen"));
+        MemorySegment.copy(segment(), StateMemory.BYTE, base(), bytes, offset, BYTES);
+        // The queued timer is the tracker's, not the connection's: saved as none, as it is restored.
+        MemorySegment.copy(NO_TIMER_BYTES, StateMemory.BYTE, 0, bytes, offset + SCHEDULED_TIMER_NANOS_OFFSET,
+            Long.BYTES);
+    }
+
+    private void check()
+    {
+        checkFlag(REUSED_PORTS_OFFSET, "TcpConnection.reusedPorts");
+        checkNullableOrdinal(END_REASON_OFFSET, END_REASONS.length, "TcpConnection.endReason");
+        checkFlag(LAST_SYN_SEEN_OFFSET, "TcpConnection.lastSynSeen");
+        checkFlag(INITIAL_RTT_SEEN_OFFSET, "TcpConnection.initialRttSeen");
+        a.check();
+        b.check();
+        zeek.check();
     }
 
     /**

@@ -1,7 +1,5 @@
 package dev.flowtracker.core.tcp;
 
-import dev.flowtracker.core.state.StateBuffer;
-import dev.flowtracker.core.state.StateFields;
 import dev.flowtracker.core.state.StateMemory;
 
 import java.lang.foreign.MemorySegment;
@@ -34,9 +32,6 @@ public final class TcpEndpoint extends EndpointLayout
     static final int WINDOW_SCALE_NONE = -2;
     static final int MAX_WINDOW_SCALE = 14;
 
-    /** Bytes {@link #encode} writes. */
-    static final int ENCODED_BYTES = 12 + 16 * Integer.BYTES + 14 * Long.BYTES + AnalysisFlag.count() * Integer.BYTES +
-        RTT_RING * (Integer.BYTES + Long.BYTES);
 
     /** A new endpoint, in memory of its own. */
     public TcpEndpoint()
@@ -122,130 +117,6 @@ public final class TcpEndpoint extends EndpointLayout
         }
     }
 
-    /** Writes every field, in the wide codec's order (see {@link dev.flowtracker.core.flow.FlowStateCodec}). */
-    void encode(final StateBuffer dst)
-    {
-        dst.putLong(packets());
-        dst.putLong(ipBytes());
-        dst.putLong(payloadBytes());
-        dst.putInt(synCount());
-        dst.putInt(finCount());
-        dst.putInt(rstCount());
-        dst.putInt(baseSeq());
-        StateFields.putBoolean(dst, baseSeqSet());
-        dst.putInt(isnRaw());
-        StateFields.putBoolean(dst, isnSeen());
-        dst.putInt(lastSynSeq());
-        dst.putInt(finEndSeq());
-        StateFields.putBoolean(dst, finSeen());
-        StateFields.putBoolean(dst, rstSeen());
-        StateFields.putOrdinal(dst, state());
-        dst.putInt(nextSeq());
-        dst.putLong(nextSeqTime());
-        dst.putInt(maxSeqToBeAcked());
-        dst.putInt(lastAck());
-        dst.putLong(lastAckTime());
-        dst.putInt(window());
-        dst.putInt(windowScaleRaw());
-        StateFields.putBoolean(dst, firstAck());
-        dst.putInt(dupAckNum());
-        dst.putInt(lastSegmentFlags());
-        dst.putInt(unackedSegments());
-        // The flag count guards against a build whose AnalysisFlag list differs reading the counts shifted.
-        StateFields.putSmall(dst, FLAGS);
-        for (int i = 0; i < FLAGS; i++)
-        {
-            dst.putInt(analysisCounts(i));
-        }
-        StateFields.putBoolean(dst, lastAckSeen());
-        dst.putInt(mss());
-        StateFields.putBoolean(dst, sackPermitted());
-        StateFields.putBoolean(dst, timestampsOffered());
-        dst.putLong(sequenceSpace());
-        dst.putLong(maxInFlight());
-        for (int i = 0; i < RTT_RING; i++)
-        {
-            dst.putInt(segmentEnds(i));
-        }
-        for (int i = 0; i < RTT_RING; i++)
-        {
-            dst.putLong(segmentTimes(i));
-        }
-        StateFields.putSmall(dst, ringSize());
-        StateFields.putSmall(dst, ringHead());
-        dst.putLong(rttSamples());
-        dst.putLong(rttMinNanosRaw());
-        dst.putLong(rttMaxNanosRaw());
-        dst.putLong(rttSumNanos());
-        dst.putLong(outsideWindow());
-        dst.putLong(rstOutsideWindow());
-        dst.putLong(dataAfterRst());
-    }
-
-    /** Reads what {@link #encode} wrote; bounds-checks what later indexes an array or names an enum. */
-    void decode(final StateBuffer src)
-    {
-        packets(src.getLong());
-        ipBytes(src.getLong());
-        payloadBytes(src.getLong());
-        synCount(src.getInt());
-        finCount(src.getInt());
-        rstCount(src.getInt());
-        baseSeq(src.getInt());
-        baseSeqSet(StateFields.getBoolean(src, "TcpEndpoint.baseSeqSet"));
-        isnRaw(src.getInt());
-        isnSeen(StateFields.getBoolean(src, "TcpEndpoint.isnSeen"));
-        lastSynSeq(src.getInt());
-        finEndSeq(src.getInt());
-        finSeen(StateFields.getBoolean(src, "TcpEndpoint.finSeen"));
-        rstSeen(StateFields.getBoolean(src, "TcpEndpoint.rstSeen"));
-        state(STATES[StateFields.getSmall(src, STATES.length - 1, "TcpEndpoint.state")]);
-        nextSeq(src.getInt());
-        nextSeqTime(src.getLong());
-        maxSeqToBeAcked(src.getInt());
-        lastAck(src.getInt());
-        lastAckTime(src.getLong());
-        window(src.getInt());
-        windowScaleRaw(src.getInt());
-        firstAck(StateFields.getBoolean(src, "TcpEndpoint.firstAck"));
-        dupAckNum(src.getInt());
-        lastSegmentFlags(src.getInt());
-        unackedSegments(src.getInt());
-        final int flagCount = StateFields.getSmall(src, 255, "TcpEndpoint.analysisCounts.length");
-        if (flagCount != FLAGS)
-        {
-            throw new IllegalArgumentException("connection state has " + flagCount +
-                " analysis flag counts, this build has " + FLAGS);
-        }
-        for (int i = 0; i < FLAGS; i++)
-        {
-            analysisCounts(i, src.getInt());
-        }
-        lastAckSeen(StateFields.getBoolean(src, "TcpEndpoint.lastAckSeen"));
-        mss(src.getInt());
-        sackPermitted(StateFields.getBoolean(src, "TcpEndpoint.sackPermitted"));
-        timestampsOffered(StateFields.getBoolean(src, "TcpEndpoint.timestampsOffered"));
-        sequenceSpace(src.getLong());
-        maxInFlight(src.getLong());
-        for (int i = 0; i < RTT_RING; i++)
-        {
-            segmentEnds(i, src.getInt());
-        }
-        for (int i = 0; i < RTT_RING; i++)
-        {
-            segmentTimes(i, src.getLong());
-        }
-        ringSize(StateFields.getSmall(src, RTT_RING, "TcpEndpoint.ringSize"));
-        ringHead(StateFields.getSmall(src, RTT_RING - 1, "TcpEndpoint.ringHead"));
-        rttSamples(src.getLong());
-        rttMinNanosRaw(src.getLong());
-        rttMaxNanosRaw(src.getLong());
-        rttSumNanos(src.getLong());
-        outsideWindow(src.getLong());
-        rstOutsideWindow(src.getLong());
-        dataAfterRst(src.getLong());
-    }
-
     public long maxBytesInFlight()
     {
         return maxInFlight();
@@ -286,4 +157,21 @@ public final class TcpEndpoint extends EndpointLayout
         final int windowScale = windowScaleRaw();
         return Math.max(-1, windowScale == WINDOW_SCALE_NONE ? -1 : windowScale);
     }
+
+    /** Rejects bytes read from elsewhere (a checkpoint) whose bounded fields are out of range. */
+    void check()
+    {
+        checkAtMost(STATE_OFFSET, STATES.length - 1, "TcpEndpoint.state");
+        checkFlag(BASE_SEQ_SET_OFFSET, "TcpEndpoint.baseSeqSet");
+        checkFlag(ISN_SEEN_OFFSET, "TcpEndpoint.isnSeen");
+        checkFlag(FIN_SEEN_OFFSET, "TcpEndpoint.finSeen");
+        checkFlag(RST_SEEN_OFFSET, "TcpEndpoint.rstSeen");
+        checkFlag(FIRST_ACK_OFFSET, "TcpEndpoint.firstAck");
+        checkFlag(LAST_ACK_SEEN_OFFSET, "TcpEndpoint.lastAckSeen");
+        checkFlag(SACK_PERMITTED_OFFSET, "TcpEndpoint.sackPermitted");
+        checkFlag(TIMESTAMPS_OFFERED_OFFSET, "TcpEndpoint.timestampsOffered");
+        checkAtMost(RING_SIZE_OFFSET, RTT_RING, "TcpEndpoint.ringSize");
+        checkAtMost(RING_HEAD_OFFSET, RTT_RING - 1, "TcpEndpoint.ringHead");
+    }
+
 }

@@ -1,7 +1,5 @@
 package dev.flowtracker.core.tcp.zeek;
 
-import dev.flowtracker.core.state.StateBuffer;
-import dev.flowtracker.core.state.StateFields;
 import dev.flowtracker.core.state.Flyweight;
 import dev.flowtracker.core.state.StateMemory;
 
@@ -112,9 +110,6 @@ final class ZeekEndpoint extends Flyweight
     static final int BLOCK_END_OFFSET = StateMemory.offset(LAYOUT, "blockEnd");
     static final int BYTES = StateMemory.align8((int)LAYOUT.byteSize()); // of one endpoint's state
 
-    /** Bytes {@link #encode} writes. */
-    static final int ENCODED_BYTES = 7 + 6 * Integer.BYTES + 8 * Long.BYTES + SCALED_KINDS * 2 * Integer.BYTES +
-        MAX_BLOCKS * 2 * Long.BYTES;
 
     /** A new endpoint, in memory of its own. */
     ZeekEndpoint()
@@ -158,93 +153,6 @@ final class ZeekEndpoint extends Flyweight
         }
         lastReassembled(1);
         trimmed(1);
-    }
-
-    /**
-     * Writes every field in the checkpoint's order (see {@link dev.flowtracker.core.flow.FlowStateCodec}), which is
-     * not the memory layout's.
-     */
-    void encode(final StateBuffer dst)
-    {
-        StateFields.putBoolean(dst, isOrig());
-        StateFields.putSmall(dst, state());
-        StateFields.putSmall(dst, previousState());
-        dst.putLong(startSeq());
-        dst.putInt(lastSeq());
-        dst.putInt(seqWraps());
-        dst.putInt(ackSeq());
-        dst.putInt(ackWraps());
-        dst.putInt(finCount());
-        dst.putInt(rstCount());
-        dst.putLong(finSeq());
-        StateFields.putBoolean(dst, didClose());
-        StateFields.putBoolean(dst, didEof());
-        dst.putLong(historyLastSyn());
-        dst.putLong(historyLastFin());
-        dst.putLong(historyLastRst());
-        for (int i = 0; i < SCALED_KINDS; i++)
-        {
-            dst.putInt(scaledCount(i));
-        }
-        for (int i = 0; i < SCALED_KINDS; i++)
-        {
-            dst.putInt(scaledThreshold(i));
-        }
-        dst.putLong(lastReassembled());
-        dst.putLong(trimmed());
-        for (int i = 0; i < MAX_BLOCKS; i++)
-        {
-            dst.putLong(blockStart(i));
-        }
-        for (int i = 0; i < MAX_BLOCKS; i++)
-        {
-            dst.putLong(blockEnd(i));
-        }
-        StateFields.putSmall(dst, blockCount());
-        StateFields.putBoolean(dst, skipDeliveries());
-        dst.putLong(missedBytes());
-    }
-
-    /** Reads what {@link #encode} wrote; bounds-checks the states and the block count. */
-    void decode(final StateBuffer src)
-    {
-        isOrig(StateFields.getBoolean(src, "ZeekEndpoint.isOrig"));
-        state(StateFields.getSmall(src, RESET, "ZeekEndpoint.state"));
-        previousState(StateFields.getSmall(src, RESET, "ZeekEndpoint.previousState"));
-        startSeq(src.getLong());
-        lastSeq(src.getInt());
-        seqWraps(src.getInt());
-        ackSeq(src.getInt());
-        ackWraps(src.getInt());
-        finCount(src.getInt());
-        rstCount(src.getInt());
-        finSeq(src.getLong());
-        didClose(StateFields.getBoolean(src, "ZeekEndpoint.didClose"));
-        didEof(StateFields.getBoolean(src, "ZeekEndpoint.didEof"));
-        historyLastSyn(src.getLong());
-        historyLastFin(src.getLong());
-        historyLastRst(src.getLong());
-        for (int i = 0; i < SCALED_KINDS; i++)
-        {
-            scaledCount(i, src.getInt());
-        }
-        for (int i = 0; i < SCALED_KINDS; i++)
-        {
-            scaledThreshold(i, src.getInt());
-        }
-        lastReassembled(src.getLong());
-        trimmed(src.getLong());
-        for (int i = 0; i < MAX_BLOCKS; i++)
-        {
-            blockStart(i, src.getLong());
-        }
-        for (int i = 0; i < MAX_BLOCKS; i++)
-        {
-            blockEnd(i, src.getLong());
-        }
-        blockCount(StateFields.getSmall(src, MAX_BLOCKS, "ZeekEndpoint.blockCount"));
-        skipDeliveries(StateFields.getBoolean(src, "ZeekEndpoint.skipDeliveries"));
-        missedBytes(src.getLong());
     }
 
     void setState(final int newState)
@@ -584,4 +492,17 @@ final class ZeekEndpoint extends Flyweight
     {
         putLong(BLOCK_END_OFFSET + (long)index * Long.BYTES, value);
     }
+
+    /** Rejects bytes read from elsewhere (a checkpoint) whose bounded fields are out of range. */
+    void check()
+    {
+        checkFlag(IS_ORIG_OFFSET, "ZeekEndpoint.isOrig");
+        checkAtMost(STATE_OFFSET, RESET, "ZeekEndpoint.state");
+        checkAtMost(PREVIOUS_STATE_OFFSET, RESET, "ZeekEndpoint.previousState");
+        checkFlag(DID_CLOSE_OFFSET, "ZeekEndpoint.didClose");
+        checkFlag(DID_EOF_OFFSET, "ZeekEndpoint.didEof");
+        checkAtMost(BLOCK_COUNT_OFFSET, MAX_BLOCKS, "ZeekEndpoint.blockCount");
+        checkFlag(SKIP_DELIVERIES_OFFSET, "ZeekEndpoint.skipDeliveries");
+    }
+
 }

@@ -1,7 +1,5 @@
 package dev.flowtracker.core.tcp.zeek;
 
-import dev.flowtracker.core.state.StateBuffer;
-import dev.flowtracker.core.state.StateFields;
 import dev.flowtracker.core.state.Flyweight;
 import dev.flowtracker.core.state.StateMemory;
 import java.lang.foreign.MemoryLayout;
@@ -62,8 +60,6 @@ final class ZeekHistory extends Flyweight
     private static final int HIST_ACK = 0x20;
     private static final int HIST_MULTI_FLAG = 0x40;
 
-    /** Bytes {@link #encode} writes. */
-    static final int ENCODED_BYTES = ZeekSummary.MAX_HISTORY + 2 + Integer.BYTES;
 
     ZeekHistory()
     {
@@ -87,30 +83,6 @@ final class ZeekHistory extends Flyweight
     void clear()
     {
         zeroMemory(BYTES);
-    }
-
-    /** Writes every field (letters, length, truncated, seen; see {@link dev.flowtracker.core.flow.FlowStateCodec}). */
-    void encode(final StateBuffer dst)
-    {
-        for (int i = 0; i < ZeekSummary.MAX_HISTORY; i++)
-        {
-            dst.put(letters(i));
-        }
-        StateFields.putSmall(dst, length());
-        StateFields.putBoolean(dst, truncated());
-        dst.putInt(seen());
-    }
-
-    /** Reads what {@link #encode} wrote. */
-    void decode(final StateBuffer src)
-    {
-        for (int i = 0; i < ZeekSummary.MAX_HISTORY; i++)
-        {
-            letters(i, src.get());
-        }
-        length(StateFields.getSmall(src, ZeekSummary.MAX_HISTORY, "ZeekHistory.length"));
-        truncated(StateFields.getBoolean(src, "ZeekHistory.truncated"));
-        seen(src.getInt());
     }
 
     /** Whether the whole history is a lone {@code H}: then an ACK or data means the roles were the other way round. */
@@ -304,4 +276,12 @@ final class ZeekHistory extends Flyweight
     {
         putByte(LETTERS_OFFSET + index, value);
     }
+
+    /** Rejects bytes read from elsewhere (a checkpoint) whose bounded fields are out of range. */
+    void check()
+    {
+        checkAtMost(LENGTH_OFFSET, ZeekSummary.MAX_HISTORY, "ZeekHistory.length");
+        checkFlag(TRUNCATED_OFFSET, "ZeekHistory.truncated");
+    }
+
 }

@@ -1,7 +1,5 @@
 package dev.flowtracker.core.tcp.zeek;
 
-import dev.flowtracker.core.state.StateBuffer;
-import dev.flowtracker.core.state.StateFields;
 import dev.flowtracker.core.state.Flyweight;
 import dev.flowtracker.core.state.StateMemory;
 import java.lang.foreign.MemoryLayout;
@@ -36,8 +34,6 @@ final class ZeekStateMachine extends Flyweight
 {
     private static final int TOO_LARGE_SEQ_DELTA = 1_048_576;
 
-    /** Bytes {@link #encode} writes. */
-    static final int ENCODED_BYTES = 4;
 
     // Results of the state machine for the packet being processed (Zeek's do_close / gen_event out-parameters,
     // and whether a connection_established event was raised).
@@ -76,27 +72,6 @@ final class ZeekStateMachine extends Flyweight
     void clear()
     {
         zeroMemory(BYTES);
-    }
-
-    /**
-     * Writes every field, in declaration order (see {@link dev.flowtracker.core.flow.FlowStateCodec}). Each packet sets
-     * these before reading them; they are written anyway so that a decoded summary equals the original field for field.
-     */
-    void encode(final StateBuffer dst)
-    {
-        StateFields.putBoolean(dst, establishedEvent());
-        StateFields.putBoolean(dst, doClose());
-        StateFields.putBoolean(dst, genEvent());
-        StateFields.putBoolean(dst, underflow());
-    }
-
-    /** Reads what {@link #encode} wrote. */
-    void decode(final StateBuffer src)
-    {
-        establishedEvent(StateFields.getBoolean(src, "ZeekStateMachine.establishedEvent"));
-        doClose(StateFields.getBoolean(src, "ZeekStateMachine.doClose"));
-        genEvent(StateFields.getBoolean(src, "ZeekStateMachine.genEvent"));
-        underflow(StateFields.getBoolean(src, "ZeekStateMachine.underflow"));
     }
 
     /** The sequence bases a packet sets, by the sender's state before it. */
@@ -425,4 +400,14 @@ final class ZeekStateMachine extends Flyweight
     {
         putBoolean(UNDERFLOW_OFFSET, value);
     }
+
+    /** Rejects bytes read from elsewhere (a checkpoint) whose bounded fields are out of range. */
+    void check()
+    {
+        checkFlag(ESTABLISHED_EVENT_OFFSET, "ZeekStateMachine.establishedEvent");
+        checkFlag(DO_CLOSE_OFFSET, "ZeekStateMachine.doClose");
+        checkFlag(GEN_EVENT_OFFSET, "ZeekStateMachine.genEvent");
+        checkFlag(UNDERFLOW_OFFSET, "ZeekStateMachine.underflow");
+    }
+
 }

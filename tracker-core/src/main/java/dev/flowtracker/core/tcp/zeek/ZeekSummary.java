@@ -1,8 +1,6 @@
 package dev.flowtracker.core.tcp.zeek;
 
 import dev.flowtracker.core.decode.DecodedPacket;
-import dev.flowtracker.core.state.StateBuffer;
-import dev.flowtracker.core.state.StateFields;
 import dev.flowtracker.core.state.StateMemory;
 import dev.flowtracker.core.wire.Tcp;
 import java.lang.foreign.MemorySegment;
@@ -99,9 +97,17 @@ public final class ZeekSummary extends ZeekSummaryFields
         resp = aIsOrig ? b : a;
     }
 
-    /** Bytes {@link #encode} writes. Public for {@code dev.flowtracker.core.tcp}. */
-    public static final int ENCODED_BYTES = 8 + 2 * Long.BYTES + 2 * ZeekEndpoint.ENCODED_BYTES +
-        ZeekHistory.ENCODED_BYTES + ZeekTimers.ENCODED_BYTES + ZeekStateMachine.ENCODED_BYTES;
+
+    /**
+     * The layouts of the summary and its parts, as text: part of the record's {@code TcpConnection#LAYOUT_FINGERPRINT},
+     * so that a checkpoint is only read by a build that lays the state out the same way. Public for
+     * {@code dev.flowtracker.core.tcp}.
+     */
+    public static String layouts()
+    {
+        return LAYOUT + "|" + ZeekHistory.LAYOUT + "|" + ZeekTimers.LAYOUT + "|" + ZeekStateMachine.LAYOUT + "|" +
+            ZeekEndpoint.LAYOUT + "|" + BYTES;
+    }
 
     /**
      * Back to the state of a new summary, for a recycled connection; allocates nothing. The options go too:
@@ -130,54 +136,25 @@ public final class ZeekSummary extends ZeekSummaryFields
     }
 
     /**
-     * Writes every field but the options, in declaration order (see {@link dev.flowtracker.core.flow.FlowStateCodec});
-     * {@link #orig} and {@link #resp} as whether side A is the originator, and each part ({@link ZeekHistory}, {@link
-     * ZeekTimers}, {@link ZeekStateMachine}) where its field is declared.
+     * Rejects state bytes read from elsewhere (a checkpoint) whose bounded fields, parts included, are out of range:
+     * an {@link IllegalArgumentException} naming the first such field.
      *
      * <p>Public for {@code dev.flowtracker.core.tcp}.
      */
-    public void encode(final StateBuffer dst)
+    public void check()
     {
-        a.encode(dst);
-        b.encode(dst);
-        StateFields.putBoolean(dst, aIsOrig());
-        history.encode(dst);
-        StateFields.putBoolean(dst, created());
-        StateFields.putBoolean(dst, partial());
-        StateFields.putSmall(dst, firstPacketSeen());
-        StateFields.putBoolean(dst, active());
-        StateFields.putBoolean(dst, closeDeferred());
-        StateFields.putBoolean(dst, deferredGenEvent());
-        dst.putLong(startNanos());
-        dst.putLong(lastNanos());
-        timers.encode(dst);
-        StateFields.putBoolean(dst, removed());
-        machine.encode(dst);
-    }
-
-    /**
-     * Reads what {@link #encode} wrote; the options stay unset.
-     *
-     * <p>Public for {@code dev.flowtracker.core.tcp}.
-     */
-    public void decode(final StateBuffer src)
-    {
-        a.decode(src);
-        b.decode(src);
-        aIsOrig(StateFields.getBoolean(src, "ZeekSummary.orig"));
-        history.decode(src);
-        created(StateFields.getBoolean(src, "ZeekSummary.created"));
-        partial(StateFields.getBoolean(src, "ZeekSummary.partial"));
-        firstPacketSeen(StateFields.getSmall(
-            src, FIRST_PACKET_ORIG | FIRST_PACKET_RESP, "ZeekSummary.firstPacketSeen"));
-        active(StateFields.getBoolean(src, "ZeekSummary.active"));
-        closeDeferred(StateFields.getBoolean(src, "ZeekSummary.closeDeferred"));
-        deferredGenEvent(StateFields.getBoolean(src, "ZeekSummary.deferredGenEvent"));
-        startNanos(src.getLong());
-        lastNanos(src.getLong());
-        timers.decode(src);
-        removed(StateFields.getBoolean(src, "ZeekSummary.removed"));
-        machine.decode(src);
+        a.check();
+        b.check();
+        checkFlag(A_IS_ORIG_OFFSET, "ZeekSummary.orig");
+        history.check();
+        checkFlag(CREATED_OFFSET, "ZeekSummary.created");
+        checkFlag(PARTIAL_OFFSET, "ZeekSummary.partial");
+        checkAtMost(FIRST_PACKET_SEEN_OFFSET, FIRST_PACKET_ORIG | FIRST_PACKET_RESP, "ZeekSummary.firstPacketSeen");
+        checkFlag(ACTIVE_OFFSET, "ZeekSummary.active");
+        checkFlag(CLOSE_DEFERRED_OFFSET, "ZeekSummary.closeDeferred");
+        checkFlag(DEFERRED_GEN_EVENT_OFFSET, "ZeekSummary.deferredGenEvent");
+        checkFlag(REMOVED_OFFSET, "ZeekSummary.removed");
+        machine.check();
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.flowtracker.core.tcp.zeek;
 
-import dev.flowtracker.core.state.StateBuffer;
 import dev.flowtracker.core.state.Flyweight;
 import dev.flowtracker.core.state.StateMemory;
 import java.lang.foreign.MemoryLayout;
@@ -42,8 +41,6 @@ final class ZeekTimers extends Flyweight
     /** An instant for a timer that is not pending. */
     static final long NO_TIMER = Long.MAX_VALUE;
 
-    /** Bytes {@link #encode} writes. */
-    static final int ENCODED_BYTES = 7 * Long.BYTES;
 
     /** Expire chains: {@value}. */
     static final int EXPIRE_CHAINS = 3;
@@ -95,32 +92,6 @@ final class ZeekTimers extends Flyweight
         attemptAt(NO_TIMER);
         deleteAt(NO_TIMER);
         inactivityAt(NO_TIMER);
-    }
-
-    /** Writes every field, in layout order (see {@link dev.flowtracker.core.flow.FlowStateCodec}). */
-    void encode(final StateBuffer dst)
-    {
-        for (int i = 0; i < EXPIRE_CHAINS; i++)
-        {
-            dst.putLong(expireAt(i));
-        }
-        dst.putLong(attemptAt());
-        dst.putLong(deleteAt());
-        dst.putLong(inactivityAt());
-        dst.putLong(inactivityTimeoutNanos());
-    }
-
-    /** Reads what {@link #encode} wrote. */
-    void decode(final StateBuffer src)
-    {
-        for (int i = 0; i < EXPIRE_CHAINS; i++)
-        {
-            expireAt(i, src.getLong());
-        }
-        attemptAt(src.getLong());
-        deleteAt(src.getLong());
-        inactivityAt(src.getLong());
-        inactivityTimeoutNanos(src.getLong());
     }
 
     /** The timers of a connection Zeek creates at {@code nowNanos}: the first expire chain and the inactivity timer. */
@@ -316,4 +287,6 @@ final class ZeekTimers extends Flyweight
     {
         putLong(INACTIVITY_TIMEOUT_NANOS_OFFSET, value);
     }
+
+
 }

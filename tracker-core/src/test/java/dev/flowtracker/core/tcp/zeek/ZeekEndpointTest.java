@@ -3,11 +3,12 @@ package dev.flowtracker.core.tcp.zeek;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.flowtracker.core.state.StateBuffer;
+import dev.flowtracker.core.state.Flyweight;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.reflect.Field;
 
 import org.junit.jupiter.api.Test;
 
@@ -80,10 +81,21 @@ class ZeekEndpointTest
         return e;
     }
 
+    /** The endpoint's state: the bytes of memory it is wrapped around. */
     private static byte[] encode(final ZeekEndpoint e)
     {
-        final byte[] bytes = new byte[ZeekEndpoint.ENCODED_BYTES];
-        e.encode(new StateBuffer(bytes));
-        return bytes;
+        try
+        {
+            final Field segment = Flyweight.class.getDeclaredField("segment");
+            final Field base = Flyweight.class.getDeclaredField("base");
+            segment.setAccessible(true);
+            base.setAccessible(true);
+            return ((MemorySegment)segment.get(e)).asSlice((Long)base.get(e), ZeekEndpoint.BYTES)
+                .toArray(ValueLayout.JAVA_BYTE);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new AssertionError(ex);
+        }
     }
 }
