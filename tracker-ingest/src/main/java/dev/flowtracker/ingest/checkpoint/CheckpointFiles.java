@@ -10,8 +10,8 @@ import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
 
 /**
- * File names in a checkpoint directory, and the file operations the commit protocol needs (fsync of a file and
- * of a directory, CRC-32C of a file, a copy that checks one). Stateless.
+ * File names in a checkpoint directory, and the file operations the commit protocol needs (a file written durably,
+ * fsync of a file and of a directory, CRC-32C of a file, a copy that checks one). Stateless.
  *
  * <pre>
  *   shard-3.checkpoint            manifest: the commit point, names the data file
@@ -82,6 +82,20 @@ final class CheckpointFiles
     static boolean isDataFileOf(final String name, final int shard)
     {
         return dataShard(name) == shard;
+    }
+
+    /** Writes {@code bytes} to a new file and flushes it to the device before returning. */
+    static void writeDurably(final Path file, final byte[] bytes) throws IOException
+    {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
+        {
+            final ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            while (buffer.hasRemaining())
+            {
+                channel.write(buffer);
+            }
+            channel.force(true);
+        }
     }
 
     /** Flushes a file's content and size to the device (its dirty pages, whoever wrote them). */

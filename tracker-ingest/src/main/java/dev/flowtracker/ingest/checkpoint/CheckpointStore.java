@@ -1,14 +1,12 @@
 package dev.flowtracker.ingest.checkpoint;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -38,9 +36,6 @@ public final class CheckpointStore implements AutoCloseable
     /** Assumed flow-state size when neither the caller nor a previous checkpoint of the shard says. */
     public static final int DEFAULT_AVERAGE_VALUE_SIZE = 1024;
 
-    /** A manifest is a few hundred bytes; anything much larger is not one, and is not read into memory. */
-    private static final int MAX_MANIFEST_SIZE = 64 * 1024;
-
     private final Path directory;
     private final FileChannel lockChannel;
     private final FileLock lock;
@@ -66,12 +61,7 @@ public final class CheckpointStore implements AutoCloseable
      */
     public static CheckpointStore openForReading(final Path stateDir) throws IOException
     {
-        ChronicleRuntime.disableAnalytics();
-        final Optional<String> cause = ChronicleRuntime.unavailabilityCause();
-        if (cause.isPresent())
-        {
-            throw new CheckpointException(stateDir, cause.get());
-        }
+        requireChronicle(stateDir);
         if (!Files.isDirectory(stateDir))
         {
             throw new CheckpointException(stateDir, "no such checkpoint directory");
@@ -88,12 +78,7 @@ public final class CheckpointStore implements AutoCloseable
      */
     public CheckpointStore(final Path stateDir) throws IOException
     {
-        ChronicleRuntime.disableAnalytics();
-        final Optional<String> cause = ChronicleRuntime.unavailabilityCause();
-        if (cause.isPresent())
-        {
-            throw new CheckpointException(stateDir, cause.get());
-        }
+        requireChronicle(stateDir);
         Files.createDirectories(stateDir);
         this.directory = stateDir;
         this.readOnly = false;
@@ -120,6 +105,17 @@ public final class CheckpointStore implements AutoCloseable
             throw ex;
         }
         this.lock = acquired;
+    }
+
+    /** Turns Chronicle's analytics off before its first use, and refuses a JVM that cannot run it. */
+    private static void requireChronicle(final Path stateDir) throws CheckpointException
+    {
+        ChronicleRuntime.disableAnalytics();
+        final Optional<String> cause = ChronicleRuntime.unavailabilityCause();
+        if (cause.isPresent())
+        {
+            throw new CheckpointException(stateDir, cause.get());
+        }
     }
 
     /** A failure's message, or its type when it has none; a path-only JDK message gets its type added. */
@@ -240,7 +236,7 @@ public final class CheckpointStore implements AutoCloseable
                 written.mapEntries(), written.mapAverageValueSize(), ChronicleFlowMap.LIBRARY_VERSION);
             manifestScratch = directory.resolve(CheckpointFiles.temporaryName(manifest.getFileName().toString()));
             writing = manifestScratch;
-            writeDurably(manifestScratch, Manifest.encode(info));
+            CheckpointFiles.writeDurably(manifestScratch, Manifest.encode(info));
             Files.move(manifestScratch, manifest, StandardCopyOption.ATOMIC_MOVE);
             manifestScratch = null;
             committed = true;
@@ -344,27 +340,7 @@ public final class CheckpointStore implements AutoCloseable
     {
         checkShard(shard);
         checkOpen();
-        final Path file = directory.resolve(CheckpointFiles.manifestName(shard));
-        final byte[] bytes;
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
-        {
-            final long size = channel.size();
-            if (size > MAX_MANIFEST_SIZE)
-            {
-                throw new CheckpointException(file, "not a checkpoint manifest (" + size + " bytes)");
-            }
-            final ByteBuffer buffer = ByteBuffer.allocate((int)size);
-            while (buffer.hasRemaining() && channel.read(buffer) >= 0)
-            {
-                // until full
-            }
-            bytes = buffer.array();
-        }
-        catch (final NoSuchFileException ex)
-        {
-            return null;
-        }
-        return Manifest.decode(file, shard, bytes);
+        return Manifest.read(directory.resolve(CheckpointFiles.manifestName(shard)), shard);
     }
 
     /**
@@ -421,13 +397,13 @@ public final class CheckpointStore implements AutoCloseable
     @Override
     public void close() throws IOException
     {
-        if (!closed && readOnly)
+        if (closed)
         {
-            closed = true;
+            return;
         }
-        if (!closed)
+        closed = true;
+        if (!readOnly)
         {
-            closed = true;
             try
             {
                 lock.release();
@@ -534,19 +510,6 @@ public final class CheckpointStore implements AutoCloseable
             }
         }
         return files;
-    }
-
-    private static void writeDurably(final Path file, final byte[] bytes) throws IOException
-    {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
-        {
-            final ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining())
-            {
-                channel.write(buffer);
-            }
-            channel.force(true);
-        }
     }
 
     private static void deleteQuietly(final Path file, final Throwable failure)

@@ -1,7 +1,12 @@
 package dev.flowtracker.ingest.checkpoint;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.zip.CRC32C;
@@ -38,6 +43,8 @@ final class Manifest
     static final int FORMAT = 1;
 
     private static final String CRC_KEY = "crc32c=";
+    /** A manifest is a few hundred bytes; anything much larger is not one, and is not read into memory. */
+    private static final int MAX_SIZE = 64 * 1024;
 
     private Manifest()
     {
@@ -63,6 +70,36 @@ final class Manifest
         final byte[] body = text.toString().getBytes(StandardCharsets.UTF_8);
         text.append(CRC_KEY).append(hex(crc(body, body.length))).append('\n');
         return text.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Reads and decodes the manifest {@code file}; null when there is none.
+     *
+     * @param shard the shard the file name says, checked against the content.
+     * @throws CheckpointException naming the file when it is too large to be a manifest, torn or corrupt.
+     */
+    static CheckpointInfo read(final Path file, final int shard) throws IOException
+    {
+        final byte[] bytes;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
+        {
+            final long size = channel.size();
+            if (size > MAX_SIZE)
+            {
+                throw new CheckpointException(file, "not a checkpoint manifest (" + size + " bytes)");
+            }
+            final ByteBuffer buffer = ByteBuffer.allocate((int)size);
+            while (buffer.hasRemaining() && channel.read(buffer) >= 0)
+            {
+                // until full
+            }
+            bytes = buffer.array();
+        }
+        catch (final NoSuchFileException ex)
+        {
+            return null;
+        }
+        return decode(file, shard, bytes);
     }
 
     /**
