@@ -6,11 +6,12 @@
  * {@code finish}, checkpoints); the flow tables behind the {@code FlowTable} interface ({@code BoundedFlowTable}
  * for the daemon, with {@link dev.flowtracker.core.flow.FlowLimits}, phases ({@code FlowPhase}), idle lists,
  * emergency timeouts and eviction counted by {@link dev.flowtracker.core.flow.FlowRemoval}; {@code ConnectionTable},
- * unbounded, for offline analysis); the record store ({@code FlowStateStore} over {@code ChunkMemory}: every
+ * unbounded, for offline analysis) and their index ({@code FlowIndex}: each bucket a flow's hash beside its slot);
+ * the record store ({@code FlowStateStore} over {@code ChunkMemory}: every
  * connection's whole state as a fixed-size off-heap record, read and written in place); Zeek's timer queue
  * ({@code TimerQueue}, slot numbers);
  * {@link dev.flowtracker.core.flow.FlowHash}; {@link dev.flowtracker.core.flow.FinishOrder}; and
- * {@link dev.flowtracker.core.flow.FlowStateCodec}, a connection's state as bytes for checkpoints.
+ * {@link dev.flowtracker.core.flow.FlowStateCodec}, a connection's record as checkpoint bytes.
  *
  * <p>The data's path: {@code ConnectionTracker.onSegment(DecodedPacket)} finds the connection's record in its
  * table (by {@code FlowHash}) or makes one, wraps the store's {@link dev.flowtracker.core.tcp.TcpConnection}
