@@ -48,7 +48,7 @@ abstract class DecoderTestSupport
 
     // ================================================================ helpers
 
-    static FrameBuilder.TcpSegment standardTcp()
+    static TcpSegment standardTcp()
     {
         return tcp().ports(CLIENT_PORT, SERVER_PORT).seq(SEQ).ack(ACK_NUMBER).flags(PSH | ACK).window(WINDOW)
             .payload(PAYLOAD);
@@ -65,7 +65,7 @@ abstract class DecoderTestSupport
             .build();
     }
 
-    static byte[] ipv4WithTcp(final FrameBuilder.TcpSegment segment)
+    static byte[] ipv4WithTcp(final TcpSegment segment)
     {
         return ipv4(CLIENT_V4, SERVER_V4).payload(segment.build()).build();
     }

@@ -91,7 +91,7 @@ class NetworkLayerDecoderTest extends DecoderTestSupport
     @Test
     void shouldAcceptSixteenIpv6ExtensionHeaders()
     {
-        final FrameBuilder.Ipv6Packet ip = ipv6(CLIENT_V6_HIGH, CLIENT_V6_LOW, SERVER_V6_HIGH, SERVER_V6_LOW);
+        final Ipv6Packet ip = ipv6(CLIENT_V6_HIGH, CLIENT_V6_LOW, SERVER_V6_HIGH, SERVER_V6_LOW);
         for (int i = 0; i < PacketDecoder.MAX_IPV6_EXTENSION_HEADERS; i++)
         {
             ip.destinationOptions(0);
@@ -103,7 +103,7 @@ class NetworkLayerDecoderTest extends DecoderTestSupport
     @Test
     void shouldRejectIpv6ExtensionChainLongerThanSixteen()
     {
-        final FrameBuilder.Ipv6Packet ip = ipv6(CLIENT_V6_HIGH, CLIENT_V6_LOW, SERVER_V6_HIGH, SERVER_V6_LOW);
+        final Ipv6Packet ip = ipv6(CLIENT_V6_HIGH, CLIENT_V6_LOW, SERVER_V6_HIGH, SERVER_V6_LOW);
         for (int i = 0; i < 17; i++)
         {
             ip.destinationOptions(0);
