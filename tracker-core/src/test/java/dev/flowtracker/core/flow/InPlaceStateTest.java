@@ -239,7 +239,7 @@ class InPlaceStateTest
             if (!Arrays.equals(expected.get(i), actual.get(i)))
             {
                 final TcpConnection e = decode(expected.get(i));
-                FlowStateCodecTest.StateComparison.assertDeepEquals(e, decode(actual.get(i)), what + " " + i);
+                StateComparison.assertDeepEquals(e, decode(actual.get(i)), what + " " + i);
                 fail(what + " " + i + " differs only in bytes the comparison cannot see");
             }
         }
