@@ -164,7 +164,9 @@ public final class AfPacketSource implements PacketSource
                 }
                 if (options.fanout() > 1)
                 {
-                    group = socket.joinFanout(group);
+                    // The others join by the id the first got, never asking for a new group: the kernel may pick 0.
+                    group = member == 0 && options.fanoutGroup() == 0 ? socket.joinNewFanoutGroup() :
+                        socket.joinFanout(group);
                 }
                 socket.startReceiving();
             }

@@ -14,7 +14,8 @@ import java.lang.foreign.MemorySegment;
  * {@code PACKET_VERSION = TPACKET_V3}, {@code PACKET_RESERVE} (room to put a VLAN tag back), {@code PACKET_RX_RING},
  * {@code mmap}, {@code SO_ATTACH_FILTER} with a program that drops everything, {@code bind} to the interface with
  * {@code ETH_P_ALL}. The caller then adds {@code PACKET_ADD_MEMBERSHIP PACKET_MR_PROMISC} (optional,
- * {@link #promiscuous}) and {@code PACKET_FANOUT} (optional, {@link #joinFanout}), and only then
+ * {@link #promiscuous}) and {@code PACKET_FANOUT} (optional, {@link #joinNewFanoutGroup} or {@link #joinFanout}), and
+ * only then
  * {@link #startReceiving} swaps in the real filter (or none): the first frame reaches the ring after the socket has
  * joined its group.
  *
@@ -230,12 +231,29 @@ final class PacketSocket implements AutoCloseable
     }
 
     /**
-     * Joins a {@code PACKET_FANOUT} hash group: {@code group} 1 to 65535, or 0 to have the kernel pick an id no
-     * other socket uses. Returns the group's id (for the other members to join).
+     * Creates a {@code PACKET_FANOUT} hash group with an id no other group in the network namespace has (the kernel
+     * picks it, {@code PACKET_FANOUT_FLAG_UNIQUEID}) and joins it. Returns the group's id, for the other members to
+     * {@link #joinFanout join} by: 0 to 65535, and 0 is an id like any other. The kernel picks from one counter for
+     * the whole machine that wraps after 65535, so it does hand out 0.
+     */
+    int joinNewFanoutGroup() throws SourceException
+    {
+        return join(0, Libc.PACKET_FANOUT_FLAG_UNIQUEID);
+    }
+
+    /**
+     * Joins the {@code PACKET_FANOUT} hash group {@code group} (0 to 65535), creating it if no socket of this network
+     * namespace is in it. Never asks for a new group: id 0 is joined as an id too (with
+     * {@code PACKET_FANOUT_FLAG_UNIQUEID} it would make a second group, and every frame would reach one member of
+     * each). Returns {@code group}.
      */
     int joinFanout(final int group) throws SourceException
     {
-        final int flags = group == 0 ? Libc.PACKET_FANOUT_FLAG_UNIQUEID : 0;
+        return join(group, 0);
+    }
+
+    private int join(final int group, final int flags) throws SourceException
+    {
         try
         {
             Libc.setsockoptInt(fd, Libc.SOL_PACKET, Libc.PACKET_FANOUT,
@@ -245,10 +263,11 @@ final class PacketSocket implements AutoCloseable
         }
         catch (final ErrnoException e)
         {
-            final String hint = e.errno() == Libc.EINVAL && group != 0 ?
+            final boolean unique = flags != 0;
+            final String hint = e.errno() == Libc.EINVAL && !unique ?
                 " (group " + group + " is used by other sockets with another mode or interface)" : "";
             throw new SourceException("AF_PACKET capture on " + interfaceName + ": cannot join fanout group " +
-                (group == 0 ? "(new)" : group) + ": " + e.getMessage() + hint, e);
+                (unique ? "(new)" : group) + ": " + e.getMessage() + hint, e);
         }
     }
 
