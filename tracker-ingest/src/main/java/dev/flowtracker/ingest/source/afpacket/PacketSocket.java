@@ -24,9 +24,11 @@ import java.lang.foreign.MemorySegment;
  * interface. Without it, frames arriving between {@code bind} and {@code PACKET_FANOUT} reached this socket and,
  * through the group, one of the members that had already joined: delivered twice (issue 19, item 7). The price:
  * frames the group hashes to this socket between joining and {@link #startReceiving} (a few microseconds, once, at
- * start) are dropped by that filter, uncounted, rather than delivered twice. Left open: a frame another CPU was
- * already handing to the socket's own hook as it joined (the kernel unhooks it without waiting for such readers) and
- * that gets there only after the swap would still come twice; no test has seen one.
+ * start) are dropped by that filter, uncounted, rather than delivered twice. Joining unhooks the socket's own hook
+ * without waiting for the CPUs that may be handing it a frame right then (the kernel's receive path reads its hooks
+ * under RCU); had the real filter been swapped in before such a frame got to it, the frame would have reached this
+ * socket as well as the group. So the caller waits for them ({@link #awaitFrameHandlers}) between joining and
+ * {@link #startReceiving}.
  *
  * <p>Threads: the ring is read by the socket's event loop only ({@link BlockRing}); {@link #statistics()} may be
  * called from any thread (synchronized: the kernel resets its counters on every read, so they are accumulated
@@ -190,7 +192,8 @@ final class PacketSocket implements AutoCloseable
 
     /**
      * Lets frames in: replaces the filter that drops everything with the one the options asked for (the TCP-only
-     * program), or removes it. Called once, after {@link #joinFanout} when the socket is a fanout member.
+     * program), or removes it (either is one atomic swap in the kernel). Called once; for a fanout member after it
+     * has joined its group and {@link #awaitFrameHandlers} has returned.
      */
     void startReceiving() throws SourceException
     {
@@ -208,6 +211,25 @@ final class PacketSocket implements AutoCloseable
         catch (final ErrnoException e)
         {
             throw new SourceException("AF_PACKET capture on " + interfaceName + ": cannot start receiving: " +
+                e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Returns once every frame the kernel was handing to a packet socket hook when this was called has been handled
+     * (an RCU grace period of the network stack). Releasing a packet socket waits for exactly that
+     * ({@code packet_release} calls {@code synchronize_net} so that no receive handler still runs for the socket it
+     * frees); one that never received costs nothing else. Milliseconds; called once per start.
+     */
+    static void awaitFrameHandlers() throws SourceException
+    {
+        try
+        {
+            Libc.close(Libc.socket(Libc.AF_PACKET, Libc.SOCK_RAW, 0));
+        }
+        catch (final ErrnoException e)
+        {
+            throw new SourceException("AF_PACKET capture: cannot wait for the kernel's frame handlers: " +
                 e.getMessage(), e);
         }
     }

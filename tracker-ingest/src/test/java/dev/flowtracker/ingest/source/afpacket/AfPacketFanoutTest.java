@@ -64,6 +64,7 @@ class AfPacketFanoutTest
             readers[0].awaitAll(0, 100);       // handled by the kernel, for both sockets
             sockets[1].joinFanout(group);
             sendNumbered(net.client, 100, 200); // in the group, not receiving yet
+            PacketSocket.awaitFrameHandlers(); // as AfPacketSource does before letting frames in
             sockets[1].startReceiving();
             sendNumbered(net.client, 200, 300);
             final BitSet lastBatch = range(200, 300);
