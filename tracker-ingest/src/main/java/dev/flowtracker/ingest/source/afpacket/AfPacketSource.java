@@ -145,7 +145,8 @@ public final class AfPacketSource implements PacketSource
     /**
      * Opens interface by interface, fanout member by member; closes what it opened when one fails. A socket lets
      * frames in only once it is in its fanout group ({@link PacketSocket}: until then it would receive every frame
-     * that the group also delivers to a member).
+     * that the group also delivers to a member), and once no frame can still reach it through the hook it had before
+     * joining: all sockets start receiving together, after one wait for the kernel's frame handlers.
      */
     private void openSockets(final int[] indexes, final List<PacketSocket> sockets) throws SourceException
     {
@@ -164,10 +165,19 @@ public final class AfPacketSource implements PacketSource
                 }
                 if (options.fanout() > 1)
                 {
-                    group = socket.joinFanout(group);
+                    // The others join by the id the first got, never asking for a new group: the kernel may pick 0.
+                    group = member == 0 && options.fanoutGroup() == 0 ? socket.joinNewFanoutGroup() :
+                        socket.joinFanout(group);
                 }
-                socket.startReceiving();
             }
+        }
+        if (options.fanout() > 1)
+        {
+            PacketSocket.awaitFrameHandlers();
+        }
+        for (final PacketSocket socket : sockets)
+        {
+            socket.startReceiving();
         }
     }
 

@@ -14,7 +14,8 @@ import java.lang.foreign.MemorySegment;
  * {@code PACKET_VERSION = TPACKET_V3}, {@code PACKET_RESERVE} (room to put a VLAN tag back), {@code PACKET_RX_RING},
  * {@code mmap}, {@code SO_ATTACH_FILTER} with a program that drops everything, {@code bind} to the interface with
  * {@code ETH_P_ALL}. The caller then adds {@code PACKET_ADD_MEMBERSHIP PACKET_MR_PROMISC} (optional,
- * {@link #promiscuous}) and {@code PACKET_FANOUT} (optional, {@link #joinFanout}), and only then
+ * {@link #promiscuous}) and {@code PACKET_FANOUT} (optional, {@link #joinNewFanoutGroup} or {@link #joinFanout}), and
+ * only then
  * {@link #startReceiving} swaps in the real filter (or none): the first frame reaches the ring after the socket has
  * joined its group.
  *
@@ -23,9 +24,11 @@ import java.lang.foreign.MemorySegment;
  * interface. Without it, frames arriving between {@code bind} and {@code PACKET_FANOUT} reached this socket and,
  * through the group, one of the members that had already joined: delivered twice (issue 19, item 7). The price:
  * frames the group hashes to this socket between joining and {@link #startReceiving} (a few microseconds, once, at
- * start) are dropped by that filter, uncounted, rather than delivered twice. Left open: a frame another CPU was
- * already handing to the socket's own hook as it joined (the kernel unhooks it without waiting for such readers) and
- * that gets there only after the swap would still come twice; no test has seen one.
+ * start) are dropped by that filter, uncounted, rather than delivered twice. Joining unhooks the socket's own hook
+ * without waiting for the CPUs that may be handing it a frame right then (the kernel's receive path reads its hooks
+ * under RCU); had the real filter been swapped in before such a frame got to it, the frame would have reached this
+ * socket as well as the group. So the caller waits for them ({@link #awaitFrameHandlers}) between joining and
+ * {@link #startReceiving}.
  *
  * <p>Threads: the ring is read by the socket's event loop only ({@link BlockRing}); {@link #statistics()} may be
  * called from any thread (synchronized: the kernel resets its counters on every read, so they are accumulated
@@ -189,7 +192,8 @@ final class PacketSocket implements AutoCloseable
 
     /**
      * Lets frames in: replaces the filter that drops everything with the one the options asked for (the TCP-only
-     * program), or removes it. Called once, after {@link #joinFanout} when the socket is a fanout member.
+     * program), or removes it (either is one atomic swap in the kernel). Called once; for a fanout member after it
+     * has joined its group and {@link #awaitFrameHandlers} has returned.
      */
     void startReceiving() throws SourceException
     {
@@ -207,6 +211,25 @@ final class PacketSocket implements AutoCloseable
         catch (final ErrnoException e)
         {
             throw new SourceException("AF_PACKET capture on " + interfaceName + ": cannot start receiving: " +
+                e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Returns once every frame the kernel was handing to a packet socket hook when this was called has been handled
+     * (an RCU grace period of the network stack). Releasing a packet socket waits for exactly that
+     * ({@code packet_release} calls {@code synchronize_net} so that no receive handler still runs for the socket it
+     * frees); one that never received costs nothing else. Milliseconds; called once per start.
+     */
+    static void awaitFrameHandlers() throws SourceException
+    {
+        try
+        {
+            Libc.close(Libc.socket(Libc.AF_PACKET, Libc.SOCK_RAW, 0));
+        }
+        catch (final ErrnoException e)
+        {
+            throw new SourceException("AF_PACKET capture: cannot wait for the kernel's frame handlers: " +
                 e.getMessage(), e);
         }
     }
@@ -230,12 +253,29 @@ final class PacketSocket implements AutoCloseable
     }
 
     /**
-     * Joins a {@code PACKET_FANOUT} hash group: {@code group} 1 to 65535, or 0 to have the kernel pick an id no
-     * other socket uses. Returns the group's id (for the other members to join).
+     * Creates a {@code PACKET_FANOUT} hash group with an id no other group in the network namespace has (the kernel
+     * picks it, {@code PACKET_FANOUT_FLAG_UNIQUEID}) and joins it. Returns the group's id, for the other members to
+     * {@link #joinFanout join} by: 0 to 65535, and 0 is an id like any other. The kernel picks from one counter for
+     * the whole machine that wraps after 65535, so it does hand out 0.
+     */
+    int joinNewFanoutGroup() throws SourceException
+    {
+        return join(0, Libc.PACKET_FANOUT_FLAG_UNIQUEID);
+    }
+
+    /**
+     * Joins the {@code PACKET_FANOUT} hash group {@code group} (0 to 65535), creating it if no socket of this network
+     * namespace is in it. Never asks for a new group: id 0 is joined as an id too (with
+     * {@code PACKET_FANOUT_FLAG_UNIQUEID} it would make a second group, and every frame would reach one member of
+     * each). Returns {@code group}.
      */
     int joinFanout(final int group) throws SourceException
     {
-        final int flags = group == 0 ? Libc.PACKET_FANOUT_FLAG_UNIQUEID : 0;
+        return join(group, 0);
+    }
+
+    private int join(final int group, final int flags) throws SourceException
+    {
         try
         {
             Libc.setsockoptInt(fd, Libc.SOL_PACKET, Libc.PACKET_FANOUT,
@@ -245,10 +285,11 @@ final class PacketSocket implements AutoCloseable
         }
         catch (final ErrnoException e)
         {
-            final String hint = e.errno() == Libc.EINVAL && group != 0 ?
+            final boolean unique = flags != 0;
+            final String hint = e.errno() == Libc.EINVAL && !unique ?
                 " (group " + group + " is used by other sockets with another mode or interface)" : "";
             throw new SourceException("AF_PACKET capture on " + interfaceName + ": cannot join fanout group " +
-                (group == 0 ? "(new)" : group) + ": " + e.getMessage() + hint, e);
+                (unique ? "(new)" : group) + ": " + e.getMessage() + hint, e);
         }
     }
 

@@ -222,7 +222,8 @@ class AfPacketSourceTest
 
     /**
      * Where the frames of a wrong count came from, for the failure message (issue 19 item 7: twice, on a loaded
-     * machine, every frame of this test came twice, and nothing recorded told how): frames the injector sent;
+     * machine, every frame of this test came twice; this report then showed both sockets' kernel counts at every
+     * frame: two fanout groups, see AfPacketFanoutTest.shouldFormOneGroupWhenItsIdIsZero): frames the injector sent;
      * distinct frames among those delivered; per socket what its ring delivered and what the kernel queued to it
      * (PACKET_STATISTICS); the veth's own packet counters (a frame sent twice shows there, a frame the kernel hands
      * to two sockets does not); the namespace's packet sockets.
