@@ -170,7 +170,7 @@ public final class Compare
             InProcessPipeline.measure(options.jar, options.capture, options.out, options.root) : null;
         final Footprint footprint = options.footprint ? footprint() : null;
         final Targets targets = Targets.evaluate(results, packets, footprint, options.footprintFlows,
-            options.minPacketsTarget);
+            options.minPacketsTarget, options.section != null && options.section.startsWith("shortconn"));
         String profile = null;
         if (options.profile.equals("always") || (options.profile.equals("missed") && targets.anyMissed()))
         {

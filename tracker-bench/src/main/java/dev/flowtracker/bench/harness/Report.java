@@ -71,7 +71,7 @@ final class Report
             " packets / median wall time. Raw numbers: `tracker-bench/results/%s/runs.tsv`.%n%n", options.rounds(),
             options.out().getFileName()));
         table(out);
-        out.append("\nTargets (issue 7, on this machine):\n\n| target | measured | |\n| --- | --- | --- |\n");
+        out.append("\nTargets (issue 15, on this machine):\n\n| target | measured | |\n| --- | --- | --- |\n");
         for (final Targets.Target target : targets.targets())
         {
             out.append("| ").append(target.goal()).append(" | ").append(target.measured()).append(" | ")
