@@ -4,7 +4,7 @@
 # ParallelGC grows the heap into it under a flood although the live heap stays small: 2.4 GB resident against 55 MB
 # live. The daemon's memory is fixed by its options instead (README, "Memory"):
 #   direct = max_flows * 1,536 B + workers * 8 MiB + 64 MiB
-#            (a flow's off-heap record 1,416 B with its header, table slot 24 B, index at most 32 B, timers 32 B;
+#            (a flow's off-heap record 1,408 B with its header, table slot 24 B, index at most 32 B, timers 32 B;
 #            each worker's table commits its records in chunks of up to 4,096; 64 MiB for the rest)
 #   heap   = 5/4 * (ring_size * 320 B + record_buffer + 64 MiB [+ max_flows * 1,416 B with --state-dir])
 #            (what `run` checks against -Xmx, and a quarter more so the collector has room)

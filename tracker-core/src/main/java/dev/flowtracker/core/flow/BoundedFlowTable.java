@@ -19,8 +19,8 @@ import java.util.function.IntConsumer;
  * capacity, and a tracker that sees millions of flows allocates nothing for them.
  *
  * <p>Besides the records, two off-heap arrays: a {@link FlowIndex} (at most half full) from a flow's hash to its slot,
- * and one entry per slot holding the flow's hash, its links in the idle list of its
- * {@link FlowPhase}, its phase and its last activity time. Each phase's idle list is ordered by last activity
+ * and one entry per slot holding its links in the idle list of its {@link FlowPhase}, its phase and its last
+ * activity time (the flow's hash is read from its record). Each phase's idle list is ordered by last activity
  * (a touched connection moves to the tail), so expiry only looks at list heads and the least recently active
  * connection overall is the oldest of three heads: no scan of the table, ever.
  *
@@ -39,10 +39,9 @@ final class BoundedFlowTable implements FlowTable
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
 
     // Slot record layout.
-    private static final int HASH_OFFSET = 0;
-    private static final int PREV_OFFSET = 4;
-    private static final int NEXT_OFFSET = 8;
-    private static final int PHASE_OFFSET = 12;
+    private static final int PREV_OFFSET = 0;
+    private static final int NEXT_OFFSET = 4;
+    private static final int PHASE_OFFSET = 8;
     private static final int LAST_ACTIVE_OFFSET = 16;
     static final int SLOT_BYTES = 24;
 
@@ -173,7 +172,6 @@ final class BoundedFlowTable implements FlowTable
         final int slot = store.acquire();
         final TcpConnection connection = store.bind(slot);
         connection.reset(p, hash, generation, zeekOptions);
-        slots.set(INT, slotOffset(slot) + HASH_OFFSET, hash);
         index.insert(slot, hash);
         size++;
         link(connection, FlowPhase.OPENING.ordinal(), p.timestampNanos);
@@ -210,7 +208,6 @@ final class BoundedFlowTable implements FlowTable
             releaseSlot(slot);
             throw e;
         }
-        slots.set(INT, slotOffset(slot) + HASH_OFFSET, connection.hash());
         index.insert(slot, connection.hash());
         size++;
         // A state from an unbounded tracker has no idle stamp: its last packet is the best stand-in.
@@ -231,7 +228,7 @@ final class BoundedFlowTable implements FlowTable
     @Override
     public TcpConnection recycleForSuccessor(final int slot, final DecodedPacket p, final long generation)
     {
-        final int hash = slotHash(slot);
+        final int hash = store.hash(slot);
         unlink(slot);
         store.renew(slot);
         final TcpConnection successor = store.bind(slot);
@@ -253,7 +250,7 @@ final class BoundedFlowTable implements FlowTable
     public void remove(final int slot)
     {
         unlink(slot);
-        index.remove(slot, slotHash(slot));
+        index.remove(slot, store.hash(slot));
         releaseSlot(slot);
     }
 
@@ -320,7 +317,7 @@ final class BoundedFlowTable implements FlowTable
             {
                 final int slot = head[phase];
                 unlink(slot);
-                index.remove(slot, slotHash(slot));
+                index.remove(slot, store.hash(slot));
                 releaseSlot(slot);
             }
         }
@@ -346,7 +343,7 @@ final class BoundedFlowTable implements FlowTable
     {
         removed[removal.ordinal()][phase.ordinal()]++;
         unlink(slot);
-        index.remove(slot, slotHash(slot));
+        index.remove(slot, store.hash(slot));
         // Report before the slot goes back to the store: the listener emits the record from the bound object.
         removals.onRemoved(store.bind(slot), removal, phase);
         releaseSlot(slot);
@@ -414,11 +411,6 @@ final class BoundedFlowTable implements FlowTable
     public long phaseSize(final FlowPhase phase)
     {
         return (long)TrafficCounters.LONGS.getOpaque(phaseSizes, phase.ordinal());
-    }
-
-    private int slotHash(final int slot)
-    {
-        return slots.get(INT, slotOffset(slot) + HASH_OFFSET);
     }
 
     private long lastActive(final int slot)

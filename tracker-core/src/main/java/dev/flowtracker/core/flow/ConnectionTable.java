@@ -64,7 +64,6 @@ final class ConnectionTable implements FlowTable
     public TcpConnection create(final DecodedPacket p, final int hash, final long generation)
     {
         final int slot = store.acquire();
-        store.hash(slot, hash);
         final TcpConnection connection = store.bind(slot);
         connection.reset(p, hash, generation, zeekOptions);
         insert(slot, hash);
@@ -90,7 +89,6 @@ final class ConnectionTable implements FlowTable
             store.release(slot);
             throw e;
         }
-        store.hash(slot, connection.hash());
         insert(slot, connection.hash());
         return connection;
     }

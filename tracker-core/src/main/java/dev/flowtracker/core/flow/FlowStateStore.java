@@ -17,20 +17,17 @@ import java.util.Arrays;
  * <p>Records live in chunks of up to {@value #MAX_CHUNK_RECORDS} slots ({@value #UNBOUNDED_CHUNK_RECORDS} when
  * unbounded), allocated when the first slot of a chunk is first used: a bounded store never holds more than
  * {@code capacity} records, and a small run stays small. A chunk keeps its records' headers side by side and their
- * bodies after them, so that the index's hash checks and the free list touch a few compact cache lines. Each
- * record's header, in the chunk's header area:
+ * bodies after them, so that the free list and timer entries' staleness checks touch a few compact cache lines.
+ * The flow's hash is not kept here: the record holds it ({@link #hash}) and the index beside each slot
+ * ({@link FlowIndex}). Each record's header, in the chunk's header area:
  *
  * <pre>
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  *  +---------------------------------------------------------------+
- *  |                      Flow hash (FlowHash)                     |
- *  +---------------------------------------------------------------+
  *  |        Serial: tells the slot's successive flows apart        |
  *  +---------------------------------------------------------------+
  *  |                 Next free slot (while free)                   |
- *  +---------------------------------------------------------------+
- *  |                            padding                            |
  *  +---------------------------------------------------------------+
  *
  *  and, in the chunk's body area, 8-byte aligned:
@@ -57,10 +54,9 @@ final class FlowStateStore
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
 
     // Header layout.
-    private static final int HASH_OFFSET = 0;
-    private static final int SERIAL_OFFSET = 4;
-    private static final int FREE_NEXT_OFFSET = 8;
-    static final int HEADER_BYTES = 16;
+    private static final int SERIAL_OFFSET = 0;
+    private static final int FREE_NEXT_OFFSET = 4;
+    static final int HEADER_BYTES = 8;
     /** Bytes of one body, 8-byte aligned. */
     static final int BODY_BYTES = (TcpConnection.BYTES + 7) & ~7;
     /** Bytes of one record, header and body. */
@@ -196,14 +192,10 @@ final class FlowStateStore
         return copy;
     }
 
+    /** The flow hash of the slot's flow, read from its record. */
     int hash(final int slot)
     {
-        return header(slot).get(INT, offset(slot) + HASH_OFFSET);
-    }
-
-    void hash(final int slot, final int hash)
-    {
-        header(slot).set(INT, offset(slot) + HASH_OFFSET, hash);
+        return TcpConnection.recordHash(bodies[slot >>> chunkShift], bodyOffset(slot));
     }
 
     int serial(final int slot)

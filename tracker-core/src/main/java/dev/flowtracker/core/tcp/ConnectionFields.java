@@ -127,6 +127,12 @@ abstract class ConnectionFields extends Flyweight
         return segment.get(StateMemory.LONG, base + FIRST_TIMESTAMP_NANOS_OFFSET);
     }
 
+    /** The flow hash of the connection at {@code (segment, base)}. Public for {@code dev.flowtracker.core.flow}. */
+    public static int recordHash(final MemorySegment segment, final long base)
+    {
+        return segment.get(StateMemory.INT, base + HASH_OFFSET);
+    }
+
     /** The generation of the connection at {@code (segment, base)}. Public for {@code dev.flowtracker.core.flow}. */
     public static long recordGeneration(final MemorySegment segment, final long base)
     {
