@@ -169,9 +169,10 @@ public final class TcpConnection extends ConnectionFields
      */
     public void restoreFrom(final byte[] bytes, final int offset)
     {
-        clear();
+        // The copy replaces every byte of the state, so nothing is cleared first; the options are not in the bytes.
         MemorySegment.copy(bytes, offset, segment(), StateMemory.BYTE, base(), BYTES);
         wrap(segment(), base()); // what is derived from the bytes (Zeek's roles) follows them
+        zeek.reset(null);
         scheduledTimerNanos(ZeekSummary.NO_TIMER);
         try
         {
